@@ -1,0 +1,84 @@
+"""The one Diagnostic type that validators, the loader and the planner return.
+
+Only bugs raise; everything a user can cause ends as a Diagnostic with a code, a place and, where it helps,
+a hint about what to do next.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+JsonPath = tuple[str | int, ...]
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A finding about the user's input: what, where (file/line/column and address/JSON path) and a hint."""
+
+    code: str
+    severity: Severity
+    message: str
+    address: str | None = None
+    path: JsonPath = ()
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def with_position(self, file: str | None, line: int | None, column: int | None) -> Diagnostic:
+        return replace(self, file=file, line=line, column=column)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "address": self.address,
+            "path": format_path(self.path) if self.path else None,
+            "hint": self.hint,
+        }
+
+
+def format_path(path: JsonPath) -> str:
+    """Render a JSON path the way users read it: properties.customize[0].inline[1]."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif out:
+            out.append(f".{part}")
+        else:
+            out.append(str(part))
+    return "".join(out)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def error(code: str, message: str, **kwargs: object) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, **kwargs)  # type: ignore[arg-type]
+
+
+def warning(code: str, message: str, **kwargs: object) -> Diagnostic:
+    return Diagnostic(code, Severity.WARNING, message, **kwargs)  # type: ignore[arg-type]
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str, str]:
+    return (d.file or "", d.line or 0, d.column or 0, d.code, d.message)

@@ -1,0 +1,75 @@
+"""The engine's entry points for the CLI: load and check a stack, open its provider, read its state.
+
+Nothing here prints; every function returns data or raises EngineError with a message for the user.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from providers.base import Provider
+from providers.local import LocalProvider
+from state import State, StateError, load_state
+
+from .diagnostics import Diagnostic, has_errors, sort_key
+from .graph import build_graph
+from .loader import load_stack, locator_for, resource_sources
+from .locate import place_all
+from .model import Stack
+from .validate import validate_stack
+
+LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
+
+
+class EngineError(Exception):
+    """A problem the user can fix, said in one line."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    stack: Stack
+    graph: nx.DiGraph
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def prepare(root: Path, *, variables: Sequence[tuple[str, str]] = (), var_files: Sequence[Path] = (),
+            provider: str | None = None) -> tuple[Prepared | None, list[Diagnostic]]:
+    """Load, validate and graph a stack. Returns (None, diagnostics) when errors stop the way."""
+    stack, diagnostics = load_stack(root, variables=variables, var_files=var_files, provider=provider)
+    if stack is None:
+        return None, sorted(diagnostics, key=sort_key)
+    graph, graph_diagnostics = build_graph(stack)
+    placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
+    diagnostics = sorted([*diagnostics, *validate_stack(stack, graph), *placed], key=sort_key)
+    if has_errors(diagnostics):
+        return None, diagnostics
+    return Prepared(stack, graph, tuple(diagnostics)), diagnostics
+
+
+def open_provider(stack: Stack) -> Provider:
+    """The provider the stack asks for (aibplan.json `provider`, or --provider)."""
+    if stack.config.provider == "local":
+        latency_ms = stack.config.local.get("latencyMs", 0)
+        if os.environ.get(LATENCY_ENV):
+            try:
+                latency_ms = float(os.environ[LATENCY_ENV])
+            except ValueError:
+                raise EngineError(f"{LATENCY_ENV} must be a number of milliseconds") from None
+        if not isinstance(latency_ms, (int, float)) or latency_ms < 0:
+            raise EngineError("aibplan.json: local.latencyMs must be a number >= 0")
+        return LocalProvider(stack.runtime_dir, latency=float(latency_ms) / 1000.0)
+    raise EngineError(f"the '{stack.config.provider}' provider is not available in this build")
+
+
+def read_state(stack: Stack) -> tuple[State, State | None]:
+    """(the state to plan against, the state as read or None when there is no file yet)."""
+    try:
+        existing = load_state(stack.state_path)
+    except StateError as exc:
+        raise EngineError(str(exc)) from None
+    return (existing if existing is not None else State.new()), existing

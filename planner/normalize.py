@@ -1,0 +1,137 @@
+"""Normalise a resource body before diffing, so a plan shows only real changes.
+
+Read-only fields go, values equal to the service default go (omitted == default), ARM ids and regions
+are folded (case, spaces), and lists whose order carries no meaning are sorted. The catalog says which
+paths each rule applies to; the paths are compiled once per type into a trie so that normalising walks
+only the parts of a body that some rule mentions and shares everything else unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.catalog import ResourceType
+from providers.catalog.arm_ids import fold_id, fold_location
+
+from .model import BODY_KEYS
+
+_READ_ONLY = "read_only"
+_ID = "id"
+_LOCATION = "location"
+_ID_KEYS = "id_keys"
+_UNORDERED = "unordered"
+_EMPTY = "empty"
+
+
+@dataclass
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    actions: set[str] = field(default_factory=set)
+    defaults: tuple[object, ...] = ()
+
+    def child(self, segment: str | int) -> _Node | None:
+        if isinstance(segment, int):
+            return self.children.get("[]")
+        exact = self.children.get(segment)
+        wildcard = self.children.get("*")
+        if exact is None:
+            return wildcard
+        if wildcard is None:
+            return exact
+        merged = _Node(children={**wildcard.children, **exact.children},
+                       actions=exact.actions | wildcard.actions, defaults=exact.defaults or wildcard.defaults)
+        return merged
+
+
+_TRIES: dict[str, _Node] = {}
+
+
+def _trie(rtype: ResourceType) -> _Node:
+    cached = _TRIES.get(rtype.arm_type)
+    if cached is not None:
+        return cached
+    root = _TRIES[rtype.arm_type] = _Node()
+
+    def mark(pattern: tuple[str, ...], action: str, defaults: tuple[object, ...] = ()) -> None:
+        node = root
+        for segment in pattern:
+            node = node.children.setdefault(segment, _Node())
+        node.actions.add(action)
+        if defaults:
+            node.defaults = defaults
+
+    for pattern in rtype.read_only:
+        mark(pattern, _READ_ONLY)
+    for pattern, values in rtype.defaults.items():
+        mark(pattern, "default", values)
+    for pattern in rtype.id_paths:
+        mark(pattern, _ID)
+    for pattern in rtype.location_paths:
+        mark(pattern, _LOCATION)
+    for pattern in rtype.id_keyed_maps:
+        mark(pattern, _ID_KEYS)
+    for pattern in rtype.unordered_lists:
+        mark(pattern, _UNORDERED)
+    for pattern in rtype.empty_is_omitted:
+        mark(pattern, _EMPTY)
+    return root
+
+
+_DROP = object()
+
+
+def normalize_body(rtype: ResourceType, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparable form of a resource body (as written by the user or as returned by the service)."""
+    root = _trie(rtype)
+    out: dict[str, Any] = {}
+    for key in BODY_KEYS:
+        if key not in body or body[key] is None:
+            continue
+        node = root.child(key)
+        value = body[key] if node is None else _normalize(body[key], node)
+        if value is not _DROP:
+            out[key] = value
+    return out
+
+
+def _normalize(value: Any, node: _Node) -> Any:
+    actions = node.actions
+    if _READ_ONLY in actions:
+        return _DROP
+    if isinstance(value, str):
+        if _ID in actions:
+            value = fold_id(value)
+        elif _LOCATION in actions:
+            value = fold_location(value)
+    elif isinstance(value, dict):
+        if node.children:
+            new: dict[str, Any] = {}
+            for key, item in value.items():
+                child = node.child(key)
+                if child is None:
+                    new[key] = item
+                    continue
+                normalized = _normalize(item, child)
+                if normalized is not _DROP:
+                    new[key] = normalized
+            value = new
+        if _ID_KEYS in actions:
+            value = {fold_id(k): v for k, v in value.items()}
+    elif isinstance(value, list):
+        child = node.children.get("[]")
+        if child is not None:
+            value = [v for v in (_normalize(item, child) for item in value) if v is not _DROP]
+        if _UNORDERED in actions:
+            value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
+    if node.defaults and _is_default(value, node.defaults):
+        return _DROP
+    if _EMPTY in actions and value in ({}, [], None):
+        return _DROP
+    return value
+
+
+def _is_default(value: Any, defaults: tuple[object, ...]) -> bool:
+    return any(value == d and type(value) is type(d) for d in defaults)

@@ -1,0 +1,1 @@
+"""Renderers turn engine results into text (human, json, markdown, dot/mermaid). They never print."""

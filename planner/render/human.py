@@ -1,0 +1,190 @@
+"""Terraform-like text for people: plans, diagnostics and apply summaries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..diagnostics import Diagnostic, Severity, format_path
+from ..diff import AttributeDiff
+from ..plan import Action, Change, Plan
+
+_SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.READ: "<=",
+    Action.NOOP: " ",
+}
+_VERB = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in-place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+    Action.READ: "will be read during apply",
+    Action.NOOP: "is unchanged",
+}
+_COLOURS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "bold": "1", "dim": "2"}
+_ACTION_COLOUR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red",
+                  Action.READ: "cyan", Action.NOOP: "dim"}
+
+
+class Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, colour: str) -> str:
+        if not self.color:
+            return text
+        return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
+
+
+def render_plan(plan: Plan, *, color: bool = False) -> str:
+    s = Style(color)
+    lines = [f"Provider: {plan.provider}"]
+    if not plan.refreshed:
+        lines.append("(refresh skipped: comparing with the state file only)")
+    lines.append("")
+    for address in plan.unmanaged:
+        lines.append(s(f"Not managed by aibplan (left out of the plan): {address}", "dim"))
+    if plan.unmanaged:
+        lines.append("")
+    changes = [c for c in plan.changes if c.is_change]
+    if not changes:
+        lines.append(s("No changes.", "bold") + " Your infrastructure matches the configuration.")
+        lines.extend(_warnings(plan, s))
+        return "\n".join(lines) + "\n"
+    lines.append("aibplan will perform the following actions:")
+    lines.append("")
+    for change in changes:
+        lines.extend(_render_change(change, s))
+        lines.append("")
+    summary = plan.summary
+    lines.append(s("Plan:", "bold") + f" {summary.add} to add, {summary.change} to change, "
+                 f"{summary.replace} to replace, {summary.destroy} to destroy.")
+    lines.extend(_warnings(plan, s))
+    return "\n".join(lines) + "\n"
+
+
+def _warnings(plan: Plan, s: Style) -> list[str]:
+    found = list(plan.diagnostics) + [w for c in plan.changes for w in c.warnings]
+    if not found:
+        return []
+    return ["", *render_diagnostics(found, color=s.color).rstrip("\n").split("\n")]
+
+
+def _render_change(change: Change, s: Style) -> list[str]:
+    colour = _ACTION_COLOUR[change.action]
+    symbol = _SYMBOL[change.action]
+    lines = [s(f"  # {change.address} {_VERB[change.action]}", "bold")]
+    for reason in change.reasons:
+        lines.append(f"  # ({reason})")
+    header = f'resource "{change.arm_type}" "{change.name}" {{'
+    lines.append(s(f"{symbol:>3} ", colour) + header)
+    if change.action is Action.CREATE:
+        lines.extend(_render_value_block(change.body or change.after or {}, "+", s, "green", indent=8))
+    elif change.action is Action.DELETE:
+        lines.append(s("      - ", "red") + f'id = "{change.old_arm_id or change.arm_id}"')
+    else:
+        for diff in change.attribute_diffs:
+            lines.extend(_render_diff(diff, s))
+        unchanged = _count_leaves(change.after or {}) - len(change.attribute_diffs)
+        if unchanged > 0:
+            lines.append(s(f"        # ({unchanged} unchanged attributes hidden)", "dim"))
+    lines.append("    }")
+    return lines
+
+
+def _render_diff(diff: AttributeDiff, s: Style) -> list[str]:
+    path = format_path(diff.path)
+    note = s(" # forces replacement", "red") if diff.forces_replacement else ""
+    if not diff.before_present:
+        return _render_assignment(path, diff.after, "+", s, "green", note)
+    if not diff.after_present:
+        return _render_assignment(path, diff.before, "-", s, "red", note)
+    if isinstance(diff.before, (dict, list)) or isinstance(diff.after, (dict, list)):
+        return [s("      ~ ", "yellow") + f"{path} = {_inline(diff.before)} -> {_inline(diff.after)}{note}"]
+    return [s("      ~ ", "yellow") + f"{path} = {_scalar(diff.before)} -> {_scalar(diff.after)}{note}"]
+
+
+def _render_assignment(path: str, value: Any, sign: str, s: Style, colour: str, note: str) -> list[str]:
+    if isinstance(value, (dict, list)) and value:
+        lines = [s(f"      {sign} ", colour) + f"{path} = {'{' if isinstance(value, dict) else '['}{note}"]
+        lines.extend(_render_value_block(value, sign, s, colour, indent=12))
+        lines.append(" " * 10 + ("}" if isinstance(value, dict) else "]"))
+        return lines
+    return [s(f"      {sign} ", colour) + f"{path} = {_scalar(value)}{note}"]
+
+
+def _render_value_block(value: Any, sign: str, s: Style, colour: str, indent: int) -> list[str]:
+    """A dict or list, one assignment per line, nested blocks indented."""
+    pad = " " * indent
+    lines: list[str] = []
+    items: Iterable[tuple[str | None, Any]]
+    if isinstance(value, dict):
+        width = max((len(_key(k)) for k in value), default=0)
+        items = ((_key(k).ljust(width), v) for k, v in value.items())
+    else:
+        items = ((None, v) for v in value)
+    for key, item in items:
+        prefix = f"{key} = " if key is not None else ""
+        if isinstance(item, (dict, list)) and item:
+            opener, closer = ("{", "}") if isinstance(item, dict) else ("[", "]")
+            lines.append(pad[:-2] + s(sign, colour) + f" {prefix}{opener}")
+            lines.extend(_render_value_block(item, sign, s, colour, indent + 4))
+            lines.append(f"{pad}{closer}")
+        else:
+            lines.append(pad[:-2] + s(sign, colour) + f" {prefix}{_scalar(item)}")
+    return lines
+
+
+def _key(key: str) -> str:
+    return key if key.replace("_", "").isalnum() else json.dumps(key)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return _inline(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _inline(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _count_leaves(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_count_leaves(v) for v in value.values()) or 1
+    if isinstance(value, list):
+        return sum(_count_leaves(v) for v in value) or 1
+    return 1
+
+
+def render_diagnostics(diagnostics: Sequence[Diagnostic], *, color: bool = False) -> str:
+    """`file:line:column: severity CODE message (address, path)` with a hint line where one helps."""
+    s = Style(color)
+    colour = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+    lines = []
+    for d in diagnostics:
+        place = ":".join(str(x) for x in (d.file, d.line, d.column) if x is not None)
+        where = ", ".join(x for x in (d.address, format_path(d.path) if d.path else None) if x)
+        text = f"{s(d.severity.value, colour[d.severity])} {d.code} {d.message}"
+        if where:
+            text += f" ({where})"
+        lines.append(f"{place}: {text}" if place else text)
+        if d.hint:
+            lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def summary_counts(diagnostics: Iterable[Diagnostic]) -> Mapping[str, int]:
+    found = list(diagnostics)
+    return {
+        "errors": sum(d.severity is Severity.ERROR for d in found),
+        "warnings": sum(d.severity is Severity.WARNING for d in found),
+    }

@@ -1,0 +1,41 @@
+"""Facts about the Azure resource types aibplan manages, shared by the validator, the diff and the clouds."""
+
+from __future__ import annotations
+
+from .gallery import GALLERY, IMAGE_DEFINITION
+from .identity import IDENTITY
+from .image_template import IMAGE_TEMPLATE
+from .types import ResourceType, api_version_key
+
+RESOURCE_TYPES: tuple[ResourceType, ...] = (IDENTITY, GALLERY, IMAGE_DEFINITION, IMAGE_TEMPLATE)
+BY_KIND: dict[str, ResourceType] = {t.kind: t for t in RESOURCE_TYPES}
+BY_ARM_TYPE: dict[str, ResourceType] = {t.arm_type.lower(): t for t in RESOURCE_TYPES}
+
+# Read-only external kinds that appear as data sources in graphs (never changed by aibplan).
+EXTERNAL_KINDS: dict[str, str] = {
+    "microsoft.network/virtualnetworks/subnets": "subnet",
+    "microsoft.compute/images": "managedImage",
+    "microsoft.compute/galleries/images/versions": "imageVersion",
+    "microsoft.managedidentity/userassignedidentities": "identity",
+    "microsoft.compute/galleries": "gallery",
+    "microsoft.compute/galleries/images": "imageDefinition",
+}
+
+
+def for_arm_type(arm_type: str) -> ResourceType | None:
+    return BY_ARM_TYPE.get(arm_type.lower())
+
+
+__all__ = [
+    "BY_ARM_TYPE",
+    "BY_KIND",
+    "EXTERNAL_KINDS",
+    "GALLERY",
+    "IDENTITY",
+    "IMAGE_DEFINITION",
+    "IMAGE_TEMPLATE",
+    "RESOURCE_TYPES",
+    "ResourceType",
+    "api_version_key",
+    "for_arm_type",
+]

@@ -1,0 +1,145 @@
+"""Reading and writing the state file: deterministic JSON, atomic rename, one backup, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .model import FORMAT_VERSION, ResourceState, State
+
+BACKUP_SUFFIX = ".backup"
+_CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+
+
+class StateError(Exception):
+    """The state file cannot be used; the message says why and what to do."""
+
+
+def dumps_state(state: State) -> str:
+    """Sorted keys, two-space indent, trailing newline: equal states give equal bytes and small git diffs."""
+    return json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def load_state(path: Path) -> State | None:
+    """The state at `path`, or None when there is no state file yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"cannot read state file {path}: {exc}") from None
+    return parse_state(text, str(path))
+
+
+def parse_state(text: str, source: str) -> State:
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(_CONFLICT_MARKERS[0]) or line.startswith(_CONFLICT_MARKERS[2]) or (
+            line == _CONFLICT_MARKERS[1] and any(x.startswith(_CONFLICT_MARKERS[0]) for x in lines)
+        ):
+            raise StateError(
+                f"{source}:{number}: the state file contains a git merge-conflict marker. Resolve the "
+                "conflict so each resource appears once (keep both sides' resources, the higher serial and "
+                "the lineage they share), then run `aibplan plan` to check it; or restore one side with "
+                "`git checkout --ours/--theirs` and re-run apply to adopt the other side's changes."
+            )
+    if not text.strip():
+        raise StateError(f"{source}: the state file is empty; delete it to start afresh or restore it from git")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StateError(f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
+                         "restore it from git or from its .backup") from None
+    return state_from_json(data, source)
+
+
+def state_from_json(data: Any, source: str) -> State:
+    if not isinstance(data, dict):
+        raise StateError(f"{source}: the state file must hold a JSON object")
+    version = data.get("format_version")
+    if not isinstance(version, int):
+        raise StateError(f"{source}: the state file has no format_version; is this an aibplan state file?")
+    if version > FORMAT_VERSION:
+        raise StateError(f"{source}: the state file has format_version {version}, written by a newer aibplan "
+                         f"(this one reads up to {FORMAT_VERSION}); upgrade aibplan")
+    data = upgrade(data)
+    try:
+        resources = [ResourceState.from_json(r) for r in data.get("resources") or []]
+        lineage = str(data["lineage"])
+        serial = int(data["serial"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StateError(f"{source}: the state file is damaged ({exc.__class__.__name__}: {exc}); restore it "
+                         "from git or from its .backup") from None
+    seen: set[str] = set()
+    for r in resources:
+        if r.address in seen:
+            raise StateError(f"{source}: resource {r.address} appears twice (a bad merge?); keep one entry")
+        seen.add(r.address)
+    return State(lineage=lineage, serial=serial, format_version=FORMAT_VERSION).with_resources(resources)
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older format_version up to the current one (there is only version 1 so far)."""
+    return data
+
+
+def save_state(path: Path, state: State, previous: State | None) -> State:
+    """Write `state` if its content differs from `previous`; returns the state as written (serial bumped).
+
+    The old file is kept as `<path>.backup`; the new one replaces it atomically (temp file, fsync, rename),
+    so a crash leaves either the old or the new state, never half of one.
+    """
+    if previous is not None and state.same_content(previous) and path.exists():
+        return previous
+    base_serial = previous.serial if previous is not None else state.serial
+    written = replace(state, serial=base_serial + 1, format_version=FORMAT_VERSION)
+    write_atomic(path, dumps_state(written), backup=True)
+    return written
+
+
+def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if backup and path.exists():
+            backup_path = path.with_name(path.name + BACKUP_SUFFIX)
+            _copy_backup(path, backup_path)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _copy_backup(path: Path, backup_path: Path) -> None:
+    data = path.read_bytes()
+    fd, tmp = tempfile.mkstemp(prefix=f".{backup_path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, backup_path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
