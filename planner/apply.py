@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,9 +125,18 @@ def operation_graph(plan: Plan) -> nx.DiGraph:
     return graph
 
 
-def apply_plan(plan: Plan, state: State, previous: State | None, state_path: Path, provider: Provider, *,
-               parallelism: int = 10, hooks: Hooks | None = None, stop: threading.Event | None = None,
-               call: Callable[[Callable[[], Any], str, str], Any] | None = None) -> ApplyResult:
+def apply_plan(
+    plan: Plan,
+    state: State,
+    previous: State | None,
+    state_path: Path,
+    provider: Provider,
+    *,
+    parallelism: int = 10,
+    hooks: Hooks | None = None,
+    stop: threading.Event | None = None,
+    call: Callable[[Callable[[], Any], str, str], Any] | None = None,
+) -> ApplyResult:
     """Run the plan's changes against the provider and keep the state file current after each one.
 
     `call(fn, address, action)` wraps each provider call (retries live there); by default it calls `fn()`.
@@ -140,8 +149,8 @@ def apply_plan(plan: Plan, state: State, previous: State | None, state_path: Pat
     replaced_deleted: set[str] = set()
     lock = threading.Lock()
 
-    def visit(node: Hashable) -> None:
-        action, address = node  # type: ignore[misc]
+    def visit(node: Operation) -> None:
+        action, address = node
         change = changes[address]
         hooks.pre_apply(address, _shown_action(change, action))
         started = time.monotonic()
@@ -153,7 +162,9 @@ def apply_plan(plan: Plan, state: State, previous: State | None, state_path: Pat
                     with lock:
                         replaced_deleted.add(address)
             elif action == "create":
-                observed = invoke(lambda: provider.create(change.ref(), dict(change.body or {})), address, action)
+                observed = invoke(
+                    lambda: provider.create(change.ref(), dict(change.body or {})), address, action
+                )
                 recorder.record(_entry(change, observed))
             else:
                 patch = _patch_body(change)
@@ -164,12 +175,18 @@ def apply_plan(plan: Plan, state: State, previous: State | None, state_path: Pat
             raise
         hooks.post_apply(address, _shown_action(change, action), time.monotonic() - started, None)
 
-    def on_skip(node: Hashable, reason: str) -> None:
-        action, address = node  # type: ignore[misc]
+    def on_skip(node: Operation, reason: str) -> None:
+        action, address = node
         hooks.skipped(address, action, reason)
 
-    walked = walk(graph, visit, parallelism=parallelism, stop=stop, on_skip=on_skip,
-                  describe=lambda n: f"{n[1]} ({n[0]})")  # type: ignore[index]
+    walked = walk(
+        graph,
+        visit,
+        parallelism=parallelism,
+        stop=stop,
+        on_skip=on_skip,
+        describe=lambda n: f"{n[1]} ({n[0]})",
+    )
     result = ApplyResult(state=recorder.state)
     succeeded = set(walked.succeeded)
     for change in plan.changes:
@@ -185,17 +202,17 @@ def apply_plan(plan: Plan, state: State, previous: State | None, state_path: Pat
         elif change.action is Action.DELETE:
             result.destroyed += 1
     for node, error in walked.failed.items():
-        action, address = node  # type: ignore[misc]
+        action, address = node
         code = error.code if isinstance(error, ProviderError) else type(error).__name__
         message = error.message if isinstance(error, ProviderError) else str(error)
         result.failures.append(Failure(address, action, code, message))
     for node, reason in walked.skipped.items():
-        result.skipped.append((node[1], reason))  # type: ignore[index]
+        result.skipped.append((node[1], reason))
     if walked.not_started and stop is not None and stop.is_set():
         result.interrupted = True
         for node in walked.not_started:
             if node not in walked.skipped:
-                result.skipped.append((node[1], "not started: interrupted"))  # type: ignore[index]
+                result.skipped.append((node[1], "not started: interrupted"))
     return result
 
 

@@ -36,26 +36,35 @@ class AttributeDiff:
         }
 
 
-def diff_bodies(before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType,
-                api_version: str) -> tuple[AttributeDiff, ...]:
+def diff_bodies(
+    before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str
+) -> tuple[AttributeDiff, ...]:
     """Every changed path, ordered by path; empty when the two bodies are equal."""
     if before == after:
         return ()
-    tree = DeepDiff(dict(before), dict(after), ignore_order=False, verbose_level=2, view="tree",
-                    threshold_to_diff_deeper=0)
+    tree = DeepDiff(
+        dict(before),
+        dict(after),
+        ignore_order=False,
+        verbose_level=2,
+        view="tree",
+        threshold_to_diff_deeper=0,
+    )
     out: list[AttributeDiff] = []
     for levels in tree.values():
         for level in levels:
             path = tuple(level.path(output_format="list"))
             old_present = not isinstance(level.t1, NotPresent)
             new_present = not isinstance(level.t2, NotPresent)
-            out.append(AttributeDiff(
-                path=path,
-                before=level.t1 if old_present else ABSENT,
-                after=level.t2 if new_present else ABSENT,
-                forces_replacement=rtype.forces_replacement(path, api_version),
-                before_present=old_present,
-                after_present=new_present,
-            ))
+            out.append(
+                AttributeDiff(
+                    path=path,
+                    before=level.t1 if old_present else ABSENT,
+                    after=level.t2 if new_present else ABSENT,
+                    forces_replacement=rtype.forces_replacement(path, api_version),
+                    before_present=old_present,
+                    after_present=new_present,
+                )
+            )
     out.sort(key=lambda d: [(0, p) if isinstance(p, int) else (1, p) for p in d.path])
     return tuple(out)

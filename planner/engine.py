@@ -37,8 +37,13 @@ class Prepared:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def prepare(root: Path, *, variables: Sequence[tuple[str, str]] = (), var_files: Sequence[Path] = (),
-            provider: str | None = None) -> tuple[Prepared | None, list[Diagnostic]]:
+def prepare(
+    root: Path,
+    *,
+    variables: Sequence[tuple[str, str]] = (),
+    var_files: Sequence[Path] = (),
+    provider: str | None = None,
+) -> tuple[Prepared | None, list[Diagnostic]]:
     """Load, validate and graph a stack. Returns (None, diagnostics) when errors stop the way."""
     stack, diagnostics = load_stack(root, variables=variables, var_files=var_files, provider=provider)
     if stack is None:

@@ -1398,8 +1398,10 @@ class Evaluator:
                     # ARM evaluates expressions in property names too (userAssignedIdentities keys).
                     new_key = self.evaluate_value(key, (*path, key))
                     if not isinstance(new_key, str):
-                        raise ExpressionError(f"a property name must evaluate to a string, not "
-                                              f"{type(new_key).__name__}", path=(*path, key))
+                        raise ExpressionError(
+                            f"a property name must evaluate to a string, not {type(new_key).__name__}",
+                            path=(*path, key),
+                        )
                 out[new_key] = self.evaluate_value(item, (*path, key))
             return out
         if isinstance(value, list):

@@ -62,17 +62,25 @@ def references(resource: Resource) -> Iterator[Reference]:
         if isinstance(vm_profile, dict):
             for index, value in enumerate(vm_profile.get("userAssignedIdentities") or []):
                 if isinstance(value, str):
-                    yield Reference(value, BUILD_IDENTITY, ("properties", "vmProfile", "userAssignedIdentities", index))
+                    yield Reference(
+                        value, BUILD_IDENTITY, ("properties", "vmProfile", "userAssignedIdentities", index)
+                    )
             vnet = vm_profile.get("vnetConfig") or {}
             if isinstance(vnet, dict):
                 for key in ("subnetId", "containerInstanceSubnetId"):
                     if isinstance(vnet.get(key), str) and vnet[key]:
                         yield Reference(vnet[key], SUBNET, ("properties", "vmProfile", "vnetConfig", key))
         for index, target in enumerate(props.get("distribute") or []):
-            if isinstance(target, dict) and target.get("type") == "SharedImage" and isinstance(
-                    target.get("galleryImageId"), str):
-                yield Reference(target["galleryImageId"], DISTRIBUTE,
-                                ("properties", "distribute", index, "galleryImageId"))
+            if (
+                isinstance(target, dict)
+                and target.get("type") == "SharedImage"
+                and isinstance(target.get("galleryImageId"), str)
+            ):
+                yield Reference(
+                    target["galleryImageId"],
+                    DISTRIBUTE,
+                    ("properties", "distribute", index, "galleryImageId"),
+                )
 
 
 def _definition_of(rid: ResourceId) -> ResourceId:
@@ -125,10 +133,18 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
             elif entry.lower() not in unmanaged_ids and not _is_unmanaged_id(entry, stack):
                 names = [r.name for r in stack.resources] + [r.address for r in stack.resources]
                 close = difflib.get_close_matches(entry.rsplit("/", 1)[-1], names, n=1)
-                diagnostics.append(Diagnostic(
-                    "AIB1002", Severity.ERROR, f"dependsOn '{entry}' matches no resource in the stack",
-                    address=resource.address, path=("dependsOn", index),
-                    hint=f"did you mean '{close[0]}'?" if close else "name a resource declared in this stack"))
+                diagnostics.append(
+                    Diagnostic(
+                        "AIB1002",
+                        Severity.ERROR,
+                        f"dependsOn '{entry}' matches no resource in the stack",
+                        address=resource.address,
+                        path=("dependsOn", index),
+                        hint=f"did you mean '{close[0]}'?"
+                        if close
+                        else "name a resource declared in this stack",
+                    )
+                )
     diagnostics.extend(find_cycles(graph))
     return graph, diagnostics
 
@@ -137,12 +153,15 @@ def _is_unmanaged_id(entry: str, stack: Stack) -> bool:
     rid = parse_resource_id(entry)
     if rid is None:
         return False
-    return any(u.arm_type.lower() == rid.arm_type.lower() and u.name.lower() == rid.name.lower()
-               for u in stack.unmanaged)
+    return any(
+        u.arm_type.lower() == rid.arm_type.lower() and u.name.lower() == rid.name.lower()
+        for u in stack.unmanaged
+    )
 
 
-def _resolve_depends_on(entry: str, resource: Resource, stack: Stack,
-                        by_id: dict[str, Resource]) -> Resource | None:
+def _resolve_depends_on(
+    entry: str, resource: Resource, stack: Stack, by_id: dict[str, Resource]
+) -> Resource | None:
     """dependsOn may name a resource, give `type/name`, or hold a full id from resourceId()."""
     folded = fold_id(entry)
     if folded in by_id:
@@ -150,13 +169,27 @@ def _resolve_depends_on(entry: str, resource: Resource, stack: Stack,
     rid = parse_resource_id(entry)
     if rid is not None:
         return by_id.get(fold_id(str(rid)))
-    candidates = [r for r in stack.resources if r is not resource and (
-        f"{r.arm_type}/{r.name}".lower() == folded or r.name.lower() == folded or r.address.lower() == folded)]
+    candidates = [
+        r
+        for r in stack.resources
+        if r is not resource
+        and (
+            f"{r.arm_type}/{r.name}".lower() == folded
+            or r.name.lower() == folded
+            or r.address.lower() == folded
+        )
+    ]
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _link(graph: nx.DiGraph, by_id: dict[str, Resource], target: ResourceId, resource: Resource, reason: str,
-          path: JsonPath) -> None:
+def _link(
+    graph: nx.DiGraph,
+    by_id: dict[str, Resource],
+    target: ResourceId,
+    resource: Resource,
+    reason: str,
+    path: JsonPath,
+) -> None:
     declared = by_id.get(fold_id(str(target)))
     if declared is not None:
         if declared.address != resource.address:
@@ -216,9 +249,15 @@ def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
         cycle = nx.find_cycle(sub.subgraph(component))
         order = [edge[0] for edge in cycle]
         shown = " → ".join([*order, order[0]])
-        out.append(Diagnostic("AIB1001", Severity.ERROR,
-                              f"dependency cycle: {shown}", address=sorted(component)[0],
-                              hint="remove one of the dependsOn entries on this cycle"))
+        out.append(
+            Diagnostic(
+                "AIB1001",
+                Severity.ERROR,
+                f"dependency cycle: {shown}",
+                address=sorted(component)[0],
+                hint="remove one of the dependsOn entries on this cycle",
+            )
+        )
     return out
 
 

@@ -22,17 +22,69 @@ from .diagnostics import Diagnostic, JsonPath, Severity, has_errors
 from .expressions import Evaluator, ExpressionError, Scope
 from .jsonc import JsonSyntaxError, load_jsonc
 from .locate import Locator
-from .model import BODY_KEYS, CONFIG_FILE, DEFAULT_STATE_FILE, Resource, SourceRef, Stack, StackConfig, UnmanagedResource
+from .model import (
+    BODY_KEYS,
+    CONFIG_FILE,
+    DEFAULT_STATE_FILE,
+    Resource,
+    SourceRef,
+    Stack,
+    StackConfig,
+    UnmanagedResource,
+)
 
-_CONFIG_KEYS = ("subscriptionId", "resourceGroup", "location", "provider", "parameters", "state", "local", "azure",
-                "$schema", "description")
+_CONFIG_KEYS = (
+    "subscriptionId",
+    "resourceGroup",
+    "location",
+    "provider",
+    "parameters",
+    "state",
+    "local",
+    "azure",
+    "$schema",
+    "description",
+)
 _PROVIDERS = ("local", "azure")
-_ENVELOPE_KEYS = ("type", "apiVersion", "name", "dependsOn", "condition", "copy", "resources", "comments",
-                  *BODY_KEYS)
-_SAMPLE_TOKENS = ("region", "region1", "region2", "subscriptionid", "rgname", "imgbuilderid", "runoutputname",
-                  "imagedefname", "sharedimagegalname", "imagename", "vnetrgname", "vnetname", "subnetname",
-                  "vmsize", "sizeingb", "minutes", "name", "value", "imageresourcegroup", "imagetemplatename",
-                  "identityname", "galleryname", "location", "resourcegroup", "version", "uri")
+_ENVELOPE_KEYS = (
+    "type",
+    "apiVersion",
+    "name",
+    "dependsOn",
+    "condition",
+    "copy",
+    "resources",
+    "comments",
+    *BODY_KEYS,
+)
+_SAMPLE_TOKENS = (
+    "region",
+    "region1",
+    "region2",
+    "subscriptionid",
+    "rgname",
+    "imgbuilderid",
+    "runoutputname",
+    "imagedefname",
+    "sharedimagegalname",
+    "imagename",
+    "vnetrgname",
+    "vnetname",
+    "subnetname",
+    "vmsize",
+    "sizeingb",
+    "minutes",
+    "name",
+    "value",
+    "imageresourcegroup",
+    "imagetemplatename",
+    "identityname",
+    "galleryname",
+    "location",
+    "resourcegroup",
+    "version",
+    "uri",
+)
 _PLACEHOLDER_RE = re.compile(r"<([A-Za-z][A-Za-z0-9_.\- ]{0,40})>")
 
 
@@ -45,8 +97,17 @@ class _Loading:
     resources: list[Resource] = field(default_factory=list)
     unmanaged: list[UnmanagedResource] = field(default_factory=list)
 
-    def add(self, code: str, severity: Severity, message: str, file: str, path: JsonPath = (), *,
-            pointer: JsonPath = (), **kw: Any) -> None:
+    def add(
+        self,
+        code: str,
+        severity: Severity,
+        message: str,
+        file: str,
+        path: JsonPath = (),
+        *,
+        pointer: JsonPath = (),
+        **kw: Any,
+    ) -> None:
         self.diagnostics.append((Diagnostic(code, severity, message, file=file, path=path, **kw), pointer))
 
 
@@ -58,8 +119,13 @@ def parse_var(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def load_stack(root: Path, *, variables: Sequence[tuple[str, str]] = (), var_files: Sequence[Path] = (),
-               provider: str | None = None) -> tuple[Stack | None, list[Diagnostic]]:
+def load_stack(
+    root: Path,
+    *,
+    variables: Sequence[tuple[str, str]] = (),
+    var_files: Sequence[Path] = (),
+    provider: str | None = None,
+) -> tuple[Stack | None, list[Diagnostic]]:
     """Load the stack in `root`. Returns (None, diagnostics) when it cannot be used."""
     loading = _Loading(root)
     if not root.is_dir():
@@ -115,8 +181,20 @@ def _read_json(file: Path, shown: str, loading: _Loading) -> Any:
     try:
         return load_jsonc(text, shown)
     except JsonSyntaxError as exc:
-        loading.diagnostics.append((Diagnostic("AIB0001", Severity.ERROR, exc.message, file=shown, line=exc.line,
-                                               column=exc.column, hint="fix the JSON syntax at this position"), ()))
+        loading.diagnostics.append(
+            (
+                Diagnostic(
+                    "AIB0001",
+                    Severity.ERROR,
+                    exc.message,
+                    file=shown,
+                    line=exc.line,
+                    column=exc.column,
+                    hint="fix the JSON syntax at this position",
+                ),
+                (),
+            )
+        )
         return None
 
 
@@ -124,8 +202,13 @@ def _load_config(root: Path, loading: _Loading) -> StackConfig | None:
     file = root / CONFIG_FILE
     shown = _rel(root, file) if file.exists() else CONFIG_FILE
     if not file.exists():
-        loading.add("AIB0003", Severity.ERROR, f"{root} is not a stack: it has no {CONFIG_FILE}", file=shown,
-                    hint=f"create {CONFIG_FILE} with subscriptionId, resourceGroup and location")
+        loading.add(
+            "AIB0003",
+            Severity.ERROR,
+            f"{root} is not a stack: it has no {CONFIG_FILE}",
+            file=shown,
+            hint=f"create {CONFIG_FILE} with subscriptionId, resourceGroup and location",
+        )
         return None
     data = _read_json(file, shown, loading)
     if data is None:
@@ -136,29 +219,55 @@ def _load_config(root: Path, loading: _Loading) -> StackConfig | None:
     for key in data:
         if key not in _CONFIG_KEYS:
             close = difflib.get_close_matches(key, _CONFIG_KEYS, n=1)
-            loading.add("AIB0003", Severity.WARNING, f"unknown setting '{key}' in {CONFIG_FILE}", file=shown,
-                        path=(key,), hint=f"did you mean '{close[0]}'?" if close else None)
+            loading.add(
+                "AIB0003",
+                Severity.WARNING,
+                f"unknown setting '{key}' in {CONFIG_FILE}",
+                file=shown,
+                path=(key,),
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
     ok = True
     for key in ("subscriptionId", "resourceGroup", "location"):
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
-            loading.add("AIB0003", Severity.ERROR, f"{CONFIG_FILE}: '{key}' is required and must be a string",
-                        file=shown, path=(key,) if key in data else ())
+            loading.add(
+                "AIB0003",
+                Severity.ERROR,
+                f"{CONFIG_FILE}: '{key}' is required and must be a string",
+                file=shown,
+                path=(key,) if key in data else (),
+            )
             ok = False
     provider = data.get("provider", "local")
     if provider not in _PROVIDERS:
-        loading.add("AIB0003", Severity.ERROR, f"{CONFIG_FILE}: provider must be one of {', '.join(_PROVIDERS)}, "
-                    f"not {provider!r}", file=shown, path=("provider",))
+        loading.add(
+            "AIB0003",
+            Severity.ERROR,
+            f"{CONFIG_FILE}: provider must be one of {', '.join(_PROVIDERS)}, not {provider!r}",
+            file=shown,
+            path=("provider",),
+        )
         ok = False
     for key in ("parameters", "local", "azure"):
         if key in data and not isinstance(data[key], dict):
-            loading.add("AIB0003", Severity.ERROR, f"{CONFIG_FILE}: '{key}' must be an object", file=shown,
-                        path=(key,))
+            loading.add(
+                "AIB0003",
+                Severity.ERROR,
+                f"{CONFIG_FILE}: '{key}' must be an object",
+                file=shown,
+                path=(key,),
+            )
             ok = False
     state_file = data.get("state", DEFAULT_STATE_FILE)
     if not isinstance(state_file, str) or not state_file.strip():
-        loading.add("AIB0003", Severity.ERROR, f"{CONFIG_FILE}: 'state' must be a file path", file=shown,
-                    path=("state",))
+        loading.add(
+            "AIB0003",
+            Severity.ERROR,
+            f"{CONFIG_FILE}: 'state' must be a file path",
+            file=shown,
+            path=("state",),
+        )
         ok = False
     if not ok:
         return None
@@ -176,8 +285,9 @@ def _load_config(root: Path, loading: _Loading) -> StackConfig | None:
     )
 
 
-def _parameter_pool(config: StackConfig, variables: Sequence[tuple[str, str]], var_files: Sequence[Path],
-                    loading: _Loading) -> tuple[dict[str, Any], dict[str, str]]:
+def _parameter_pool(
+    config: StackConfig, variables: Sequence[tuple[str, str]], var_files: Sequence[Path], loading: _Loading
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Every parameter value the user supplied, keyed by name, with where each came from."""
     pool: dict[str, Any] = dict(config.parameters)
     sources = {name: CONFIG_FILE for name in pool}
@@ -188,20 +298,35 @@ def _parameter_pool(config: StackConfig, variables: Sequence[tuple[str, str]], v
             continue
         values = data.get("parameters") if isinstance(data, dict) and "parameters" in data else data
         if not isinstance(values, dict):
-            loading.add("AIB0009", Severity.ERROR, f"{shown} is not an ARM parameters file (no 'parameters' "
-                        "object)", file=shown)
+            loading.add(
+                "AIB0009",
+                Severity.ERROR,
+                f"{shown} is not an ARM parameters file (no 'parameters' object)",
+                file=shown,
+            )
             continue
         for name, entry in values.items():
             if isinstance(entry, dict) and "value" in entry:
                 pool[name] = entry["value"]
             elif isinstance(entry, dict) and "reference" in entry:
-                loading.add("AIB0009", Severity.ERROR, f"parameter '{name}' takes its value from a Key Vault "
-                            "reference, which aibplan cannot resolve", file=shown, path=("parameters", name),
-                            hint="pass the value with --var instead")
+                loading.add(
+                    "AIB0009",
+                    Severity.ERROR,
+                    f"parameter '{name}' takes its value from a Key Vault "
+                    "reference, which aibplan cannot resolve",
+                    file=shown,
+                    path=("parameters", name),
+                    hint="pass the value with --var instead",
+                )
                 continue
             elif isinstance(data, dict) and "parameters" in data:
-                loading.add("AIB0009", Severity.ERROR, f"parameter '{name}' needs a 'value'", file=shown,
-                            path=("parameters", name))
+                loading.add(
+                    "AIB0009",
+                    Severity.ERROR,
+                    f"parameter '{name}' needs a 'value'",
+                    file=shown,
+                    path=("parameters", name),
+                )
                 continue
             else:
                 pool[name] = entry
@@ -223,14 +348,16 @@ def _resource_files(root: Path, config: StackConfig) -> Iterator[Path]:
         yield file
 
 
-def _load_resource_file(file: Path, config: StackConfig, pool: dict[str, Any], pool_sources: dict[str, str],
-                        loading: _Loading) -> None:
+def _load_resource_file(
+    file: Path, config: StackConfig, pool: dict[str, Any], pool_sources: dict[str, str], loading: _Loading
+) -> None:
     shown = _rel(loading.root, file)
     data = _read_json(file, shown, loading)
     if data is None:
         return
-    scope = Scope(subscription_id=config.subscription_id, resource_group=config.resource_group,
-                  location=config.location)
+    scope = Scope(
+        subscription_id=config.subscription_id, resource_group=config.resource_group, location=config.location
+    )
     if isinstance(data, dict) and _is_parameters_file(data):
         return
     if isinstance(data, dict) and _is_deployment_template(data):
@@ -239,12 +366,19 @@ def _load_resource_file(file: Path, config: StackConfig, pool: dict[str, Any], p
             return
         resources = data.get("resources")
         if isinstance(resources, dict):  # languageVersion 2.0: resources keyed by symbolic name
-            items: list[tuple[JsonPath, Any]] = [(("resources", key), value) for key, value in resources.items()]
+            items: list[tuple[JsonPath, Any]] = [
+                (("resources", key), value) for key, value in resources.items()
+            ]
         elif isinstance(resources, list):
             items = [(("resources", index), value) for index, value in enumerate(resources)]
         else:
-            loading.add("AIB0008", Severity.ERROR, "a deployment template needs a 'resources' list", file=shown,
-                        path=("resources",) if "resources" in data else ())
+            loading.add(
+                "AIB0008",
+                Severity.ERROR,
+                "a deployment template needs a 'resources' list",
+                file=shown,
+                path=("resources",) if "resources" in data else (),
+            )
             return
         for pointer, raw in items:
             _load_resource(raw, pointer, shown, evaluator, config, loading, name_from_file=None)
@@ -256,8 +390,12 @@ def _load_resource_file(file: Path, config: StackConfig, pool: dict[str, Any], p
     elif isinstance(data, dict):
         _load_resource(data, (), shown, evaluator, config, loading, name_from_file=file.stem)
     else:
-        loading.add("AIB0008", Severity.ERROR, "a resource file holds a resource object, a list of them, or an "
-                    "ARM deployment template", file=shown)
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            "a resource file holds a resource object, a list of them, or an ARM deployment template",
+            file=shown,
+        )
 
 
 def _is_parameters_file(data: dict[str, Any]) -> bool:
@@ -265,11 +403,19 @@ def _is_parameters_file(data: dict[str, Any]) -> bool:
 
 
 def _is_deployment_template(data: dict[str, Any]) -> bool:
-    return "deploymentTemplate" in str(data.get("$schema", "")) or ("resources" in data and "type" not in data)
+    return "deploymentTemplate" in str(data.get("$schema", "")) or (
+        "resources" in data and "type" not in data
+    )
 
 
-def _template_evaluator(data: dict[str, Any], scope: Scope, pool: Mapping[str, Any], pool_sources: Mapping[str, str],
-                        shown: str, loading: _Loading) -> Evaluator | None:
+def _template_evaluator(
+    data: dict[str, Any],
+    scope: Scope,
+    pool: Mapping[str, Any],
+    pool_sources: Mapping[str, str],
+    shown: str,
+    loading: _Loading,
+) -> Evaluator | None:
     declared = data.get("parameters") or {}
     variables = data.get("variables") or {}
     if not isinstance(declared, dict) or not isinstance(variables, dict):
@@ -284,28 +430,44 @@ def _template_evaluator(data: dict[str, Any], scope: Scope, pool: Mapping[str, A
             try:
                 values[name] = _coerce(pool[name], ptype)
             except ValueError as exc:
-                loading.add("AIB0009", Severity.ERROR, f"parameter '{name}' (from {pool_sources.get(name, '?')}): "
-                            f"{exc}", file=shown, path=("parameters", name))
+                loading.add(
+                    "AIB0009",
+                    Severity.ERROR,
+                    f"parameter '{name}' (from {pool_sources.get(name, '?')}): {exc}",
+                    file=shown,
+                    path=("parameters", name),
+                )
                 ok = False
                 continue
         elif "defaultValue" in spec:
             try:
                 values[name] = Evaluator(scope, values, {}, allow_nondeterministic=True).evaluate_value(
-                    spec["defaultValue"], ("parameters", name, "defaultValue"))
+                    spec["defaultValue"], ("parameters", name, "defaultValue")
+                )
             except ExpressionError as exc:
                 _expression_diagnostic(exc, shown, (), loading)
                 ok = False
                 continue
         else:
-            loading.add("AIB0009", Severity.ERROR, f"parameter '{name}' has no value and no defaultValue",
-                        file=shown, path=("parameters", name),
-                        hint=f"set it with --var {name}=VALUE, a --var-file, or 'parameters' in {CONFIG_FILE}")
+            loading.add(
+                "AIB0009",
+                Severity.ERROR,
+                f"parameter '{name}' has no value and no defaultValue",
+                file=shown,
+                path=("parameters", name),
+                hint=f"set it with --var {name}=VALUE, a --var-file, or 'parameters' in {CONFIG_FILE}",
+            )
             ok = False
             continue
         allowed = spec.get("allowedValues")
         if isinstance(allowed, list) and values[name] not in allowed:
-            loading.add("AIB0009", Severity.ERROR, f"parameter '{name}' is {values[name]!r}; allowed values: "
-                        f"{', '.join(map(str, allowed))}", file=shown, path=("parameters", name))
+            loading.add(
+                "AIB0009",
+                Severity.ERROR,
+                f"parameter '{name}' is {values[name]!r}; allowed values: {', '.join(map(str, allowed))}",
+                file=shown,
+                path=("parameters", name),
+            )
             ok = False
     return Evaluator(scope, values, variables) if ok else None
 
@@ -335,17 +497,35 @@ def _coerce(value: Any, ptype: str) -> Any:
     return value
 
 
-def _expression_diagnostic(exc: ExpressionError, shown: str, pointer: JsonPath, loading: _Loading,
-                           address: str | None = None) -> None:
+def _expression_diagnostic(
+    exc: ExpressionError, shown: str, pointer: JsonPath, loading: _Loading, address: str | None = None
+) -> None:
     hint = None
     if exc.function:
         hint = "write the value literally or pass it as a parameter"
-    loading.add("AIB0004", Severity.ERROR, str(exc.message), file=shown, path=tuple(exc.path), pointer=pointer,
-                address=address, hint=hint)
+    loading.add(
+        "AIB0004",
+        Severity.ERROR,
+        str(exc.message),
+        file=shown,
+        path=tuple(exc.path),
+        pointer=pointer,
+        address=address,
+        hint=hint,
+    )
 
 
-def _load_resource(raw: Any, pointer: JsonPath, shown: str, evaluator: Evaluator, config: StackConfig,
-                   loading: _Loading, *, name_from_file: str | None, parent: Resource | None = None) -> None:
+def _load_resource(
+    raw: Any,
+    pointer: JsonPath,
+    shown: str,
+    evaluator: Evaluator,
+    config: StackConfig,
+    loading: _Loading,
+    *,
+    name_from_file: str | None,
+    parent: Resource | None = None,
+) -> None:
     if not isinstance(raw, dict):
         loading.add("AIB0008", Severity.ERROR, "a resource must be a JSON object", file=shown, path=pointer)
         return
@@ -360,8 +540,14 @@ def _load_resource(raw: Any, pointer: JsonPath, shown: str, evaluator: Evaluator
         _expression_diagnostic(exc, shown, pointer, loading)
         return
     if not isinstance(arm_type, str) or not arm_type:
-        loading.add("AIB0008", Severity.ERROR, "the resource has no 'type'", file=shown, path=pointer,
-                    hint="add \"type\": \"Microsoft.VirtualMachineImages/imageTemplates\" (or the type you mean)")
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            "the resource has no 'type'",
+            file=shown,
+            path=pointer,
+            hint='add "type": "Microsoft.VirtualMachineImages/imageTemplates" (or the type you mean)',
+        )
         return
     if parent is not None and "/" not in arm_type.split(".", 1)[-1].split("/", 1)[-1] and "." not in arm_type:
         arm_type = f"{parent.arm_type}/{arm_type}"
@@ -370,18 +556,35 @@ def _load_resource(raw: Any, pointer: JsonPath, shown: str, evaluator: Evaluator
         loading.add("AIB0008", Severity.ERROR, "the resource has no 'name'", file=shown, path=pointer)
         return
     if "copy" in raw:
-        loading.add("AIB0004", Severity.ERROR, "resource copy loops are not supported yet", file=shown,
-                    path=(*pointer, "copy"), hint="write one resource per copy")
+        loading.add(
+            "AIB0004",
+            Severity.ERROR,
+            "resource copy loops are not supported yet",
+            file=shown,
+            path=(*pointer, "copy"),
+            hint="write one resource per copy",
+        )
         return
     rtype = for_arm_type(arm_type)
     if rtype is None:
-        loading.add("AIB0006", Severity.WARNING, f"aibplan does not manage {arm_type} yet; '{name}' is left out "
-                    "of the plan", file=shown, path=(*pointer, "type"))
+        loading.add(
+            "AIB0006",
+            Severity.WARNING,
+            f"aibplan does not manage {arm_type} yet; '{name}' is left out of the plan",
+            file=shown,
+            path=(*pointer, "type"),
+        )
         loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
         return
     if "copy" in (raw.get("properties") or {}):
-        loading.add("AIB0004", Severity.ERROR, "property copy loops are not supported yet", file=shown,
-                    path=(*pointer, "properties", "copy"), hint="write the list out in full")
+        loading.add(
+            "AIB0004",
+            Severity.ERROR,
+            "property copy loops are not supported yet",
+            file=shown,
+            path=(*pointer, "properties", "copy"),
+            hint="write the list out in full",
+        )
         return
     address = f"{rtype.kind}.{name}"
     body: dict[str, Any] = {}
@@ -394,8 +597,15 @@ def _load_resource(raw: Any, pointer: JsonPath, shown: str, evaluator: Evaluator
         _expression_diagnostic(exc, shown, pointer, loading, address)
         return
     if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
-        loading.add("AIB0008", Severity.ERROR, "'dependsOn' must be a list of resource names or ids", file=shown,
-                    path=("dependsOn",), pointer=pointer, address=address)
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            "'dependsOn' must be a list of resource names or ids",
+            file=shown,
+            path=("dependsOn",),
+            pointer=pointer,
+            address=address,
+        )
         depends_on = []
     if "location" not in body:
         body["location"] = config.location
@@ -405,8 +615,15 @@ def _load_resource(raw: Any, pointer: JsonPath, shown: str, evaluator: Evaluator
     else:
         api_version_given = True
     if name.count("/") + 1 != rtype.name_segments:
-        loading.add("AIB0008", Severity.ERROR, f"a {arm_type} name has {rtype.name_segments} segment(s) "
-                    f"separated by '/', got '{name}'", file=shown, path=("name",), pointer=pointer, address=address)
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            f"a {arm_type} name has {rtype.name_segments} segment(s) separated by '/', got '{name}'",
+            file=shown,
+            path=("name",),
+            pointer=pointer,
+            address=address,
+        )
         return
     for key, value in body.items():
         _check_placeholders(value, (key,), shown, address, loading, pointer=pointer)
@@ -426,8 +643,16 @@ def _load_resource(raw: Any, pointer: JsonPath, shown: str, evaluator: Evaluator
     children = raw.get("resources")
     if isinstance(children, list):
         for index, child in enumerate(children):
-            _load_resource(child, (*pointer, "resources", index), shown, evaluator, config, loading,
-                           name_from_file=None, parent=resource)
+            _load_resource(
+                child,
+                (*pointer, "resources", index),
+                shown,
+                evaluator,
+                config,
+                loading,
+                name_from_file=None,
+                parent=resource,
+            )
 
 
 def _canonical_key(key: str) -> str:
@@ -438,8 +663,9 @@ def _canonical_key(key: str) -> str:
     return key
 
 
-def _check_placeholders(value: Any, path: JsonPath, shown: str, address: str | None, loading: _Loading, *,
-                        pointer: JsonPath = ()) -> None:
+def _check_placeholders(
+    value: Any, path: JsonPath, shown: str, address: str | None, loading: _Loading, *, pointer: JsonPath = ()
+) -> None:
     """Report sample placeholders such as <region> that were never replaced.
 
     Inside inline commands only the reference's own sample tokens count: `<` and `>` are shell syntax there.
@@ -449,9 +675,16 @@ def _check_placeholders(value: Any, path: JsonPath, shown: str, address: str | N
             token = match.group(1)
             if "inline" in path and token.replace(" ", "").lower() not in _SAMPLE_TOKENS:
                 continue
-            loading.add("AIB0005", Severity.ERROR, f"leftover placeholder '<{token}>'", file=shown, path=path,
-                        pointer=pointer, address=address,
-                        hint="replace the sample placeholder with a real value or a parameter")
+            loading.add(
+                "AIB0005",
+                Severity.ERROR,
+                f"leftover placeholder '<{token}>'",
+                file=shown,
+                path=path,
+                pointer=pointer,
+                address=address,
+                hint="replace the sample placeholder with a real value or a parameter",
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             if _PLACEHOLDER_RE.search(key):
@@ -468,9 +701,14 @@ def _check_duplicates(loading: _Loading) -> None:
         key = resource.arm_id.lower()
         if key in first:
             other = first[key]
-            loading.add("AIB0007", Severity.ERROR, f"{resource.address} is declared twice (also in "
-                        f"{other.source.file})", file=resource.source.file, pointer=resource.source.pointer,
-                        address=resource.address)
+            loading.add(
+                "AIB0007",
+                Severity.ERROR,
+                f"{resource.address} is declared twice (also in {other.source.file})",
+                file=resource.source.file,
+                pointer=resource.source.pointer,
+                address=resource.address,
+            )
         else:
             first[key] = resource
     if any(d.code == "AIB0007" for d, _ in loading.diagnostics):
@@ -485,11 +723,19 @@ def _check_duplicates(loading: _Loading) -> None:
 
 def _inputs_hash(config: StackConfig, resources: Sequence[Resource]) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([config.subscription_id, config.resource_group, config.location, config.provider],
-                             sort_keys=True).encode())
+    digest.update(
+        json.dumps(
+            [config.subscription_id, config.resource_group, config.location, config.provider], sort_keys=True
+        ).encode()
+    )
     for resource in sorted(resources, key=lambda r: r.address):
-        digest.update(json.dumps([resource.address, resource.api_version, resource.body, resource.depends_on],
-                                 sort_keys=True, default=str).encode())
+        digest.update(
+            json.dumps(
+                [resource.address, resource.api_version, resource.body, resource.depends_on],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        )
     return digest.hexdigest()
 
 

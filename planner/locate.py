@@ -35,8 +35,9 @@ class Locator:
         return replace(diagnostic, file=file, line=position[0], column=position[1])
 
 
-def place_all(diagnostics: Iterable[Diagnostic], locator: Locator,
-              sources: Mapping[str, tuple[str, JsonPath]]) -> list[Diagnostic]:
+def place_all(
+    diagnostics: Iterable[Diagnostic], locator: Locator, sources: Mapping[str, tuple[str, JsonPath]]
+) -> list[Diagnostic]:
     """Place every diagnostic whose address is in `sources` (address → (file, pointer))."""
     out = []
     for d in diagnostics:

@@ -10,7 +10,7 @@ from typing import Any
 
 from providers.catalog import ResourceType
 
-from .diagnostics import Diagnostic, JsonPath
+from .diagnostics import JsonPath
 
 CONFIG_FILE = "aibplan.json"
 DEFAULT_STATE_FILE = "aibplan.state.json"

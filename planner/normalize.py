@@ -41,8 +41,11 @@ class _Node:
             return wildcard
         if wildcard is None:
             return exact
-        merged = _Node(children={**wildcard.children, **exact.children},
-                       actions=exact.actions | wildcard.actions, defaults=exact.defaults or wildcard.defaults)
+        merged = _Node(
+            children={**wildcard.children, **exact.children},
+            actions=exact.actions | wildcard.actions,
+            defaults=exact.defaults or wildcard.defaults,
+        )
         return merged
 
 

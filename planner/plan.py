@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -80,7 +80,9 @@ class Change:
         return ResourceRef(self.arm_id, self.arm_type, self.api_version)
 
     def old_ref(self) -> ResourceRef:
-        return ResourceRef(self.old_arm_id or self.arm_id, self.arm_type, self.old_api_version or self.api_version)
+        return ResourceRef(
+            self.old_arm_id or self.arm_id, self.arm_type, self.old_api_version or self.api_version
+        )
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class Plan:
         counts = {action: 0 for action in Action}
         for change in self.changes:
             counts[change.action] += 1
-        return Summary(counts[Action.CREATE], counts[Action.UPDATE], counts[Action.REPLACE], counts[Action.DELETE])
+        return Summary(
+            counts[Action.CREATE], counts[Action.UPDATE], counts[Action.REPLACE], counts[Action.DELETE]
+        )
 
     @property
     def has_changes(self) -> bool:
@@ -132,9 +136,17 @@ def request_body(resource: Resource) -> dict[str, Any]:
     return {key: resource.body[key] for key in BODY_KEYS if key in resource.body}
 
 
-def make_plan(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider, *, refresh: bool = True,
-              destroy: bool = False, provider_description: str | None = None) -> Plan:
-    """Compare the stack with the state (and the provider, when refreshing) and decide each resource's action."""
+def make_plan(
+    stack: Stack,
+    graph: nx.DiGraph,
+    state: State,
+    provider: Provider,
+    *,
+    refresh: bool = True,
+    destroy: bool = False,
+    provider_description: str | None = None,
+) -> Plan:
+    """Compare the stack with the state (and the provider, when refreshing); decide each resource's action."""
     diagnostics: list[Diagnostic] = []
     live: Mapping[str, Any] = {}
     if refresh and state.resources:
@@ -146,8 +158,9 @@ def make_plan(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider,
     if not destroy:
         for address in topological_addresses(graph):
             resource = stack.by_address[address]
-            changes.append(_change_for(resource, state.get(address), live, refresh,
-                                       dependencies(graph, address)))
+            changes.append(
+                _change_for(resource, state.get(address), live, refresh, dependencies(graph, address))
+            )
     deletes = [e for e in state.resources if e.address not in desired_addresses]
     for entry in _reverse_dependency_order(deletes):
         changes.append(_delete_change(entry, live, refresh, destroy))
@@ -165,50 +178,74 @@ def make_plan(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider,
     )
 
 
-def _change_for(resource: Resource, entry: ResourceState | None, live: Mapping[str, Any], refresh: bool,
-                depends_on: tuple[str, ...]) -> Change:
+def _change_for(
+    resource: Resource,
+    entry: ResourceState | None,
+    live: Mapping[str, Any],
+    refresh: bool,
+    depends_on: tuple[str, ...],
+) -> Change:
     rtype = BY_KIND[resource.kind]
     after = normalize_body(rtype, resource.body)
-    common: dict[str, Any] = {
-        "address": resource.address, "kind": resource.kind, "name": resource.name, "arm_type": resource.arm_type,
-        "arm_id": resource.arm_id, "api_version": resource.api_version, "after": after,
-        "body": request_body(resource), "depends_on": depends_on,
-    }
+    base = Change(
+        address=resource.address,
+        kind=resource.kind,
+        name=resource.name,
+        arm_type=resource.arm_type,
+        arm_id=resource.arm_id,
+        api_version=resource.api_version,
+        action=Action.CREATE,
+        before=None,
+        after=after,
+        body=request_body(resource),
+        depends_on=depends_on,
+        action_reason=REASON_NEW,
+    )
     if entry is None:
-        return Change(action=Action.CREATE, before=None, action_reason=REASON_NEW, **common)
-    old = {"old_depends_on": entry.dependencies, "old_api_version": entry.api_version, "old_arm_id": entry.arm_id}
+        return base
     if refresh:
         observed = live.get(entry.arm_id)
         if observed is None:
-            return Change(action=Action.CREATE, before=None, action_reason=REASON_GONE,
-                          reasons=("the resource was deleted outside aibplan; it will be created again",),
-                          **common)
+            return replace(
+                base,
+                action_reason=REASON_GONE,
+                reasons=("the resource was deleted outside aibplan; it will be created again",),
+            )
         before = normalize_body(rtype, observed)
     else:
         observed = entry.observed
         before = dict(entry.applied)
     diffs = diff_bodies(before, after, rtype, resource.api_version)
+    existing = replace(
+        base,
+        before=before,
+        attribute_diffs=diffs,
+        old_depends_on=entry.dependencies,
+        old_api_version=entry.api_version,
+        old_arm_id=entry.arm_id,
+    )
+
+    def replacement(reason_code: str, reason: str) -> Change:
+        return replace(existing, action=Action.REPLACE, action_reason=reason_code, reasons=(reason,))
+
     if entry.arm_id.lower() != resource.arm_id.lower():
-        return Change(action=Action.REPLACE, before=before, attribute_diffs=diffs, action_reason=REASON_MOVED,
-                      reasons=(f"its id changed from {entry.arm_id}",), **old, **common)
+        return replacement(REASON_MOVED, f"its id changed from {entry.arm_id}")
     if entry.tainted:
-        return Change(action=Action.REPLACE, before=before, attribute_diffs=diffs, action_reason=REASON_TAINTED,
-                      reasons=("it is tainted: a previous apply left it half made",), **old, **common)
+        return replacement(REASON_TAINTED, "it is tainted: a previous apply left it half made")
     if resource.kind == "imageTemplate" and _provisioning_state(observed) == "Failed":
-        return Change(action=Action.REPLACE, before=before, attribute_diffs=diffs, action_reason=REASON_FAILED,
-                      reasons=("the service reports it as Failed; a failed template must be deleted and "
-                               "submitted again",), **old, **common)
+        return replacement(
+            REASON_FAILED,
+            "the service reports it as Failed; a failed template must be deleted and submitted again",
+        )
     if not diffs:
-        return Change(action=Action.NOOP, before=before, **old, **common)
+        return replace(existing, action=Action.NOOP, action_reason=None)
     forcing = [d for d in diffs if d.forces_replacement]
     if forcing:
         shown = ", ".join(format_path(d.path) for d in forcing)
-        return Change(action=Action.REPLACE, before=before, attribute_diffs=diffs,
-                      action_reason=REASON_CANNOT_UPDATE,
-                      reasons=(f"{shown} cannot be updated in place (api-version {resource.api_version})",),
-                      **old, **common)
-    return Change(action=Action.UPDATE, before=before, attribute_diffs=diffs, action_reason=REASON_UPDATE,
-                  **old, **common)
+        return replacement(
+            REASON_CANNOT_UPDATE, f"{shown} cannot be updated in place (api-version {resource.api_version})"
+        )
+    return replace(existing, action=Action.UPDATE, action_reason=REASON_UPDATE)
 
 
 def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool, destroy: bool) -> Change:
@@ -217,12 +254,26 @@ def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool,
     if refresh and live.get(entry.arm_id) is None:
         reasons = ("already deleted outside aibplan; it will be dropped from the state",)
     rtype = for_arm_type(entry.arm_type)
-    before = dict(entry.applied) if rtype is None else normalize_body(rtype, live.get(entry.arm_id) or entry.applied)
+    before = (
+        dict(entry.applied)
+        if rtype is None
+        else normalize_body(rtype, live.get(entry.arm_id) or entry.applied)
+    )
     return Change(
-        address=entry.address, kind=kind, name=name, arm_type=entry.arm_type, arm_id=entry.arm_id,
-        api_version=entry.api_version, action=Action.DELETE, before=before, after=None,
-        action_reason=REASON_DESTROY if destroy else REASON_REMOVED, reasons=reasons,
-        old_depends_on=entry.dependencies, old_api_version=entry.api_version, old_arm_id=entry.arm_id,
+        address=entry.address,
+        kind=kind,
+        name=name,
+        arm_type=entry.arm_type,
+        arm_id=entry.arm_id,
+        api_version=entry.api_version,
+        action=Action.DELETE,
+        before=before,
+        after=None,
+        action_reason=REASON_DESTROY if destroy else REASON_REMOVED,
+        reasons=reasons,
+        old_depends_on=entry.dependencies,
+        old_api_version=entry.api_version,
+        old_arm_id=entry.arm_id,
     )
 
 

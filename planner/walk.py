@@ -10,29 +10,38 @@ import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import networkx as nx
 
+N = TypeVar("N", bound=Hashable)
+
 
 @dataclass
-class WalkResult:
-    succeeded: list[Hashable] = field(default_factory=list)
-    failed: dict[Hashable, BaseException] = field(default_factory=dict)
-    skipped: dict[Hashable, str] = field(default_factory=dict)
-    not_started: list[Hashable] = field(default_factory=list)
+class WalkResult(Generic[N]):
+    succeeded: list[N] = field(default_factory=list)
+    failed: dict[N, BaseException] = field(default_factory=dict)
+    skipped: dict[N, str] = field(default_factory=dict)
+    not_started: list[N] = field(default_factory=list)
 
 
-def walk(graph: nx.DiGraph, visit: Callable[[Hashable], None], *, parallelism: int = 10,
-         stop: threading.Event | None = None, on_skip: Callable[[Hashable, str], None] | None = None,
-         describe: Callable[[Hashable], str] = str) -> WalkResult:
+def walk(
+    graph: nx.DiGraph,
+    visit: Callable[[N], None],
+    *,
+    parallelism: int = 10,
+    stop: threading.Event | None = None,
+    on_skip: Callable[[N, str], None] | None = None,
+    describe: Callable[[N], str] = str,
+) -> WalkResult[N]:
     """Run `visit(node)` for every node in dependency order, at most `parallelism` at once."""
-    result = WalkResult()
-    waiting = {node: graph.in_degree(node) for node in graph.nodes}
-    ready = sorted((n for n, d in waiting.items() if d == 0), key=describe)
-    done: set[Hashable] = set()
-    running: dict[Future[None], Hashable] = {}
+    result: WalkResult[N] = WalkResult()
+    waiting: dict[N, int] = {node: graph.in_degree(node) for node in graph.nodes}
+    ready: list[N] = sorted((n for n, d in waiting.items() if d == 0), key=describe)
+    done: set[N] = set()
+    running: dict[Future[None], N] = {}
 
-    def skip_downstream(node: Hashable, reason: str) -> None:
+    def skip_downstream(node: N, reason: str) -> None:
         for later in sorted(nx.descendants(graph, node), key=describe):
             if later not in done and later not in result.skipped:
                 result.skipped[later] = reason

@@ -1,12 +1,12 @@
 """The provider protocol and its one family of errors.
 
-    ProviderError                 any failure of a provider call; carries the service's code and message
-    ├── NotFoundError             the resource (or its parent) does not exist (404)
-    ├── ConflictError             the service refuses the change in the resource's current state (409)
-    ├── AuthError                 credentials missing or not allowed (401/403)
-    ├── TransientError            worth retrying: 5xx, dropped connections, "another operation in progress"
-    │   └── ThrottledError        429, with the Retry-After the service asked for
-    └── PermanentError            the request can never succeed as sent (400 and friends)
+ProviderError                 any failure of a provider call; carries the service's code and message
+├── NotFoundError             the resource (or its parent) does not exist (404)
+├── ConflictError             the service refuses the change in the resource's current state (409)
+├── AuthError                 credentials missing or not allowed (401/403)
+├── TransientError            worth retrying: 5xx, dropped connections, "another operation in progress"
+│   └── ThrottledError        429, with the Retry-After the service asked for
+└── PermanentError            the request can never succeed as sent (400 and friends)
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ class PermanentError(ProviderError):
     pass
 
 
-def error_for_status(status: int, code: str, message: str, *, target: str | None = None,
-                     retry_after: float | None = None) -> ProviderError:
+def error_for_status(
+    status: int, code: str, message: str, *, target: str | None = None, retry_after: float | None = None
+) -> ProviderError:
     """Map an HTTP status and ARM error code to the family above."""
     kwargs: dict[str, Any] = {"code": code, "status": status, "target": target, "retry_after": retry_after}
     if status == 404:

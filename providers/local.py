@@ -19,7 +19,9 @@ class LocalProvider:
 
     name = "local"
 
-    def __init__(self, runtime_dir: Path, *, latency: float = 0.0, fault_hook: FaultHook | None = None) -> None:
+    def __init__(
+        self, runtime_dir: Path, *, latency: float = 0.0, fault_hook: FaultHook | None = None
+    ) -> None:
         self.db_path = runtime_dir / DB_FILE
         self.service = SimulatedAzure(self.db_path, latency=latency, fault_hook=fault_hook)
 

@@ -49,8 +49,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 class ServiceError(Exception):
     """An ARM error response: HTTP status, ARM error code, message, optional target and Retry-After."""
 
-    def __init__(self, status: int, code: str, message: str, *, target: str | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        target: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
@@ -66,8 +73,15 @@ FaultHook = Callable[[str, str], None]
 class SimulatedAzure:
     """The simulated service. Thread-safe; several processes may share one database file."""
 
-    def __init__(self, db_path: Path | str, *, latency: float = 0.0, fault_hook: FaultHook | None = None,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        db_path: Path | str,
+        *,
+        latency: float = 0.0,
+        fault_hook: FaultHook | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.db_path = str(db_path)
         if self.db_path != ":memory:":
             Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -100,10 +114,11 @@ class SimulatedAzure:
         found: dict[str, Body] = {}
         with self._lock:
             for start in range(0, len(ids), 500):
-                chunk = [fold_id(i) for i in ids[start:start + 500]]
+                chunk = [fold_id(i) for i in ids[start : start + 500]]
                 marks = ",".join("?" * len(chunk))
-                for row in self._db.execute(f"SELECT key, id, type, body FROM resources WHERE key IN ({marks})",
-                                            chunk):
+                for row in self._db.execute(
+                    f"SELECT key, id, type, body FROM resources WHERE key IN ({marks})", chunk
+                ):
                     found[row[0]] = self._present(row[1:])
         return {i: found.get(fold_id(i)) for i in ids}
 
@@ -113,7 +128,9 @@ class SimulatedAzure:
         self._enter("create", arm_id, api_version)
         body = _request_body(body)
         if not isinstance(body.get("location"), str) or not body["location"]:
-            raise ServiceError(400, "LocationRequired", "The location property is required for this definition.")
+            raise ServiceError(
+                400, "LocationRequired", "The location property is required for this definition."
+            )
         with self._lock, self._transaction():
             existing = self._row(arm_id)
             stored = self._admit_put(rid, rtype.kind, api_version, body, existing)
@@ -133,9 +150,13 @@ class SimulatedAzure:
             if rtype.kind == "imageTemplate":
                 self._check_template_patch(api_version, patch)
             elif "location" in patch and fold_location(str(patch["location"])) != fold_location(
-                    current.get("location", "")):
-                raise ServiceError(400, "InvalidResourceLocation",
-                                   f"The resource '{rid.name}' cannot be moved to location '{patch['location']}'.")
+                current.get("location", "")
+            ):
+                raise ServiceError(
+                    400,
+                    "InvalidResourceLocation",
+                    f"The resource '{rid.name}' cannot be moved to location '{patch['location']}'.",
+                )
             merged = _merge_patch(current, _request_body(patch))
             self._store(rid, api_version, merged, created=False)
             new_row = self._row(arm_id)
@@ -150,32 +171,45 @@ class SimulatedAzure:
             row = self._row(arm_id)
             if row is None:
                 return 204
-            children = self._db.execute("SELECT id FROM resources WHERE parent = ?", (fold_id(arm_id),)).fetchall()
+            children = self._db.execute(
+                "SELECT id FROM resources WHERE parent = ?", (fold_id(arm_id),)
+            ).fetchall()
             if children:
+                held = sorted(str(child[0]).rsplit("/", 1)[-1] for child in children)
                 raise ServiceError(
-                    409, "CannotDeleteResource",
-                    f"Can not delete resource before nested resources are deleted: '{rid.name}' still holds "
-                    f"{', '.join(sorted(parse_resource_id(c[0]).name for c in children if parse_resource_id(c[0])))}.",
+                    409,
+                    "CannotDeleteResource",
+                    "Can not delete resource before nested resources are deleted: "
+                    f"'{rid.name}' still holds {', '.join(held)}.",
                 )
             if rtype.kind == "imageTemplate":
                 run = (json.loads(row[2]).get("properties") or {}).get("lastRunStatus") or {}
                 if run.get("runState") in ("Running", "Canceling"):
-                    raise ServiceError(409, "Conflict",
-                                       f"Image template '{rid.name}' cannot be deleted while a build is "
-                                       f"{run['runState'].lower()}; cancel the build and wait for it to end.")
+                    raise ServiceError(
+                        409,
+                        "Conflict",
+                        f"Image template '{rid.name}' cannot be deleted while a build is "
+                        f"{run['runState'].lower()}; cancel the build and wait for it to end.",
+                    )
             self._db.execute("DELETE FROM resources WHERE key = ?", (fold_id(arm_id),))
         return 200
 
     def list_resource_group(self, subscription: str, resource_group: str) -> list[Body]:
         prefix = fold_id(f"/subscriptions/{subscription}/resourceGroups/{resource_group}/")
         with self._lock:
-            rows = self._db.execute("SELECT id, type, body FROM resources WHERE key LIKE ? ORDER BY key",
-                                    (prefix.replace("_", r"\_").replace("%", r"\%") + "%",)).fetchall()
+            rows = self._db.execute(
+                "SELECT id, type, body FROM resources WHERE key LIKE ? ORDER BY key",
+                (prefix.replace("_", r"\_").replace("%", r"\%") + "%",),
+            ).fetchall()
         return [self._present(r) for r in rows if fold_id(r[0]).startswith(prefix)]
 
-    def post_action(self, arm_id: str, api_version: str, action: str, body: Body | None = None) -> Body | None:
-        rid, rtype = self._parse(arm_id, api_version)
-        raise ServiceError(400, "InvalidAction", f"The action '{action}' is not supported on {rtype.arm_type}.")
+    def post_action(
+        self, arm_id: str, api_version: str, action: str, body: Body | None = None
+    ) -> Body | None:
+        _rid, rtype = self._parse(arm_id, api_version)
+        raise ServiceError(
+            400, "InvalidAction", f"The action '{action}' is not supported on {rtype.arm_type}."
+        )
 
     def list_run_outputs(self, arm_id: str, api_version: str) -> list[Body]:
         self._parse(arm_id, api_version)
@@ -197,8 +231,9 @@ class SimulatedAzure:
 
     def raw_delete(self, arm_id: str) -> bool:
         with self._lock, self._transaction():
-            cur = self._db.execute("DELETE FROM resources WHERE key = ? OR parent = ?",
-                                   (fold_id(arm_id), fold_id(arm_id)))
+            cur = self._db.execute(
+                "DELETE FROM resources WHERE key = ? OR parent = ?", (fold_id(arm_id), fold_id(arm_id))
+            )
         return cur.rowcount > 0
 
     def count(self) -> int:
@@ -207,26 +242,43 @@ class SimulatedAzure:
 
     # -- rules -----------------------------------------------------------------------------------------
 
-    def _admit_put(self, rid: ResourceId, kind: str, api_version: str, body: Body,
-                   existing: tuple[str, str, str, str] | None) -> Body:
+    def _admit_put(
+        self,
+        rid: ResourceId,
+        kind: str,
+        api_version: str,
+        body: Body,
+        existing: tuple[str, str, str, str] | None,
+    ) -> Body:
         stored = copy.deepcopy(body)
         props = stored.setdefault("properties", {}) if kind != "identity" else None
         if existing is not None:
             current = json.loads(existing[2])
             if kind == "imageTemplate":
-                raise ServiceError(409, "Conflict", f"{TEMPLATE_UPDATE_REFUSED}. Delete the template "
-                                   f"'{rid.name}' first or submit it under another name.")
+                raise ServiceError(
+                    409,
+                    "Conflict",
+                    f"{TEMPLATE_UPDATE_REFUSED}. Delete the template "
+                    f"'{rid.name}' first or submit it under another name.",
+                )
             if fold_location(current.get("location", "")) != fold_location(stored["location"]):
-                raise ServiceError(400, "InvalidResourceLocation",
-                                   f"The resource '{rid.name}' already exists in location "
-                                   f"'{current.get('location')}'. A resource with the same name cannot be "
-                                   f"created in location '{stored['location']}'.")
+                raise ServiceError(
+                    400,
+                    "InvalidResourceLocation",
+                    f"The resource '{rid.name}' already exists in location "
+                    f"'{current.get('location')}'. A resource with the same name cannot be "
+                    f"created in location '{stored['location']}'.",
+                )
             if kind == "imageDefinition":
                 old_props = current.get("properties") or {}
                 for field in ("osType", "osState", "hyperVGeneration", "architecture", "identifier"):
                     if field in old_props and _fold(old_props.get(field)) != _fold((props or {}).get(field)):
-                        raise ServiceError(409, "PropertyChangeNotAllowed",
-                                           f"Changing property '{field}' is not allowed.", target=field)
+                        raise ServiceError(
+                            409,
+                            "PropertyChangeNotAllowed",
+                            f"Changing property '{field}' is not allowed.",
+                            target=field,
+                        )
         if kind == "identity":
             principal = str(uuid.uuid5(_NS, fold_id(str(rid)) + "/principal"))
             client = str(uuid.uuid5(_NS, fold_id(str(rid)) + "/client"))
@@ -239,9 +291,12 @@ class SimulatedAzure:
             assert props is not None
             parent = rid.parent()
             if parent is None or self._row(str(parent)) is None:
-                raise ServiceError(404, "ParentResourceNotFound",
-                                   f"Can not perform requested operation on nested resource. Parent resource "
-                                   f"'{rid.names[0]}' not found.")
+                raise ServiceError(
+                    404,
+                    "ParentResourceNotFound",
+                    f"Can not perform requested operation on nested resource. Parent resource "
+                    f"'{rid.names[0]}' not found.",
+                )
             props["provisioningState"] = "Succeeded"
         elif kind == "imageTemplate":
             assert props is not None
@@ -250,12 +305,16 @@ class SimulatedAzure:
         return stored
 
     def _check_template_references(self, rid: ResourceId, body: Body) -> None:
-        identities = ((body.get("identity") or {}).get("userAssignedIdentities") or {})
+        identities = (body.get("identity") or {}).get("userAssignedIdentities") or {}
         for identity_id in identities:
             if self._row(identity_id) is None:
-                raise ServiceError(400, "InvalidParameter",
-                                   f"The user-assigned identity '{identity_id}' of image template '{rid.name}' "
-                                   f"does not exist.", target="identity")
+                raise ServiceError(
+                    400,
+                    "InvalidParameter",
+                    f"The user-assigned identity '{identity_id}' of image template '{rid.name}' "
+                    f"does not exist.",
+                    target="identity",
+                )
             identity = json.loads(self._row(identity_id)[2])  # type: ignore[index]
             identities[identity_id] = {
                 "principalId": identity["properties"]["principalId"],
@@ -266,25 +325,35 @@ class SimulatedAzure:
                 continue
             gallery_image = parse_resource_id(str(target.get("galleryImageId", "")))
             if gallery_image is None:
-                raise ServiceError(400, "InvalidParameter",
-                                   f"distribute[{index}].galleryImageId is not a gallery image id.",
-                                   target=f"properties.distribute[{index}].galleryImageId")
+                raise ServiceError(
+                    400,
+                    "InvalidParameter",
+                    f"distribute[{index}].galleryImageId is not a gallery image id.",
+                    target=f"properties.distribute[{index}].galleryImageId",
+                )
             definition = gallery_image if len(gallery_image.types) == 2 else gallery_image.parent()
             if definition is None or self._row(str(definition)) is None:
-                raise ServiceError(400, "InvalidParameter",
-                                   f"The gallery image definition '{definition or gallery_image}' in "
-                                   f"distribute[{index}] does not exist; create the gallery and the image "
-                                   f"definition before the image template.",
-                                   target=f"properties.distribute[{index}].galleryImageId")
+                raise ServiceError(
+                    400,
+                    "InvalidParameter",
+                    f"The gallery image definition '{definition or gallery_image}' in "
+                    f"distribute[{index}] does not exist; create the gallery and the image "
+                    f"definition before the image template.",
+                    target=f"properties.distribute[{index}].galleryImageId",
+                )
 
     def _check_template_patch(self, api_version: str, patch: Body) -> None:
         allowed = IMAGE_TEMPLATE.patchable_prefixes(api_version)
         for path in _leaf_paths(patch):
             if not any(has_prefix(path, p) or has_prefix(p, path) for p in allowed):  # type: ignore[arg-type]
                 shown = ".".join(str(p) for p in path)
-                raise ServiceError(400, "InvalidRequestContent",
-                                   f"The property '{shown}' cannot be updated with api-version {api_version}; "
-                                   f"only {', '.join('.'.join(p) for p in allowed)} can.", target=shown)
+                raise ServiceError(
+                    400,
+                    "InvalidRequestContent",
+                    f"The property '{shown}' cannot be updated with api-version {api_version}; "
+                    f"only {', '.join('.'.join(p) for p in allowed)} can.",
+                    target=shown,
+                )
 
     # -- storage -------------------------------------------------------------------------------------------
 
@@ -294,13 +363,19 @@ class SimulatedAzure:
             raise ServiceError(400, "InvalidResourceId", f"'{arm_id}' is not a valid resource id.")
         rtype = for_arm_type(rid.arm_type)
         if rtype is None:
-            raise ServiceError(400, "InvalidResourceType",
-                               f"The resource type '{rid.arm_type}' is not supported by this service.")
+            raise ServiceError(
+                400,
+                "InvalidResourceType",
+                f"The resource type '{rid.arm_type}' is not supported by this service.",
+            )
         if api_version not in rtype.all_api_versions():
-            raise ServiceError(400, "NoRegisteredProviderFound",
-                               f"No registered resource provider found for API version '{api_version}' and type "
-                               f"'{rtype.arm_type}'. The supported api-versions are "
-                               f"'{', '.join(rtype.all_api_versions())}'.")
+            raise ServiceError(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for API version '{api_version}' and type "
+                f"'{rtype.arm_type}'. The supported api-versions are "
+                f"'{', '.join(rtype.all_api_versions())}'.",
+            )
         return rid, rtype
 
     def _enter(self, operation: str, arm_id: str, api_version: str, *, slow: bool = True) -> None:
@@ -311,8 +386,9 @@ class SimulatedAzure:
 
     def _row(self, arm_id: str) -> tuple[str, str, str, str] | None:
         with self._lock:
-            row = self._db.execute("SELECT id, type, body, api_version FROM resources WHERE key = ?",
-                                   (fold_id(arm_id),)).fetchone()
+            row = self._db.execute(
+                "SELECT id, type, body, api_version FROM resources WHERE key = ?", (fold_id(arm_id),)
+            ).fetchone()
         return None if row is None else (row[0], row[1], row[2], row[3])
 
     def _store(self, rid: ResourceId, api_version: str, body: Body, *, created: bool) -> None:
@@ -322,13 +398,26 @@ class SimulatedAzure:
         text = json.dumps(body, sort_keys=True)
         if created:
             self._db.execute(
-                "INSERT OR REPLACE INTO resources (key, id, type, rg, parent, api_version, body, created, updated) "
+                "INSERT OR REPLACE INTO resources "
+                "(key, id, type, rg, parent, api_version, body, created, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, str(rid), rid.arm_type.lower(), rid.resource_group.lower(),
-                 fold_id(str(parent)) if parent else None, api_version, text, now, now))
+                (
+                    key,
+                    str(rid),
+                    rid.arm_type.lower(),
+                    rid.resource_group.lower(),
+                    fold_id(str(parent)) if parent else None,
+                    api_version,
+                    text,
+                    now,
+                    now,
+                ),
+            )
         else:
-            self._db.execute("UPDATE resources SET body = ?, api_version = ?, updated = ? WHERE key = ?",
-                             (text, api_version, now, key))
+            self._db.execute(
+                "UPDATE resources SET body = ?, api_version = ?, updated = ? WHERE key = ?",
+                (text, api_version, now, key),
+            )
 
     def _present(self, row: tuple[str, ...] | sqlite3.Row) -> Body:
         arm_id, _type, body_text = row[0], row[1], row[2]
@@ -358,14 +447,18 @@ def _not_found(arm_id: str) -> ServiceError:
     rid = parse_resource_id(arm_id)
     what = f"{rid.arm_type}/{rid.name}" if rid else arm_id
     group = rid.resource_group if rid else "?"
-    return ServiceError(404, "ResourceNotFound",
-                        f"The Resource '{what}' under resource group '{group}' was not found.")
+    return ServiceError(
+        404, "ResourceNotFound", f"The Resource '{what}' under resource group '{group}' was not found."
+    )
 
 
 def _request_body(body: Body) -> Body:
     """Only the writable envelope of a request; ARM ignores id/name/type in bodies."""
-    return {k: copy.deepcopy(v) for k, v in body.items() if k not in ("id", "name", "type", "apiVersion",
-                                                                      "systemData", "dependsOn")}
+    return {
+        k: copy.deepcopy(v)
+        for k, v in body.items()
+        if k not in ("id", "name", "type", "apiVersion", "systemData", "dependsOn")
+    }
 
 
 def _merge_patch(current: Body, patch: Body) -> Body:
@@ -374,7 +467,11 @@ def _merge_patch(current: Body, patch: Body) -> Body:
         if key == "properties" and isinstance(value, dict) and isinstance(merged.get("properties"), dict):
             props = merged["properties"]
             for pkey, pvalue in value.items():
-                if pkey == "vmProfile" and isinstance(pvalue, dict) and isinstance(props.get("vmProfile"), dict):
+                if (
+                    pkey == "vmProfile"
+                    and isinstance(pvalue, dict)
+                    and isinstance(props.get("vmProfile"), dict)
+                ):
                     props["vmProfile"] = {**props["vmProfile"], **copy.deepcopy(pvalue)}
                 elif pvalue is None:
                     props.pop(pkey, None)

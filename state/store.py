@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -38,8 +39,10 @@ def load_state(path: Path) -> State | None:
 def parse_state(text: str, source: str) -> State:
     lines = text.splitlines()
     for number, line in enumerate(lines, start=1):
-        if line.startswith(_CONFLICT_MARKERS[0]) or line.startswith(_CONFLICT_MARKERS[2]) or (
-            line == _CONFLICT_MARKERS[1] and any(x.startswith(_CONFLICT_MARKERS[0]) for x in lines)
+        if (
+            line.startswith(_CONFLICT_MARKERS[0])
+            or line.startswith(_CONFLICT_MARKERS[2])
+            or (line == _CONFLICT_MARKERS[1] and any(x.startswith(_CONFLICT_MARKERS[0]) for x in lines))
         ):
             raise StateError(
                 f"{source}:{number}: the state file contains a git merge-conflict marker. Resolve the "
@@ -48,12 +51,16 @@ def parse_state(text: str, source: str) -> State:
                 "`git checkout --ours/--theirs` and re-run apply to adopt the other side's changes."
             )
     if not text.strip():
-        raise StateError(f"{source}: the state file is empty; delete it to start afresh or restore it from git")
+        raise StateError(
+            f"{source}: the state file is empty; delete it to start afresh or restore it from git"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StateError(f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
-                         "restore it from git or from its .backup") from None
+        raise StateError(
+            f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
+            "restore it from git or from its .backup"
+        ) from None
     return state_from_json(data, source)
 
 
@@ -64,16 +71,20 @@ def state_from_json(data: Any, source: str) -> State:
     if not isinstance(version, int):
         raise StateError(f"{source}: the state file has no format_version; is this an aibplan state file?")
     if version > FORMAT_VERSION:
-        raise StateError(f"{source}: the state file has format_version {version}, written by a newer aibplan "
-                         f"(this one reads up to {FORMAT_VERSION}); upgrade aibplan")
+        raise StateError(
+            f"{source}: the state file has format_version {version}, written by a newer aibplan "
+            f"(this one reads up to {FORMAT_VERSION}); upgrade aibplan"
+        )
     data = upgrade(data)
     try:
         resources = [ResourceState.from_json(r) for r in data.get("resources") or []]
         lineage = str(data["lineage"])
         serial = int(data["serial"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise StateError(f"{source}: the state file is damaged ({exc.__class__.__name__}: {exc}); restore it "
-                         "from git or from its .backup") from None
+        raise StateError(
+            f"{source}: the state file is damaged ({exc.__class__.__name__}: {exc}); restore it "
+            "from git or from its .backup"
+        ) from None
     seen: set[str] = set()
     for r in resources:
         if r.address in seen:
@@ -115,10 +126,8 @@ def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

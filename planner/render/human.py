@@ -27,8 +27,14 @@ _VERB = {
     Action.NOOP: "is unchanged",
 }
 _COLOURS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "bold": "1", "dim": "2"}
-_ACTION_COLOUR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red",
-                  Action.READ: "cyan", Action.NOOP: "dim"}
+_ACTION_COLOUR = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "red",
+    Action.DELETE: "red",
+    Action.READ: "cyan",
+    Action.NOOP: "dim",
+}
 
 
 class Style:
@@ -62,8 +68,10 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.extend(_render_change(change, s))
         lines.append("")
     summary = plan.summary
-    lines.append(s("Plan:", "bold") + f" {summary.add} to add, {summary.change} to change, "
-                 f"{summary.replace} to replace, {summary.destroy} to destroy.")
+    lines.append(
+        s("Plan:", "bold") + f" {summary.add} to add, {summary.change} to change, "
+        f"{summary.replace} to replace, {summary.destroy} to destroy."
+    )
     lines.extend(_warnings(plan, s))
     return "\n".join(lines) + "\n"
 

@@ -22,8 +22,12 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "resource_changes": [change_to_json(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
         "diagnostics": [d.to_json() for d in diagnostics_of(plan)],
-        "summary": {"add": summary.add, "change": summary.change, "replace": summary.replace,
-                    "destroy": summary.destroy},
+        "summary": {
+            "add": summary.add,
+            "change": summary.change,
+            "replace": summary.replace,
+            "destroy": summary.destroy,
+        },
     }
 
 

@@ -66,13 +66,23 @@ def _run_one(rule: Rule, resource: Resource, context: RuleContext) -> Iterator[D
     try:
         findings = list(rule.check(resource, context))
     except Exception as exc:  # a bug in a rule must not stop validation
-        yield Diagnostic("AIB0000", Severity.ERROR, f"rule {rule.id} failed on this resource: "
-                         f"{type(exc).__name__}: {exc}", address=resource.address,
-                         hint="this is a bug in aibplan; please report it")
+        yield Diagnostic(
+            "AIB0000",
+            Severity.ERROR,
+            f"rule {rule.id} failed on this resource: {type(exc).__name__}: {exc}",
+            address=resource.address,
+            hint="this is a bug in aibplan; please report it",
+        )
         return
     for finding in findings:
-        yield Diagnostic(rule.id, finding.severity or rule.severity, finding.message, address=resource.address,
-                         path=finding.path, hint=finding.hint)
+        yield Diagnostic(
+            rule.id,
+            finding.severity or rule.severity,
+            finding.message,
+            address=resource.address,
+            path=finding.path,
+            hint=finding.hint,
+        )
 
 
 def get(obj: Any, *path: str | int) -> Any:

@@ -32,11 +32,15 @@ class ResourceId:
     def parent(self) -> ResourceId | None:
         if len(self.types) < 2:
             return None
-        return ResourceId(self.subscription, self.resource_group, self.namespace, self.types[:-1], self.names[:-1])
+        return ResourceId(
+            self.subscription, self.resource_group, self.namespace, self.types[:-1], self.names[:-1]
+        )
 
     def __str__(self) -> str:
-        parts = [f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/{self.namespace}"]
-        for t, n in zip(self.types, self.names):
+        parts = [
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/{self.namespace}"
+        ]
+        for t, n in zip(self.types, self.names, strict=True):
             parts.append(f"{t}/{n}")
         return "/".join(parts)
 
@@ -55,7 +59,7 @@ def parse_resource_id(value: str) -> ResourceId | None:
 
 
 def build_resource_id(subscription: str, resource_group: str, arm_type: str, name: str) -> str:
-    """The id of `name` of `arm_type` ("Microsoft.Compute/galleries/images", "gal/def") in a resource group."""
+    """The id of `name` of `arm_type` (e.g. "Microsoft.Compute/galleries/images", "gal/def") in a group."""
     ns, *types = arm_type.split("/")
     names = name.split("/")
     if len(types) != len(names):

@@ -16,14 +16,14 @@ def matches(pattern: PathPattern, path: Path) -> bool:
     """True when `path` matches `pattern` exactly (same length)."""
     if len(pattern) != len(path):
         return False
-    return all(_segment_matches(p, s) for p, s in zip(pattern, path))
+    return all(_segment_matches(p, s) for p, s in zip(pattern, path, strict=True))
 
 
 def has_prefix(path: Path, prefix: PathPattern) -> bool:
     """True when `path` starts with something `prefix` matches."""
     if len(path) < len(prefix):
         return False
-    return all(_segment_matches(p, s) for p, s in zip(prefix, path))
+    return all(_segment_matches(p, s) for p, s in zip(prefix, path, strict=False))
 
 
 def _segment_matches(pattern: str, segment: str | int) -> bool:

@@ -1,0 +1,23 @@
+"""The `aibplan` command line. This package is the only place that imports click: each command parses its
+arguments, calls the engine, hands the result to a renderer and chooses the exit code (docs/cli.md)."""
+
+from __future__ import annotations
+
+import click
+
+from .apply import apply, destroy, plan
+from .graph import graph
+from .validate import validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aibplan", prog_name="aibplan")
+def main() -> None:
+    """Plan and apply Azure VM Image Builder pipelines (identities, galleries, image definitions, image
+    templates) from JSON kept in git, Terraform-style."""
+
+
+for command in (validate, plan, apply, destroy, graph):
+    main.add_command(command)
+
+__all__ = ["main"]

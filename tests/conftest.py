@@ -1,0 +1,60 @@
+"""Shared fixtures: example stacks copied to a temporary folder, and the CLI run in process."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _fast_local_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The simulated cloud answers at once in tests, whatever a stack's aibplan.json asks for."""
+    monkeypatch.setenv("AIBPLAN_LOCAL_LATENCY_MS", "0")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    yield
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy an example stack (without any state or local cloud) into a fresh folder."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(
+            EXAMPLES / name,
+            target,
+            ignore=shutil.ignore_patterns(".aibplan", "aibplan.state.json*"),
+        )
+        return target
+
+    return copy
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli() -> Callable[..., Run]:
+    """Run `aibplan ARGS...` in process; stdout and stderr apart, stdin from `input`."""
+
+    def run(*args: str, input: str | None = None) -> Run:
+        runner = CliRunner()
+        result = runner.invoke(main, list(args), input=input, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
