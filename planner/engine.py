@@ -12,6 +12,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from providers.azure_settings import SettingsError, load_settings
 from providers.base import Provider
 from providers.local import LocalProvider
 from state import State, StateError, load_state
@@ -68,7 +69,22 @@ def open_provider(stack: Stack) -> Provider:
         if not isinstance(latency_ms, (int, float)) or latency_ms < 0:
             raise EngineError("aibplan.json: local.latencyMs must be a number >= 0")
         return LocalProvider(stack.runtime_dir, latency=float(latency_ms) / 1000.0)
+    if stack.config.provider == "azure":
+        return _open_azure(stack)
     raise EngineError(f"the '{stack.config.provider}' provider is not available in this build")
+
+
+def _open_azure(stack: Stack) -> Provider:
+    """The Azure provider with aibplan.json's `azure` settings and AIBPLAN_AZURE_* overrides."""
+    try:
+        settings = load_settings(
+            stack.config.subscription_id, stack.config.azure, os.environ, base_dir=stack.root
+        )
+    except SettingsError as exc:
+        raise EngineError(str(exc)) from None
+    from providers.azure import AzureProvider  # imported here: the SDK takes a moment to load
+
+    return AzureProvider(settings)
 
 
 def read_state(stack: Stack) -> tuple[State, State | None]:

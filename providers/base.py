@@ -36,6 +36,7 @@ class ProviderError(Exception):
         status: int | None = None,
         target: str | None = None,
         retry_after: float | None = None,
+        resource_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -43,6 +44,8 @@ class ProviderError(Exception):
         self.status = status
         self.target = target
         self.retry_after = retry_after
+        # The ARM id the failed call was about, so the CLI can name the resource's address.
+        self.resource_id = resource_id
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
@@ -73,10 +76,22 @@ class PermanentError(ProviderError):
 
 
 def error_for_status(
-    status: int, code: str, message: str, *, target: str | None = None, retry_after: float | None = None
+    status: int,
+    code: str,
+    message: str,
+    *,
+    target: str | None = None,
+    retry_after: float | None = None,
+    resource_id: str | None = None,
 ) -> ProviderError:
     """Map an HTTP status and ARM error code to the family above."""
-    kwargs: dict[str, Any] = {"code": code, "status": status, "target": target, "retry_after": retry_after}
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "status": status,
+        "target": target,
+        "retry_after": retry_after,
+        "resource_id": resource_id,
+    }
     if status == 404:
         return NotFoundError(message, **kwargs)
     if status == 429:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from .apply import apply, destroy, plan
+from .emulator import emulator
 from .graph import graph
 from .validate import validate
 
@@ -17,7 +18,7 @@ def main() -> None:
     templates) from JSON kept in git, Terraform-style."""
 
 
-for command in (validate, plan, apply, destroy, graph):
+for command in (validate, plan, apply, destroy, graph, emulator):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -25,6 +25,7 @@ from ..hooks import Hooks
 from ..loader import parse_var
 from ..plan import Plan, make_plan
 from ..render.human import render_diagnostics, summary_counts
+from .verbose import verbose_option
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -58,6 +59,7 @@ class StackOptions:
 
 
 def stack_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = verbose_option(f)
     f = click.option(
         "--provider",
         type=click.Choice(["local", "azure"]),

@@ -1,0 +1,139 @@
+"""`aibplan emulator`: the simulated Azure cloud served as an HTTPS Azure Resource Manager endpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from providers.emulator import ArmEmulator, EmulatorSettings
+from providers.emulator_faults import server_error, throttling
+
+from .common import EXIT_OK, err, fail, out
+from .verbose import verbose_option
+
+
+@click.command()
+@click.option(
+    "--port", default=8443, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
+)
+@click.option(
+    "--state-dir",
+    default=".aibplan/emulator",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the emulated cloud, its resource groups and its TLS certificates are kept.",
+)
+@click.option(
+    "--strict-resource-groups",
+    is_flag=True,
+    help="Refuse writes into resource groups not created first (PUT .../resourcegroups/NAME), as Azure does. "
+    "By default the first write creates the group.",
+)
+@click.option(
+    "--throttle",
+    "throttle_rate",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Answer this share of requests with 429 TooManyRequests and Retry-After.",
+)
+@click.option(
+    "--retry-after",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds, with --throttle.",
+)
+@click.option(
+    "--server-errors",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    help="Answer this share of requests with 500.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the fault generator (repeatable runs).")
+@click.option(
+    "--operation-polls",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Status polls that report InProgress before a long-running operation succeeds.",
+)
+@click.option(
+    "--json", "json_output", is_flag=True, help="Print the endpoint and CA file as one JSON document."
+)
+@verbose_option
+def emulator(
+    port: int,
+    state_dir: Path,
+    strict_resource_groups: bool,
+    throttle_rate: float,
+    retry_after: float,
+    server_errors: float,
+    seed: int,
+    operation_polls: int,
+    json_output: bool,
+) -> None:
+    """Serve the simulated Azure cloud as an HTTPS ARM endpoint on 127.0.0.1 for the Azure provider.
+
+    Prints the endpoint and the CA certificate to trust; runs until Ctrl-C. See docs/azure.md."""
+    settings = EmulatorSettings(
+        state_dir=state_dir.resolve(),
+        port=port,
+        auto_resource_groups=not strict_resource_groups,
+        operation_polls=operation_polls,
+        seed=seed,
+    )
+    log = None
+    if _verbose():
+        log = _request_log
+    try:
+        server = ArmEmulator(settings, request_log=log)
+    except OSError as exc:
+        fail(
+            f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; "
+            "choose another --port (0 picks a free one)"
+        )
+    if throttle_rate > 0:
+        server.faults.add(throttling(throttle_rate, retry_after=retry_after))
+    if server_errors > 0:
+        server.faults.add(server_error(server_errors))
+    ca_file = str(server.ca_file)
+    if json_output:
+        document = {
+            "format_version": "1",
+            "endpoint": server.endpoint,
+            "ca_file": ca_file,
+            "state_dir": str(settings.state_dir),
+        }
+        out(json.dumps(document) + "\n")
+    else:
+        out(
+            f"ARM emulator listening on {server.endpoint}\n"
+            f"CA certificate to trust: {ca_file}\n"
+            f"Emulated cloud kept in: {settings.state_dir}\n\n"
+            'Point a stack with "provider": "azure" at it (or put these in aibplan.json\'s "azure" object):\n'
+            f"  export AIBPLAN_AZURE_BASE_URL={server.endpoint}\n"
+            f"  export AIBPLAN_AZURE_CA_BUNDLE={ca_file}\n"
+            "  export AIBPLAN_AZURE_CREDENTIAL=emulator\n\n"
+            "Press Ctrl-C to stop.\n"
+        )
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        err("\nStopping the emulator.\n")
+    finally:
+        server.stop()
+    sys.exit(EXIT_OK)
+
+
+def _verbose() -> bool:
+    import logging
+
+    return logging.getLogger("aibplan").isEnabledFor(logging.INFO)
+
+
+def _request_log(method: str, path: str, status: int) -> None:
+    err(f"{method} {path} -> {status}\n")

@@ -1,0 +1,122 @@
+"""Fixtures for the Azure provider's tests: one ARM emulator per test session (per xdist worker), over
+TLS with a certificate from trustme, and a fresh resource group for every test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import trustme
+
+from providers.azure import AzureProvider
+from providers.azure_settings import AzureSettings
+from providers.emulator import ArmEmulator, EmulatorSettings
+from providers.emulator_faults import Fault
+from tests.conftest import EXAMPLES
+
+SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+# Fast enough for tests, slow enough that the SDK's pollers really poll (see operation_polls).
+POLLING_INTERVAL = 0.01
+
+
+@dataclass
+class Emulator:
+    server: ArmEmulator
+    ca_file: Path
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.endpoint
+
+    def new_group(self, *, create: bool = True) -> str:
+        name = f"rg-{uuid.uuid4().hex[:10]}"
+        if create:
+            self.server.surface.resource_groups.create(
+                f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}", "westus2"
+            )
+        return name
+
+    def settings(self, **overrides: object) -> AzureSettings:
+        values: dict[str, object] = {
+            "subscription_id": SUBSCRIPTION,
+            "base_url": self.endpoint,
+            "credential_scope": f"{self.endpoint}/.default",
+            "ca_bundle": self.ca_file,
+            "credential": "emulator",
+            "polling_interval": POLLING_INTERVAL,
+        }
+        values.update(overrides)
+        return AzureSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    folder = tmp_path_factory.mktemp("arm-emulator")
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+        str(folder / "server.pem")
+    )
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    settings = EmulatorSettings(state_dir=folder / "state", auto_resource_groups=False, operation_polls=1)
+    server = ArmEmulator(settings, server_certificate=folder / "server.pem", ca_file=folder / "ca.pem")
+    with server:
+        yield Emulator(server, folder / "ca.pem")
+
+
+@pytest.fixture
+def faults(emulator: Emulator) -> Iterator[Callable[[Fault], Fault]]:
+    """Add faults to the session's emulator for this test only."""
+    added: list[Fault] = []
+
+    def add(fault: Fault) -> Fault:
+        added.append(emulator.server.faults.add(fault))
+        return fault
+
+    yield add
+    for fault in added:
+        emulator.server.faults.remove(fault)
+
+
+@pytest.fixture
+def azure_provider(emulator: Emulator) -> Iterator[AzureProvider]:
+    provider = AzureProvider(emulator.settings())
+    yield provider
+    provider.close()
+
+
+@pytest.fixture
+def azure_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """Point every stack with provider "azure" at the emulator, with fast polls and retries."""
+    monkeypatch.setenv("AIBPLAN_AZURE_BASE_URL", emulator.endpoint)
+    monkeypatch.setenv("AIBPLAN_AZURE_CA_BUNDLE", str(emulator.ca_file))
+    monkeypatch.setenv("AIBPLAN_AZURE_CREDENTIAL", "emulator")
+    monkeypatch.setenv("AIBPLAN_AZURE_POLLING_INTERVAL", str(POLLING_INTERVAL))
+    monkeypatch.setenv("AIBPLAN_RETRY_BASE_DELAY", "0.01")
+    return emulator
+
+
+@pytest.fixture
+def azure_quickstart(tmp_path: Path, azure_env: Emulator) -> Callable[..., Path]:
+    """The quickstart example as a stack on the Azure provider, in a fresh resource group."""
+
+    def make(*, create_group: bool = True) -> Path:
+        root = tmp_path / "quickstart"
+        shutil.copytree(
+            EXAMPLES / "quickstart", root, ignore=shutil.ignore_patterns(".aibplan", "aibplan.state.json*")
+        )
+        group = azure_env.new_group(create=create_group)
+        config = {
+            "subscriptionId": SUBSCRIPTION,
+            "resourceGroup": group,
+            "location": "westus2",
+            "provider": "azure",
+        }
+        (root / "aibplan.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        return root
+
+    return make
