@@ -195,7 +195,7 @@ def test_read_many_answers_for_each_id(cloud: Cloud) -> None:
 
 
 def test_list_resources_in_the_group(cloud: Cloud) -> None:
-    template, identity = pipeline(cloud)
+    pipeline(cloud)
     listed = cloud.provider.list_resources(SUBSCRIPTION, cloud.group)
     names = sorted((item["type"], item["id"].split("/providers/")[1]) for item in listed)
     assert names == [
