@@ -19,6 +19,7 @@ from state import ResourceState, State
 
 from .diagnostics import Diagnostic, Severity, format_path
 from .diff import AttributeDiff, diff_bodies
+from .external_refs import check_external_references
 from .graph import dependencies, topological_addresses
 from .model import BODY_KEYS, Resource, Stack
 from .normalize import normalize_body
@@ -161,6 +162,8 @@ def make_plan(
             changes.append(
                 _change_for(resource, state.get(address), live, refresh, dependencies(graph, address))
             )
+    if refresh and not destroy:
+        diagnostics.extend(check_external_references(stack, provider))
     deletes = [e for e in state.resources if e.address not in desired_addresses]
     for entry in _reverse_dependency_order(deletes):
         changes.append(_delete_change(entry, live, refresh, destroy))

@@ -25,6 +25,7 @@ from ..hooks import Hooks
 from ..loader import parse_var
 from ..plan import Plan, make_plan
 from ..render.human import render_diagnostics, summary_counts
+from .provider_errors import one_line
 from .verbose import verbose_option
 
 EXIT_OK = 0
@@ -154,6 +155,10 @@ def make_plan_with_warnings(
 ) -> Plan:
     plan = make_plan(prepared.stack, prepared.graph, state, provider, refresh=refresh, destroy=destroy)
     warnings = tuple(d for d in prepared.diagnostics if d.severity is not Severity.ERROR)
+    if any(d.severity is Severity.ERROR for d in plan.diagnostics):
+        # What the cloud said makes the plan impossible (a referenced resource is missing).
+        report_stopping([*warnings, *plan.diagnostics], json_output=False)
+        sys.exit(EXIT_ERROR)
     return Plan(**{**plan.__dict__, "diagnostics": (*warnings, *plan.diagnostics)})
 
 
@@ -246,4 +251,4 @@ def guard(fn: Callable[[], Plan]) -> Plan:
     try:
         return fn()
     except ProviderError as exc:
-        fail(f"reading the cloud failed: {exc}")
+        fail(f"reading the cloud failed: {one_line(exc)}")

@@ -1,0 +1,99 @@
+"""A resource the stack refers to but does not manage is checked through the provider at plan time: a
+missing one is a plan error (AIB8001) at the line that names it, on both providers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.simulated import SimulatedAzure
+from tests.azure.conftest import Emulator
+from tests.conftest import Run
+from tests.test_plan_apply import edit_json
+
+Exist = Callable[[str, dict[str, Any]], None]
+
+
+@pytest.fixture(params=["local", "azure"])
+def stack(request: pytest.FixtureRequest, example: Callable[[str], Path]) -> Iterator[tuple[Path, Exist]]:
+    """The quickstart on either provider, and a way to make a resource exist in the cloud behind it."""
+    if request.param == "local":
+        root = example("quickstart")
+        cloud = SimulatedAzure(root / ".aibplan" / "local-cloud.db")
+        yield root, cloud.raw_write
+        cloud.close()
+        return
+    root = request.getfixturevalue("azure_quickstart")()
+    emulator: Emulator = request.getfixturevalue("azure_env")
+
+    def exist(arm_id: str, body: dict[str, Any]) -> None:
+        emulator.server.surface.resource_groups.create(arm_id.split("/providers/")[0], "westus2")
+        emulator.server.service.raw_write(arm_id, body)
+
+    yield root, exist
+
+
+def _config(root: Path) -> dict[str, str]:
+    from planner.jsonc import load_jsonc
+
+    data = load_jsonc((root / "aibplan.json").read_text(), "aibplan.json")
+    assert isinstance(data, dict)
+    return data
+
+
+def test_missing_subnet_is_a_plan_error_until_it_exists(
+    stack: tuple[Path, Exist], cli: Callable[..., Run]
+) -> None:
+    root, exist = stack
+    config = _config(root)
+    subnet = (
+        f"/subscriptions/{config['subscriptionId']}/resourceGroups/rg-network/providers/"
+        "Microsoft.Network/virtualNetworks/vnet-build/subnets/snet-aib"
+    )
+    edit_json(
+        root / "ubuntu2204.json",
+        lambda d: d["properties"]["vmProfile"].update(vnetConfig={"subnetId": subnet}),
+    )
+
+    run = cli("plan", str(root))
+    assert run.exit_code == 1, run.stdout
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if "AIB8001" in line]
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("ubuntu2204.json:")
+    assert f"error AIB8001 the subnet {subnet} does not exist" in lines[0]
+    assert "(imageTemplate.ubuntu2204, properties.vmProfile.vnetConfig.subnetId)" in lines[0]
+    assert not (root / "aibplan.state.json").exists()
+
+    exist(subnet, {"properties": {"addressPrefix": "10.0.0.0/24", "provisioningState": "Succeeded"}})
+    run = cli("plan", str(root))
+    assert run.exit_code == 0, run.stderr
+    assert "Plan: 4 to add" in run.stdout
+
+
+def test_missing_source_image_version_is_a_plan_error(
+    stack: tuple[Path, Exist], cli: Callable[..., Run]
+) -> None:
+    root, exist = stack
+    config = _config(root)
+    version = (
+        f"/subscriptions/{config['subscriptionId']}/resourceGroups/rg-base/providers/"
+        "Microsoft.Compute/galleries/baseImages/images/ubuntu-base/versions/1.0.0"
+    )
+
+    def use_version(d: dict) -> None:  # type: ignore[type-arg]
+        d["properties"]["source"] = {"type": "SharedImageVersion", "imageVersionId": version}
+
+    edit_json(root / "ubuntu2204.json", use_version)
+    run = cli("apply", "--auto-approve", str(root))
+    assert run.exit_code == 1
+    assert f"error AIB8001 the image version {version} does not exist" in run.stderr
+    assert "properties.source.imageVersionId" in run.stderr
+    assert "Apply" not in run.stdout
+
+    exist(version, {"location": "westus2", "properties": {"provisioningState": "Succeeded"}})
+    run = cli("apply", "--auto-approve", str(root))
+    assert run.exit_code == 0, run.stderr
