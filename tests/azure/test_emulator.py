@@ -1,0 +1,202 @@
+"""The ARM emulator's REST surface as a client other than the SDK sees it, and `aibplan emulator`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.arm_surface import ArmSurface, Request, Response
+from providers.emulator_faults import FaultPlan, server_error, throttling
+from providers.resource_groups import ResourceGroups
+from providers.simulated import SimulatedAzure
+from tests.conftest import EXAMPLES, Run
+
+SUB = "/subscriptions/s1"
+GROUP = f"{SUB}/resourceGroups/rg"
+TEMPLATE = f"{GROUP}/providers/Microsoft.VirtualMachineImages/imageTemplates/t1"
+IDENTITY = f"{GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/builder"
+GALLERY = f"{GROUP}/providers/Microsoft.Compute/galleries/gal"
+AUTH = {"authorization": "Bearer x", "host": "127.0.0.1:1"}
+
+
+@pytest.fixture
+def surface(tmp_path: Path) -> Iterator[ArmSurface]:
+    service = SimulatedAzure(tmp_path / "cloud.db")
+    groups = ResourceGroups(tmp_path / "groups.json", auto_create=False)
+    groups.create(GROUP, "westus2")
+    yield ArmSurface(service, groups, faults=FaultPlan(seed=1), operation_polls=2)
+    service.close()
+
+
+def call(
+    surface: ArmSurface, method: str, path: str, api: str | None, body: Any = None, **headers: str
+) -> Response:
+    query = {"api-version": api} if api else {}
+    raw = json.dumps(body).encode() if body is not None else b""
+    return surface.handle(Request(method, path, query, {**AUTH, **headers}, raw))
+
+
+def template_body() -> dict[str, Any]:
+    return {
+        "location": "westus2",
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {IDENTITY: {}}},
+        "properties": {"source": {"type": "PlatformImage"}, "distribute": []},
+    }
+
+
+def test_a_put_is_a_long_running_operation_that_polls_in_progress_then_succeeded(surface: ArmSurface) -> None:
+    answer = call(surface, "PUT", GALLERY, "2024-03-03", {"location": "westus2"})
+    assert answer.status == 201
+    assert answer.body["properties"]["provisioningState"] == "Creating"
+    status_url = answer.headers["Azure-AsyncOperation"]
+    assert status_url.startswith(
+        "https://127.0.0.1:1/subscriptions/s1/providers/Microsoft.Compute/locations/westus2/"
+    )
+    assert "/operationResults/" in answer.headers["Location"]
+    path = status_url.split("127.0.0.1:1")[1].split("?")[0]
+    states = [call(surface, "GET", path, "2024-03-03").body["status"] for _ in range(3)]
+    assert states == ["InProgress", "InProgress", "Succeeded"]
+    assert call(surface, "GET", GALLERY, "2024-03-03").body["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_identities_are_created_synchronously(surface: ArmSurface) -> None:
+    answer = call(surface, "PUT", IDENTITY, "2023-01-31", {"location": "westus2"})
+    assert answer.status == 201 and "Azure-AsyncOperation" not in answer.headers
+    assert answer.body["properties"]["principalId"]
+
+
+def test_errors_are_nested_from_2021_10_01_and_flat_before(surface: ArmSurface) -> None:
+    call(surface, "PUT", IDENTITY, "2023-01-31", {"location": "westus2"})
+    for api, nested in (("2020-02-14", False), ("2021-10-01", True), ("2024-02-01", True)):
+        name = TEMPLATE + api.replace("-", "")
+        assert call(surface, "PUT", name, api, template_body()).status == 201
+        again = call(surface, "PUT", name, api, template_body())
+        assert again.status == 409
+        error = again.body["error"] if nested else again.body
+        assert set(again.body) == ({"error"} if nested else {"code", "message"})
+        assert error["code"] == "Conflict"
+        assert "Update/Upgrade of image templates is currently not supported" in error["message"]
+
+
+def test_unknown_ids_missing_api_version_and_missing_token(surface: ArmSurface) -> None:
+    missing = call(surface, "GET", GALLERY, "2024-03-03")
+    assert missing.status == 404 and missing.body["error"]["code"] == "ResourceNotFound"
+    no_version = call(surface, "GET", GALLERY, None)
+    assert no_version.status == 400 and no_version.body["error"]["code"] == "MissingApiVersionParameter"
+    no_token = surface.handle(Request("GET", GALLERY, {"api-version": "2024-03-03"}, {}, b""))
+    assert no_token.status == 401 and no_token.body["error"]["code"] == "AuthenticationFailed"
+    other_group = call(surface, "PUT", GALLERY.replace("/rg/", "/nowhere/"), "2024-03-03", {"location": "x"})
+    assert other_group.status == 404 and other_group.body["error"]["code"] == "ResourceGroupNotFound"
+
+
+def test_injected_throttling_and_server_errors(surface: ArmSurface) -> None:
+    surface.faults.add(throttling(1.0, retry_after=2, times=1))
+    surface.faults.add(server_error(1.0, 503, times=1))
+    throttled = call(surface, "GET", GALLERY, "2024-03-03")
+    assert throttled.status == 429 and throttled.headers["Retry-After"] == "2"
+    assert throttled.body["error"]["code"] == "TooManyRequests"
+    failed = call(surface, "GET", GALLERY, "2024-03-03")
+    assert failed.status == 503 and failed.body["error"]["code"] == "ServiceUnavailable"
+    assert call(surface, "GET", GALLERY, "2024-03-03").status == 404
+    assert surface.faults.injected == {429: 1, 503: 1}
+
+
+def test_run_outputs_and_actions_are_routed_to_the_service(surface: ArmSurface) -> None:
+    call(surface, "PUT", IDENTITY, "2023-01-31", {"location": "westus2"})
+    call(surface, "PUT", TEMPLATE, "2024-02-01", template_body())
+    outputs = call(surface, "GET", f"{TEMPLATE}/runOutputs", "2024-02-01")
+    assert outputs.status == 200 and outputs.body == {"value": []}
+    missing = call(surface, "GET", f"{TEMPLATE}/runOutputs/sig", "2024-02-01")
+    assert missing.status == 404
+    not_there = call(surface, "POST", f"{TEMPLATE}x/run", "2024-02-01")
+    assert not_there.status in (400, 404)
+
+
+def test_delete_is_202_then_204_when_gone(surface: ArmSurface) -> None:
+    call(surface, "PUT", GALLERY, "2024-03-03", {"location": "westus2"})
+    assert call(surface, "DELETE", GALLERY, "2024-03-03").status == 202
+    assert call(surface, "DELETE", GALLERY, "2024-03-03").status == 204
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`aibplan emulator --port 0 --json` as its own process, with its own certificates."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from planner.cli import main; main()",
+            "emulator",
+            "--port",
+            "0",
+            "--json",
+            "--state-dir",
+            str(tmp_path / "emulator"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    try:
+        assert line, process.stderr.read() if process.stderr else ""
+        yield json.loads(line)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def test_emulator_command_serves_https_with_its_own_ca(emulator_process: dict[str, str]) -> None:
+    assert emulator_process["format_version"] == "1"
+    assert emulator_process["endpoint"].startswith("https://127.0.0.1:")
+    context = ssl.create_default_context(cafile=emulator_process["ca_file"])
+    request = urllib.request.Request(
+        emulator_process["endpoint"] + f"{GALLERY}?api-version=2024-03-03",
+        headers={"Authorization": "Bearer t"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, context=context, timeout=10)
+    assert caught.value.code == 404
+    assert json.loads(caught.value.read())["error"]["code"] == "ResourceGroupNotFound"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(request, context=ssl.create_default_context(), timeout=10)
+
+
+def test_quickstart_by_hand_against_the_emulator_command(
+    emulator_process: dict[str, str], tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/azure.md's steps: the emulator in one process, aibplan with three variables in another."""
+    import shutil
+
+    root = tmp_path / "quickstart"
+    shutil.copytree(
+        EXAMPLES / "quickstart", root, ignore=shutil.ignore_patterns(".aibplan", "aibplan.state.json*")
+    )
+    monkeypatch.setenv("AIBPLAN_AZURE_BASE_URL", emulator_process["endpoint"])
+    monkeypatch.setenv("AIBPLAN_AZURE_CA_BUNDLE", emulator_process["ca_file"])
+    monkeypatch.setenv("AIBPLAN_AZURE_CREDENTIAL", "emulator")
+    monkeypatch.setenv("AIBPLAN_AZURE_POLLING_INTERVAL", "0.01")
+    run = cli("apply", "--provider", "azure", "--auto-approve", str(root))
+    assert run.exit_code == 0, run.stderr
+    endpoint = emulator_process["endpoint"]
+    assert f"Provider: azure (subscription 00000000-0000-0000-0000-000000000000 at {endpoint}" in run.stdout
+    run = cli("plan", "--provider", "azure", "--detailed-exitcode", str(root))
+    assert run.exit_code == 0, run.stdout
+    run = cli("destroy", "--provider", "azure", "--auto-approve", str(root))
+    assert run.exit_code == 0 and "4 destroyed" in run.stdout
+    assert os.path.exists(emulator_process["state_dir"])
