@@ -20,10 +20,17 @@ class LocalProvider:
     name = "local"
 
     def __init__(
-        self, runtime_dir: Path, *, latency: float = 0.0, fault_hook: FaultHook | None = None
+        self,
+        runtime_dir: Path,
+        *,
+        latency: float = 0.0,
+        fault_hook: FaultHook | None = None,
+        build_minute: float | None = None,
     ) -> None:
         self.db_path = runtime_dir / DB_FILE
-        self.service = SimulatedAzure(self.db_path, latency=latency, fault_hook=fault_hook)
+        self.service = SimulatedAzure(
+            self.db_path, latency=latency, fault_hook=fault_hook, build_minute=build_minute
+        )
 
     def describe(self) -> str:
         return f"local (simulated Azure in {self.db_path}; nothing is created in a real subscription)"

@@ -18,8 +18,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .build_machine import Fault
+from .builds import TEMPLATE_TYPE, Builds, Refusal, build_minute_seconds
 from .catalog import IMAGE_TEMPLATE, for_arm_type
 from .catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
+from .catalog.artifacts import artifact_type
 from .catalog.types import has_prefix
 
 Body = dict[str, Any]
@@ -81,6 +84,7 @@ class SimulatedAzure:
         fault_hook: FaultHook | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        build_minute: float | None = None,
     ) -> None:
         self.db_path = str(db_path)
         if self.db_path != ":memory:":
@@ -94,6 +98,10 @@ class SimulatedAzure:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # Image builds (Run/Cancel, lastRunStatus, run outputs, artifacts): providers/builds.py.
+        self.builds = Builds(
+            self._db, self._lock, self._transaction, self, clock, build_minute_seconds(build_minute)
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -103,6 +111,8 @@ class SimulatedAzure:
 
     def get(self, arm_id: str, api_version: str) -> Body:
         self._enter("read", arm_id, api_version, slow=False)
+        if TEMPLATE_TYPE in arm_id.lower():
+            self.builds.sync([arm_id])
         row = self._row(arm_id)
         if row is None:
             raise _not_found(arm_id)
@@ -111,6 +121,7 @@ class SimulatedAzure:
     def get_many(self, arm_ids: Iterable[str]) -> dict[str, Body | None]:
         """Bulk GET used by the local provider's refresh (one query, no latency per resource)."""
         ids = list(arm_ids)
+        self.builds.sync(ids)
         found: dict[str, Body] = {}
         with self._lock:
             for start in range(0, len(ids), 500):
@@ -125,6 +136,7 @@ class SimulatedAzure:
     def put(self, arm_id: str, api_version: str, body: Body) -> tuple[int, Body]:
         """Create or replace; returns (201 created | 200 updated, the resource as stored)."""
         rid, rtype = self._parse(arm_id, api_version)
+        self._refuse_artifact_write(rtype)
         self._enter("create", arm_id, api_version)
         body = _request_body(body)
         if not isinstance(body.get("location"), str) or not body["location"]:
@@ -141,6 +153,7 @@ class SimulatedAzure:
 
     def patch(self, arm_id: str, api_version: str, patch: Body) -> Body:
         rid, rtype = self._parse(arm_id, api_version)
+        self._refuse_artifact_write(rtype)
         self._enter("update", arm_id, api_version)
         with self._lock, self._transaction():
             row = self._row(arm_id)
@@ -167,6 +180,8 @@ class SimulatedAzure:
         """Returns 200 when deleted, 204 when there was nothing to delete."""
         rid, rtype = self._parse(arm_id, api_version)
         self._enter("delete", arm_id, api_version)
+        if rtype.kind == "imageTemplate":
+            self.builds.sync([arm_id])
         with self._lock, self._transaction():
             row = self._row(arm_id)
             if row is None:
@@ -192,10 +207,13 @@ class SimulatedAzure:
                         f"{run['runState'].lower()}; cancel the build and wait for it to end.",
                     )
             self._db.execute("DELETE FROM resources WHERE key = ?", (fold_id(arm_id),))
+            if rtype.kind == "imageTemplate":
+                self.builds.forget(arm_id)
         return 200
 
     def list_resource_group(self, subscription: str, resource_group: str) -> list[Body]:
         prefix = fold_id(f"/subscriptions/{subscription}/resourceGroups/{resource_group}/")
+        self.builds.sync()
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, type, body FROM resources WHERE key LIKE ? ORDER BY key",
@@ -206,7 +224,19 @@ class SimulatedAzure:
     def post_action(
         self, arm_id: str, api_version: str, action: str, body: Body | None = None
     ) -> Body | None:
+        """POST run / cancel on an image template: both return at once; lastRunStatus follows the build."""
         _rid, rtype = self._parse(arm_id, api_version)
+        verb = action.lower()
+        if rtype.kind == "imageTemplate" and verb in ("run", "cancel"):
+            self._enter(verb, arm_id, api_version)
+            try:
+                if verb == "run":
+                    self.builds.run(arm_id)
+                else:
+                    self.builds.cancel(arm_id)
+            except Refusal as exc:
+                raise ServiceError(exc.status, exc.code, exc.message) from None
+            return None
         raise ServiceError(
             400, "InvalidAction", f"The action '{action}' is not supported on {rtype.arm_type}."
         )
@@ -215,7 +245,7 @@ class SimulatedAzure:
         self._parse(arm_id, api_version)
         if self._row(arm_id) is None:
             raise _not_found(arm_id)
-        return []
+        return self.builds.run_outputs(arm_id)
 
     # -- acting behind the state's back (aibplan sim) -------------------------------------------------
 
@@ -235,6 +265,31 @@ class SimulatedAzure:
                 "DELETE FROM resources WHERE key = ? OR parent = ?", (fold_id(arm_id), fold_id(arm_id))
             )
         return cur.rowcount > 0
+
+    def plant_build_fault(
+        self, arm_id: str, step: str, *, message: str | None = None, hang: bool = False
+    ) -> None:
+        """Make the next build of a template fail at `step` (or hang there until it times out)."""
+        self.builds.plant_fault(arm_id, Fault(step, message, hang))
+
+    def clear_build_fault(self, arm_id: str) -> bool:
+        return self.builds.clear_fault(arm_id)
+
+    # -- the store as the build machinery sees it (no rules; inside the caller's transaction) -----------
+
+    def stored_body(self, arm_id: str) -> tuple[str, Body] | None:
+        row = self._row(arm_id)
+        return None if row is None else (row[3], json.loads(row[2]))
+
+    def store_body(self, arm_id: str, api_version: str, body: Body) -> None:
+        rid = parse_resource_id(arm_id)
+        if rid is None:
+            raise ServiceError(400, "InvalidResourceId", f"'{arm_id}' is not a resource id.")
+        self._store(rid, api_version, body, created=self._row(arm_id) is None)
+
+    def child_ids(self, arm_id: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM resources WHERE parent = ?", (fold_id(arm_id),)).fetchall()
+        return [str(r[0]) for r in rows]
 
     def count(self) -> int:
         with self._lock:
@@ -361,7 +416,7 @@ class SimulatedAzure:
         rid = parse_resource_id(arm_id)
         if rid is None:
             raise ServiceError(400, "InvalidResourceId", f"'{arm_id}' is not a valid resource id.")
-        rtype = for_arm_type(rid.arm_type)
+        rtype = for_arm_type(rid.arm_type) or artifact_type(rid.arm_type)
         if rtype is None:
             raise ServiceError(
                 400,
@@ -377,6 +432,15 @@ class SimulatedAzure:
                 f"'{', '.join(rtype.all_api_versions())}'.",
             )
         return rid, rtype
+
+    def _refuse_artifact_write(self, rtype: Any) -> None:
+        if artifact_type(rtype.arm_type) is not None:
+            raise ServiceError(
+                400,
+                "OperationNotAllowed",
+                f"This simulated service makes {rtype.arm_type} only by building image templates; "
+                "it does not accept them written directly.",
+            )
 
     def _enter(self, operation: str, arm_id: str, api_version: str, *, slow: bool = True) -> None:
         if self.fault_hook is not None:
