@@ -20,6 +20,7 @@ import networkx as nx
 from providers.base import Provider, ProviderError
 from state import ResourceState, State, save_state
 
+from .builds.record import extra_after_replace
 from .hooks import Hooks
 from .plan import Action, Change, Plan
 from .walk import walk
@@ -165,11 +166,11 @@ def apply_plan(
                 observed = invoke(
                     lambda: provider.create(change.ref(), dict(change.body or {})), address, action
                 )
-                recorder.record(_entry(change, observed))
+                recorder.record(_entry(change, observed, _kept_extra(state, change)))
             else:
                 patch = _patch_body(change)
                 observed = invoke(lambda: provider.update(change.ref(), patch), address, action)
-                recorder.record(_entry(change, observed))
+                recorder.record(_entry(change, observed, _kept_extra(state, change)))
         except BaseException as exc:
             hooks.post_apply(address, _shown_action(change, action), time.monotonic() - started, exc)
             raise
@@ -222,7 +223,15 @@ def _shown_action(change: Change, op: str) -> str:
     return op
 
 
-def _entry(change: Change, observed: Any) -> ResourceState:
+def _kept_extra(state: State, change: Change) -> dict[str, Any]:
+    """Facts that outlive the call (the last successful build survives a replace; see builds.record)."""
+    entry = state.get(change.address)
+    if entry is None or change.action is Action.CREATE:
+        return {}
+    return extra_after_replace(entry.extra) if change.action is Action.REPLACE else dict(entry.extra)
+
+
+def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceState:
     return ResourceState(
         address=change.address,
         arm_type=change.arm_type,
@@ -231,6 +240,7 @@ def _entry(change: Change, observed: Any) -> ResourceState:
         applied=dict(change.after or {}),
         observed=dict(observed or {}),
         dependencies=change.depends_on,
+        extra=extra,
     )
 
 

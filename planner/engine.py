@@ -14,6 +14,7 @@ import networkx as nx
 
 from providers.azure_settings import SettingsError, load_settings
 from providers.base import Provider
+from providers.builds import BUILD_MINUTE_ENV, DEFAULT_BUILD_MINUTE_MS
 from providers.local import LocalProvider
 from state import State, StateError, load_state
 
@@ -68,7 +69,9 @@ def open_provider(stack: Stack) -> Provider:
                 raise EngineError(f"{LATENCY_ENV} must be a number of milliseconds") from None
         if not isinstance(latency_ms, (int, float)) or latency_ms < 0:
             raise EngineError("aibplan.json: local.latencyMs must be a number >= 0")
-        return LocalProvider(stack.runtime_dir, latency=float(latency_ms) / 1000.0)
+        return LocalProvider(
+            stack.runtime_dir, latency=float(latency_ms) / 1000.0, build_minute=build_minute_seconds(stack)
+        )
     if stack.config.provider == "azure":
         return _open_azure(stack)
     raise EngineError(f"the '{stack.config.provider}' provider is not available in this build")
@@ -85,6 +88,20 @@ def _open_azure(stack: Stack) -> Provider:
     from providers.azure import AzureProvider  # imported here: the SDK takes a moment to load
 
     return AzureProvider(settings)
+
+
+def build_minute_seconds(stack: Stack) -> float:
+    """Real seconds one simulated build minute takes on the local cloud ($AIBPLAN_LOCAL_BUILD_MINUTE_MS,
+    else aibplan.json `local.buildMinuteMs`, else 250 ms)."""
+    minute_ms = stack.config.local.get("buildMinuteMs", DEFAULT_BUILD_MINUTE_MS)
+    if os.environ.get(BUILD_MINUTE_ENV):
+        try:
+            minute_ms = float(os.environ[BUILD_MINUTE_ENV])
+        except ValueError:
+            raise EngineError(f"{BUILD_MINUTE_ENV} must be a number of milliseconds") from None
+    if isinstance(minute_ms, bool) or not isinstance(minute_ms, (int, float)) or minute_ms < 0:
+        raise EngineError("aibplan.json: local.buildMinuteMs must be a number >= 0")
+    return float(minute_ms) / 1000.0
 
 
 def read_state(stack: Stack) -> tuple[State, State | None]:

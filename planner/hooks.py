@@ -21,6 +21,15 @@ class Hooks:
     def message(self, text: str) -> None:
         """A line of information for the user (state saved, lock taken, ...)."""
 
+    def build_progress(self, address: str, run_state: str, sub_state: str, elapsed: float) -> None:
+        """A build's lastRunStatus changed (runState `Starting` before the Run call is made)."""
+
+    def build_ended(self, address: str, result: str, elapsed: float, summary: str) -> None:
+        """aibplan is done with a build: it ended, was started (--no-wait), or aibplan stopped waiting."""
+
+    def build_skipped(self, address: str, reason: str) -> None:
+        """A build was not started (an upstream build failed, an interrupt, --no-wait ordering)."""
+
 
 class RecordingHooks(Hooks):
     """Keeps every event in order; used by tests and by the JSON output."""
@@ -49,3 +58,12 @@ class RecordingHooks(Hooks):
 
     def message(self, text: str) -> None:
         self._add("message", text)
+
+    def build_progress(self, address: str, run_state: str, sub_state: str, elapsed: float) -> None:
+        self._add("build", address, run_state, sub_state)
+
+    def build_ended(self, address: str, result: str, elapsed: float, summary: str) -> None:
+        self._add("build-ended", address, result, summary)
+
+    def build_skipped(self, address: str, reason: str) -> None:
+        self._add("build-skipped", address, reason)

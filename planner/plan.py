@@ -17,6 +17,7 @@ from providers.base import Provider, ResourceRef
 from providers.catalog import BY_KIND, for_arm_type
 from state import ResourceState, State
 
+from .builds.checks import build_warnings
 from .diagnostics import Diagnostic, Severity, format_path
 from .diff import AttributeDiff, diff_bodies
 from .external_refs import check_external_references
@@ -164,6 +165,8 @@ def make_plan(
             )
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
+    if not destroy:
+        changes = _with_build_warnings(changes, state, provider if refresh else None)
     deletes = [e for e in state.resources if e.address not in desired_addresses]
     for entry in _reverse_dependency_order(deletes):
         changes.append(_delete_change(entry, live, refresh, destroy))
@@ -179,6 +182,14 @@ def make_plan(
         unmanaged=tuple(u.address for u in stack.unmanaged),
         stack_root=str(stack.root),
     )
+
+
+def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:
+    """Out-of-date images and explicit image versions that a build could not publish (AIB7xxx)."""
+    templates = {c.address: c.after for c in changes if c.kind == "imageTemplate" and c.after is not None}
+    written = {c.address: c.body for c in changes if c.kind == "imageTemplate" and c.body is not None}
+    found = build_warnings(templates, written, state, provider)
+    return [replace(c, warnings=(*c.warnings, *found.get(c.address, ()))) for c in changes]
 
 
 def _change_for(

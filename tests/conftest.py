@@ -21,6 +21,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def _fast_local_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The simulated cloud answers at once in tests, whatever a stack's aibplan.json asks for."""
     monkeypatch.setenv("AIBPLAN_LOCAL_LATENCY_MS", "0")
+    # A simulated build minute lasts a millisecond: a quickstart build takes about 30 ms.
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "1")
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield
 

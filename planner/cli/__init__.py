@@ -6,8 +6,10 @@ from __future__ import annotations
 import click
 
 from .apply import apply, destroy, plan
+from .builds import cancel, output, run
 from .emulator import emulator
 from .graph import graph
+from .sim import sim
 from .validate import validate
 
 
@@ -18,7 +20,7 @@ def main() -> None:
     templates) from JSON kept in git, Terraform-style."""
 
 
-for command in (validate, plan, apply, destroy, graph, emulator):
+for command in (validate, plan, apply, destroy, graph, emulator, run, cancel, output, sim):
     main.add_command(command)
 
 __all__ = ["main"]

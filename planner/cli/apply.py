@@ -11,9 +11,12 @@ from typing import NoReturn
 import click
 
 from ..apply import ApplyResult, apply_plan
+from ..builds import BuildReport
 from ..engine import Prepared
+from ..render.builds import render_results
 from ..render.human import render_plan
 from ..render.json_plan import plan_to_json
+from .builds import run_after_apply
 from .common import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -72,7 +75,13 @@ def plan(
 
 
 def _run_apply(
-    prepared: Prepared, *, destroy: bool, auto_approve: bool, parallelism: int, refresh: bool
+    prepared: Prepared,
+    *,
+    destroy: bool,
+    auto_approve: bool,
+    parallelism: int,
+    refresh: bool,
+    build: bool = False,
 ) -> NoReturn:
     state, existing = read_state_or_exit(prepared)
     with opened_provider(prepared) as cloud:
@@ -106,10 +115,15 @@ def _run_apply(
                 )
         finally:
             hooks.close()
-    _finish(result, destroy)
+        builds = None
+        if build and result.ok:
+            builds = run_after_apply(prepared, cloud, the_plan, result, parallelism)
+        elif build:
+            err("Builds not started: the apply did not complete.\n")
+    _finish(result, destroy, builds)
 
 
-def _finish(result: ApplyResult, destroy: bool) -> NoReturn:
+def _finish(result: ApplyResult, destroy: bool, builds: BuildReport | None = None) -> NoReturn:
     counts = (
         f"Resources: {result.added} added, {result.changed} changed, {result.replaced} replaced, "
         f"{result.destroyed} destroyed."
@@ -119,6 +133,11 @@ def _finish(result: ApplyResult, destroy: bool) -> NoReturn:
         sys.exit(EXIT_OK)
     if result.ok:
         out(f"\nApply complete! {counts}\n")
+        if builds is not None:
+            out(render_results(builds.outcomes, color=use_color(sys.stdout)))
+            if builds.interrupted:
+                sys.exit(EXIT_INTERRUPTED)
+            sys.exit(EXIT_OK if builds.ok else EXIT_ERROR)
         sys.exit(EXIT_OK)
     for failure in result.failures:
         err(f"Error: {failure.address}: {failure.action} failed: {failure.code}: {failure.message}\n")
@@ -141,11 +160,18 @@ def _finish(result: ApplyResult, destroy: bool) -> NoReturn:
     type=click.IntRange(1, 256),
     help="How many changes run at once.",
 )
+@click.option(
+    "--run",
+    "build",
+    is_flag=True,
+    help="After the apply, build every image template it created or replaced, in order, and wait.",
+)
 @plan_options
 def apply(
     stack: str,
     auto_approve: bool,
     parallelism: int,
+    build: bool,
     no_refresh: bool,
     variables: Sequence[str],
     var_files: Sequence[Path],
@@ -155,7 +181,12 @@ def apply(
     options = parse_stack_options(stack, variables, var_files, provider)
     prepared = prepare_or_exit(options)
     _run_apply(
-        prepared, destroy=False, auto_approve=auto_approve, parallelism=parallelism, refresh=not no_refresh
+        prepared,
+        destroy=False,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        refresh=not no_refresh,
+        build=build,
     )
 
 

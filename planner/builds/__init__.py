@@ -1,0 +1,32 @@
+"""Image builds: start, follow and cancel them in order, and keep what the state records about them."""
+
+from .order import BuildOrderError, build_order
+from .record import BuildRecord, RunOutput, RunStatus, extra_after_replace, fingerprint
+from .runner import (
+    BuildOutcome,
+    BuildRecorder,
+    BuildReport,
+    BuildSettings,
+    BuildTarget,
+    cancel_builds,
+    refresh_records,
+    run_builds,
+)
+
+__all__ = [
+    "BuildOrderError",
+    "BuildOutcome",
+    "BuildRecord",
+    "BuildRecorder",
+    "BuildReport",
+    "BuildSettings",
+    "BuildTarget",
+    "RunOutput",
+    "RunStatus",
+    "build_order",
+    "cancel_builds",
+    "extra_after_replace",
+    "fingerprint",
+    "refresh_records",
+    "run_builds",
+]

@@ -1,0 +1,88 @@
+"""Which templates a build command acts on, and how often it reads their status."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+
+from providers.base import ResourceRef
+from providers.catalog import IMAGE_TEMPLATE
+from state import State
+
+from ..engine import EngineError, build_minute_seconds
+from ..model import Stack
+from ..normalize import normalize_body
+from .record import fingerprint
+from .runner import BuildTarget
+
+POLL_ENV = "AIBPLAN_BUILD_POLL_SECONDS"
+# How often the status of a build in real Azure is read: builds take tens of minutes.
+AZURE_POLL_SECONDS = 15.0
+
+
+def resolve_addresses(stack: Stack, names: Sequence[str]) -> list[str]:
+    """Template addresses for `names` (`imageTemplate.x` or `x`); every template of the stack for none."""
+    templates = [r.address for r in stack.resources if r.kind == "imageTemplate"]
+    if not names:
+        return templates
+    found: list[str] = []
+    for name in names:
+        address = name if name.startswith("imageTemplate.") else f"imageTemplate.{name}"
+        if address not in templates:
+            close = difflib.get_close_matches(address, templates, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            if "." in name and not name.startswith("imageTemplate."):
+                hint = "; only image templates are built" + hint
+            raise EngineError(f"{name} is not an image template of this stack{hint}")
+        if address not in found:
+            found.append(address)
+    return found
+
+
+def build_targets(
+    stack: Stack, state: State, addresses: Sequence[str]
+) -> tuple[list[BuildTarget], list[str]]:
+    """The templates to act on, as the state records them, and notes for the user.
+
+    A template the state does not hold has not been created: that is an error when it was named, and a
+    note when every template was asked for.
+    """
+    targets: list[BuildTarget] = []
+    notes: list[str] = []
+    missing = [a for a in addresses if state.get(a) is None]
+    if missing and len(missing) == len(addresses):
+        raise EngineError(
+            f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} not been created yet; run "
+            "`aibplan apply` first (or `aibplan apply --run` to create and build)"
+        )
+    for address in addresses:
+        entry = state.get(address)
+        if entry is None:
+            notes.append(f"{address}: not created yet (run `aibplan apply`); not built")
+            continue
+        ref = ResourceRef(entry.arm_id, entry.arm_type, entry.api_version)
+        target = BuildTarget(address, ref, dict(entry.applied), dict(entry.observed) or None)
+        resource = stack.by_address.get(address)
+        if resource is not None:
+            desired = fingerprint(normalize_body(IMAGE_TEMPLATE, resource.body))
+            if desired != target.fingerprint:
+                notes.append(
+                    f"{address}: the configuration differs from what was applied; this builds the template "
+                    "as it is in the cloud (run `aibplan apply --run` to build the new definition)"
+                )
+        targets.append(target)
+    return targets, notes
+
+
+def poll_interval(stack: Stack) -> float:
+    """Seconds between two reads of a build's status ($AIBPLAN_BUILD_POLL_SECONDS overrides)."""
+    text = os.environ.get(POLL_ENV)
+    if text:
+        try:
+            return max(0.001, float(text))
+        except ValueError:
+            raise EngineError(f"{POLL_ENV} must be a number of seconds") from None
+    if stack.config.provider == "local":
+        return min(2.0, max(0.005, build_minute_seconds(stack) * 2))
+    return AZURE_POLL_SECONDS

@@ -1,0 +1,175 @@
+"""Build results and run outputs, as text for people and as a versioned JSON document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..builds.record import BuildRecord, RunOutput
+from ..builds.runner import BuildOutcome
+from .human import Style
+
+FORMAT_VERSION = "1"
+_RESULT_COLOUR = {
+    "Succeeded": "green",
+    "Started": "green",
+    "Canceled": "yellow",
+    "Canceling": "yellow",
+    "NotRunning": "dim",
+    "Running": "yellow",
+    "Skipped": "yellow",
+}
+
+
+@dataclass(frozen=True)
+class TemplateOutputs:
+    """What `aibplan output` shows for one template: its id and the build facts the state holds."""
+
+    address: str
+    arm_id: str
+    record: BuildRecord
+
+
+def render_results(
+    outcomes: Sequence[BuildOutcome], *, color: bool = False, title: str = "Build results"
+) -> str:
+    """A table of builds, one row each, with the run outputs or the reason under each row."""
+    s = Style(color)
+    if not outcomes:
+        return ""
+    rows = [
+        (o.address, o.result, o.status.run_sub_state or "-", duration(o.elapsed) if o.elapsed else "-")
+        for o in outcomes
+    ]
+    header = ("TEMPLATE", "RESULT", "LAST STEP", "ELAPSED")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = [
+        "",
+        s(f"{title}:", "bold"),
+        "",
+        "  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+    ]
+    for outcome, row in zip(outcomes, rows, strict=True):
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
+        cells[1] = s(cells[1], _RESULT_COLOUR.get(outcome.result, "red"))
+        lines.append("  " + "  ".join(cells).rstrip())
+        lines.extend("      " + line for line in _details(outcome))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    lines.append("")
+    lines.append("Builds: " + ", ".join(f"{n} {_word(result)}" for result, n in counts.items()) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def duration(seconds: float) -> str:
+    """1.4s, 42s, 3m05s: tenths only where they matter."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def _details(outcome: BuildOutcome) -> list[str]:
+    if outcome.outputs:
+        out = _output_lines(outcome.outputs)
+        if outcome.result != "Succeeded" and outcome.status.message:
+            out.insert(0, outcome.status.message)
+        return out
+    if outcome.result in ("Failed", "PartiallySucceeded", "Canceled") and outcome.status.message:
+        return [outcome.status.message]
+    return [outcome.detail] if outcome.detail else []
+
+
+def _output_lines(outputs: Sequence[RunOutput]) -> list[str]:
+    width = max(len(o.name) for o in outputs)
+    lines = []
+    for output in outputs:
+        if output.artifact_id:
+            what, value = "artifactId ", output.artifact_id
+        elif output.artifact_uri:
+            what, value = "artifactUri", output.artifact_uri
+        else:
+            what, value = "-          ", ""
+        state = output.provisioning_state or ""
+        suffix = f"  ({state})" if state and state != "Succeeded" else ""
+        lines.append(f"{output.name.ljust(width)}  {what}  {value}{suffix}".rstrip())
+    return lines
+
+
+def _word(result: str) -> str:
+    return {
+        "Succeeded": "succeeded",
+        "PartiallySucceeded": "partially succeeded",
+        "Failed": "failed",
+        "Canceled": "canceled",
+        "Canceling": "canceling",
+        "Started": "started",
+        "Running": "still running",
+        "Skipped": "skipped",
+        "NotRunning": "not running",
+        "Error": "refused",
+    }.get(result, result.lower())
+
+
+def render_outputs(templates: Sequence[TemplateOutputs], *, color: bool = False) -> str:
+    s = Style(color)
+    lines: list[str] = []
+    for template in templates:
+        run = template.record.last_run or {}
+        if run:
+            facts = [f"last build {run.get('run_state', '?')}"]
+            if run.get("run_sub_state") and run.get("run_state") != "Succeeded":
+                facts.append(f"at {run['run_sub_state']}")
+            if run.get("start_time"):
+                facts.append(f"started {run['start_time']}")
+            if run.get("end_time"):
+                facts.append(f"ended {run['end_time']}")
+            lines.append(s(template.address, "bold") + f" ({', '.join(facts)})")
+        else:
+            lines.append(s(template.address, "bold") + " (never built)")
+        if run.get("message"):
+            lines.append(f"  {run['message']}")
+        if template.record.run_outputs:
+            lines.extend("  " + line for line in _output_lines(template.record.run_outputs))
+        elif run:
+            lines.append("  (no run outputs)")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def outputs_to_json(templates: Sequence[TemplateOutputs], *, refreshed: bool) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "refreshed": refreshed,
+        "templates": [
+            {
+                "address": t.address,
+                "id": t.arm_id,
+                "last_run": _plain(t.record.last_run),
+                "last_success": _plain(t.record.last_success),
+                "run_outputs": [o.to_json() for o in t.record.run_outputs],
+            }
+            for t in templates
+        ],
+    }
+
+
+def results_to_json(outcomes: Sequence[BuildOutcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "address": o.address,
+            "result": o.result,
+            "run_state": o.status.run_state,
+            "run_sub_state": o.status.run_sub_state,
+            "message": o.status.message or o.detail or None,
+            "elapsed_seconds": round(o.elapsed, 3),
+            "run_outputs": [r.to_json() for r in o.outputs],
+        }
+        for o in outcomes
+    ]
+
+
+def _plain(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(value) if value is not None else None
