@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .build_artifacts import Refusal
 from .build_machine import Fault
-from .builds import TEMPLATE_TYPE, Builds, Refusal, build_minute_seconds
+from .builds import TEMPLATE_TYPE, Builds, build_minute_seconds
 from .catalog import IMAGE_TEMPLATE, for_arm_type
 from .catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from .catalog.artifacts import artifact_type
