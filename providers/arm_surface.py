@@ -84,12 +84,13 @@ class ArmSurface:
         *,
         faults: FaultPlan | None = None,
         operation_polls: int = 1,
-        operation_retry_after: float | None = None,
+        operation_retry_after: int | None = None,
     ) -> None:
         self.service = service
         self.resource_groups = resource_groups
         self.faults = faults if faults is not None else FaultPlan()
         self.operation_polls = operation_polls
+        # Whole seconds, as HTTP's Retry-After says and as the SDK reads it on 201/202 answers.
         self.operation_retry_after = operation_retry_after
         self._operations: dict[str, _Operation] = {}
         self._lock = threading.Lock()
@@ -315,7 +316,7 @@ class ArmSurface:
             "Location": f"{base}/operationResults/{op.op_id}{query}",
         }
         if self.operation_retry_after is not None:
-            headers["Retry-After"] = f"{self.operation_retry_after:g}"
+            headers["Retry-After"] = str(self.operation_retry_after)
         return headers
 
     def _advance(self, op_id: str) -> _Operation:
@@ -359,7 +360,7 @@ class ArmSurface:
             body.update(status="Succeeded", endTime=op.ended)
         headers = {}
         if op.ended is None and self.operation_retry_after is not None:
-            headers["Retry-After"] = f"{self.operation_retry_after:g}"
+            headers["Retry-After"] = str(self.operation_retry_after)
         return Response(200, body, headers)
 
     def _operation_result(self, op_id: str, request: Request) -> Response:
@@ -367,7 +368,7 @@ class ArmSurface:
         if op.ended is None:
             headers = {"Location": f"https://{request.headers.get('host', 'localhost')}{request.path}"}
             if self.operation_retry_after is not None:
-                headers["Retry-After"] = f"{self.operation_retry_after:g}"
+                headers["Retry-After"] = str(self.operation_retry_after)
             return Response(202, None, headers)
         if op.kind in ("create", "update"):
             return Response(200, self.service.get(op.arm_id, op.api_version))

@@ -46,8 +46,9 @@ class EmulatorSettings:
     auto_resource_groups: bool = True
     # Status polls that report InProgress before an operation reports Succeeded.
     operation_polls: int = 1
-    # Retry-After on 201/202 answers and InProgress polls; None leaves the client's own interval.
-    operation_retry_after: float | None = None
+    # Retry-After (whole seconds) on 201/202 answers and InProgress polls; None leaves the client's
+    # own polling interval.
+    operation_retry_after: int | None = None
     # Simulated time each write takes inside the service, in seconds.
     latency: float = 0.0
     seed: int = 0

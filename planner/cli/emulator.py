@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -61,6 +62,14 @@ from .verbose import verbose_option
     help="Status polls that report InProgress before a long-running operation succeeds.",
 )
 @click.option(
+    "--operation-retry-after",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    help="Retry-After (whole seconds) on long-running operations' answers, which the SDK waits between "
+    "polls; 0 sends none, so the client's polling interval applies.",
+)
+@click.option(
     "--json", "json_output", is_flag=True, help="Print the endpoint and CA file as one JSON document."
 )
 @verbose_option
@@ -73,6 +82,7 @@ def emulator(
     server_errors: float,
     seed: int,
     operation_polls: int,
+    operation_retry_after: int,
     json_output: bool,
 ) -> None:
     """Serve the simulated Azure cloud as an HTTPS ARM endpoint on 127.0.0.1 for the Azure provider.
@@ -83,6 +93,7 @@ def emulator(
         port=port,
         auto_resource_groups=not strict_resource_groups,
         operation_polls=operation_polls,
+        operation_retry_after=operation_retry_after or None,
         seed=seed,
     )
     log = None
@@ -120,6 +131,7 @@ def emulator(
             "Press Ctrl-C to stop.\n"
         )
     sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -127,6 +139,11 @@ def emulator(
     finally:
         server.stop()
     sys.exit(EXIT_OK)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the emulator as Ctrl-C does (the database is closed cleanly)."""
+    raise KeyboardInterrupt
 
 
 def _verbose() -> bool:
