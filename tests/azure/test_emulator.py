@@ -139,6 +139,8 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
             "emulator",
             "--port",
             "0",
+            "--operation-retry-after",
+            "0",
             "--json",
             "--state-dir",
             str(tmp_path / "emulator"),
