@@ -73,14 +73,15 @@ class Builds:
         transaction: Callable[[], AbstractContextManager[None]],
         storage: Storage,
         clock: Callable[[], float],
-        minute: float,
+        minute: float | None,
     ) -> None:
         self._db = db
         self._lock = lock
         self._transaction = transaction
         self._storage = storage
         self._clock = clock
-        # Real seconds one simulated minute takes for builds started by this process.
+        # Real seconds one simulated minute takes for builds started here (None: build_minute_seconds()
+        # when each build starts, so a long-lived service follows $AIBPLAN_LOCAL_BUILD_MINUTE_MS).
         self.minute = minute
         self._artifacts = Artifacts(storage)
         db.executescript(SCHEMA)
@@ -126,7 +127,7 @@ class Builds:
             self._db.execute(
                 "INSERT OR REPLACE INTO builds (template, run_id, started, minute, snapshot, canceled, "
                 "shown, finished) VALUES (?, ?, ?, ?, ?, NULL, NULL, 0)",
-                (key, run_id, now, self.minute, json.dumps(snapshot, sort_keys=True)),
+                (key, run_id, now, build_minute_seconds(self.minute), json.dumps(snapshot, sort_keys=True)),
             )
             self._db.execute("DELETE FROM run_outputs WHERE template = ?", (key,))
             if exact is not None and isinstance(props.get("source"), dict):

@@ -20,7 +20,7 @@ from typing import Any
 
 from .build_artifacts import Refusal
 from .build_machine import Fault
-from .builds import TEMPLATE_TYPE, Builds, build_minute_seconds
+from .builds import TEMPLATE_TYPE, Builds
 from .catalog import IMAGE_TEMPLATE, for_arm_type
 from .catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from .catalog.artifacts import artifact_type
@@ -100,9 +100,7 @@ class SimulatedAzure:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         # Image builds (Run/Cancel, lastRunStatus, run outputs, artifacts): providers/builds.py.
-        self.builds = Builds(
-            self._db, self._lock, self._transaction, self, clock, build_minute_seconds(build_minute)
-        )
+        self.builds = Builds(self._db, self._lock, self._transaction, self, clock, build_minute)
 
     def close(self) -> None:
         with self._lock:
