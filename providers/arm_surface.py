@@ -140,8 +140,9 @@ class ArmSurface:
         if len(segments) == 5 and lowered[2] == "resourcegroups" and lowered[4] == "resources":
             return self._list_group(segments[1], segments[3], request)
         method = request.method.upper()
-        if method == "POST" and lowered[-1] in ("run", "cancel"):
-            return self._action(request, "/" + "/".join(segments[:-1]), segments[-1].lower(), api_version)
+        if method == "POST" and parse_resource_id("/" + "/".join(segments[:-1])) is not None:
+            # POST {id}/{action}: run and cancel on image templates; the service refuses the rest.
+            return self._action(request, "/" + "/".join(segments[:-1]), segments[-1], api_version)
         if method == "GET" and lowered[-1] == "runoutputs":
             return self._run_outputs("/" + "/".join(segments[:-1]), api_version, None)
         if method == "GET" and len(lowered) > 2 and lowered[-2] == "runoutputs":

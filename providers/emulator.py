@@ -52,6 +52,8 @@ class EmulatorSettings:
     # Simulated time each write takes inside the service, in seconds.
     latency: float = 0.0
     seed: int = 0
+    # Real seconds one simulated build minute takes (None: $AIBPLAN_LOCAL_BUILD_MINUTE_MS or the default).
+    build_minute: float | None = None
 
 
 class ArmEmulator:
@@ -73,7 +75,9 @@ class ArmEmulator:
             paths = ensure_certificates(settings.state_dir / "tls")
             server_certificate, ca_file = paths.server_file, paths.ca_file
         self.ca_file = ca_file
-        self.service = SimulatedAzure(settings.state_dir / DB_FILE, latency=settings.latency)
+        self.service = SimulatedAzure(
+            settings.state_dir / DB_FILE, latency=settings.latency, build_minute=settings.build_minute
+        )
         self.faults = FaultPlan(seed=settings.seed)
         self.surface = ArmSurface(
             self.service,

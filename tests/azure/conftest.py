@@ -22,6 +22,8 @@ from tests.conftest import EXAMPLES
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 # Fast enough for tests, slow enough that the SDK's pollers really poll (see operation_polls).
 POLLING_INTERVAL = 0.01
+# Real seconds per simulated build minute: a whole build takes a fraction of a second.
+BUILD_MINUTE = 0.002
 
 
 @dataclass
@@ -62,7 +64,9 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         str(folder / "server.pem")
     )
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    settings = EmulatorSettings(state_dir=folder / "state", auto_resource_groups=False, operation_polls=1)
+    settings = EmulatorSettings(
+        state_dir=folder / "state", auto_resource_groups=False, operation_polls=1, build_minute=BUILD_MINUTE
+    )
     server = ArmEmulator(settings, server_certificate=folder / "server.pem", ca_file=folder / "ca.pem")
     with server:
         yield Emulator(server, folder / "ca.pem")

@@ -4,6 +4,7 @@ Nothing here mocks the SDK or its HTTP layer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,8 @@ from providers.base import (
 from providers.catalog.arm_ids import build_resource_id
 from providers.emulator_faults import Fault, throttling
 from providers.local import LocalProvider
-from providers.simulated import ServiceError
-from tests.azure.conftest import SUBSCRIPTION, Emulator
+from providers.simulated import ServiceError, SimulatedAzure
+from tests.azure.conftest import BUILD_MINUTE, SUBSCRIPTION, Emulator
 
 GALLERY_TYPE = "Microsoft.Compute/galleries"
 DEFINITION_TYPE = "Microsoft.Compute/galleries/images"
@@ -42,6 +43,7 @@ class Cloud:
     provider: Provider
     group: str
     throttle_writes: Callable[[Fault], None]
+    service: SimulatedAzure  # the service core behind the provider, to plant a build fault
 
     def ref(self, arm_type: str, name: str, api_version: str | None = None) -> ResourceRef:
         arm_id = build_resource_id(SUBSCRIPTION, self.group, arm_type, name)
@@ -58,8 +60,8 @@ def cloud(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cloud]:
                 fault = pending.pop(0)
                 raise ServiceError(fault.status, fault.code, fault.message, retry_after=fault.retry_after)
 
-        local = LocalProvider(tmp_path / ".aibplan", fault_hook=hook)
-        yield Cloud("local", local, "rg-contract", pending.append)
+        local = LocalProvider(tmp_path / ".aibplan", fault_hook=hook, build_minute=BUILD_MINUTE)
+        yield Cloud("local", local, "rg-contract", pending.append, local.service)
         local.close()
         return
     emulator: Emulator = request.getfixturevalue("emulator")
@@ -79,7 +81,7 @@ def cloud(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cloud]:
         added.append(emulator.server.faults.add(scoped))
 
     azure = AzureProvider(emulator.settings())
-    yield Cloud("azure", azure, group, throttle)
+    yield Cloud("azure", azure, group, throttle, emulator.server.service)
     azure.close()
     for fault in added:
         emulator.server.faults.remove(fault)
@@ -296,3 +298,87 @@ def test_a_throttled_write_changes_nothing_and_says_when_to_retry(cloud: Cloud) 
     assert caught.value.retry_after == pytest.approx(0.05)
     assert cloud.provider.read(gallery) is None
     assert cloud.provider.create(gallery, gallery_body())["name"] == "corpImages"
+
+
+def built_template(cloud: Cloud) -> ResourceRef:
+    template, identity = pipeline(cloud)
+    cloud.provider.create(
+        template, template_body(cloud, identity, cloud.ref(DEFINITION_TYPE, "corpImages/ubuntu"))
+    )
+    return template
+
+
+def run_state(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
+    body = cloud.provider.read(template)
+    assert body is not None
+    status = body["properties"].get("lastRunStatus") or {}
+    assert isinstance(status, dict)
+    return status
+
+
+def wait_for_end(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status = run_state(cloud, template)
+        if status.get("runState") not in ("Running", "Canceling"):
+            return status
+        time.sleep(0.02)
+    raise AssertionError(f"the build did not end: {status}")
+
+
+def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud) -> None:
+    template = built_template(cloud)
+    assert cloud.provider.invoke_action(template, "run") is None
+    assert run_state(cloud, template)["runState"] == "Running"
+    status = wait_for_end(cloud, template)
+    assert status["runState"] == "Succeeded", status
+    outputs = cloud.provider.list_run_outputs(template)
+    assert [output["name"] for output in outputs] == ["ubuntu-sig"]
+    artifact = outputs[0]["properties"]["artifactId"]
+    assert "/galleries/corpImages/images/ubuntu/versions/" in artifact
+    assert outputs[0]["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(cloud: Cloud) -> None:
+    template = built_template(cloud)
+    cloud.service.plant_build_fault(template.arm_id, "Customizing", hang=True)
+    cloud.provider.invoke_action(template, "run")
+    with pytest.raises(ConflictError) as caught:
+        cloud.provider.invoke_action(template, "run")
+    assert "already has a build running" in caught.value.message
+    with pytest.raises(ConflictError) as caught:
+        cloud.provider.delete(template)
+    assert "cannot be deleted while a build is running" in caught.value.message
+    cloud.provider.invoke_action(template, "cancel")
+    assert wait_for_end(cloud, template)["runState"] == "Canceled"
+    cloud.provider.delete(template)
+    assert cloud.provider.read(template) is None
+
+
+def test_cancel_ends_in_canceled_and_needs_a_build(cloud: Cloud) -> None:
+    template = built_template(cloud)
+    with pytest.raises(ConflictError) as caught:
+        cloud.provider.invoke_action(template, "cancel")
+    assert "no build in progress" in caught.value.message
+    cloud.service.plant_build_fault(template.arm_id, "Customizing", hang=True)
+    cloud.provider.invoke_action(template, "run")
+    cloud.provider.invoke_action(template, "cancel")
+    assert run_state(cloud, template)["runState"] in ("Canceling", "Canceled")
+    assert wait_for_end(cloud, template)["runState"] == "Canceled"
+    assert cloud.provider.list_run_outputs(template) == []
+
+
+def test_a_build_that_fails_reports_the_step_and_message(cloud: Cloud) -> None:
+    template = built_template(cloud)
+    cloud.service.plant_build_fault(template.arm_id, "Customizing", message="customizer 'update' exited 1")
+    cloud.provider.invoke_action(template, "run")
+    status = wait_for_end(cloud, template)
+    assert status["runState"] == "Failed" and status["runSubState"] == "Customizing"
+    assert "customizer 'update' exited 1" in status["message"]
+
+
+def test_an_unknown_action_is_refused(cloud: Cloud) -> None:
+    template = built_template(cloud)
+    with pytest.raises(PermanentError) as caught:
+        cloud.provider.invoke_action(template, "restart")
+    assert caught.value.code == "InvalidAction"
