@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from planner.builds.checks import failed_builds
+from planner.jsonc import load_jsonc
 from providers.base import ResourceRef
 from providers.local import LocalProvider
 from state import load_state
@@ -229,3 +230,29 @@ def test_run_names_templates_and_says_what_is_wrong(
     assert run.exit_code == 1 and "has no Optimizing step" in run.stderr
     run = cli("output", str(root))
     assert run.exit_code == 0 and "has been created yet" in run.stderr
+
+
+def _spans(root: Path, addresses: list[str]) -> list[tuple[str, str]]:
+    return [
+        (state_extra(root, a)["last_run"]["start_time"], state_extra(root, a)["last_run"]["end_time"])
+        for a in addresses
+    ]
+
+
+def test_independent_builds_run_side_by_side_up_to_the_parallelism(
+    example: Callable[[str], Path], cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example("quickstart")
+    second = json.loads(json.dumps(load_jsonc((root / "ubuntu2204.json").read_text(), "ubuntu2204.json")))
+    for target in second["properties"]["distribute"]:
+        target["runOutputName"] += "-b"
+    (root / "ubuntu2204b.json").write_text(json.dumps(second))
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "5")
+    templates = [QUICKSTART_TEMPLATE, "imageTemplate.ubuntu2204b"]
+    assert cli("run", "--wait", "--parallelism", "2", str(root)).exit_code == 0
+    (a_start, a_end), (b_start, b_end) = _spans(root, templates)
+    assert a_start < b_end and b_start < a_end  # the two builds overlapped
+    assert cli("run", "--wait", "--parallelism", "1", str(root)).exit_code == 0
+    (a_start, a_end), (b_start, b_end) = _spans(root, templates)
+    assert a_end <= b_start or b_end <= a_start  # one after the other

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,8 @@ class BuildRecorder:
             self._previous = written
 
 
-Clock = Callable[[], float]
+# Reads after the Run call returned within which the new build must show in lastRunStatus.
+_POLLS_FOR_A_NEW_BUILD = 100
 
 
 class _Follower:
@@ -199,6 +200,7 @@ class _Follower:
         follow a build that is already ours to follow)."""
         seen: tuple[str | None, str | None] | None = None
         ours = invoked is None
+        polls_after_call = 0
         while True:
             try:
                 status = RunStatus.of(self.provider.read(target.ref))
@@ -216,6 +218,13 @@ class _Follower:
                     ours = True
                 else:
                     detail = str(error) if isinstance(error, ProviderError) else repr(error)
+                    return BuildOutcome(
+                        target.address, ERROR, elapsed=time.monotonic() - started, detail=detail
+                    )
+            if not ours and invoked is not None and invoked[0].is_set():
+                polls_after_call += 1
+                if polls_after_call > _POLLS_FOR_A_NEW_BUILD:
+                    detail = "the Run call was accepted but no new build appeared in lastRunStatus"
                     return BuildOutcome(
                         target.address, ERROR, elapsed=time.monotonic() - started, detail=detail
                     )
