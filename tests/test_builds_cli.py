@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.builds import BuildRecorder, BuildTarget, RunStatus
 from planner.builds.checks import failed_builds
 from planner.jsonc import load_jsonc
 from providers.base import ResourceRef
@@ -256,3 +257,28 @@ def test_independent_builds_run_side_by_side_up_to_the_parallelism(
     assert cli("run", "--wait", "--parallelism", "1", str(root)).exit_code == 0
     (a_start, a_end), (b_start, b_end) = _spans(root, templates)
     assert a_end <= b_start or b_end <= a_start  # one after the other
+
+
+def test_a_build_record_does_not_undo_what_another_command_wrote_meanwhile(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    path = root / "aibplan.state.json"
+    stale = load_state(path)
+    assert stale is not None
+    recorder = BuildRecorder(path, stale, stale)
+    # Another command (an apply of a tag) writes the state while the build runs.
+    edit_json(root / "gallery.json", lambda d: d[0]["tags"].update(costCenter="4711"))
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    entry = stale.by_address[QUICKSTART_TEMPLATE]
+    target = BuildTarget(
+        entry.address, ResourceRef(entry.arm_id, entry.arm_type, entry.api_version), entry.applied
+    )
+    recorder.record(
+        target, RunStatus("Succeeded", "Distributing", "", "2026-01-01T00:00:00Z", "2026-01-01T00:40:00Z"), []
+    )
+    after = load_state(path)
+    assert after is not None and after.serial == stale.serial + 2
+    assert after.by_address["gallery.corpImages"].applied["tags"]["costCenter"] == "4711"
+    assert after.by_address[QUICKSTART_TEMPLATE].extra["last_run"]["run_state"] == "Succeeded"

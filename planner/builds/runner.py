@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from providers.base import ConflictError, Provider, ProviderError, ResourceRef, TransientError
-from state import State, save_state
+from state import State, StateError, load_state, save_state
 
 from ..hooks import Hooks
 from ..walk import walk
@@ -102,7 +102,11 @@ class BuildFailed(Exception):
 
 
 class BuildRecorder:
-    """Writes build facts into the state entries' `extra` as builds start and end (thread-safe)."""
+    """Writes build facts into the state entries' `extra` as builds start and end (thread-safe).
+
+    A build can outlast other commands (an apply in another terminal), so each write reads the state
+    file afresh and changes only the build facts of one entry; the file on disk wins for everything else.
+    """
 
     def __init__(self, path: Path, state: State, previous: State | None) -> None:
         self.path = path
@@ -112,16 +116,26 @@ class BuildRecorder:
 
     def record(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
         with self._lock:
-            entry = self.state.get(target.address)
-            if entry is None:
+            current = self._current()
+            entry = current.get(target.address)
+            if entry is None or entry.arm_id.lower() != target.ref.arm_id.lower():
                 return
             extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
             if extra == dict(entry.extra):
                 return
-            self.state = self.state.with_resource(replace(entry, extra=extra))
-            written = save_state(self.path, self.state, self._previous)
+            written = save_state(self.path, current.with_resource(replace(entry, extra=extra)), current)
             self.state = written
             self._previous = written
+
+    def _current(self) -> State:
+        try:
+            on_disk = load_state(self.path)
+        except StateError:
+            on_disk = None
+        if on_disk is None or on_disk.lineage != self.state.lineage:
+            return self.state
+        self._previous = on_disk
+        return on_disk
 
 
 # Reads after the Run call returned within which the new build must show in lastRunStatus.
