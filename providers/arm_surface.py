@@ -18,17 +18,14 @@ service is what ARM adds around every resource provider:
 
 from __future__ import annotations
 
-import datetime
-import itertools
 import json
-import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
-from .catalog.arm_ids import fold_id, parse_resource_id
+from .arm_operations import Operations
+from .catalog.arm_ids import parse_resource_id
 from .catalog.types import api_version_key
 from .emulator_faults import Fault, FaultPlan
 from .resource_groups import ResourceGroups
@@ -39,7 +36,6 @@ Body = dict[str, Any]
 # The Image Builder service wraps errors in {"error": ...} from this api version on.
 NESTED_ERRORS_SINCE = "2021-10-01"
 _SYNCHRONOUS_TYPES = ("microsoft.managedidentity/userassignedidentities",)
-_IN_PROGRESS_STATE = {"create": "Creating", "update": "Updating"}
 
 
 @dataclass(frozen=True)
@@ -58,22 +54,6 @@ class Response:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class _Operation:
-    """One long-running operation: polls left before it ends, and how it ends."""
-
-    op_id: str
-    kind: str  # create | update | delete | action
-    arm_id: str
-    api_version: str
-    namespace: str
-    location: str
-    polls_left: int
-    started: str
-    error: ServiceError | None = None
-    ended: str | None = None
-
-
 class ArmSurface:
     """The ARM REST rules around one SimulatedAzure. Thread-safe."""
 
@@ -89,12 +69,7 @@ class ArmSurface:
         self.service = service
         self.resource_groups = resource_groups
         self.faults = faults if faults is not None else FaultPlan()
-        self.operation_polls = operation_polls
-        # Whole seconds, as HTTP's Retry-After says and as the SDK reads it on 201/202 answers.
-        self.operation_retry_after = operation_retry_after
-        self._operations: dict[str, _Operation] = {}
-        self._lock = threading.Lock()
-        self._counter = itertools.count(1)
+        self.operations = Operations(service, polls=operation_polls, retry_after=operation_retry_after)
 
     # -- entry point ---------------------------------------------------------------------------------
 
@@ -131,10 +106,11 @@ class ArmSurface:
         segments = path.strip("/").split("/")
         lowered = [s.lower() for s in segments]
         if len(segments) == 8 and lowered[2] == "providers" and lowered[4] == "locations":
+            host = request.headers.get("host", "localhost")
             if lowered[6] == "operations":
-                return self._operation_status(segments[7], request)
+                return Response(*self.operations.status(segments[7], request.path))
             if lowered[6] == "operationresults":
-                return self._operation_result(segments[7], request)
+                return Response(*self.operations.result(segments[7], f"https://{host}{request.path}"))
         if len(segments) == 4 and lowered[0] == "subscriptions" and lowered[2] == "resourcegroups":
             return self._resource_group(request, segments[1], segments[3])
         if len(segments) == 5 and lowered[2] == "resourcegroups" and lowered[4] == "resources":
@@ -176,16 +152,20 @@ class ArmSurface:
         if _is_synchronous(arm_id):
             return Response(status, body)
         kind = "create" if status == 201 else "update"
-        op = self._start(kind, arm_id, api_version, body)
-        return Response(status, self._overlay(arm_id, body), self._operation_headers(request, op))
+        op = self.operations.start(kind, arm_id, api_version, body)
+        return Response(
+            status,
+            self._overlay(arm_id, body),
+            self.operations.headers(request.headers.get("host", "localhost"), op),
+        )
 
     def _patch(self, request: Request, arm_id: str, api_version: str) -> Response:
         self._require_group(arm_id)
         body = self.service.patch(arm_id, api_version, _json_body(request))
         if _is_synchronous(arm_id):
             return Response(200, body)
-        op = self._start("update", arm_id, api_version, body)
-        return Response(202, None, self._operation_headers(request, op))
+        op = self.operations.start("update", arm_id, api_version, body)
+        return Response(202, None, self.operations.headers(request.headers.get("host", "localhost"), op))
 
     def _delete(self, request: Request, arm_id: str, api_version: str) -> Response:
         if not self.resource_groups.exists(_group_id(arm_id)):
@@ -197,15 +177,15 @@ class ArmSurface:
         status = self.service.delete(arm_id, api_version)
         if status == 204 or _is_synchronous(arm_id):
             return Response(status)
-        op = self._start("delete", arm_id, api_version, before)
-        return Response(202, None, self._operation_headers(request, op))
+        op = self.operations.start("delete", arm_id, api_version, before)
+        return Response(202, None, self.operations.headers(request.headers.get("host", "localhost"), op))
 
     def _action(self, request: Request, arm_id: str, action: str, api_version: str) -> Response:
         self._require_group(arm_id)
         payload = _json_body(request) if request.body else None
         self.service.post_action(arm_id, api_version, action, payload)
-        op = self._start("action", arm_id, api_version, self.service.get(arm_id, api_version))
-        return Response(202, None, self._operation_headers(request, op))
+        op = self.operations.start("action", arm_id, api_version, self.service.get(arm_id, api_version))
+        return Response(202, None, self.operations.headers(request.headers.get("host", "localhost"), op))
 
     def _run_outputs(self, arm_id: str, api_version: str, name: str | None) -> Response:
         self._require_group(arm_id)
@@ -219,20 +199,10 @@ class ArmSurface:
 
     def _overlay(self, arm_id: str, body: Body) -> Body:
         """While an operation on the resource is in progress, ARM shows Creating/Updating."""
-        with self._lock:
-            running = [
-                op
-                for op in self._operations.values()
-                if op.ended is None
-                and op.kind in _IN_PROGRESS_STATE
-                and fold_id(op.arm_id) == fold_id(arm_id)
-            ]
+        shown = self.operations.in_progress_state(arm_id)
         props = body.get("properties")
-        if running and isinstance(props, dict) and "provisioningState" in props:
-            return {
-                **body,
-                "properties": {**props, "provisioningState": _IN_PROGRESS_STATE[running[-1].kind]},
-            }
+        if shown is not None and isinstance(props, dict) and "provisioningState" in props:
+            return {**body, "properties": {**props, "provisioningState": shown}}
         return body
 
     # -- resource groups -----------------------------------------------------------------------------
@@ -287,94 +257,6 @@ class ArmSurface:
             items.append({k: v for k, v in body.items() if k != "properties"})
         return Response(200, {"value": items})
 
-    # -- long-running operations -----------------------------------------------------------------------
-
-    def _start(self, kind: str, arm_id: str, api_version: str, body: Body | None) -> _Operation:
-        rid = parse_resource_id(arm_id)
-        location = str((body or {}).get("location") or "global").replace(" ", "").lower()
-        op = _Operation(
-            op_id=f"{uuid.uuid4()}-{next(self._counter)}",
-            kind=kind,
-            arm_id=arm_id,
-            api_version=api_version,
-            namespace=rid.namespace if rid else "Microsoft.Resources",
-            location=location,
-            polls_left=self.operation_polls,
-            started=_now(),
-        )
-        with self._lock:
-            self._operations[op.op_id] = op
-        return op
-
-    def _operation_headers(self, request: Request, op: _Operation) -> dict[str, str]:
-        host = request.headers.get("host", "localhost")
-        subscription = parse_resource_id(op.arm_id)
-        sub = subscription.subscription if subscription else "-"
-        base = f"https://{host}/subscriptions/{quote(sub)}/providers/{op.namespace}/locations/{op.location}"
-        query = f"?api-version={quote(op.api_version)}"
-        headers = {
-            "Azure-AsyncOperation": f"{base}/operations/{op.op_id}{query}",
-            "Location": f"{base}/operationResults/{op.op_id}{query}",
-        }
-        if self.operation_retry_after is not None:
-            headers["Retry-After"] = str(self.operation_retry_after)
-        return headers
-
-    def _advance(self, op_id: str) -> _Operation:
-        with self._lock:
-            op = self._operations.get(op_id)
-            if op is None:
-                raise ServiceError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
-            if op.ended is None:
-                if op.polls_left > 0:
-                    op.polls_left -= 1
-                elif not self._action_running(op):
-                    op.ended = _now()
-            return op
-
-    def _action_running(self, op: _Operation) -> bool:
-        """A run's operation lasts as long as the build (the template's lastRunStatus says)."""
-        if op.kind != "action":
-            return False
-        try:
-            body = self.service.get(op.arm_id, op.api_version)
-        except ServiceError:
-            return False
-        run = (body.get("properties") or {}).get("lastRunStatus") or {}
-        state = str(run.get("runState", ""))
-        if state in ("Running", "Canceling"):
-            return True
-        if state == "Failed":
-            op.error = ServiceError(200, "BuildFailed", str(run.get("message") or "The build failed."))
-        return False
-
-    def _operation_status(self, op_id: str, request: Request) -> Response:
-        op = self._advance(op_id)
-        body: Body = {"id": request.path, "name": op.op_id, "startTime": op.started}
-        if op.ended is None:
-            body["status"] = "InProgress"
-        elif op.error is not None:
-            body.update(
-                status="Failed", endTime=op.ended, error={"code": op.error.code, "message": op.error.message}
-            )
-        else:
-            body.update(status="Succeeded", endTime=op.ended)
-        headers = {}
-        if op.ended is None and self.operation_retry_after is not None:
-            headers["Retry-After"] = str(self.operation_retry_after)
-        return Response(200, body, headers)
-
-    def _operation_result(self, op_id: str, request: Request) -> Response:
-        op = self._advance(op_id)
-        if op.ended is None:
-            headers = {"Location": f"https://{request.headers.get('host', 'localhost')}{request.path}"}
-            if self.operation_retry_after is not None:
-                headers["Retry-After"] = str(self.operation_retry_after)
-            return Response(202, None, headers)
-        if op.kind in ("create", "update"):
-            return Response(200, self.service.get(op.arm_id, op.api_version))
-        return Response(204)
-
 
 def _group_id(arm_id: str) -> str:
     rid = parse_resource_id(arm_id)
@@ -428,7 +310,3 @@ def _fault_response(fault: Fault, nested: bool) -> Response:
         ),
         nested=nested,
     )
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")

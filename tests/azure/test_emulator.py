@@ -202,3 +202,17 @@ def test_quickstart_by_hand_against_the_emulator_command(
     run = cli("destroy", "--provider", "azure", "--auto-approve", str(root))
     assert run.exit_code == 0 and "4 destroyed" in run.stdout
     assert os.path.exists(emulator_process["state_dir"])
+
+
+def test_certificates_are_made_once_and_reused(tmp_path: Path) -> None:
+    from providers.tls import ensure_certificates
+
+    first = ensure_certificates(tmp_path / "tls")
+    made = (first.ca_file.read_bytes(), first.server_file.read_bytes())
+    again = ensure_certificates(tmp_path / "tls")
+    assert (again.ca_file.read_bytes(), again.server_file.read_bytes()) == made
+    assert oct(first.server_file.stat().st_mode & 0o777) == "0o600"  # it holds the private key
+    first.ca_file.write_text("not a certificate")
+    renewed = ensure_certificates(tmp_path / "tls")
+    assert renewed.ca_file.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    assert renewed.server_file.read_bytes() != made[1]
