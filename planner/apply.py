@@ -4,6 +4,10 @@ Each change becomes one or two operations (a replace is a delete, then a create)
 follow the desired graph forwards; deletes follow the dependencies recorded in the state backwards, so a
 template goes before the identity and image definition it used, and an image definition before its
 gallery.
+
+Every provider call is journaled before and after it (state.journal), and the state file is compacted
+from the journal as the apply goes and at its end; every call goes through the retry layer
+(planner.retry) with retries reported to the hooks.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from typing import Any
 
 import networkx as nx
 
-from providers.base import Provider, ProviderError
-from state import ResourceState, State, save_state
+from providers.base import Provider, ProviderError, TransientError
+from state import ResourceState, State
+from state.journal import JournaledState
+from state.redact import redact
 
 from .builds.record import extra_after_replace
 from .hooks import Hooks
+from .model import RUNTIME_DIR
 from .plan import Action, Change, Plan
+from .retry import retrying
 from .walk import walk
 
 Operation = tuple[str, str]  # (create | update | delete, address)
@@ -46,36 +54,12 @@ class ApplyResult:
     failures: list[Failure] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
+    # How many times the state file was written (compactions), for the benchmarks.
+    state_writes: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.failures and not self.skipped and not self.interrupted
-
-
-class StateRecorder:
-    """Keeps the state in step with the cloud: every finished call is saved before the next is counted."""
-
-    def __init__(self, path: Path, state: State, previous: State | None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self.state = state
-        self._previous = previous
-
-    def record(self, entry: ResourceState) -> None:
-        with self._lock:
-            self.state = self.state.with_resource(entry)
-            self._save()
-
-    def forget(self, address: str) -> None:
-        with self._lock:
-            if self.state.get(address) is not None:
-                self.state = self.state.without(address)
-                self._save()
-
-    def _save(self) -> None:
-        written = save_state(self.path, self.state, self._previous)
-        self.state = written
-        self._previous = written
 
 
 def operation_graph(plan: Plan) -> nx.DiGraph:
@@ -137,61 +121,100 @@ def apply_plan(
     hooks: Hooks | None = None,
     stop: threading.Event | None = None,
     call: Callable[[Callable[[], Any], str, str], Any] | None = None,
+    runtime_dir: Path | None = None,
 ) -> ApplyResult:
-    """Run the plan's changes against the provider and keep the state file current after each one.
+    """Run the plan's changes against the provider; the journal and the state file know every call.
 
-    `call(fn, address, action)` wraps each provider call (retries live there); by default it calls `fn()`.
+    `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
+    `fn()`. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file). The caller holds
+    the state lock (planner.statefile.lock_state).
     """
     hooks = hooks or Hooks()
     changes = {c.address: c for c in plan.changes}
-    recorder = StateRecorder(state_path, state, previous)
+    names = {c.arm_id: c.address for c in plan.changes}
+    names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
+    cloud = retrying(provider, hooks, names)
+    journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
     graph = operation_graph(plan)
     invoke = call or (lambda fn, _address, _action: fn())
-    replaced_deleted: set[str] = set()
-    lock = threading.Lock()
 
     def visit(node: Operation) -> None:
         action, address = node
         change = changes[address]
-        hooks.pre_apply(address, _shown_action(change, action))
+        shown = _shown_action(change, action)
+        hooks.pre_apply(address, shown)
         started = time.monotonic()
         try:
-            if action == "delete":
-                invoke(lambda: provider.delete(change.old_ref()), address, action)
-                recorder.forget(address)
-                if change.action is Action.REPLACE:
-                    with lock:
-                        replaced_deleted.add(address)
-            elif action == "create":
-                observed = invoke(
-                    lambda: provider.create(change.ref(), dict(change.body or {})), address, action
-                )
-                recorder.record(_entry(change, observed, _kept_extra(state, change)))
+            _run(change, action)
+        except BaseException as exc:
+            hooks.post_apply(address, shown, time.monotonic() - started, exc)
+            raise
+        hooks.post_apply(address, shown, time.monotonic() - started, None)
+
+    def _run(change: Change, action: str) -> None:
+        address = change.address
+        if action == "delete":
+            old = state.get(address)
+            ref = change.old_ref()
+            seq = journal.begin(
+                "delete",
+                address,
+                ref.arm_id,
+                ref.arm_type,
+                ref.api_version,
+                dict(old.applied) if old else {},
+                change.old_depends_on,
+            )
+            try:
+                invoke(lambda: cloud.delete(ref), address, action)
+            except BaseException as exc:
+                journal.failed(seq, certain=_certain(exc))
+                raise
+            journal.removed(seq, address)
+            return
+        seq = journal.begin(
+            action,
+            address,
+            change.arm_id,
+            change.arm_type,
+            change.api_version,
+            dict(change.after or {}),
+            change.depends_on,
+        )
+        try:
+            if action == "create":
+                body = dict(change.body or {})
+                observed = invoke(lambda: cloud.create(change.ref(), body), address, action)
             else:
                 patch = _patch_body(change)
-                observed = invoke(lambda: provider.update(change.ref(), patch), address, action)
-                recorder.record(_entry(change, observed, _kept_extra(state, change)))
+                observed = invoke(lambda: cloud.update(change.ref(), patch), address, action)
         except BaseException as exc:
-            hooks.post_apply(address, _shown_action(change, action), time.monotonic() - started, exc)
+            journal.failed(seq, certain=_certain(exc))
             raise
-        hooks.post_apply(address, _shown_action(change, action), time.monotonic() - started, None)
+        journal.done(seq, _entry(change, observed, _kept_extra(state, change)))
 
     def on_skip(node: Operation, reason: str) -> None:
         action, address = node
         hooks.skipped(address, action, reason)
 
-    walked = walk(
-        graph,
-        visit,
-        parallelism=parallelism,
-        stop=stop,
-        on_skip=on_skip,
-        describe=lambda n: f"{n[1]} ({n[0]})",
-    )
-    result = ApplyResult(state=recorder.state)
+    try:
+        walked = walk(
+            graph,
+            visit,
+            parallelism=parallelism,
+            stop=stop,
+            on_skip=on_skip,
+            describe=lambda n: f"{n[1]} ({n[0]})",
+        )
+    finally:
+        final = journal.close()
+    result = ApplyResult(state=final, state_writes=journal.writes)
     succeeded = set(walked.succeeded)
+    ops_of: dict[str, list[Operation]] = {}
+    for node in graph.nodes:
+        ops_of.setdefault(node[1], []).append(node)
     for change in plan.changes:
-        ops = [n for n in graph.nodes if n[1] == change.address]
+        ops = ops_of.get(change.address, [])
         if not ops or not all(op in succeeded for op in ops):
             continue
         if change.action is Action.CREATE:
@@ -202,7 +225,7 @@ def apply_plan(
             result.replaced += 1
         elif change.action is Action.DELETE:
             result.destroyed += 1
-    for node, error in walked.failed.items():
+    for node, error in sorted(walked.failed.items(), key=lambda item: item[0][1]):
         action, address = node
         code = error.code if isinstance(error, ProviderError) else type(error).__name__
         message = error.message if isinstance(error, ProviderError) else str(error)
@@ -215,6 +238,12 @@ def apply_plan(
             if node not in walked.skipped:
                 result.skipped.append((node[1], "not started: interrupted"))
     return result
+
+
+def _certain(error: BaseException) -> bool:
+    """The service answered with a refusal, so the call changed nothing (a transient error or a dropped
+    connection leaves it in doubt)."""
+    return isinstance(error, ProviderError) and not isinstance(error, TransientError)
 
 
 def _shown_action(change: Change, op: str) -> str:
@@ -237,8 +266,8 @@ def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceStat
         arm_type=change.arm_type,
         arm_id=change.arm_id,
         api_version=change.api_version,
-        applied=dict(change.after or {}),
-        observed=dict(observed or {}),
+        applied=redact(dict(change.after or {})),
+        observed=redact(dict(observed or {})),
         dependencies=change.depends_on,
         extra=extra,
     )

@@ -15,14 +15,17 @@ import networkx as nx
 from providers.azure_settings import SettingsError, load_settings
 from providers.base import Provider
 from providers.builds import BUILD_MINUTE_ENV, DEFAULT_BUILD_MINUTE_MS
+from providers.faults import FaultConfigError, FaultInjector, settings_from
 from providers.local import LocalProvider
 from state import State, StateError, load_state
 
 from .diagnostics import Diagnostic, has_errors, sort_key
 from .graph import build_graph
+from .hooks import Hooks
 from .loader import load_stack, locator_for, resource_sources
 from .locate import place_all
 from .model import Stack
+from .retry import Retrier, RetryingProvider, RetryPolicy
 from .validate import validate_stack
 
 LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
@@ -58,8 +61,17 @@ def prepare(
     return Prepared(stack, graph, tuple(diagnostics)), diagnostics
 
 
-def open_provider(stack: Stack) -> Provider:
-    """The provider the stack asks for (aibplan.json `provider`, or --provider)."""
+def open_provider(stack: Stack, hooks: Hooks | None = None) -> Provider:
+    """The provider the stack asks for (aibplan.json `provider`, or --provider), every call retried
+    (planner.retry) with retries reported to `hooks`."""
+    try:
+        policy = RetryPolicy.from_env()
+    except ValueError as exc:
+        raise EngineError(str(exc)) from None
+    return RetryingProvider(_open_base_provider(stack), Retrier(policy), hooks)
+
+
+def _open_base_provider(stack: Stack) -> Provider:
     if stack.config.provider == "local":
         latency_ms = stack.config.local.get("latencyMs", 0)
         if os.environ.get(LATENCY_ENV):
@@ -69,8 +81,16 @@ def open_provider(stack: Stack) -> Provider:
                 raise EngineError(f"{LATENCY_ENV} must be a number of milliseconds") from None
         if not isinstance(latency_ms, (int, float)) or latency_ms < 0:
             raise EngineError("aibplan.json: local.latencyMs must be a number >= 0")
+        try:
+            faults = settings_from(stack.config.local.get("faults"), os.environ)
+        except FaultConfigError as exc:
+            raise EngineError(str(exc)) from None
+        injector = FaultInjector(faults) if faults is not None and faults.active else None
         return LocalProvider(
-            stack.runtime_dir, latency=float(latency_ms) / 1000.0, build_minute=build_minute_seconds(stack)
+            stack.runtime_dir,
+            latency=float(latency_ms) / 1000.0,
+            build_minute=build_minute_seconds(stack),
+            fault_hook=injector,
         )
     if stack.config.provider == "azure":
         return _open_azure(stack)

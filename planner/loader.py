@@ -154,6 +154,16 @@ def load_stack(
     return stack, diagnostics
 
 
+def load_config(root: Path) -> tuple[StackConfig | None, list[Diagnostic]]:
+    """Only aibplan.json: enough to find the state file and open the provider (the state commands)."""
+    loading = _Loading(root)
+    if not root.is_dir():
+        loading.add("AIB0002", Severity.ERROR, f"stack folder {root} does not exist", file=str(root))
+        return None, [d for d, _ in loading.diagnostics]
+    config = _load_config(root, loading)
+    return config, _placed(loading)
+
+
 def _placed(loading: _Loading) -> list[Diagnostic]:
     locator = Locator(loading.texts)
     out = []

@@ -16,6 +16,7 @@ import networkx as nx
 from providers.base import Provider, ResourceRef
 from providers.catalog import BY_KIND, for_arm_type
 from state import ResourceState, State
+from state.redact import redact
 
 from .builds.checks import build_warnings
 from .diagnostics import Diagnostic, Severity, format_path
@@ -200,7 +201,8 @@ def _change_for(
     depends_on: tuple[str, ...],
 ) -> Change:
     rtype = BY_KIND[resource.kind]
-    after = normalize_body(rtype, resource.body)
+    # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
+    after = redact(normalize_body(rtype, resource.body))
     base = Change(
         address=resource.address,
         kind=resource.kind,
@@ -225,7 +227,7 @@ def _change_for(
                 action_reason=REASON_GONE,
                 reasons=("the resource was deleted outside aibplan; it will be created again",),
             )
-        before = normalize_body(rtype, observed)
+        before = redact(normalize_body(rtype, observed))
     else:
         observed = entry.observed
         before = dict(entry.applied)
@@ -271,7 +273,7 @@ def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool,
     before = (
         dict(entry.applied)
         if rtype is None
-        else normalize_body(rtype, live.get(entry.arm_id) or entry.applied)
+        else redact(normalize_body(rtype, live.get(entry.arm_id) or entry.applied))
     )
     return Change(
         address=entry.address,

@@ -1,11 +1,14 @@
 """Walk a DAG with a bounded worker pool: a node runs once everything before it succeeded.
 
-A failure marks every node downstream as skipped ("upstream failed") and independent branches go on.
-When `stop` is set no new node starts; nodes in flight finish and the rest are reported as not started.
+A failure marks every node downstream as skipped ("upstream failed") once, and independent branches go
+on. When `stop` is set no new node starts; nodes in flight finish and the rest are reported as not
+started. Among the nodes that are ready, the one with the longest chain of work still behind it starts
+first (ties by name), so the critical path is never left waiting behind a crowd of leaves.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -25,6 +28,14 @@ class WalkResult(Generic[N]):
     not_started: list[N] = field(default_factory=list)
 
 
+def heights(graph: nx.DiGraph) -> dict[N, int]:
+    """For each node, how many nodes the longest chain starting at it holds."""
+    out: dict[N, int] = {}
+    for node in reversed(list(nx.topological_sort(graph))):
+        out[node] = 1 + max((out[s] for s in graph.successors(node)), default=0)
+    return out
+
+
 def walk(
     graph: nx.DiGraph,
     visit: Callable[[N], None],
@@ -36,23 +47,32 @@ def walk(
 ) -> WalkResult[N]:
     """Run `visit(node)` for every node in dependency order, at most `parallelism` at once."""
     result: WalkResult[N] = WalkResult()
+    limit = max(1, parallelism)
+    height: dict[N, int] = heights(graph)
+    names = {node: describe(node) for node in graph.nodes}
     waiting: dict[N, int] = {node: graph.in_degree(node) for node in graph.nodes}
-    ready: list[N] = sorted((n for n, d in waiting.items() if d == 0), key=describe)
+    ready: list[tuple[int, str, N]] = []
+    for node, degree in waiting.items():
+        if degree == 0:
+            heapq.heappush(ready, (-height[node], names[node], node))
     done: set[N] = set()
     running: dict[Future[None], N] = {}
 
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
     def skip_downstream(node: N, reason: str) -> None:
-        for later in sorted(nx.descendants(graph, node), key=describe):
-            if later not in done and later not in result.skipped:
+        for later in sorted(nx.descendants(graph, node), key=names.__getitem__):
+            if later not in done:
                 result.skipped[later] = reason
                 done.add(later)
                 if on_skip is not None:
                     on_skip(later, reason)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="aibplan-walk") as pool:
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="aibplan-walk") as pool:
         while ready or running:
-            while ready and len(running) < max(1, parallelism) and not (stop is not None and stop.is_set()):
-                node = ready.pop(0)
+            while ready and len(running) < limit and not stopped():
+                node = heapq.heappop(ready)[2]
                 if node in done:
                     continue
                 running[pool.submit(visit, node)] = node
@@ -65,15 +85,14 @@ def walk(
                 error = future.exception()
                 if error is not None:
                     result.failed[node] = error
-                    skip_downstream(node, f"upstream failed: {describe(node)}")
+                    skip_downstream(node, f"upstream failed: {names[node]}")
                     continue
                 result.succeeded.append(node)
                 for later in graph.successors(node):
                     waiting[later] -= 1
                     if waiting[later] == 0 and later not in done:
-                        ready.append(later)
-                ready.sort(key=describe)
-            if stop is not None and stop.is_set() and not running:
+                        heapq.heappush(ready, (-height[later], names[later], later))
+            if stopped() and not running:
                 break
-    result.not_started = sorted((n for n in graph.nodes if n not in done), key=describe)
+    result.not_started = sorted((n for n in graph.nodes if n not in done), key=names.__getitem__)
     return result

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-FORMAT_VERSION = 1
+# 1: the walking skeleton's format. 2: secrets are fingerprints (state.redact); upgrading redacts.
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)

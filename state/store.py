@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import FORMAT_VERSION, ResourceState, State
+from .redact import redact
 
 BACKUP_SUFFIX = ".backup"
 _CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
@@ -70,6 +71,8 @@ def state_from_json(data: Any, source: str) -> State:
     version = data.get("format_version")
     if not isinstance(version, int):
         raise StateError(f"{source}: the state file has no format_version; is this an aibplan state file?")
+    if version < 1:
+        raise StateError(f"{source}: format_version {version} is not a version aibplan ever wrote")
     if version > FORMAT_VERSION:
         raise StateError(
             f"{source}: the state file has format_version {version}, written by a newer aibplan "
@@ -94,7 +97,25 @@ def state_from_json(data: Any, source: str) -> State:
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older format_version up to the current one (there is only version 1 so far)."""
+    """Bring an older format_version up to the current one, one version at a time.
+
+    1 → 2: version 1 could hold secrets in `applied` and `observed` (inline commands with SAS tokens,
+    passwords); version 2 never does, so upgrading replaces them by fingerprints.
+    """
+    version = data.get("format_version")
+    if version == 1:
+        resources = data.get("resources")
+        if isinstance(resources, list):
+            data = {
+                **data,
+                "resources": [
+                    {**r, "applied": redact(r.get("applied")), "observed": redact(r.get("observed"))}
+                    if isinstance(r, dict)
+                    else r
+                    for r in resources
+                ],
+            }
+        data = {**data, "format_version": 2}
     return data
 
 

@@ -10,6 +10,7 @@ from .builds import cancel, output, run
 from .emulator import emulator
 from .graph import graph
 from .sim import sim
+from .state import force_unlock_, import_, state
 from .validate import validate
 
 
@@ -20,7 +21,21 @@ def main() -> None:
     templates) from JSON kept in git, Terraform-style."""
 
 
-for command in (validate, plan, apply, destroy, graph, emulator, run, cancel, output, sim):
+for command in (
+    validate,
+    plan,
+    apply,
+    destroy,
+    graph,
+    emulator,
+    run,
+    cancel,
+    output,
+    sim,
+    state,
+    import_,
+    force_unlock_,
+):
     main.add_command(command)
 
 __all__ = ["main"]

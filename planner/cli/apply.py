@@ -13,6 +13,7 @@ import click
 from ..apply import ApplyResult, apply_plan
 from ..builds import BuildReport
 from ..engine import Prepared
+from ..hooks import Hooks
 from ..render.builds import render_results
 from ..render.human import render_plan
 from ..render.json_plan import plan_to_json
@@ -22,7 +23,6 @@ from .common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    ConsoleHooks,
     confirm,
     err,
     guard,
@@ -33,9 +33,10 @@ from .common import (
     parse_stack_options,
     plan_options,
     prepare_or_exit,
-    read_state_or_exit,
     use_color,
 )
+from .progress import close_hooks, progress_hooks
+from .writer import lock_or_exit, lock_timeout_option, read_for_plan_or_exit, recover_or_exit
 
 
 @click.command()
@@ -60,8 +61,8 @@ def plan(
     json_output = json_flag or fmt == "json"
     options = parse_stack_options(stack, variables, var_files, provider)
     prepared = prepare_or_exit(options, json_output=json_output)
-    state, _ = read_state_or_exit(prepared)
-    with opened_provider(prepared) as cloud:
+    with opened_provider(prepared, _PlanHooks()) as cloud:
+        state = read_for_plan_or_exit(prepared.stack, cloud)
         the_plan = guard(
             lambda: make_plan_with_warnings(prepared, cloud, state, refresh=not no_refresh, destroy=destroy)
         )
@@ -81,46 +82,66 @@ def _run_apply(
     auto_approve: bool,
     parallelism: int,
     refresh: bool,
+    lock_timeout: float = 0.0,
     build: bool = False,
 ) -> NoReturn:
-    state, existing = read_state_or_exit(prepared)
-    with opened_provider(prepared) as cloud:
-        the_plan = guard(
-            lambda: make_plan_with_warnings(prepared, cloud, state, refresh=refresh, destroy=destroy)
-        )
-        out(render_plan(the_plan, color=use_color(sys.stdout)))
-        if not the_plan.has_changes:
-            sys.exit(EXIT_OK)
-        if not auto_approve:
-            question = (
-                "Do you really want to destroy all resources?"
-                if destroy
-                else "Do you want to perform these actions?"
+    lock = lock_or_exit(prepared.stack, "destroy" if destroy else "apply", lock_timeout)
+    hooks: Hooks | None = None
+    try:
+        with opened_provider(prepared, _PlanHooks()) as cloud:
+            state, existing = recover_or_exit(prepared.stack, cloud, _PlanHooks())
+            the_plan = guard(
+                lambda: make_plan_with_warnings(prepared, cloud, state, refresh=refresh, destroy=destroy)
             )
-            if not confirm(question):
-                err("Apply cancelled.\n")
-                sys.exit(EXIT_ERROR)
-        hooks = ConsoleHooks()
-        try:
-            with interruptible() as stop:
-                result = apply_plan(
-                    the_plan,
-                    state,
-                    existing,
-                    prepared.stack.state_path,
-                    cloud,
-                    parallelism=parallelism,
-                    hooks=hooks,
-                    stop=stop,
+            out(render_plan(the_plan, color=use_color(sys.stdout)))
+            if not the_plan.has_changes:
+                sys.exit(EXIT_OK)
+            if not auto_approve:
+                question = (
+                    "Do you really want to destroy all resources?"
+                    if destroy
+                    else "Do you want to perform these actions?"
                 )
-        finally:
-            hooks.close()
-        builds = None
-        if build and result.ok:
-            builds = run_after_apply(prepared, cloud, the_plan, result, parallelism)
-        elif build:
-            err("Builds not started: the apply did not complete.\n")
+                if not confirm(question):
+                    err("Apply cancelled.\n")
+                    sys.exit(EXIT_ERROR)
+            hooks = progress_hooks()
+            shown = hooks
+
+            def abort() -> None:
+                close_hooks(shown)
+                lock.release()
+
+            try:
+                with interruptible(on_abort=abort) as stop:
+                    result = apply_plan(
+                        the_plan,
+                        state,
+                        existing,
+                        prepared.stack.state_path,
+                        cloud,
+                        parallelism=parallelism,
+                        hooks=hooks,
+                        stop=stop,
+                        runtime_dir=prepared.stack.runtime_dir,
+                    )
+            finally:
+                close_hooks(hooks)
+            builds = None
+            if build and result.ok:
+                builds = run_after_apply(prepared, cloud, the_plan, result, parallelism)
+            elif build:
+                err("Builds not started: the apply did not complete.\n")
+    finally:
+        lock.release()
     _finish(result, destroy, builds)
+
+
+class _PlanHooks(Hooks):
+    """Retries while reading the cloud for a plan, said on stderr."""
+
+    def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
+        err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
 
 
 def _finish(result: ApplyResult, destroy: bool, builds: BuildReport | None = None) -> NoReturn:
@@ -139,8 +160,12 @@ def _finish(result: ApplyResult, destroy: bool, builds: BuildReport | None = Non
                 sys.exit(EXIT_INTERRUPTED)
             sys.exit(EXIT_OK if builds.ok else EXIT_ERROR)
         sys.exit(EXIT_OK)
+    if result.failures:
+        err(f"\n{len(result.failures)} change(s) failed:\n")
     for failure in result.failures:
         err(f"Error: {failure.address}: {failure.action} failed: {failure.code}: {failure.message}\n")
+    if result.skipped:
+        err(f"\n{len(result.skipped)} change(s) not made:\n")
     for address, reason in result.skipped:
         err(f"  {address}: {reason}\n")
     if result.interrupted:
@@ -166,12 +191,14 @@ def _finish(result: ApplyResult, destroy: bool, builds: BuildReport | None = Non
     is_flag=True,
     help="After the apply, build every image template it created or replaced, in order, and wait.",
 )
+@lock_timeout_option
 @plan_options
 def apply(
     stack: str,
     auto_approve: bool,
     parallelism: int,
     build: bool,
+    lock_timeout: float,
     no_refresh: bool,
     variables: Sequence[str],
     var_files: Sequence[Path],
@@ -186,6 +213,7 @@ def apply(
         auto_approve=auto_approve,
         parallelism=parallelism,
         refresh=not no_refresh,
+        lock_timeout=lock_timeout,
         build=build,
     )
 
@@ -193,12 +221,20 @@ def apply(
 @click.command()
 @click.argument("stack", default=".", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--parallelism",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="How many deletions run at once.",
+)
+@lock_timeout_option
 @plan_options
 def destroy(
     stack: str,
     auto_approve: bool,
     parallelism: int,
+    lock_timeout: float,
     no_refresh: bool,
     variables: Sequence[str],
     var_files: Sequence[Path],
@@ -208,5 +244,10 @@ def destroy(
     options = parse_stack_options(stack, variables, var_files, provider)
     prepared = prepare_or_exit(options)
     _run_apply(
-        prepared, destroy=True, auto_approve=auto_approve, parallelism=parallelism, refresh=not no_refresh
+        prepared,
+        destroy=True,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        refresh=not no_refresh,
+        lock_timeout=lock_timeout,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -125,9 +126,9 @@ def report_stopping(diagnostics: Sequence[Diagnostic], json_output: bool) -> Non
 
 
 @contextmanager
-def opened_provider(prepared: Prepared) -> Iterator[Provider]:
+def opened_provider(prepared: Prepared, hooks: Hooks | None = None) -> Iterator[Provider]:
     try:
-        provider = open_provider(prepared.stack)
+        provider = open_provider(prepared.stack, hooks)
     except EngineError as exc:
         fail(str(exc))
     try:
@@ -226,8 +227,9 @@ def confirm(question: str) -> bool:
 
 
 @contextmanager
-def interruptible() -> Iterator[threading.Event]:
-    """First Ctrl-C: stop starting changes and let those in flight finish. Second: leave at once."""
+def interruptible(on_abort: Callable[[], None] | None = None) -> Iterator[threading.Event]:
+    """First Ctrl-C: stop starting changes and let those in flight finish. Second: run `on_abort`
+    (release the lock; the journal stays for the next command) and leave at once."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -235,6 +237,9 @@ def interruptible() -> Iterator[threading.Event]:
 
     def handler(signum: int, frame: Any) -> None:
         if stop.is_set():
+            if on_abort is not None:
+                with contextlib.suppress(Exception):
+                    on_abort()
             err("\nSecond interrupt: leaving now; the next command reconciles what was in flight.\n")
             os._exit(EXIT_INTERRUPTED)
         stop.set()

@@ -1,0 +1,1 @@
+"""The benchmark harness: a stack generator and scripts that print figures (not timed tests)."""

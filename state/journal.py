@@ -1,0 +1,332 @@
+"""The apply journal: an append-only record of every provider mutation, written before and after the call.
+
+The journal lives at `.aibplan/journal.jsonl` next to the state file. Its first line names the state it
+continues (lineage and serial); every other line is one event:
+
+    {"event": "begin", "seq": 7, "action": "create", "address": ..., "id": ..., "type": ...,
+     "api_version": ..., "applied": {...}, "dependencies": [...]}      before the provider call
+    {"event": "done", "seq": 7, "entry": {...}}                         a create/update came back
+    {"event": "done", "seq": 7, "removed": "address"}                   a delete came back
+    {"event": "failed", "seq": 7, "certain": true}     the call failed (certain: the service refused it)
+
+Each line is flushed and fsync'ed before the provider is called (begin) and before the result is counted
+(done), so after a kill -9 at any instant the journal knows every call that may have changed the cloud.
+`replay` folds a journal into a state and lists the calls whose outcome is unknown; the engine reads those
+resources back from the provider (planner.recovery). `JournaledState` keeps the state file current by
+compacting the journal into it at the end and whenever the journal has grown as large as the state, so
+an apply of N resources writes O(N) bytes of state in all, not O(N²).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .model import ResourceState, State
+from .store import StateError, save_state
+
+JOURNAL_FILE = "journal.jsonl"
+JOURNAL_VERSION = 1
+# Compact at the latest after this many events even when the state is large.
+_MIN_COMPACT_EVENTS = 64
+
+
+@dataclass(frozen=True)
+class PendingCall:
+    """A provider call that began and never reported back: the resource may or may not be changed."""
+
+    seq: int
+    action: str  # create | update | delete
+    address: str
+    arm_id: str
+    arm_type: str
+    api_version: str
+    applied: Mapping[str, Any]
+    dependencies: tuple[str, ...]
+
+    def to_event(self) -> dict[str, Any]:
+        return {
+            "event": "begin",
+            "seq": self.seq,
+            "action": self.action,
+            "address": self.address,
+            "id": self.arm_id,
+            "type": self.arm_type,
+            "api_version": self.api_version,
+            "applied": self.applied,
+            "dependencies": list(self.dependencies),
+        }
+
+    @staticmethod
+    def from_event(event: Mapping[str, Any]) -> PendingCall:
+        return PendingCall(
+            seq=int(event["seq"]),
+            action=str(event["action"]),
+            address=str(event["address"]),
+            arm_id=str(event["id"]),
+            arm_type=str(event["type"]),
+            api_version=str(event["api_version"]),
+            applied=dict(event.get("applied") or {}),
+            dependencies=tuple(str(d) for d in event.get("dependencies") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A state with a journal folded in, and the calls whose outcome must be read back from the cloud."""
+
+    state: State
+    pending: tuple[PendingCall, ...]
+    events: int
+
+
+def journal_path(runtime_dir: Path) -> Path:
+    return runtime_dir / JOURNAL_FILE
+
+
+def read_journal(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(header, events) of the journal at `path`; (None, []) when there is none.
+
+    A torn last line (the process died while writing it) is ignored: its call had not started yet.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"cannot read the apply journal {path}: {exc}") from None
+    lines = text.split("\n")
+    parsed: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            if number >= len(lines) - 1:
+                break  # torn final line
+            raise StateError(
+                f"{path}:{number}: the apply journal is damaged; move it aside and run "
+                "`aibplan plan` to compare the state with the cloud"
+            ) from None
+        if isinstance(value, dict):
+            parsed.append(value)
+    if not parsed or "journal" not in parsed[0]:
+        return None, parsed
+    return parsed[0], parsed[1:]
+
+
+def replay(state: State, events: Iterable[Mapping[str, Any]]) -> Replayed:
+    """Fold finished calls into `state`; return the calls that began and never finished."""
+    by_address = dict(state.by_address)
+    begun: dict[int, PendingCall] = {}
+    count = 0
+    for event in events:
+        count += 1
+        kind = event.get("event")
+        seq = int(event.get("seq", -1))
+        if kind == "begin":
+            begun[seq] = PendingCall.from_event(event)
+        elif kind == "done":
+            begun.pop(seq, None)
+            if "entry" in event:
+                entry = ResourceState.from_json(event["entry"])
+                by_address[entry.address] = entry
+            elif "removed" in event:
+                by_address.pop(str(event["removed"]), None)
+        elif kind == "failed":
+            call = begun.pop(seq, None)
+            if call is not None and not event.get("certain", False):
+                begun[seq] = call
+    return Replayed(
+        state=state.with_resources(by_address.values()),
+        pending=tuple(sorted(begun.values(), key=lambda c: c.seq)),
+        events=count,
+    )
+
+
+class JournaledState:
+    """The state during an apply: every call journaled before and after, the file compacted as it goes.
+
+    Thread-safe: the walk's workers call `begin`/`done`/`failed` concurrently.
+    """
+
+    def __init__(self, state_path: Path, runtime_dir: Path, state: State, previous: State | None) -> None:
+        self.state_path = state_path
+        self.path = journal_path(runtime_dir)
+        self._lock = threading.Lock()
+        self._compacting = threading.Lock()
+        self._state = state
+        self._previous = previous
+        self._seq = 0
+        self._pending: dict[int, PendingCall] = {}
+        self._lines: list[bytes] = []
+        self._handle: Any = None
+        self.writes = 0  # state file writes, for the benchmarks and tests
+
+    @property
+    def state(self) -> State:
+        with self._lock:
+            return self._state
+
+    # -- events ----------------------------------------------------------------------------------------
+
+    def begin(
+        self,
+        action: str,
+        address: str,
+        arm_id: str,
+        arm_type: str,
+        api_version: str,
+        applied: Mapping[str, Any],
+        dependencies: Sequence[str],
+    ) -> int:
+        with self._lock:
+            self._seq += 1
+            call = PendingCall(
+                self._seq, action, address, arm_id, arm_type, api_version, applied, tuple(dependencies)
+            )
+            self._pending[call.seq] = call
+            self._append(call.to_event())
+            return call.seq
+
+    def done(self, seq: int, entry: ResourceState) -> None:
+        with self._lock:
+            self._pending.pop(seq, None)
+            self._state = self._state.with_resource(entry)
+            self._append({"event": "done", "seq": seq, "entry": entry.to_json()})
+        self._maybe_compact()
+
+    def removed(self, seq: int, address: str) -> None:
+        with self._lock:
+            self._pending.pop(seq, None)
+            if self._state.get(address) is not None:
+                self._state = self._state.without(address)
+            self._append({"event": "done", "seq": seq, "removed": address})
+        self._maybe_compact()
+
+    def failed(self, seq: int, *, certain: bool) -> None:
+        """The call raised. `certain`: the service refused it, so nothing changed; else it is in doubt."""
+        with self._lock:
+            if certain:
+                self._pending.pop(seq, None)
+            self._append({"event": "failed", "seq": seq, "certain": certain})
+
+    # -- files -----------------------------------------------------------------------------------------
+
+    def _append(self, event: Mapping[str, Any]) -> None:
+        if self._handle is None:
+            self._open_new([])
+        line = (json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        self._handle.write(line)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._lines.append(line)
+
+    def _header(self) -> bytes:
+        header = {
+            "journal": JOURNAL_VERSION,
+            "lineage": self._state.lineage,
+            "base_serial": self._previous.serial if self._previous is not None else 0,
+            "state_file": self.state_path.name,
+        }
+        return (json.dumps(header, sort_keys=True) + "\n").encode("utf-8")
+
+    def _open_new(self, carried: list[bytes]) -> None:
+        """Start a fresh journal (header + the carried events) atomically in place of the old one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(self._header())
+            handle.writelines(carried)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+        if self._handle is not None:
+            self._handle.close()
+        self._handle = open(self.path, "ab")  # noqa: SIM115 - kept open for the whole apply
+        self._lines = list(carried)
+
+    def _maybe_compact(self) -> None:
+        with self._lock:
+            due = len(self._lines) >= max(_MIN_COMPACT_EVENTS, 2 * len(self._state.resources))
+        if due:
+            self.compact()
+
+    def compact(self, *, wait: bool = False) -> State:
+        """Write the state file from memory and start a fresh journal without the calls it now holds.
+
+        The state is written outside the journal lock so workers go on meanwhile; the new journal keeps
+        the begin events of calls in flight at the snapshot and every event written after it. The state
+        is written first: a crash between the two leaves a journal whose finished calls are already in
+        the state, and replaying them again changes nothing.
+        """
+        if not self._compacting.acquire(blocking=wait):
+            return self.state
+        try:
+            with self._lock:
+                snapshot = self._state
+                previous = self._previous
+                mark = len(self._lines)
+                in_flight = [
+                    (
+                        json.dumps(c.to_event(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                        + "\n"
+                    ).encode()
+                    for c in self._pending.values()
+                ]
+            written = save_state(self.state_path, snapshot, previous)
+            with self._lock:
+                if written is not previous:
+                    self.writes += 1
+                self._previous = written
+                self._state = replace(self._state, serial=written.serial)
+                self._open_new([*in_flight, *self._lines[mark:]])
+                return written
+        finally:
+            self._compacting.release()
+
+    def close(self) -> State:
+        """Final compaction; the journal is removed once nothing is in flight."""
+        written = self.compact(wait=True)
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+            if not self._pending and len(self._lines) == 0:
+                remove_journal(self.path)
+            return written
+
+    def abandon(self) -> None:
+        """Close the file without compacting (the process is leaving at once; the journal stays)."""
+        with self._lock:
+            if self._handle is not None:
+                with contextlib.suppress(OSError):
+                    self._handle.close()
+                self._handle = None
+
+
+def remove_journal(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
