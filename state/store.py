@@ -38,19 +38,8 @@ def load_state(path: Path) -> State | None:
 
 
 def parse_state(text: str, source: str) -> State:
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
-        if (
-            line.startswith(_CONFLICT_MARKERS[0])
-            or line.startswith(_CONFLICT_MARKERS[2])
-            or (line == _CONFLICT_MARKERS[1] and any(x.startswith(_CONFLICT_MARKERS[0]) for x in lines))
-        ):
-            raise StateError(
-                f"{source}:{number}: the state file contains a git merge-conflict marker. Resolve the "
-                "conflict so each resource appears once (keep both sides' resources, the higher serial and "
-                "the lineage they share), then run `aibplan plan` to check it; or restore one side with "
-                "`git checkout --ours/--theirs` and re-run apply to adopt the other side's changes."
-            )
+    if _CONFLICT_MARKERS[0] in text or _CONFLICT_MARKERS[2] in text:
+        _refuse_conflicts(text, source)
     if not text.strip():
         raise StateError(
             f"{source}: the state file is empty; delete it to start afresh or restore it from git"
@@ -63,6 +52,36 @@ def parse_state(text: str, source: str) -> State:
             "restore it from git or from its .backup"
         ) from None
     return state_from_json(data, source)
+
+
+def _refuse_conflicts(text: str, source: str) -> None:
+    """A clear error for a state file git left with conflict markers: where, which resources, what to do."""
+    lines = text.splitlines()
+    starts = [n for n, line in enumerate(lines, start=1) if line.startswith(_CONFLICT_MARKERS[0])]
+    ends = [n for n, line in enumerate(lines, start=1) if line.startswith(_CONFLICT_MARKERS[2])]
+    if not starts and not ends:
+        return
+    where: list[str] = []
+    for number in starts:
+        address = None
+        for line in reversed(lines[: number - 1]):
+            stripped = line.strip()
+            if stripped.startswith('"address": '):
+                address = stripped.removeprefix('"address": ').strip('",')
+                break
+        name = address or "the top of the file (serial, lineage)"
+        if name not in where:
+            where.append(name)
+    first = (starts or ends)[0]
+    raise StateError(
+        f"{source}:{first}: the state file contains a git merge-conflict marker "
+        f"({len(starts)} conflict(s), in {', '.join(where) or 'the file'}). Resolve the conflict so each "
+        "resource appears once: keep both sides' resources, for a resource both sides changed keep either "
+        "side (the next `aibplan plan` compares it with the cloud), keep the higher serial and the lineage "
+        "they share; then run `aibplan plan` to check it. Or take one side whole with "
+        "`git checkout --ours/--theirs -- STATE_FILE` and run `aibplan apply` (or `aibplan import`) to "
+        "adopt what the other side created."
+    )
 
 
 def state_from_json(data: Any, source: str) -> State:

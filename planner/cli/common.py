@@ -212,7 +212,7 @@ class ConsoleHooks(Hooks):
 
     def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
         with self._lock:
-            err(f"{address}: retrying in {delay:.1f}s (attempt {attempt}): {error}\n")
+            err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
 
     def message(self, text: str) -> None:
         with self._lock:

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from state.redact import redact
+
 from ..diagnostics import Diagnostic, Severity, format_path
 from ..diff import AttributeDiff
 from ..plan import Action, Change, Plan
@@ -92,7 +94,9 @@ def _render_change(change: Change, s: Style) -> list[str]:
     header = f'resource "{change.arm_type}" "{change.name}" {{'
     lines.append(s(f"{symbol:>3} ", colour) + header)
     if change.action is Action.CREATE:
-        lines.extend(_render_value_block(change.body or change.after or {}, "+", s, "green", indent=8))
+        lines.extend(
+            _render_value_block(redact(change.body or change.after or {}), "+", s, "green", indent=8)
+        )
     elif change.action is Action.DELETE:
         lines.append(s("      - ", "red") + f'id = "{change.old_arm_id or change.arm_id}"')
     else:
