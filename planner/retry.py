@@ -135,12 +135,16 @@ class RetryingProvider:
         self.hooks = hooks or Hooks()
         self.names = {k.lower(): v for k, v in (names or {}).items()}
         self.name = inner.name
+        # A provider that retries its own reads (the Azure SDK pipeline) is not retried twice.
+        self._reads_retried = bool(getattr(inner, "retries_reads", False))
 
     def with_hooks(self, hooks: Hooks, names: Mapping[str, str] | None = None) -> RetryingProvider:
         """The same provider and policy, reporting to other hooks (and naming resources by address)."""
         return RetryingProvider(self.inner, self.retrier, hooks, names)
 
     def _run(self, fn: Callable[[], T], what: str, action: str) -> T:
+        if action in ("read", "list") and self._reads_retried:
+            return fn()
         address = self.names.get(what.lower(), what)
 
         def report(attempt: int, delay: float, error: BaseException) -> None:
@@ -184,6 +188,11 @@ class RetryingProvider:
     def __getattr__(self, name: str) -> Any:
         # Provider-specific extras (the local provider's `service`, `db_path`) stay reachable.
         return getattr(self.inner, name)
+
+
+def unwrap(provider: Provider) -> Provider:
+    """The provider under the retry layer (for provider-specific extras such as the local cloud's)."""
+    return provider.inner if isinstance(provider, RetryingProvider) else provider
 
 
 def retrying(

@@ -70,6 +70,8 @@ class AzureProvider:
     """Speaks to Azure Resource Manager (or anything that answers like it, such as aibplan's emulator)."""
 
     name = "azure"
+    # The SDK pipeline retries GETs itself (azure_retry.py); the engine's retry layer leaves reads alone.
+    retries_reads = True
 
     def __init__(
         self,

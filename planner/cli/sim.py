@@ -17,6 +17,7 @@ from providers.local import LocalProvider
 
 from ..builds.select import resolve_addresses
 from ..engine import EngineError, Prepared
+from ..retry import unwrap
 from .builds import split_stack
 from .common import EXIT_OK, fail, opened_provider, out, parse_stack_options, prepare_or_exit, stack_options
 
@@ -71,7 +72,8 @@ def build_fail(
     """Make the next build of an image template fail at a step (or hang there until it times out)."""
     prepared, address = _template(args, variables, var_files, provider)
     resource = prepared.stack.by_address[address]
-    with opened_provider(prepared) as cloud:
+    with opened_provider(prepared) as wrapped:
+        cloud = unwrap(wrapped)
         if not isinstance(cloud, LocalProvider):
             fail(
                 f"`aibplan sim` acts on the local simulated cloud; this stack uses the {cloud.name} provider"
