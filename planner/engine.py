@@ -19,14 +19,11 @@ from providers.faults import FaultConfigError, FaultInjector, settings_from
 from providers.local import LocalProvider
 from state import State, StateError, load_state
 
-from .diagnostics import Diagnostic, has_errors, sort_key
-from .graph import build_graph
+from .diagnostics import Diagnostic, has_errors
 from .hooks import Hooks
-from .loader import load_stack, locator_for, resource_sources
-from .locate import place_all
 from .model import Stack
 from .retry import Retrier, RetryingProvider, RetryPolicy
-from .validate import validate_stack
+from .validate import check_stack
 
 LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
 
@@ -49,16 +46,13 @@ def prepare(
     var_files: Sequence[Path] = (),
     provider: str | None = None,
 ) -> tuple[Prepared | None, list[Diagnostic]]:
-    """Load, validate and graph a stack. Returns (None, diagnostics) when errors stop the way."""
-    stack, diagnostics = load_stack(root, variables=variables, var_files=var_files, provider=provider)
-    if stack is None:
-        return None, sorted(diagnostics, key=sort_key)
-    graph, graph_diagnostics = build_graph(stack)
-    placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
-    diagnostics = sorted([*diagnostics, *validate_stack(stack, graph), *placed], key=sort_key)
-    if has_errors(diagnostics):
+    """Load, validate and graph a stack (the same checks as `aibplan validate`). Returns
+    (None, diagnostics) when errors stop the way."""
+    checked = check_stack(root, variables=variables, var_files=var_files, provider=provider)
+    diagnostics = list(checked.diagnostics)
+    if checked.stack is None or checked.graph is None or has_errors(diagnostics):
         return None, diagnostics
-    return Prepared(stack, graph, tuple(diagnostics)), diagnostics
+    return Prepared(checked.stack, checked.graph, tuple(diagnostics)), diagnostics
 
 
 def open_provider(stack: Stack, hooks: Hooks | None = None) -> Provider:

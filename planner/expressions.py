@@ -48,7 +48,9 @@ class ExpressionError(Exception):
     the path given to :meth:`Evaluator.evaluate_value` (``()`` until it is filled in);
     ``expression`` is the source text of that string. When the failure happened inside a
     variable's definition, ``variable_path`` is ``("variables", name, ...)`` pointing into
-    it and the message starts with ``in variable 'name':``.
+    it and the message starts with ``in variable 'name':``. ``missing`` names the value that was not
+    known (``parameter 'x'``, ``resourceGroup().location``...) when that is the whole problem, so a
+    caller validating a file without its stack can report it instead of failing.
     """
 
     def __init__(
@@ -58,9 +60,11 @@ class ExpressionError(Exception):
         function: str | None = None,
         path: JsonPath | None = None,
         expression: str | None = None,
+        missing: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.missing = missing
         self.function = function
         self.path: JsonPath = tuple(path) if path is not None else ()
         self.expression = expression
@@ -673,7 +677,7 @@ def _fn_parameters(ev: Evaluator, name: str, args: list[Any]) -> Any:
     key = _want_str(name, args[0], "a parameter name (string)")
     found, value = _lookup(ev._parameters, key)
     if not found:
-        raise ExpressionError(f"parameter '{key}' is not defined")
+        raise ExpressionError(f"parameter '{key}' is not defined", missing=f"parameter '{key}'")
     return value
 
 
@@ -1532,17 +1536,17 @@ class Evaluator:
 
     def _subscription_id(self) -> str:
         if self._scope.subscription_id is None:
-            raise ExpressionError(_MISSING_SUBSCRIPTION)
+            raise ExpressionError(_MISSING_SUBSCRIPTION, missing="the subscription id")
         return self._scope.subscription_id
 
     def _resource_group(self) -> str:
         if self._scope.resource_group is None:
-            raise ExpressionError(_MISSING_RESOURCE_GROUP)
+            raise ExpressionError(_MISSING_RESOURCE_GROUP, missing="the resource group")
         return self._scope.resource_group
 
     def _location(self) -> str:
         if self._scope.location is None:
-            raise ExpressionError(_MISSING_LOCATION)
+            raise ExpressionError(_MISSING_LOCATION, missing="the resource group's location")
         return self._scope.location
 
     def _scope_object(self, kind: str, wanted: str | None) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from providers.catalog import for_arm_type
+from providers.catalog import RESOURCE_TYPES, for_arm_type
 from providers.catalog.arm_ids import build_resource_id
 
 from .diagnostics import Diagnostic, JsonPath, Severity, has_errors
+from .evaluate import evaluate
 from .expressions import Evaluator, ExpressionError, Scope
 from .jsonc import JsonSyntaxError, load_jsonc
 from .locate import Locator
@@ -57,6 +58,15 @@ _ENVELOPE_KEYS = (
     "comments",
     *BODY_KEYS,
 )
+_CANONICAL_KEYS = {key.lower(): key for key in _ENVELOPE_KEYS}
+# Keys an ARM resource may carry besides the body; anything else at the top level is reported (AIB2006).
+_KNOWN_RESOURCE_KEYS = frozenset(
+    (*_ENVELOPE_KEYS, "scope", "zones", "managedBy", "extendedLocation", "existing", "metadata", "$schema")
+)
+# Files validated alone have no subscription or resource group: ids (resourceId(), the resources' own)
+# are built with these stand-ins, so references between the files still resolve; AIB0010 says so.
+UNKNOWN_SUBSCRIPTION = "(subscription)"
+UNKNOWN_RESOURCE_GROUP = "(resourceGroup)"
 _SAMPLE_TOKENS = (
     "region",
     "region1",
@@ -96,6 +106,15 @@ class _Loading:
     texts: dict[str, str] = field(default_factory=dict)
     resources: list[Resource] = field(default_factory=list)
     unmanaged: list[UnmanagedResource] = field(default_factory=list)
+    # Files with no expression (no string starting with '[') and no '<' at all: nothing to evaluate or scan.
+    plain: set[str] = field(default_factory=set)
+    no_angle_brackets: set[str] = field(default_factory=set)
+    # A file validated alone: per file, what may be missing ("parameter 'x'", "the subscription id") and why.
+    alone: bool = False
+    unknown: dict[str, frozenset[str]] = field(default_factory=dict)
+    unknown_why: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (file, what is missing) -> where it was needed: (resource pointer, path, address)
+    missing: dict[tuple[str, str], list[tuple[JsonPath, JsonPath, str | None]]] = field(default_factory=dict)
 
     def add(
         self,
@@ -125,8 +144,10 @@ def load_stack(
     variables: Sequence[tuple[str, str]] = (),
     var_files: Sequence[Path] = (),
     provider: str | None = None,
+    partial: bool = False,
 ) -> tuple[Stack | None, list[Diagnostic]]:
-    """Load the stack in `root`. Returns (None, diagnostics) when it cannot be used."""
+    """Load the stack in `root`. Returns (None, diagnostics) when it cannot be used; with `partial`, the
+    resources that did load come back even when errors were found (validation reports everything)."""
     loading = _Loading(root)
     if not root.is_dir():
         loading.add("AIB0002", Severity.ERROR, f"stack folder {root} does not exist", file=str(root))
@@ -139,9 +160,16 @@ def load_stack(
     pool, pool_sources = _parameter_pool(config, variables, var_files, loading)
     for file in _resource_files(root, config):
         _load_resource_file(file, config, pool, pool_sources, loading)
+    return _finish(root, config, loading, partial)
+
+
+def _finish(
+    root: Path, config: StackConfig, loading: _Loading, partial: bool
+) -> tuple[Stack | None, list[Diagnostic]]:
     _check_duplicates(loading)
+    _report_missing(loading)
     diagnostics = _placed(loading)
-    if has_errors(diagnostics):
+    if has_errors(diagnostics) and not partial:
         return None, diagnostics
     stack = Stack(
         root=root,
@@ -162,6 +190,40 @@ def load_config(root: Path) -> tuple[StackConfig | None, list[Diagnostic]]:
         return None, [d for d, _ in loading.diagnostics]
     config = _load_config(root, loading)
     return config, _placed(loading)
+
+
+def find_stack_root(file: Path) -> Path | None:
+    """The stack a file belongs to: the nearest folder at or above it holding aibplan.json."""
+    for folder in file.resolve().parents:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def load_files(
+    files: Sequence[Path],
+    *,
+    variables: Sequence[tuple[str, str]] = (),
+    var_files: Sequence[Path] = (),
+) -> tuple[Stack, list[Diagnostic]]:
+    """Load files that belong to no stack, together, as the reference's users write them: a bare template
+    body, a list of resources or an ARM deployment template. The subscription, resource group and
+    location are not known; what needs them is reported (AIB0010) and left unchecked, never guessed."""
+    root = Path.cwd()
+    loading = _Loading(root, alone=True)
+    config = StackConfig(subscription_id="", resource_group="", location="")
+    pool, pool_sources = _parameter_pool(config, variables, var_files, loading)
+    for file in files:
+        shown = _rel(root, file.resolve()) if file.is_absolute() else str(file)
+        loading.unknown[shown] = frozenset(("the resource group's location",))
+        loading.unknown_why[(shown, "the resource group's location")] = "it comes from the stack"
+        _load_resource_file(file, config, pool, pool_sources, loading, shown=shown)
+    _report_stand_ins(loading)
+    stack, diagnostics = _finish(root, config, loading, partial=True)
+    assert stack is not None
+    return stack, diagnostics
 
 
 def _placed(loading: _Loading) -> list[Diagnostic]:
@@ -188,6 +250,10 @@ def _read_json(file: Path, shown: str, loading: _Loading) -> Any:
         loading.add("AIB0002", Severity.ERROR, f"cannot read {shown}: {exc}", file=shown)
         return None
     loading.texts[shown] = text
+    if '"[' not in text:
+        loading.plain.add(shown)
+    if "<" not in text:
+        loading.no_angle_brackets.add(shown)
     try:
         return load_jsonc(text, shown)
     except JsonSyntaxError as exc:
@@ -359,14 +425,22 @@ def _resource_files(root: Path, config: StackConfig) -> Iterator[Path]:
 
 
 def _load_resource_file(
-    file: Path, config: StackConfig, pool: dict[str, Any], pool_sources: dict[str, str], loading: _Loading
+    file: Path,
+    config: StackConfig,
+    pool: dict[str, Any],
+    pool_sources: dict[str, str],
+    loading: _Loading,
+    *,
+    shown: str | None = None,
 ) -> None:
-    shown = _rel(loading.root, file)
+    shown = shown or _rel(loading.root, file)
     data = _read_json(file, shown, loading)
     if data is None:
         return
     scope = Scope(
-        subscription_id=config.subscription_id, resource_group=config.resource_group, location=config.location
+        subscription_id=config.subscription_id or (UNKNOWN_SUBSCRIPTION if loading.alone else None),
+        resource_group=config.resource_group or (UNKNOWN_RESOURCE_GROUP if loading.alone else None),
+        location=config.location or None,
     )
     if isinstance(data, dict) and _is_parameters_file(data):
         return
@@ -455,9 +529,17 @@ def _template_evaluator(
                     spec["defaultValue"], ("parameters", name, "defaultValue")
                 )
             except ExpressionError as exc:
+                if loading.alone and exc.missing in loading.unknown.get(shown, ()):
+                    _may_be_missing(
+                        loading, shown, f"parameter '{name}'", f"its defaultValue needs {exc.missing}"
+                    )
+                    continue
                 _expression_diagnostic(exc, shown, (), loading)
                 ok = False
                 continue
+        elif loading.alone:
+            _may_be_missing(loading, shown, f"parameter '{name}'", "it has no value and no defaultValue")
+            continue
         else:
             loading.add(
                 "AIB0009",
@@ -480,6 +562,56 @@ def _template_evaluator(
             )
             ok = False
     return Evaluator(scope, values, variables) if ok else None
+
+
+def _may_be_missing(loading: _Loading, shown: str, what: str, why: str) -> None:
+    loading.unknown[shown] = loading.unknown.get(shown, frozenset()) | {what}
+    loading.unknown_why[(shown, what)] = why
+
+
+def _report_missing(loading: _Loading) -> None:
+    """One AIB0010 per file and missing value, at its first use, with how many values it leaves unchecked."""
+    for (shown, what), uses in loading.missing.items():
+        pointer, path, address = uses[0]
+        why = loading.unknown_why.get((shown, what))
+        name = what.removeprefix("parameter '").removesuffix("'") if what.startswith("parameter '") else None
+        loading.add(
+            "AIB0010",
+            Severity.WARNING,
+            f"{what} is not known when this file is validated alone"
+            + (f" ({why})" if why else "")
+            + f"; {len(uses)} value(s) that use it are not checked",
+            file=shown,
+            path=path,
+            pointer=pointer,
+            address=address,
+            hint=f"pass --var {name}=VALUE"
+            if name
+            else "validate the file in its stack (a folder with aibplan.json)",
+        )
+
+
+def _report_stand_ins(loading: _Loading) -> None:
+    """An info per file whose values use the stand-in subscription or resource group."""
+    reported: set[str] = set()
+    for resource in loading.resources:
+        file = resource.source.file
+        if file in reported:
+            continue
+        text = json.dumps([resource.body, resource.depends_on])
+        if UNKNOWN_SUBSCRIPTION in text or UNKNOWN_RESOURCE_GROUP in text:
+            reported.add(file)
+            loading.add(
+                "AIB0010",
+                Severity.INFO,
+                f"the subscription and resource group are not known when files are validated alone: ids use "
+                f"{UNKNOWN_SUBSCRIPTION} and {UNKNOWN_RESOURCE_GROUP}, so references between the files given "
+                "still resolve",
+                file=file,
+                pointer=resource.source.pointer,
+                address=resource.address,
+                hint="validate the file in its stack (a folder with aibplan.json) to check the real ids",
+            )
 
 
 def _coerce(value: Any, ptype: str) -> Any:
@@ -540,15 +672,18 @@ def _load_resource(
         loading.add("AIB0008", Severity.ERROR, "a resource must be a JSON object", file=shown, path=pointer)
         return
     raw = {_canonical_key(k): v for k, v in raw.items()}
-    try:
-        if "condition" in raw and not evaluator.evaluate_value(raw["condition"], ("condition",)):
+    envelope = _Envelope(raw, shown, pointer, evaluator, loading)
+    if "condition" in raw:
+        condition = envelope.value("condition")
+        if not envelope.unresolved and not condition:
             return
-        arm_type = evaluator.evaluate_value(raw.get("type"), ("type",))
-        name = evaluator.evaluate_value(raw.get("name"), ("name",)) if "name" in raw else name_from_file
-        api_version = evaluator.evaluate_value(raw.get("apiVersion"), ("apiVersion",))
-    except ExpressionError as exc:
-        _expression_diagnostic(exc, shown, pointer, loading)
-        return
+    arm_type = envelope.value("type")
+    if envelope.unresolved:
+        return  # reported: without its type a resource cannot be checked
+    name = envelope.value("name") if "name" in raw else name_from_file
+    name_unresolved = bool(envelope.unresolved)
+    api_version = envelope.value("apiVersion")
+    api_version_unresolved = len(envelope.unresolved) > int(name_unresolved)
     if not isinstance(arm_type, str) or not arm_type:
         loading.add(
             "AIB0008",
@@ -577,14 +712,7 @@ def _load_resource(
         return
     rtype = for_arm_type(arm_type)
     if rtype is None:
-        loading.add(
-            "AIB0006",
-            Severity.WARNING,
-            f"aibplan does not manage {arm_type} yet; '{name}' is left out of the plan",
-            file=shown,
-            path=(*pointer, "type"),
-        )
-        loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
+        _unmanaged(arm_type, name, shown, pointer, loading)
         return
     if "copy" in (raw.get("properties") or {}):
         loading.add(
@@ -598,14 +726,20 @@ def _load_resource(
         return
     address = f"{rtype.kind}.{name}"
     body: dict[str, Any] = {}
-    try:
-        for key in BODY_KEYS:
-            if key in raw and raw[key] is not None:
-                body[key] = evaluator.evaluate_value(raw[key], (key,))
-        depends_on = evaluator.evaluate_value(raw.get("dependsOn") or [], ("dependsOn",))
-    except ExpressionError as exc:
-        _expression_diagnostic(exc, shown, pointer, loading, address)
-        return
+    unresolved: list[JsonPath] = [("name",)] if name_unresolved else []
+    plain = shown in loading.plain
+    for key in BODY_KEYS:
+        if key in raw and raw[key] is not None:
+            if plain:
+                body[key] = raw[key]
+            else:
+                body[key], paths = envelope.evaluate(raw[key], (key,), address)
+                unresolved += paths
+    depends_on: Any = raw.get("dependsOn") or []
+    if not plain:
+        depends_on, dropped = envelope.evaluate(depends_on, ("dependsOn",), address)
+        if dropped and isinstance(depends_on, list):
+            depends_on = [d for i, d in enumerate(depends_on) if ("dependsOn", i) not in dropped]
     if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
         loading.add(
             "AIB0008",
@@ -617,37 +751,57 @@ def _load_resource(
             address=address,
         )
         depends_on = []
-    if "location" not in body:
+    if "location" not in body and config.location:
         body["location"] = config.location
-    if not isinstance(api_version, str) or not api_version:
-        api_version_given = False
+    api_version_given = isinstance(api_version, str) and bool(api_version) and not api_version_unresolved
+    if not api_version_given:
+        if api_version_unresolved:
+            loading.add(
+                "AIB0010",
+                Severity.WARNING,
+                f"apiVersion is not known here; {address} is checked as {rtype.default_api_version}",
+                file=shown,
+                path=("apiVersion",),
+                pointer=pointer,
+                address=address,
+                hint="pass the parameter with --var NAME=VALUE to check the version you deploy",
+            )
         api_version = rtype.default_api_version
-    else:
-        api_version_given = True
     if name.count("/") + 1 != rtype.name_segments:
-        loading.add(
-            "AIB0008",
-            Severity.ERROR,
-            f"a {arm_type} name has {rtype.name_segments} segment(s) separated by '/', got '{name}'",
-            file=shown,
-            path=("name",),
-            pointer=pointer,
-            address=address,
-        )
-        return
-    for key, value in body.items():
-        _check_placeholders(value, (key,), shown, address, loading, pointer=pointer)
-    _check_placeholders(name, ("name",), shown, address, loading, pointer=pointer)
+        if not name_unresolved:
+            loading.add(
+                "AIB0008",
+                Severity.ERROR,
+                f"a {arm_type} name has {rtype.name_segments} segment(s) separated by '/', got '{name}'",
+                file=shown,
+                path=("name",),
+                pointer=pointer,
+                address=address,
+            )
+            return
+        name = "/".join([name.replace("/", "_")] * rtype.name_segments)
+    if shown not in loading.no_angle_brackets:
+        for key, value in body.items():
+            unresolved += _check_placeholders(value, (key,), shown, address, loading, pointer=pointer)
+        unresolved += _check_placeholders(name, ("name",), shown, address, loading, pointer=pointer)
     resource = Resource(
         kind=rtype.kind,
         name=name,
         arm_type=rtype.arm_type,
         api_version=api_version,
-        arm_id=build_resource_id(config.subscription_id, config.resource_group, rtype.arm_type, name),
+        arm_id=build_resource_id(
+            config.subscription_id or UNKNOWN_SUBSCRIPTION,
+            config.resource_group or UNKNOWN_RESOURCE_GROUP,
+            rtype.arm_type,
+            name,
+        ),
         body=body,
         depends_on=tuple(depends_on),
         source=SourceRef(shown, pointer),
         api_version_given=api_version_given,
+        unresolved=tuple(unresolved),
+        name_from_file="name" not in raw,
+        extra_keys=tuple(k for k in raw if k not in _KNOWN_RESOURCE_KEYS),
     )
     loading.resources.append(resource)
     children = raw.get("resources")
@@ -665,21 +819,73 @@ def _load_resource(
             )
 
 
+class _Envelope:
+    """Evaluates one resource's values, reporting what fails and keeping what is unresolved."""
+
+    def __init__(
+        self, raw: dict[str, Any], shown: str, pointer: JsonPath, evaluator: Evaluator, loading: _Loading
+    ) -> None:
+        self.raw, self.shown, self.pointer = raw, shown, pointer
+        self.evaluator, self.loading = evaluator, loading
+        self.unknown = loading.unknown.get(shown, frozenset())
+        self.unresolved: list[JsonPath] = []
+
+    def value(self, key: str) -> Any:
+        value, paths = self.evaluate(self.raw.get(key), (key,), None)
+        self.unresolved += paths
+        return value
+
+    def evaluate(self, value: Any, path: JsonPath, address: str | None) -> tuple[Any, list[JsonPath]]:
+        done = evaluate(self.evaluator, value, path, self.unknown)
+        for exc in done.errors:
+            _expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
+        for what, where in done.missing:
+            self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
+        return done.value, done.unresolved
+
+
+def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: _Loading) -> None:
+    """A type aibplan does not manage: a near miss of a managed type is a typo (AIB2001), else a warning."""
+    lowered = arm_type.lower()
+    managed = [t.arm_type for t in RESOURCE_TYPES]
+    is_child = any(lowered.startswith(t.lower() + "/") for t in managed)
+    close = (
+        [] if is_child else difflib.get_close_matches(lowered, [t.lower() for t in managed], n=1, cutoff=0.9)
+    )
+    if close:
+        meant = next(t for t in managed if t.lower() == close[0])
+        loading.add(
+            "AIB2001",
+            Severity.ERROR,
+            f"type '{arm_type}' is not a resource type; '{name}' would be left out",
+            file=shown,
+            path=(*pointer, "type"),
+            hint=f"did you mean '{meant}'?",
+        )
+        return
+    loading.add(
+        "AIB0006",
+        Severity.WARNING,
+        f"aibplan does not manage {arm_type} yet; '{name}' is left out of the plan",
+        file=shown,
+        path=(*pointer, "type"),
+    )
+    loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
+
+
 def _canonical_key(key: str) -> str:
     """ARM reads the template's own keys without case ("Name" is name)."""
-    for known in _ENVELOPE_KEYS:
-        if key.lower() == known.lower():
-            return known
-    return key
+    return _CANONICAL_KEYS.get(key.lower(), key)
 
 
 def _check_placeholders(
     value: Any, path: JsonPath, shown: str, address: str | None, loading: _Loading, *, pointer: JsonPath = ()
-) -> None:
-    """Report sample placeholders such as <region> that were never replaced.
+) -> list[JsonPath]:
+    """Report sample placeholders such as <region> that were never replaced; return where they are.
 
     Inside inline commands only the reference's own sample tokens count: `<` and `>` are shell syntax there.
     """
+    found: list[JsonPath] = []
     if isinstance(value, str):
         for match in _PLACEHOLDER_RE.finditer(value):
             token = match.group(1)
@@ -695,14 +901,18 @@ def _check_placeholders(
                 address=address,
                 hint="replace the sample placeholder with a real value or a parameter",
             )
+            found.append(path)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if _PLACEHOLDER_RE.search(key):
-                _check_placeholders(key, path, shown, address, loading, pointer=pointer)
-            _check_placeholders(item, (*path, key), shown, address, loading, pointer=pointer)
+            if _PLACEHOLDER_RE.search(key) and _check_placeholders(
+                key, path, shown, address, loading, pointer=pointer
+            ):
+                found.append((*path, key))
+            found += _check_placeholders(item, (*path, key), shown, address, loading, pointer=pointer)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_placeholders(item, (*path, index), shown, address, loading, pointer=pointer)
+            found += _check_placeholders(item, (*path, index), shown, address, loading, pointer=pointer)
+    return found
 
 
 def _check_duplicates(loading: _Loading) -> None:

@@ -55,6 +55,13 @@ class Resource:
     depends_on: tuple[str, ...]
     source: SourceRef
     api_version_given: bool = True
+    # Paths (relative to the body) whose value is not known: a parameter or scope value missing when a
+    # file is validated alone, or a leftover placeholder. The loader reports why; rules skip them.
+    unresolved: tuple[JsonPath, ...] = ()
+    # The name came from the file name (a bare body in the reference's format, with no "name").
+    name_from_file: bool = False
+    # Top-level keys that are neither ARM template syntax nor part of the body (typos such as "propertes").
+    extra_keys: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:

@@ -1,25 +1,32 @@
 """Validation rules: each has an id, a severity, a one-line summary, the reference section it enforces,
-and a check. The registry below lists every rule explicitly (no discovery by import side effects).
+the api versions it concerns, a failing example, and a check. The registry (`registry.py`) lists every
+rule explicitly (no discovery by import side effects); `docs/rules.md` is generated from it.
 
 Id ranges: AIB0xxx loading, AIB1xxx graph, AIB2xxx resource envelope, AIB3xxx image template properties,
-AIB4xxx galleries, image definitions and identities, AIB5xxx across resources.
+AIB4xxx galleries, image definitions, identities and names, AIB5xxx across resources.
+
+A few rules are enforced while loading (JSON syntax, expressions) or while building the graph (cycles,
+dangling dependsOn); they are registered with `stage` "load" or "graph" and no check, so they are
+documented, have fixtures and appear in SARIF like every other rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
 from ..model import Resource, Stack
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Finding:
-    """What a check reports; the registry turns it into a Diagnostic with the rule's id and severity."""
+    """What a check reports; the runner turns it into a Diagnostic with the rule's id and severity."""
 
     message: str
     path: JsonPath = ()
@@ -29,10 +36,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a check may look at besides the resource: the whole stack and its graph."""
+    """What a check may look at besides the resource: the whole stack, its graph, and a memo shared by
+    the checks of one run (so a walk several rules read is made once per resource)."""
 
     stack: Stack
     graph: nx.DiGraph | None = None
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def remember(self, key: Any, compute: Callable[[], T]) -> T:
+        try:
+            return self.memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.memo[key] = compute()
+            return value
 
 
 ResourceCheck = Callable[[Resource, RuleContext], Iterable[Finding]]
@@ -45,24 +61,35 @@ class Rule:
     summary: str
     section: str  # the anchor of the AIB reference section it enforces, e.g. "properties-source"
     kinds: tuple[str, ...]
-    check: ResourceCheck
+    check: ResourceCheck | None
     versions: str = "all"
-    example: str = field(default="", compare=False)
+    example: str = field(default="", compare=False)  # a failing snippet, for docs/rules.md
+    stage: str = "rule"  # "rule" (a check over resources), "load" or "graph" (reported by those steps)
+    also: tuple[str, ...] = ()  # other reference sections the rule serves
 
 
 def run_rules(rules: Sequence[Rule], stack: Stack, graph: nx.DiGraph | None = None) -> list[Diagnostic]:
-    """Every rule over every resource of its kinds. A rule that crashes becomes a diagnostic of its own."""
+    """Every rule over every resource of its kinds. A rule that crashes becomes a diagnostic of its own.
+
+    Findings at a path whose value could not be resolved (a parameter or scope value missing when a file
+    is validated alone, a leftover placeholder) are dropped: the loader reported the cause already.
+    """
     context = RuleContext(stack, graph)
+    by_kind: dict[str, list[Rule]] = {}
+    for resource in stack.resources:
+        if resource.kind not in by_kind:
+            by_kind[resource.kind] = [
+                r for r in rules if r.check is not None and (resource.kind in r.kinds or "*" in r.kinds)
+            ]
     out: list[Diagnostic] = []
     for resource in stack.resources:
-        for rule in rules:
-            if resource.kind not in rule.kinds and "*" not in rule.kinds:
-                continue
+        for rule in by_kind[resource.kind]:
             out.extend(_run_one(rule, resource, context))
     return out
 
 
 def _run_one(rule: Rule, resource: Resource, context: RuleContext) -> Iterator[Diagnostic]:
+    assert rule.check is not None
     try:
         findings = list(rule.check(resource, context))
     except Exception as exc:  # a bug in a rule must not stop validation
@@ -74,7 +101,10 @@ def _run_one(rule: Rule, resource: Resource, context: RuleContext) -> Iterator[D
             hint="this is a bug in aibplan; please report it",
         )
         return
+    unresolved = resource.unresolved
     for finding in findings:
+        if unresolved and _under_any(finding.path, unresolved):
+            continue
         yield Diagnostic(
             rule.id,
             finding.severity or rule.severity,
@@ -83,6 +113,10 @@ def _run_one(rule: Rule, resource: Resource, context: RuleContext) -> Iterator[D
             path=finding.path,
             hint=finding.hint,
         )
+
+
+def _under_any(path: JsonPath, prefixes: Iterable[JsonPath]) -> bool:
+    return any(path[: len(prefix)] == prefix for prefix in prefixes)
 
 
 def get(obj: Any, *path: str | int) -> Any:
@@ -95,3 +129,13 @@ def get(obj: Any, *path: str | int) -> Any:
             return None
         obj = obj[key] if isinstance(key, int) else obj.get(key)
     return obj
+
+
+def combined(*checks: ResourceCheck) -> ResourceCheck:
+    """One check made of several (a schema's findings for a rule id plus the rule's own logic)."""
+
+    def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
+        for one in checks:
+            yield from one(resource, context)
+
+    return check

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from . import Rule
+from .cross import RULES as CROSS
+from .distribute import RULES as DISTRIBUTE
+from .envelope import RULES as ENVELOPE
 from .essentials import RULES as ESSENTIALS
+from .scripts import RULES as SCRIPTS
+from .staged import RULES as STAGED
+from .template import RULES as TEMPLATE
 
-ALL_RULES: tuple[Rule, ...] = (*ESSENTIALS,)
+ALL_RULES: tuple[Rule, ...] = tuple(
+    sorted((*STAGED, *ENVELOPE, *TEMPLATE, *SCRIPTS, *DISTRIBUTE, *ESSENTIALS, *CROSS), key=lambda r: r.id)
+)
 
 
 def by_id() -> dict[str, Rule]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .essentials_schema import GALLERY_SCHEMA, IDENTITY_SCHEMA, IMAGE_DEFINITION_SCHEMA
 from .gallery import GALLERY, IMAGE_DEFINITION
 from .identity import IDENTITY
 from .image_template import IMAGE_TEMPLATE
+from .schema import CompiledSchema, SchemaCache
+from .template_schema import IMAGE_TEMPLATE_SCHEMA
 from .types import ResourceType, api_version_key
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (IDENTITY, GALLERY, IMAGE_DEFINITION, IMAGE_TEMPLATE)
@@ -26,6 +29,22 @@ def for_arm_type(arm_type: str) -> ResourceType | None:
     return BY_ARM_TYPE.get(arm_type.lower())
 
 
+# The fields each kind's body may hold, per api version (compiled on first use, then shared).
+SCHEMAS = SchemaCache(
+    {
+        "imageTemplate": IMAGE_TEMPLATE_SCHEMA,
+        "gallery": GALLERY_SCHEMA,
+        "imageDefinition": IMAGE_DEFINITION_SCHEMA,
+        "identity": IDENTITY_SCHEMA,
+    }
+)
+
+
+def schema_for(kind: str, api_version: str) -> CompiledSchema | None:
+    """The compiled schema of `kind` at `api_version` (the closest earlier known version if unknown)."""
+    return SCHEMAS.get(kind, api_version)
+
+
 __all__ = [
     "BY_ARM_TYPE",
     "BY_KIND",
@@ -35,7 +54,9 @@ __all__ = [
     "IMAGE_DEFINITION",
     "IMAGE_TEMPLATE",
     "RESOURCE_TYPES",
+    "CompiledSchema",
     "ResourceType",
     "api_version_key",
     "for_arm_type",
+    "schema_for",
 ]

@@ -1,0 +1,357 @@
+"""A small language for the fields a resource body may hold, per api version, and its compiled form.
+
+A type's schema is written once for all of its api versions: every field, union variant and enum value
+says which version introduced it (`since`) and, when it is gone, the first version without it (`until`).
+`compile_schema` turns it into one plain structure per api version (dict lookups only), built once and
+cached, with what a validator needs to explain a mistake: the names a field may have been meant as
+(case-insensitive match, a near miss, or the same name elsewhere in the body) and why a known name is
+not allowed in this version.
+
+The catalog holds facts only; the walk that checks a body against a compiled schema is the validator's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from .types import api_version_key
+
+# ------------------------------------------------------------------------------------------ written form
+
+
+@dataclass(frozen=True)
+class Str:
+    """A string; optionally one of `enum` (exact case), matching `pattern`, of bounded length."""
+
+    enum: tuple[str, ...] = ()
+    # value -> first api version that accepts it (values not listed are as old as the field)
+    enum_since: Mapping[str, str] = field(default_factory=dict)
+    # The service accepts other values too (swagger `modelAsString`): unknown values warn.
+    extensible: bool = False
+    pattern: str | None = None
+    pattern_text: str | None = None  # how the pattern is said to people
+    max_length: int | None = None
+    code: str | None = None  # the rule a broken constraint reports under
+
+
+@dataclass(frozen=True)
+class Int:
+    minimum: int | None = None
+    maximum: int | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Bool:
+    pass
+
+
+@dataclass(frozen=True)
+class AnyValue:
+    """Checked elsewhere (by a rule of its own) or free-form."""
+
+
+@dataclass(frozen=True)
+class Arr:
+    items: Node
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """An object with free keys (tags, userAssignedIdentities); every value is `values`."""
+
+    values: Node
+
+
+@dataclass(frozen=True)
+class Field:
+    node: Node
+    since: str | None = None
+    until: str | None = None
+    required: bool = False
+    required_since: str | None = None
+    required_until: str | None = None
+    read_only: bool = False
+    code: str | None = None  # the rule a missing required field reports under
+    note: str | None = None  # e.g. what replaced a removed field
+
+
+@dataclass(frozen=True)
+class Obj:
+    fields: Mapping[str, Field]
+
+
+@dataclass(frozen=True)
+class Variant:
+    fields: Mapping[str, Field]
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class Union:
+    """An object whose `key` field (the discriminator) picks the variant; `common` fields are in all."""
+
+    key: str
+    variants: Mapping[str, Variant]
+    common: Mapping[str, Field] = field(default_factory=dict)
+    code: str | None = None  # the rule an unknown or missing discriminator reports under
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A node that differs between api versions: ((since, node), ...) in version order."""
+
+    choices: tuple[tuple[str, Node], ...]
+
+
+Node = Str | Int | Bool | AnyValue | Arr | MapOf | Obj | Union | Versioned
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A resource type's body for all its api versions, and the rule ids of the generic findings."""
+
+    arm_type: str
+    versions: tuple[str, ...]
+    root: Obj
+    codes: Mapping[str, str]  # unknown, case, version, read_only, type, enum, range, required
+    strict_since: str | None = None  # from this version, unknown or mis-cased fields are rejected
+
+
+# ---------------------------------------------------------------------------------------- compiled form
+
+
+@dataclass(frozen=True, slots=True)
+class CStr:
+    enum: frozenset[str]
+    enum_lower: Mapping[str, str]
+    enum_later: Mapping[str, str]  # value -> the version that introduced it
+    extensible: bool
+    pattern: re.Pattern[str] | None
+    pattern_text: str | None
+    max_length: int | None
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CInt:
+    minimum: int | None
+    maximum: int | None
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CBool:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CAny:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CArr:
+    items: CNode
+
+
+@dataclass(frozen=True, slots=True)
+class CMap:
+    values: CNode
+
+
+@dataclass(frozen=True, slots=True)
+class CField:
+    node: CNode
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CObj:
+    fields: Mapping[str, CField]
+    lower: Mapping[str, str]  # lower-case name -> the name as the api spells it
+    absent: Mapping[str, str]  # a known name that this version does not take -> why
+    required: tuple[tuple[str, str | None], ...]  # (name, rule id)
+    hints: Mapping[str, str]  # a name that belongs to another union variant -> which
+    where: Mapping[str, str]  # a name that is a field elsewhere in the body -> where
+
+
+@dataclass(frozen=True, slots=True)
+class CUnion:
+    key: str
+    variants: Mapping[str, CObj]
+    variants_lower: Mapping[str, str]
+    absent: Mapping[str, str]  # a known variant this version does not take -> why
+    code: str | None
+
+
+CNode = CStr | CInt | CBool | CAny | CArr | CMap | CObj | CUnion
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    arm_type: str
+    api_version: str
+    root: CObj
+    codes: Mapping[str, str]
+    strict: bool  # unknown and mis-cased fields are errors (the service rejects them)
+
+
+def available(since: str | None, until: str | None, version: str) -> bool:
+    key = api_version_key(version)
+    if since is not None and key < api_version_key(since):
+        return False
+    return not (until is not None and key >= api_version_key(until))
+
+
+def _why_absent(since: str | None, until: str | None, version: str, note: str | None = None) -> str:
+    if since is not None and api_version_key(version) < api_version_key(since):
+        return f"introduced in api version {since}"
+    text = f"removed in api version {until}"
+    return f"{text} ({note})" if note else text
+
+
+def compile_schema(schema: Schema, version: str) -> CompiledSchema:
+    """The schema as one api version sees it."""
+    where: dict[str, str] = {}
+    for path, name in _field_paths(schema.root, ""):
+        where.setdefault(name, path)
+    compiler = _Compiler(version, where)
+    strict = schema.strict_since is not None and api_version_key(version) >= api_version_key(
+        schema.strict_since
+    )
+    root = compiler.obj(schema.root.fields)
+    return CompiledSchema(schema.arm_type, version, root, schema.codes, strict)
+
+
+@dataclass
+class _Compiler:
+    version: str
+    where: Mapping[str, str]
+
+    def node(self, node: Node) -> CNode:
+        if isinstance(node, Versioned):
+            chosen = node.choices[0][1]
+            for since, candidate in node.choices:
+                if api_version_key(self.version) >= api_version_key(since):
+                    chosen = candidate
+            return self.node(chosen)
+        if isinstance(node, Str):
+            enum = frozenset(v for v in node.enum if available(node.enum_since.get(v), None, self.version))
+            later = {v: node.enum_since[v] for v in node.enum if v not in enum and v in node.enum_since}
+            return CStr(
+                enum,
+                {v.lower(): v for v in enum},
+                later,
+                node.extensible,
+                re.compile(node.pattern) if node.pattern else None,
+                node.pattern_text or node.pattern,
+                node.max_length,
+                node.code,
+            )
+        if isinstance(node, Int):
+            return CInt(node.minimum, node.maximum, node.code)
+        if isinstance(node, Bool):
+            return CBool()
+        if isinstance(node, AnyValue):
+            return CAny()
+        if isinstance(node, Arr):
+            return CArr(self.node(node.items))
+        if isinstance(node, MapOf):
+            return CMap(self.node(node.values))
+        if isinstance(node, Obj):
+            return self.obj(node.fields)
+        return self.union(node)
+
+    def obj(self, fields: Mapping[str, Field], hints: Mapping[str, str] | None = None) -> CObj:
+        present: dict[str, CField] = {}
+        absent: dict[str, str] = {}
+        required: list[tuple[str, str | None]] = []
+        for name, spec in fields.items():
+            if not available(spec.since, spec.until, self.version):
+                absent.setdefault(name, _why_absent(spec.since, spec.until, self.version, spec.note))
+                continue
+            absent.pop(name, None)
+            present[name] = CField(self.node(spec.node), spec.read_only)
+            versioned = spec.required_since is not None or spec.required_until is not None
+            if spec.required or (
+                versioned and available(spec.required_since, spec.required_until, self.version)
+            ):
+                required.append((name, spec.code))
+        return CObj(
+            present, {n.lower(): n for n in present}, absent, tuple(required), hints or {}, self.where
+        )
+
+    def union(self, node: Union) -> CUnion:
+        variants: dict[str, CObj] = {}
+        absent: dict[str, str] = {}
+        for name, variant in node.variants.items():
+            if not available(variant.since, variant.until, self.version):
+                absent[name] = _why_absent(variant.since, variant.until, self.version)
+                continue
+            fields = {node.key: Field(AnyValue(), required=True), **node.common, **variant.fields}
+            # Fields of the other variants are "known here but not for this type".
+            others = {
+                other: f"a field of type '{other_name}', not of type '{name}'"
+                for other_name, other_variant in node.variants.items()
+                if other_name != name and available(other_variant.since, other_variant.until, self.version)
+                for other in other_variant.fields
+                if other not in fields
+            }
+            variants[name] = self.obj(fields, others)
+        return CUnion(node.key, variants, {v.lower(): v for v in variants}, absent, node.code)
+
+
+def _field_paths(node: Node, prefix: str) -> Iterator[tuple[str, str]]:
+    """(where, name) for every field name anywhere in a schema, for "belongs elsewhere" hints."""
+    if isinstance(node, Versioned):
+        for _, choice in node.choices:
+            yield from _field_paths(choice, prefix)
+    elif isinstance(node, Arr):
+        yield from _field_paths(node.items, prefix + "[]")
+    elif isinstance(node, MapOf):
+        yield from _field_paths(node.values, prefix + ".*")
+    elif isinstance(node, Obj):
+        for name, spec in node.fields.items():
+            yield prefix or "the top level", name
+            yield from _field_paths(spec.node, f"{prefix}.{name}" if prefix else name)
+    elif isinstance(node, Union):
+        for name, spec in node.common.items():
+            yield prefix, name
+            yield from _field_paths(spec.node, f"{prefix}.{name}")
+        for variant_name, variant in node.variants.items():
+            for name, spec in variant.fields.items():
+                yield f"{prefix} (type {variant_name})", name
+                yield from _field_paths(spec.node, f"{prefix}.{name}")
+
+
+class SchemaCache:
+    """Compiled schemas, each built once per (type, api version)."""
+
+    def __init__(self, schemas: Mapping[str, Schema]) -> None:
+        self._schemas = schemas
+        self._compiled: dict[tuple[str, str], CompiledSchema] = {}
+
+    def get(self, kind: str, api_version: str) -> CompiledSchema | None:
+        key = (kind, api_version)
+        found = self._compiled.get(key)
+        if found is None:
+            schema = self._schemas.get(kind)
+            if schema is None:
+                return None
+            found = self._compiled[key] = compile_schema(
+                schema, nearest_version(schema.versions, api_version)
+            )
+        return found
+
+
+def nearest_version(versions: tuple[str, ...], api_version: str) -> str:
+    """`api_version` when known, else the newest known version before it (the oldest when none is)."""
+    if api_version in versions:
+        return api_version
+    key = api_version_key(api_version)
+    earlier = [v for v in versions if api_version_key(v) <= key]
+    return max(earlier, key=api_version_key) if earlier else min(versions, key=api_version_key)
