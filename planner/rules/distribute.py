@@ -173,12 +173,13 @@ def check_regions(resource: Resource, context: RuleContext) -> Iterator[Finding]
     for path, target in distribute_targets(resource):
         if target.get("type") == "ManagedImage" and isinstance(target.get("location"), str):
             yield from region_findings(target["location"], (*path, "location"), aib=False)
-        seen: set[str] = set()
+        seen: set[tuple[str | int, str]] = set()
         for sub, region in region_list(target):
             yield from region_findings(region, (*path, *sub), aib=False)
-            if fold_location(region) in seen:
+            key = (sub[0], fold_location(region))  # per list: both lists at once is AIB3608's business
+            if key in seen:
                 yield Finding(f"'{region}' is listed twice", (*path, *sub), severity=Severity.WARNING)
-            seen.add(fold_location(region))
+            seen.add(key)
 
 
 def check_vhd_uri(resource: Resource, context: RuleContext) -> Iterator[Finding]:

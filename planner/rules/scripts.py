@@ -88,9 +88,10 @@ def one_source(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding
 def os_suits(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         os_name = None
+        checked = (*_WINDOWS_ONLY, "Shell") if where == "customize" else ("Shell",)
         for path, step in script_steps(resource, where):
             kind = step.get("type")
-            if kind not in (*_WINDOWS_ONLY, "Shell"):
+            if kind not in checked:
                 continue
             os_name = os_name or intended_os(resource, context) or "unknown"
             if os_name == LINUX and kind in _WINDOWS_ONLY:
