@@ -70,7 +70,9 @@ class Resource:
     @property
     def location(self) -> str | None:
         value = self.body.get("location")
-        return value if isinstance(value, str) else None
+        if not isinstance(value, str) or (self.unresolved and ("location",) in self.unresolved):
+            return None
+        return value
 
     @property
     def properties(self) -> Mapping[str, Any]:

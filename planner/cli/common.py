@@ -155,7 +155,7 @@ def make_plan_with_warnings(
     prepared: Prepared, provider: Provider, state: State, *, refresh: bool, destroy: bool
 ) -> Plan:
     plan = make_plan(prepared.stack, prepared.graph, state, provider, refresh=refresh, destroy=destroy)
-    warnings = tuple(d for d in prepared.diagnostics if d.severity is not Severity.ERROR)
+    warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         # What the cloud said makes the plan impossible (a referenced resource is missing).
         report_stopping([*warnings, *plan.diagnostics], json_output=False)
