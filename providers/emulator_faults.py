@@ -3,6 +3,8 @@
 A fault matches requests by method and by a piece of the path, fires with a probability (from a seeded
 generator, so a run can be repeated) and at most a number of times. It is answered before the request
 reaches the simulated service, so nothing changes when a fault fires, as with Azure's own throttling.
+Retry-After is sent as given: `aibplan emulator` gives whole seconds, as HTTP and Azure do; tests give
+fractions to stay fast (aibplan's clients read either).
 """
 
 from __future__ import annotations

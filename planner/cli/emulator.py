@@ -42,10 +42,10 @@ from .verbose import verbose_option
 )
 @click.option(
     "--retry-after",
-    default=1.0,
+    default=1,
     show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds, with --throttle.",
+    type=click.IntRange(0, 3600),
+    help="Retry-After (whole seconds) on throttled answers, with --throttle.",
 )
 @click.option(
     "--server-errors",
@@ -78,7 +78,7 @@ def emulator(
     state_dir: Path,
     strict_resource_groups: bool,
     throttle_rate: float,
-    retry_after: float,
+    retry_after: int,
     server_errors: float,
     seed: int,
     operation_polls: int,
