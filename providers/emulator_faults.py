@@ -70,10 +70,12 @@ class _Armed:
 
 @dataclass
 class FaultPlan:
-    """The faults in force; thread-safe. `injected` counts what fired, by status code."""
+    """The faults in force; thread-safe. `injected` counts what fired by status code, `fired` lists
+    (method, path, status) in order."""
 
     seed: int = 0
     injected: Counter[int] = field(default_factory=Counter)
+    fired: list[tuple[str, str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -104,5 +106,6 @@ class FaultPlan:
                 if armed.remaining is not None:
                     armed.remaining -= 1
                 self.injected[armed.fault.status] += 1
+                self.fired.append((method.upper(), path, armed.fault.status))
                 return armed.fault
         return None
