@@ -27,6 +27,7 @@ from state.journal import JournaledState
 from state.redact import redact
 
 from .builds.record import extra_after_replace
+from .cancel import DEFAULT_CANCEL_TIMEOUT, cancel_running_build
 from .hooks import Hooks
 from .model import RUNTIME_DIR
 from .plan import Action, Change, Plan
@@ -122,12 +123,14 @@ def apply_plan(
     stop: threading.Event | None = None,
     call: Callable[[Callable[[], Any], str, str], Any] | None = None,
     runtime_dir: Path | None = None,
+    cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
 ) -> ApplyResult:
     """Run the plan's changes against the provider; the journal and the state file know every call.
 
     `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
     `fn()`. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file). The caller holds
-    the state lock (planner.statefile.lock_state).
+    the state lock (planner.statefile.lock_state). Before an image template is deleted, a build still
+    running is cancelled and waited for (`cancel_timeout` seconds at most; planner.cancel).
     """
     hooks = hooks or Hooks()
     changes = {c.address: c for c in plan.changes}
@@ -156,6 +159,14 @@ def apply_plan(
         if action == "delete":
             old = state.get(address)
             ref = change.old_ref()
+            if change.kind == "imageTemplate":
+                invoke(
+                    lambda: cancel_running_build(
+                        cloud, ref, timeout=cancel_timeout, on_message=hooks.message
+                    ),
+                    address,
+                    "cancel",
+                )
             seq = journal.begin(
                 "delete",
                 address,

@@ -33,7 +33,20 @@ class AttributeDiff:
             "before": self.before,
             "after": self.after,
             "forces_replacement": self.forces_replacement,
+            "before_present": self.before_present,
+            "after_present": self.after_present,
         }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> AttributeDiff:
+        return AttributeDiff(
+            path=tuple(data["path"]),
+            before=data.get("before"),
+            after=data.get("after"),
+            forces_replacement=bool(data.get("forces_replacement", False)),
+            before_present=bool(data.get("before_present", True)),
+            after_present=bool(data.get("after_present", True)),
+        )
 
 
 def diff_bodies(

@@ -7,7 +7,7 @@ lineage and serial and the hash of the inputs it was made against.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from state.redact import redact
 from .builds.checks import build_warnings
 from .diagnostics import Diagnostic, Severity, format_path
 from .diff import AttributeDiff, diff_bodies
+from .drift import ResourceDrift, detect_drift, read_live
 from .external_refs import check_external_references
 from .graph import dependencies, topological_addresses
 from .model import BODY_KEYS, Resource, Stack
@@ -74,6 +75,13 @@ class Change:
     # The api version the existing resource was made with (for deletes and the delete half of a replace).
     old_api_version: str | None = None
     old_arm_id: str | None = None
+    # What deleting the existing resource brings with it (planner.consequences): the runState of a build
+    # apply must cancel first, VHDs lost with a template, image versions / unmanaged image definitions
+    # that stop the delete.
+    running_build: str | None = None
+    vhd_uris: tuple[str, ...] = ()
+    image_versions: tuple[str, ...] = ()
+    nested_definitions: tuple[str, ...] = ()
 
     @property
     def is_change(self) -> bool:
@@ -113,6 +121,13 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     stack_root: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Resources changed outside aibplan since it last saw them (cloud against the state's observed bodies).
+    drift: tuple[ResourceDrift, ...] = ()
+    # What the plan was narrowed to and asked to replace (--target, --replace); a refresh-only plan
+    # proposes nothing but taking the drift into the state.
+    targets: tuple[str, ...] = ()
+    replace_requested: tuple[str, ...] = ()
+    refresh_only: bool = False
 
     @property
     def summary(self) -> Summary:
@@ -125,6 +140,8 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
+        if self.refresh_only:
+            return bool(self.drift)
         return any(c.is_change for c in self.changes)
 
     def change_for(self, address: str) -> Change | None:
@@ -148,13 +165,21 @@ def make_plan(
     refresh: bool = True,
     destroy: bool = False,
     provider_description: str | None = None,
+    targets: Sequence[str] = (),
+    replace_addresses: Sequence[str] = (),
+    refresh_only: bool = False,
 ) -> Plan:
-    """Compare the stack with the state (and the provider, when refreshing); decide each resource's action."""
+    """Compare the stack with the state (and the provider, when refreshing); decide each resource's action.
+
+    Then the AIB consequences (planner.consequences) and the user's --replace and --target requests
+    (planner.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
+    """
+    from .consequences import add_consequences, cascade
+    from .targeting import request_replacements, select_targets
+
     diagnostics: list[Diagnostic] = []
-    live: Mapping[str, Any] = {}
-    if refresh and state.resources:
-        refs = [ResourceRef(e.arm_id, e.arm_type, e.api_version) for e in state.resources]
-        live = provider.read_many(refs)
+    live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
+    drift = detect_drift(state, live) if refresh or refresh_only else ()
 
     changes: list[Change] = []
     desired_addresses = set() if destroy else set(stack.by_address)
@@ -171,6 +196,12 @@ def make_plan(
     deletes = [e for e in state.resources if e.address not in desired_addresses]
     for entry in _reverse_dependency_order(deletes):
         changes.append(_delete_change(entry, live, refresh, destroy))
+    if refresh_only:
+        changes = []
+    changes = request_replacements(changes, replace_addresses)
+    changes = cascade(changes, graph)
+    changes = select_targets(changes, targets, graph, destroy=destroy)
+    changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
     return Plan(
         changes=tuple(changes),
         provider=provider_description or provider.describe(),
@@ -182,6 +213,10 @@ def make_plan(
         diagnostics=tuple(diagnostics),
         unmanaged=tuple(u.address for u in stack.unmanaged),
         stack_root=str(stack.root),
+        drift=drift,
+        targets=tuple(targets),
+        replace_requested=tuple(replace_addresses),
+        refresh_only=refresh_only,
     )
 
 

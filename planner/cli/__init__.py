@@ -7,6 +7,7 @@ import click
 
 from .apply import apply, destroy, plan
 from .builds import cancel, output, run
+from .drift import drift
 from .emulator import emulator
 from .graph import graph
 from .sim import sim
@@ -26,6 +27,7 @@ for command in (
     plan,
     apply,
     destroy,
+    drift,
     graph,
     emulator,
     run,

@@ -152,9 +152,27 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_plan_with_warnings(
-    prepared: Prepared, provider: Provider, state: State, *, refresh: bool, destroy: bool
+    prepared: Prepared,
+    provider: Provider,
+    state: State,
+    *,
+    refresh: bool,
+    destroy: bool,
+    targets: Sequence[str] = (),
+    replace_addresses: Sequence[str] = (),
+    refresh_only: bool = False,
 ) -> Plan:
-    plan = make_plan(prepared.stack, prepared.graph, state, provider, refresh=refresh, destroy=destroy)
+    plan = make_plan(
+        prepared.stack,
+        prepared.graph,
+        state,
+        provider,
+        refresh=refresh,
+        destroy=destroy,
+        targets=targets,
+        replace_addresses=replace_addresses,
+        refresh_only=refresh_only,
+    )
     warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         # What the cloud said makes the plan impossible (a referenced resource is missing).

@@ -1,14 +1,18 @@
-"""`aibplan sim`: act on the local simulated cloud as a person in the portal (or bad luck) would.
+"""`aibplan sim`: act on the local simulated cloud as a person in the Azure portal (or bad luck) would.
 
-Each subcommand changes the simulated cloud behind aibplan's back, so that plans, drift and builds can be
-tried out against situations a real subscription produces. Only the local provider has a simulated cloud.
+These commands change the cloud behind the state's back, to make drift, failed templates, running builds
+and failed builds on purpose: for demos, tests and trying out `aibplan drift`. They never touch the state
+file and only work with the local provider. `[STACK]` comes first and must be a folder, as for `run`.
 """
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,15 +20,209 @@ from providers.build_machine import FAILABLE_STEPS, steps_for
 from providers.local import LocalProvider
 
 from ..builds.select import resolve_addresses
-from ..engine import EngineError, Prepared
+from ..engine import EngineError, Prepared, open_provider, read_state
+from ..loader import load_stack
+from ..portal import CloudResource, Portal, PortalError, parse_value
 from ..retry import unwrap
 from .builds import split_stack
-from .common import EXIT_OK, fail, opened_provider, out, parse_stack_options, prepare_or_exit, stack_options
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    err,
+    fail,
+    opened_provider,
+    out,
+    parse_stack_options,
+    prepare_or_exit,
+    report_stopping,
+    stack_options,
+)
 
 
 @click.group()
 def sim() -> None:
-    """Change the local simulated cloud behind aibplan's back (local provider only)."""
+    """Change the local simulated cloud as a person in the portal would (local provider only).
+
+    Every command takes the stack folder first (default: the current directory) and acts on that stack's
+    resource group in its local cloud (.aibplan/local-cloud.db). TARGET is an address such as
+    imageTemplate.ubuntu2204 (from the stack or the state) or a full ARM resource id. The state file is
+    never changed: run `aibplan drift` or `aibplan plan` afterwards to see what aibplan makes of it.
+    """
+
+
+def split_args(args: Sequence[str], names: Sequence[str]) -> tuple[str, list[str]]:
+    """`[STACK] NAME...`: the stack comes first when there is one more argument than names and it is a
+    folder (an address such as imageDefinition.gal/def contains a slash, so the count decides)."""
+    if len(args) == len(names) + 1:
+        if not Path(args[0]).is_dir():
+            fail(f"{args[0]}: no such stack folder")
+        return args[0], list(args[1:])
+    if len(args) != len(names):
+        usage = " ".join(["[STACK]", *names])
+        fail(f"expected {usage}, got {len(args)} argument(s)")
+    return ".", list(args)
+
+
+@contextmanager
+def portal_for(stack: str) -> Iterator[Portal]:
+    """The portal of the stack in `stack` (exits with a one-line error when it cannot be opened)."""
+    loaded, diagnostics = load_stack(Path(stack))
+    if loaded is None:
+        report_stopping(diagnostics, False)
+        sys.exit(EXIT_ERROR)
+    try:
+        state, _ = read_state(loaded)
+        wrapped = open_provider(loaded)
+    except EngineError as exc:
+        fail(str(exc))
+    provider = unwrap(wrapped)
+    try:
+        if not isinstance(provider, LocalProvider):
+            fail(
+                "`aibplan sim` acts on the local simulated cloud; "
+                f"this stack uses the {provider.name} provider"
+            )
+        yield Portal(provider.service, loaded, state)
+    except PortalError as exc:
+        fail(str(exc))
+    finally:
+        provider.close()
+
+
+def _show(resource: CloudResource) -> None:
+    out(json.dumps(dict(resource.body), indent=2, sort_keys=True) + "\n")
+
+
+@sim.command("list")
+@click.argument("args", nargs=-1, metavar="[STACK]")
+@click.option("--json", "json_flag", is_flag=True, help="One JSON document.")
+def list_(args: Sequence[str], json_flag: bool) -> None:
+    """List what the resource group holds in the local cloud."""
+    stack, _ = split_args(args, ())
+    with portal_for(stack) as portal:
+        items = portal.list()
+    if json_flag:
+        out(json.dumps({"format_version": "1", "resources": [i.summary() for i in items]}, indent=2) + "\n")
+        sys.exit(EXIT_OK)
+    if not items:
+        out("The resource group is empty.\n")
+        sys.exit(EXIT_OK)
+    rows = []
+    for item in items:
+        info = item.summary()
+        status = info["provisioningState"] or "-"
+        if info["runState"]:
+            status += f", build {info['runState']}"
+        rows.append((info["address"] or item.arm_id, status, "" if item.in_state else "not in state"))
+    width = max(len(r[0]) for r in rows)
+    for address, status, note in rows:
+        out(f"{address.ljust(width)}  {status}{'  (' + note + ')' if note else ''}\n")
+    sys.exit(EXIT_OK)
+
+
+@sim.command()
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
+def show(args: Sequence[str]) -> None:
+    """Print a resource as the cloud holds it (JSON)."""
+    stack, (target,) = split_args(args, ("TARGET",))
+    with portal_for(stack) as portal:
+        _show(portal.show(target))
+    sys.exit(EXIT_OK)
+
+
+@sim.command("set-tag")
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET KEY=VALUE")
+def set_tag(args: Sequence[str]) -> None:
+    """Set a tag (added or changed), as in the portal's Tags blade."""
+    stack, (target, assignment) = split_args(args, ("TARGET", "KEY=VALUE"))
+    key, sep, value = assignment.partition("=")
+    if not sep or not key:
+        fail(f"{assignment!r}: expected KEY=VALUE")
+    with portal_for(stack) as portal:
+        portal.set_tags(target, {key: value})
+    err(f"{target}: tag {key}={value!r} set in the local cloud (the state does not know).\n")
+    sys.exit(EXIT_OK)
+
+
+@sim.command("remove-tag")
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET KEY")
+def remove_tag(args: Sequence[str]) -> None:
+    """Remove a tag."""
+    stack, (target, key) = split_args(args, ("TARGET", "KEY"))
+    with portal_for(stack) as portal:
+        portal.set_tags(target, {key: None})
+    err(f"{target}: tag {key!r} removed in the local cloud (the state does not know).\n")
+    sys.exit(EXIT_OK)
+
+
+@sim.command()
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET PATH=VALUE")
+@click.option("--remove", is_flag=True, help="Remove the value at PATH (give PATH alone).")
+def edit(args: Sequence[str], remove: bool) -> None:
+    """Set a property: PATH such as properties.vmProfile.vmSize, VALUE as JSON or a plain string.
+
+    Examples: properties.vmProfile.osDiskSizeGB=64, properties.description="Golden images",
+    location=eastus. Edits skip the service's update rules, so anything can be changed.
+    """
+    stack, (target, assignment) = split_args(args, ("TARGET", "PATH=VALUE"))
+    value: Any = None
+    if remove:
+        path = assignment
+    else:
+        path, sep, text = assignment.partition("=")
+        if not sep or not path:
+            fail(f"{assignment!r}: expected PATH=VALUE (or PATH with --remove)")
+        value = parse_value(text)
+    with portal_for(stack) as portal:
+        portal.edit(target, path, value, remove=remove)
+    what = "removed" if remove else f"set to {json.dumps(value)}"
+    err(f"{target}: {path} {what} in the local cloud (the state does not know).\n")
+    sys.exit(EXIT_OK)
+
+
+@sim.command()
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Delete even what the service would refuse (with the resources nested under it).",
+)
+def delete(args: Sequence[str], force: bool) -> None:
+    """Delete a resource as the portal would (a gallery with image definitions is refused, ...)."""
+    stack, (target,) = split_args(args, ("TARGET",))
+    with portal_for(stack) as portal:
+        arm_id = portal.delete(target, force=force)
+    err(f"{target}: deleted from the local cloud ({arm_id}); the state still lists it.\n")
+    sys.exit(EXIT_OK)
+
+
+@sim.command("fail")
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
+@click.option(
+    "--message",
+    default="The template deployment failed (made by aibplan sim).",
+    show_default=True,
+    help="The provisioning error message the service reports.",
+)
+def fail_template(args: Sequence[str], message: str) -> None:
+    """Make the service report an image template as Failed (as after a failed submission)."""
+    stack, (target,) = split_args(args, ("TARGET",))
+    with portal_for(stack) as portal:
+        portal.mark_failed(target, message)
+    err(f"{target}: provisioningState is now Failed in the local cloud.\n")
+    sys.exit(EXIT_OK)
+
+
+@sim.command("start-build")
+@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
+def start_build(args: Sequence[str]) -> None:
+    """Start a build of an image template that stays running (its customizer hangs) until it is
+    canceled, or fails when its buildTimeoutInMinutes runs out."""
+    stack, (target,) = split_args(args, ("TARGET",))
+    with portal_for(stack) as portal:
+        portal.start_build(target)
+    err(f"{target}: a build is running in the local cloud and will not finish by itself.\n")
+    sys.exit(EXIT_OK)
 
 
 def _template(

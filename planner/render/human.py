@@ -10,6 +10,7 @@ from state.redact import redact
 
 from ..diagnostics import Diagnostic, Severity, format_path
 from ..diff import AttributeDiff
+from ..drift import DriftKind, ResourceDrift
 from ..plan import Action, Change, Plan
 
 _SYMBOL = {
@@ -59,6 +60,33 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.append(s(f"Not managed by aibplan (left out of the plan): {address}", "dim"))
     if plan.unmanaged:
         lines.append("")
+    if plan.drift:
+        lines.extend(render_drift_section(plan.drift, s))
+        lines.append("")
+        if plan.refresh_only:
+            lines.append(
+                "This is a refresh-only plan: `aibplan apply --refresh-only` takes the changes above into "
+                "the state file. Nothing in the cloud changes."
+            )
+        elif plan.has_changes:
+            lines.append(
+                "Unless the configuration is changed to match, the actions below put these resources back "
+                "as the configuration says."
+            )
+        else:
+            lines.append(
+                "The configuration already matches these changes; `aibplan apply --refresh-only` records "
+                "them in the state file."
+            )
+        lines.append("")
+    if plan.refresh_only:
+        if not plan.drift:
+            lines.append(
+                s("No changes.", "bold") + " The cloud matches the state; a refresh would change nothing."
+            )
+        lines.extend(_warnings(plan, s))
+        return "\n".join(lines) + "\n"
+    lines.extend(_targeting_notes(plan, s))
     changes = [c for c in plan.changes if c.is_change]
     if not changes:
         lines.append(s("No changes.", "bold") + " Your infrastructure matches the configuration.")
@@ -76,6 +104,71 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     )
     lines.extend(_warnings(plan, s))
     return "\n".join(lines) + "\n"
+
+
+def _targeting_notes(plan: Plan, s: Style) -> list[str]:
+    lines: list[str] = []
+    if plan.targets:
+        lines.append(
+            s("Note: resource targeting is in effect", "bold")
+            + f" ({', '.join(plan.targets)}): the plan may be incomplete; other changes wait for a full plan."
+        )
+    if plan.replace_requested:
+        lines.append(f"Replacement requested for: {', '.join(plan.replace_requested)}")
+    if lines:
+        lines.append("")
+    return lines
+
+
+_DRIFT_VERB = {
+    DriftKind.CHANGED: "has changed outside aibplan",
+    DriftKind.DELETED: "has been deleted outside aibplan",
+    DriftKind.FAILED: "is reported as Failed by the service",
+    DriftKind.UNMANAGED: "exists but is not managed by aibplan",
+}
+_DRIFT_SYMBOL = {
+    DriftKind.CHANGED: "~",
+    DriftKind.DELETED: "-",
+    DriftKind.FAILED: "!",
+    DriftKind.UNMANAGED: "?",
+}
+_DRIFT_COLOUR = {
+    DriftKind.CHANGED: "yellow",
+    DriftKind.DELETED: "red",
+    DriftKind.FAILED: "red",
+    DriftKind.UNMANAGED: "cyan",
+}
+
+
+def render_drift_section(drift: Sequence[ResourceDrift], s: Style) -> list[str]:
+    """The "Objects have changed outside of aibplan" block that starts a plan (and the drift report)."""
+    lines = [
+        s("Objects have changed outside of aibplan", "bold"),
+        "",
+        "aibplan found these changes made outside of aibplan since it last applied or refreshed:",
+        "",
+    ]
+    for item in drift:
+        lines.extend(render_drift_item(item, s))
+        lines.append("")
+    return lines[:-1]
+
+
+def render_drift_item(item: ResourceDrift, s: Style) -> list[str]:
+    colour = _DRIFT_COLOUR[item.drift]
+    lines = [s(f"  # {item.address} {_DRIFT_VERB[item.drift]}", "bold")]
+    if item.drift is DriftKind.FAILED or item.drift is DriftKind.UNMANAGED:
+        lines.append(f"  # ({item.message})")
+    lines.append(
+        s(f"{_DRIFT_SYMBOL[item.drift]:>3} ", colour) + f'resource "{item.arm_type}" "{item.name}" {{'
+    )
+    if item.drift is DriftKind.CHANGED:
+        for diff in item.attribute_diffs:
+            lines.extend(_render_diff(diff, s))
+    else:
+        lines.append(s(f"      {_DRIFT_SYMBOL[item.drift]} ", colour) + f'id = "{item.arm_id}"')
+    lines.append("    }")
+    return lines
 
 
 def _warnings(plan: Plan, s: Style) -> list[str]:

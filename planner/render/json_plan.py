@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnostics import Diagnostic
+from ..drift import ResourceDrift
 from ..plan import Change, Plan
 
 FORMAT_VERSION = "1"
@@ -19,6 +20,10 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "destroy": plan.destroy,
         "state": {"lineage": plan.state_lineage, "serial": plan.state_serial},
         "inputs_hash": plan.inputs_hash,
+        "refresh_only": plan.refresh_only,
+        "targets": list(plan.targets),
+        "replace_requested": list(plan.replace_requested),
+        "resource_drift": [drift_to_json(d) for d in plan.drift],
         "resource_changes": [change_to_json(c) for c in plan.changes],
         "unmanaged": list(plan.unmanaged),
         "diagnostics": [d.to_json() for d in diagnostics_of(plan)],
@@ -47,6 +52,34 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "after": change.after,
         "depends_on": list(change.depends_on),
         "warnings": [w.to_json() for w in change.warnings],
+        # The existing resource (what a delete or the delete half of a replace acts on).
+        "previous": None
+        if change.old_arm_id is None
+        else {
+            "id": change.old_arm_id,
+            "api_version": change.old_api_version,
+            "depends_on": list(change.old_depends_on),
+        },
+        "running_build": change.running_build,
+        "vhd_uris": list(change.vhd_uris),
+        "image_versions": list(change.image_versions),
+        "nested_definitions": list(change.nested_definitions),
+    }
+
+
+def drift_to_json(drift: ResourceDrift) -> dict[str, Any]:
+    """One resource changed outside aibplan (the plan's `resource_drift`, the drift report's `drift`)."""
+    return {
+        "address": drift.address,
+        "kind": drift.kind,
+        "type": drift.arm_type,
+        "name": drift.name,
+        "id": drift.arm_id,
+        "drift": drift.drift.value,
+        "message": drift.message,
+        "attribute_diffs": [d.to_json() for d in drift.attribute_diffs],
+        "before": drift.before,
+        "after": drift.after,
     }
 
 
