@@ -157,7 +157,9 @@ def test_image_versions_stop_an_image_definition_delete_with_what_to_do(
 ) -> None:
     root = example("quickstart")
     assert cli("apply", "--auto-approve", "--run", str(root)).exit_code == 0
-    edit_json(root / "gallery.json", lambda d: d[1]["properties"].update(osState="Specialized"))
+    edit_json(
+        root / "gallery.json", lambda d: d[1]["properties"]["identifier"].update(sku="22_04-lts-gen2-v2")
+    )
 
     document = json.loads(cli("plan", "--json", str(root)).stdout)
     changes = {c["address"]: c for c in document["resource_changes"]}
