@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -108,24 +109,48 @@ class BuildRecorder:
     file afresh and changes only the build facts of one entry; the file on disk wins for everything else.
     """
 
-    def __init__(self, path: Path, state: State, previous: State | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        state: State,
+        previous: State | None,
+        *,
+        guard: Callable[[], AbstractContextManager[Any]] | None = None,
+    ) -> None:
         self.path = path
         self.state = state
         self._previous = previous
         self._lock = threading.Lock()
+        # Taken around each write (the state lock), unless the caller already holds it.
+        self._guard = guard
+        # Records that could not be written, said in a sentence each.
+        self.missed: list[str] = []
 
     def record(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
         with self._lock:
-            current = self._current()
-            entry = current.get(target.address)
-            if entry is None or entry.arm_id.lower() != target.ref.arm_id.lower():
+            try:
+                held = self._guard() if self._guard is not None else nullcontext()
+            except Exception as exc:
+                self.missed.append(
+                    f"{target.address}: the build's {status.run_state} was not recorded in the state "
+                    f"({exc}); "
+                    "`aibplan output --refresh` records it later"
+                )
                 return
-            extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
-            if extra == dict(entry.extra):
-                return
-            written = save_state(self.path, current.with_resource(replace(entry, extra=extra)), current)
-            self.state = written
-            self._previous = written
+            with held:
+                self._write(target, status, outputs)
+
+    def _write(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
+        current = self._current()
+        entry = current.get(target.address)
+        if entry is None or entry.arm_id.lower() != target.ref.arm_id.lower():
+            return
+        extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
+        if extra == dict(entry.extra):
+            return
+        written = save_state(self.path, current.with_resource(replace(entry, extra=extra)), current)
+        self.state = written
+        self._previous = written
 
     def _current(self) -> State:
         try:

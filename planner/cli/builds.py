@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -13,6 +13,7 @@ import click
 
 from providers.base import Provider
 from state import State
+from state.lock import StateLock
 
 from ..apply import ApplyResult
 from ..builds import (
@@ -27,8 +28,10 @@ from ..builds import (
 )
 from ..builds.select import build_targets, poll_interval, resolve_addresses
 from ..engine import EngineError, Prepared
+from ..hooks import Hooks
 from ..plan import Action, Plan
 from ..render.builds import TemplateOutputs, outputs_to_json, render_outputs, render_results
+from ..statefile import lock_state
 from .build_progress import build_progress
 from .common import (
     EXIT_ERROR,
@@ -45,6 +48,10 @@ from .common import (
     stack_options,
     use_color,
 )
+from .writer import lock_or_exit, lock_timeout_option, recover_or_exit
+
+# Seconds a build record waits for the state lock (another command may be writing the state).
+RECORD_LOCK_SECONDS = 120.0
 
 
 def split_stack(args: Sequence[str]) -> tuple[str, list[str]]:
@@ -58,32 +65,46 @@ def split_stack(args: Sequence[str]) -> tuple[str, list[str]]:
 
 def _load(
     args: Sequence[str], variables: Sequence[str], var_files: Sequence[Path], provider: str | None
-) -> tuple[Prepared, list[str], State, State | None]:
+) -> tuple[Prepared, list[str]]:
     stack, names = split_stack(args)
     prepared = prepare_or_exit(parse_stack_options(stack, variables, var_files, provider))
-    state, existing = read_state_or_exit(prepared)
     try:
         addresses = resolve_addresses(prepared.stack, names)
     except EngineError as exc:
         fail(str(exc))
-    return prepared, addresses, state, existing
+    return prepared, addresses
+
+
+def _writer_state(prepared: Prepared, cloud: Provider, operation: str, lock_timeout: float) -> State:
+    """The state as a writer sees it: taken under the lock, with a leftover journal reconciled."""
+    lock = lock_or_exit(prepared.stack, operation, lock_timeout)
+    try:
+        state, _existing = recover_or_exit(prepared.stack, cloud, Hooks())
+    finally:
+        lock.release()
+    return state
+
+
+def _record_guard(prepared: Prepared, operation: str, lock_timeout: float) -> Callable[[], StateLock]:
+    """Each build record is written under the state lock, held only for that write."""
+    return lambda: lock_state(prepared.stack, operation, timeout=max(lock_timeout, RECORD_LOCK_SECONDS))
 
 
 def _build(
     prepared: Prepared,
     cloud: Provider,
     state: State,
-    previous: State | None,
     addresses: Sequence[str],
     settings: BuildSettings,
     *,
+    guard: Callable[[], StateLock] | None,
     cancel: bool = False,
 ) -> BuildReport:
     try:
         targets, notes = build_targets(prepared.stack, state, addresses)
     except EngineError as exc:
         fail(str(exc))
-    recorder = BuildRecorder(prepared.stack.state_path, state, previous)
+    recorder = BuildRecorder(prepared.stack.state_path, state, state, guard=guard)
     hooks = build_progress()
     try:
         for note in notes:
@@ -96,6 +117,8 @@ def _build(
         fail(str(exc))
     finally:
         hooks.close()
+        for missed in recorder.missed:
+            err(f"Warning: {missed}\n")
 
 
 def _finish(report: BuildReport, *, title: str) -> NoReturn:
@@ -144,6 +167,7 @@ _TIMEOUT = click.option(
     help="How many builds run at once.",
 )
 @stack_options
+@lock_timeout_option
 def run(
     args: Sequence[str],
     wait: bool | None,
@@ -152,6 +176,7 @@ def run(
     variables: Sequence[str],
     var_files: Sequence[Path],
     provider: str | None,
+    lock_timeout: float,
 ) -> None:
     """Build image templates (all of the stack's when none is named) with the Run action.
 
@@ -159,11 +184,13 @@ def run(
     succeeded; a failed build skips the builds that depend on it. Progress goes to stderr, a table of
     results and run outputs to stdout.
     """
-    prepared, addresses, state, existing = _load(args, variables, var_files, provider)
+    prepared, addresses = _load(args, variables, var_files, provider)
     follow = sys.stdout.isatty() if wait is None else wait
     settings = _settings(prepared, wait=follow, timeout=timeout, parallelism=parallelism)
     with opened_provider(prepared) as cloud:
-        report = _build(prepared, cloud, state, existing, addresses, settings)
+        state = _writer_state(prepared, cloud, "run", lock_timeout)
+        guard = _record_guard(prepared, "run", lock_timeout)
+        report = _build(prepared, cloud, state, addresses, settings, guard=guard)
     _finish(report, title="Build results")
 
 
@@ -172,6 +199,7 @@ def run(
 @click.option("--wait", is_flag=True, help="Follow each build through Canceling until it has ended.")
 @_TIMEOUT
 @stack_options
+@lock_timeout_option
 def cancel(
     args: Sequence[str],
     wait: bool,
@@ -179,14 +207,17 @@ def cancel(
     variables: Sequence[str],
     var_files: Sequence[Path],
     provider: str | None,
+    lock_timeout: float,
 ) -> None:
     """Cancel running builds of the named image templates (the Cancel action)."""
-    prepared, addresses, state, existing = _load(args, variables, var_files, provider)
     if not split_stack(args)[1]:
         fail("name the image templates whose builds to cancel, e.g. `aibplan cancel imageTemplate.NAME`")
+    prepared, addresses = _load(args, variables, var_files, provider)
     settings = _settings(prepared, wait=wait, timeout=timeout, parallelism=10)
     with opened_provider(prepared) as cloud:
-        report = _build(prepared, cloud, state, existing, addresses, settings, cancel=True)
+        state = _writer_state(prepared, cloud, "cancel", lock_timeout)
+        guard = _record_guard(prepared, "cancel", lock_timeout)
+        report = _build(prepared, cloud, state, addresses, settings, guard=guard, cancel=True)
     _finish(report, title="Cancel results")
 
 
@@ -197,6 +228,7 @@ def cancel(
     "--refresh", is_flag=True, help="Read the run outputs from the cloud (and save them to the state)."
 )
 @stack_options
+@lock_timeout_option
 def output(
     args: Sequence[str],
     json_flag: bool,
@@ -204,23 +236,30 @@ def output(
     variables: Sequence[str],
     var_files: Sequence[Path],
     provider: str | None,
+    lock_timeout: float,
 ) -> None:
     """Show the run outputs of image templates by runOutputName: the image version or managed image id
     (artifactId), the VHD's URI (artifactUri) and their provisioning state, as the state recorded them."""
-    prepared, addresses, state, existing = _load(args, variables, var_files, provider)
     if len(split_stack(args)[1]) > 1:
         fail("`aibplan output` takes at most one ADDRESS")
+    prepared, addresses = _load(args, variables, var_files, provider)
     if refresh:
-        try:
-            targets, _notes = build_targets(prepared.stack, state, addresses)
-        except EngineError as exc:
-            fail(str(exc))
-        recorder = BuildRecorder(prepared.stack.state_path, state, existing)
         with opened_provider(prepared) as cloud:
+            state = _writer_state(prepared, cloud, "output --refresh", lock_timeout)
+            try:
+                targets, _notes = build_targets(prepared.stack, state, addresses)
+            except EngineError as exc:
+                fail(str(exc))
+            guard = _record_guard(prepared, "output --refresh", lock_timeout)
+            recorder = BuildRecorder(prepared.stack.state_path, state, state, guard=guard)
             for outcome in refresh_records(targets, cloud, recorder):
                 if outcome.result == "Error":
                     err(f"Error: {outcome.address}: {outcome.detail}\n")
+            for missed in recorder.missed:
+                err(f"Warning: {missed}\n")
         state = recorder.state
+    else:
+        state, _existing = read_state_or_exit(prepared)
     shown = [
         TemplateOutputs(a, state.by_address[a].arm_id, BuildRecord.of(state.by_address[a].extra))
         for a in addresses
@@ -248,4 +287,5 @@ def run_after_apply(
         err("No image template was created or replaced: nothing to build (`aibplan run` builds anyway).\n")
         return None
     settings = _settings(prepared, wait=True, timeout=None, parallelism=parallelism)
-    return _build(prepared, cloud, result.state, result.state, addresses, settings)
+    # The apply holds the state lock until the builds are done.
+    return _build(prepared, cloud, result.state, addresses, settings, guard=None)
