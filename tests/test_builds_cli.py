@@ -14,6 +14,7 @@ from planner.jsonc import load_jsonc
 from providers.base import ResourceRef
 from providers.local import LocalProvider
 from state import load_state
+from state.lock import acquire
 from tests.conftest import Run
 from tests.test_plan_apply import edit_json
 
@@ -285,3 +286,18 @@ def test_a_build_record_does_not_undo_what_another_command_wrote_meanwhile(
     assert after is not None and after.serial == stale.serial + 2
     assert after.by_address["gallery.corpImages"].applied["tags"]["costCenter"] == "4711"
     assert after.by_address[QUICKSTART_TEMPLATE].extra["last_run"]["run_state"] == "Succeeded"
+
+
+def test_run_is_a_state_writer_and_respects_the_lock(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    with acquire(root / ".aibplan", "apply"):
+        run = cli("run", "--wait", str(root))
+        assert run.exit_code == 1 and "lock" in run.stderr.lower()
+    assert state_extra(root, QUICKSTART_TEMPLATE) == {}
+    run = cli("run", "--wait", str(root))
+    assert (
+        run.exit_code == 0 and state_extra(root, QUICKSTART_TEMPLATE)["last_run"]["run_state"] == "Succeeded"
+    )
