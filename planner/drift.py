@@ -219,7 +219,7 @@ def make_drift_report(
         checked=len(state.resources),
         drift=tuple(drift),
         include_unmanaged=include_unmanaged,
-        warnings=tuple(failed_builds(state)),
+        warnings=tuple(failed_builds(state, live)),
     )
 
 

@@ -17,7 +17,7 @@ from providers.catalog.artifacts import IMAGE_VERSION
 from state import State
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
-from .record import BuildRecord, fingerprint
+from .record import BuildRecord, RunStatus, fingerprint
 
 OUT_OF_DATE = "AIB7001"
 VERSION_EXISTS = "AIB7002"
@@ -134,20 +134,29 @@ def _existing_versions(
     return [(a, i, v) for a, i, v in wanted if live.get(v) is not None]
 
 
-def failed_builds(state: State) -> list[Diagnostic]:
-    """Templates whose last build did not succeed, as the state last recorded it (for drift)."""
+def failed_builds(state: State, live: Mapping[str, Any] | None = None) -> list[Diagnostic]:
+    """Templates whose last build did not succeed (for drift). `live` (bodies by ARM id) wins over the
+    state's record, so a build that failed after aibplan last looked (--no-wait, the portal) counts."""
     found = []
     for entry in state.resources:
-        record = BuildRecord.of(entry.extra)
-        run = record.last_run or {}
-        if record.run_state in ("Failed", "PartiallySucceeded", "Canceled"):
+        run = dict(BuildRecord.of(entry.extra).last_run or {})
+        cloud = RunStatus.of((live or {}).get(entry.arm_id))
+        if cloud.run_state is not None:
+            run = {
+                "start_time": cloud.start_time,
+                "run_state": cloud.run_state,
+                "run_sub_state": cloud.run_sub_state,
+                "message": cloud.message,
+            }
+        state_word = run.get("run_state")
+        if state_word in ("Failed", "PartiallySucceeded", "Canceled"):
             message = str(run.get("message") or "")
             step = run.get("run_sub_state")
             found.append(
                 Diagnostic(
                     LAST_BUILD_FAILED,
                     Severity.WARNING,
-                    f"the last build ({run.get('start_time', '?')}) ended {record.run_state}"
+                    f"the last build ({run.get('start_time') or '?'}) ended {state_word}"
                     + (f" at {step}" if step else "")
                     + (f": {message}" if message else ""),
                     address=entry.address,
