@@ -40,7 +40,7 @@ _CLASS_DEFS = (
     "classDef aibCreate fill:#dafbe1,stroke:#1a7f37,color:#0d1117",
     "classDef aibUpdate fill:#fff8c5,stroke:#9a6700,color:#0d1117",
     "classDef aibReplace fill:#ffebe9,stroke:#cf222e,color:#0d1117,stroke-width:2px",
-    "classDef aibDelete fill:#ffebe9,stroke:#82071e,color:#0d1117,stroke-dasharray:5 5",
+    "classDef aibDelete fill:#ffebe9,stroke:#82071e,color:#0d1117,stroke-dasharray:5",
     "classDef aibRead fill:#ddf4ff,stroke:#0969da,color:#0d1117",
 )
 _DRIFT_CLASS = {
