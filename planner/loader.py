@@ -682,8 +682,11 @@ def _load_resource(
         return  # reported: without its type a resource cannot be checked
     name = envelope.value("name") if "name" in raw else name_from_file
     name_unresolved = bool(envelope.unresolved)
-    api_version = envelope.value("apiVersion")
-    api_version_unresolved = len(envelope.unresolved) > int(name_unresolved)
+    envelope.last_missing = None
+    api_version, api_version_paths = envelope.evaluate(
+        raw.get("apiVersion"), ("apiVersion",), None, record=False
+    )
+    api_version_unresolved, api_version_missing = bool(api_version_paths), envelope.last_missing
     if not isinstance(arm_type, str) or not arm_type:
         loading.add(
             "AIB0008",
@@ -759,7 +762,8 @@ def _load_resource(
             loading.add(
                 "AIB0010",
                 Severity.WARNING,
-                f"apiVersion is not known here; {address} is checked as {rtype.default_api_version}",
+                f"apiVersion is not known here ({api_version_missing or 'it cannot be evaluated'}); "
+                f"{address} is checked as {rtype.default_api_version}",
                 file=shown,
                 path=("apiVersion",),
                 pointer=pointer,
@@ -829,18 +833,25 @@ class _Envelope:
         self.evaluator, self.loading = evaluator, loading
         self.unknown = loading.unknown.get(shown, frozenset())
         self.unresolved: list[JsonPath] = []
+        self.last_missing: str | None = None
 
     def value(self, key: str) -> Any:
         value, paths = self.evaluate(self.raw.get(key), (key,), None)
         self.unresolved += paths
         return value
 
-    def evaluate(self, value: Any, path: JsonPath, address: str | None) -> tuple[Any, list[JsonPath]]:
+    def evaluate(
+        self, value: Any, path: JsonPath, address: str | None, *, record: bool = True
+    ) -> tuple[Any, list[JsonPath]]:
+        """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
+        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion)."""
         done = evaluate(self.evaluator, value, path, self.unknown)
         for exc in done.errors:
             _expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
         for what, where in done.missing:
-            self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
+            self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
+            if record:
+                self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
         return done.value, done.unresolved
 
 

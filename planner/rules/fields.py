@@ -244,6 +244,14 @@ class _Walk:
         hint = node.hints.get(key)
         if hint is None:
             close = difflib.get_close_matches(key, [*node.fields, *node.absent], n=1, cutoff=0.7)
+            close = (
+                close
+                or [
+                    name
+                    for name in node.fields
+                    if len(key) >= 4 and key.lower() in name.lower() and name != key
+                ][:1]
+            )
             if close:
                 hint = f"did you mean '{close[0]}'?"
             elif key in node.where:

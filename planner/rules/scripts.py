@@ -41,6 +41,7 @@ _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
         "a password or token argument",
     ),
     (re.compile(r"(?i)ConvertTo-SecureString\s+[\"'][^\"']+[\"']\s+-AsPlainText"), "a plain-text secret"),
+    (re.compile(r"(?i)\bnet\s+user\s+\S+\s+(?![*$%/])\S{6,}"), "a password (net user)"),
 )
 _ROOT_COMMANDS = ("apt-get", "apt", "yum", "dnf", "tdnf", "zypper", "snap", "systemctl", "useradd", "usermod")
 _SEGMENT = re.compile(r"&&|\|\||;|\|")
