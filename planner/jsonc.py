@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["JsonSyntaxError", "SourceMap", "load_jsonc", "strip_comments"]
@@ -124,6 +125,10 @@ def load_jsonc(text: str, file: str) -> Any:
     """
     if text.startswith("\ufeff"):
         text = text[1:]
+    try:  # most files have no comment: then the text parses as it is, and stripping is not needed
+        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    except (ValueError, _DuplicateKeyError, _NonJsonConstantError, RecursionError):
+        pass  # comments, or a mistake: the careful path below says which, and where
     stripped, unterminated = _strip(text)
     if unterminated is not None:
         raise JsonSyntaxError("unterminated /* comment", file, *_line_col(text, unterminated))
@@ -266,7 +271,9 @@ class SourceMap:
 
     Paths are tuples of object keys (str) and array indexes (int); for a key the
     position is that of the value after the colon. The map is built on first use by
-    a small scanner, because positions are only needed for diagnostics.
+    a small scanner, because positions are only needed for diagnostics, and only as
+    far as needed: the scan stops at the path asked for and resumes from there for
+    the next one (a path that does not exist scans to the end).
     """
 
     def __init__(self, text: str) -> None:
@@ -274,14 +281,22 @@ class SourceMap:
             text = text[1:]
         self._raw = text
         self._text: str | None = None
-        self._offsets: dict[JsonPath, int] | None = None
+        self._offsets: dict[JsonPath, int] = {}
         self._duplicates: list[tuple[str, int]] = []
+        self._scanner: Iterator[JsonPath] | None = None
+        self._complete = False
 
-    def _build(self) -> dict[JsonPath, int]:
-        """Scan the comment-stripped text once, recording where every value starts."""
-        text = strip_comments(self._raw)
-        offsets: dict[JsonPath, int] = {}
-        duplicates: list[tuple[str, int]] = []
+    def _scan(self) -> Iterator[JsonPath]:
+        """Scan the comment-stripped text once, recording where every value starts; yields each path as
+        it is recorded."""
+        try:  # text that parses has no comment to blank out
+            json.loads(self._raw)
+            text = self._raw
+        except Exception:
+            text = strip_comments(self._raw)
+        self._text = text
+        offsets = self._offsets
+        duplicates = self._duplicates
         # One frame per open container: [path, is_object, next_index, key, expecting_key]
         paths: list[JsonPath] = []
         is_object: list[bool] = []
@@ -321,8 +336,6 @@ class SourceMap:
             else:
                 path = paths[-1] + (counters[-1],)
                 counters[-1] += 1
-            if path not in offsets:
-                offsets[path] = match.start()
             if first == "{" or first == "[":
                 paths.append(path)
                 is_object.append(first == "{")
@@ -330,10 +343,28 @@ class SourceMap:
                 keys.append("")
                 expecting_key.append(True)
                 key_seen.append(set())
-        self._text = text
-        self._offsets = offsets
-        self._duplicates = duplicates
-        return offsets
+            if path not in offsets:
+                offsets[path] = match.start()
+                yield path
+        self._complete = True
+
+    def _offset(self, path: JsonPath) -> int | None:
+        found = self._offsets.get(path)
+        if found is not None or self._complete:
+            return found
+        if self._scanner is None:
+            self._scanner = self._scan()
+        for recorded in self._scanner:
+            if recorded == path:
+                return self._offsets[path]
+        return None
+
+    def _finish(self) -> None:
+        if not self._complete:
+            if self._scanner is None:
+                self._scanner = self._scan()
+            for _ in self._scanner:
+                pass
 
     def _position(self, offset: int) -> tuple[int, int]:
         assert self._text is not None
@@ -341,24 +372,21 @@ class SourceMap:
 
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         """Position of the value at path, or None when the path does not exist."""
-        offsets = self._offsets if self._offsets is not None else self._build()
-        offset = offsets.get(tuple(path))
+        offset = self._offset(tuple(path))
         return None if offset is None else self._position(offset)
 
     def locate_nearest(self, path: JsonPath) -> tuple[int, int]:
         """Position of the longest existing prefix of path (the document start for ())."""
-        offsets = self._offsets if self._offsets is not None else self._build()
         path = tuple(path)
         for length in range(len(path), -1, -1):
-            offset = offsets.get(path[:length])
+            offset = self._offset(path[:length])
             if offset is not None:
                 return self._position(offset)
         return (1, 1)
 
     def duplicate_key_position(self, key: str | None = None) -> tuple[int, int] | None:
         """Position of the first repeated key in an object (optionally with that name)."""
-        if self._offsets is None:
-            self._build()
+        self._finish()
         for name, offset in self._duplicates:
             if key is None or name == key:
                 return self._position(offset)

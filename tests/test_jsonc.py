@@ -223,10 +223,13 @@ def test_source_map_empty_text() -> None:
 
 
 def test_source_map_is_lazy_and_reusable() -> None:
-    source_map = SourceMap('{"a": 1}')
-    assert source_map._offsets is None
+    source_map = SourceMap('{"a": 1, "b": [2, 3]}')
+    assert source_map._scanner is None and not source_map._offsets
     assert source_map.locate(("a",)) == (1, 7)
+    assert ("b",) not in source_map._offsets  # the scan stopped at what was asked for
     assert source_map.locate(("a",)) == (1, 7)
+    assert source_map.locate(("b", 1)) == (1, 19)
+    assert source_map.locate(("c",)) is None
 
 
 def test_source_map_scalar_root_and_nested_arrays() -> None:

@@ -83,36 +83,37 @@ def run_rules(rules: Sequence[Rule], stack: Stack, graph: nx.DiGraph | None = No
             ]
     out: list[Diagnostic] = []
     for resource in stack.resources:
+        unresolved = resource.unresolved
         for rule in by_kind[resource.kind]:
-            out.extend(_run_one(rule, resource, context))
+            check = rule.check
+            assert check is not None
+            try:
+                findings = list(check(resource, context))
+            except Exception as exc:  # a bug in a rule must not stop validation
+                out.append(
+                    Diagnostic(
+                        "AIB0000",
+                        Severity.ERROR,
+                        f"rule {rule.id} failed on this resource: {type(exc).__name__}: {exc}",
+                        address=resource.address,
+                        hint="this is a bug in aibplan; please report it",
+                    )
+                )
+                continue
+            for finding in findings:
+                if unresolved and _under_any(finding.path, unresolved):
+                    continue
+                out.append(
+                    Diagnostic(
+                        rule.id,
+                        finding.severity or rule.severity,
+                        finding.message,
+                        address=resource.address,
+                        path=finding.path,
+                        hint=finding.hint,
+                    )
+                )
     return out
-
-
-def _run_one(rule: Rule, resource: Resource, context: RuleContext) -> Iterator[Diagnostic]:
-    assert rule.check is not None
-    try:
-        findings = list(rule.check(resource, context))
-    except Exception as exc:  # a bug in a rule must not stop validation
-        yield Diagnostic(
-            "AIB0000",
-            Severity.ERROR,
-            f"rule {rule.id} failed on this resource: {type(exc).__name__}: {exc}",
-            address=resource.address,
-            hint="this is a bug in aibplan; please report it",
-        )
-        return
-    unresolved = resource.unresolved
-    for finding in findings:
-        if unresolved and _under_any(finding.path, unresolved):
-            continue
-        yield Diagnostic(
-            rule.id,
-            finding.severity or rule.severity,
-            finding.message,
-            address=resource.address,
-            path=finding.path,
-            hint=finding.hint,
-        )
 
 
 def _under_any(path: JsonPath, prefixes: Iterable[JsonPath]) -> bool:

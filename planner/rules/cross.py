@@ -140,7 +140,9 @@ def check_source_region(resource: Resource, context: RuleContext) -> Iterator[Fi
 
 
 def check_external(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-    declared_galleries = {r.arm_id.lower(): r for r in context.stack.resources if r.kind == "gallery"}
+    declared_galleries: dict[str, Resource] = context.remember(
+        "galleries", lambda: {r.arm_id.lower(): r for r in context.stack.resources if r.kind == "gallery"}
+    )
     for reason, what in ((DISTRIBUTE, "distributes to"), (SOURCE, "builds from")):
         for node, data in _graph_edges(resource, context, reason):
             if data.get("role") != EXTERNAL or not str(data.get("arm_type", "")).lower().endswith(

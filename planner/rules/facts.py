@@ -73,6 +73,13 @@ def definition_for_id(arm_id: Any, context: RuleContext) -> Resource | None:
     """The image definition in the stack that an image definition or image version id points at."""
     if not isinstance(arm_id, str):
         return None
+    found: dict[str, Resource | None] = context.remember("definition_for_id", dict)
+    if arm_id not in found:
+        found[arm_id] = _definition_for_id(arm_id, context)
+    return found[arm_id]
+
+
+def _definition_for_id(arm_id: str, context: RuleContext) -> Resource | None:
     rid = parse_resource_id(arm_id)
     if rid is None or len(rid.types) < 2 or rid.types[:2] != ("galleries", "images"):
         return None
@@ -202,18 +209,22 @@ def distributed_definitions(
                 yield path, target, definition
 
 
-def script_steps(resource: Resource, where: str) -> Iterator[tuple[JsonPath, Mapping[str, Any]]]:
-    """The customizers (`where` = "customize") or in-VM validators (`where` = "validate")."""
+def script_steps(
+    resource: Resource, where: str, context: RuleContext | None = None
+) -> list[tuple[JsonPath, Mapping[str, Any]]]:
+    """The customizers (`where` = "customize") or in-VM validators (`where` = "validate"); with a context,
+    found once per resource and run."""
+    if context is not None:
+        return context.remember(("steps", resource.address, where), lambda: script_steps(resource, where))
     base: JsonPath
     if where == "customize":
         steps, base = resource.properties.get("customize"), ("properties", "customize")
     else:
         steps = get(resource.body, "properties", "validate", "inVMValidations")
         base = ("properties", "validate", "inVMValidations")
-    if isinstance(steps, list):
-        for index, step in enumerate(steps):
-            if isinstance(step, dict):
-                yield (*base, index), step
+    if not isinstance(steps, list):
+        return []
+    return [((*base, index), step) for index, step in enumerate(steps) if isinstance(step, dict)]
 
 
 def region_list(target: Mapping[str, Any]) -> list[tuple[JsonPath, str]]:

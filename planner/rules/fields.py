@@ -206,6 +206,16 @@ class _Walk:
                     "remove it from the template",
                 )
                 continue
+            leaf = spec.leaf
+            if leaf:
+                kind = type(item)
+                if (
+                    leaf == 1
+                    or (leaf == 2 and kind is str)
+                    or (leaf == 4 and kind is bool)
+                    or (leaf == 3 and kind is list and all(type(x) is str for x in item))
+                ):
+                    continue
             self.node(spec.node, item, (link, key))
         for name, code in node.required:
             if value.get(name) is None and not any(

@@ -43,12 +43,12 @@ _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)ConvertTo-SecureString\s+[\"'][^\"']+[\"']\s+-AsPlainText"), "a plain-text secret"),
     (re.compile(r"(?i)\bnet\s+user\s+\S+\s+(?![*$%/])\S{6,}"), "a password (net user)"),
 )
+# Every secret pattern above needs one of these (in lower case): a cheap test before the patterns.
+_SECRET_WORDS = re.compile(
+    r"sig=|accountkey|@|bearer|gh[pos]_|github_pat_|akia|pass|pwd|secret|token|api.?key|securestring|net\s+user"
+)
 _ROOT_COMMANDS = ("apt-get", "apt", "yum", "dnf", "tdnf", "zypper", "snap", "systemctl", "useradd", "usermod")
 _SEGMENT = re.compile(r"&&|\|\||;|\|")
-
-
-def _steps(where: str) -> Callable[[Resource], Iterator[tuple[JsonPath, Mapping[str, Any]]]]:
-    return lambda resource: script_steps(resource, where)
 
 
 def _has(step: Mapping[str, Any], key: str) -> bool:
@@ -59,7 +59,7 @@ def _has(step: Mapping[str, Any], key: str) -> bool:
 def unique_names(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         seen: dict[str, int] = {}
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             name = step.get("name")
             if isinstance(name, str) and name:
                 if name in seen:
@@ -74,7 +74,7 @@ def unique_names(where: str) -> Callable[[Resource, RuleContext], Iterator[Findi
 
 def one_source(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             if step.get("type") not in ("Shell", "PowerShell"):
                 continue
             uri, inline = _has(step, "scriptUri"), _has(step, "inline")
@@ -90,7 +90,7 @@ def os_suits(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         os_name = None
         checked = (*_WINDOWS_ONLY, "Shell") if where == "customize" else ("Shell",)
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             kind = step.get("type")
             if kind not in checked:
                 continue
@@ -112,7 +112,7 @@ def os_suits(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]
 
 
 def check_restart_timeout(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-    for path, step in script_steps(resource, "customize"):
+    for path, step in script_steps(resource, "customize", context):
         value = step.get("restartTimeout")
         if step.get("type") == "WindowsRestart" and isinstance(value, str) and not _DURATION.match(value):
             yield Finding(
@@ -125,7 +125,7 @@ def check_restart_timeout(resource: Resource, context: RuleContext) -> Iterator[
 def file_steps(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         os_name: str | None = None
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             if step.get("type") != "File":
                 continue
             for key in ("sourceUri", "destination"):
@@ -164,7 +164,7 @@ def file_steps(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding
 
 def checksums(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             value = step.get("sha256Checksum")
             if not isinstance(value, str) or not value:
                 continue
@@ -185,7 +185,7 @@ def checksums(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]
 
 def checksum_missing(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             for key in ("scriptUri", "sourceUri"):
                 if _has(step, key) and not _has(step, "sha256Checksum"):
                     yield Finding(
@@ -199,7 +199,7 @@ def checksum_missing(where: str) -> Callable[[Resource, RuleContext], Iterator[F
 
 def uris(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             for key in ("scriptUri", "sourceUri"):
                 value = step.get(key)
                 if not isinstance(value, str) or not value:
@@ -225,7 +225,7 @@ def uris(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
 
 def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             for key, value in step.items():
                 texts: list[tuple[JsonPath, str]] = []
                 if isinstance(value, str) and key != "sha256Checksum":
@@ -233,6 +233,8 @@ def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
                 elif isinstance(value, list):
                     texts += [((*path, key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
                 for at, text in texts:
+                    if not _SECRET_WORDS.search(text.lower()):
+                        continue
                     for pattern, what in _SECRETS:
                         if pattern.search(text):
                             yield Finding(
@@ -249,7 +251,7 @@ def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
 
 def run_as_system(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where):
+        for path, step in script_steps(resource, where, context):
             if step.get("runAsSystem") is True and step.get("runElevated") is not True:
                 yield Finding(
                     "runAsSystem needs runElevated: true",
@@ -261,7 +263,7 @@ def run_as_system(where: str) -> Callable[[Resource, RuleContext], Iterator[Find
 
 
 def check_sudo(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-    for path, step in script_steps(resource, "customize"):
+    for path, step in script_steps(resource, "customize", context):
         inline = step.get("inline")
         if step.get("type") != "Shell" or not isinstance(inline, list):
             continue
@@ -282,7 +284,7 @@ def check_sudo(resource: Resource, context: RuleContext) -> Iterator[Finding]:
 
 
 def check_deprovision_override(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-    for path, step in script_steps(resource, "customize"):
+    for path, step in script_steps(resource, "customize", context):
         destination = step.get("destination")
         if step.get("type") != "File" or not isinstance(destination, str):
             continue

@@ -167,6 +167,9 @@ class CMap:
 class CField:
     node: CNode
     read_only: bool
+    # What a walk may skip without a call: 1 any value (checked elsewhere); 2 any string (a string without
+    # constraints); 3 any list of strings; 4 any boolean. 0: check the value against `node`.
+    leaf: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +278,8 @@ class _Compiler:
                 absent.setdefault(name, _why_absent(spec.since, spec.until, self.version, spec.note))
                 continue
             absent.pop(name, None)
-            present[name] = CField(self.node(spec.node), spec.read_only)
+            compiled = self.node(spec.node)
+            present[name] = CField(compiled, spec.read_only, _leaf(compiled))
             versioned = spec.required_since is not None or spec.required_until is not None
             if spec.required or (
                 versioned and available(spec.required_since, spec.required_until, self.version)
@@ -303,6 +307,16 @@ class _Compiler:
             }
             variants[name] = self.obj(fields, others)
         return CUnion(node.key, variants, {v.lower(): v for v in variants}, absent, node.code)
+
+
+def _leaf(node: CNode) -> int:
+    if isinstance(node, CAny):
+        return 1
+    if isinstance(node, CStr) and not node.enum and node.pattern is None and node.max_length is None:
+        return 2
+    if isinstance(node, CArr) and _leaf(node.items) == 2:
+        return 3
+    return 4 if isinstance(node, CBool) else 0
 
 
 def _field_paths(node: Node, prefix: str) -> Iterator[tuple[str, str]]:
