@@ -32,6 +32,9 @@ class _Node:
     actions: set[str] = field(default_factory=set)
     defaults: tuple[object, ...] = ()
 
+    # Children made by merging an exact key with the wildcard, kept so each is built once (performance).
+    merged: dict[str, _Node] = field(default_factory=dict)
+
     def child(self, segment: str | int) -> _Node | None:
         if isinstance(segment, int):
             return self.children.get("[]")
@@ -41,11 +44,13 @@ class _Node:
             return wildcard
         if wildcard is None:
             return exact
-        merged = _Node(
-            children={**wildcard.children, **exact.children},
-            actions=exact.actions | wildcard.actions,
-            defaults=exact.defaults or wildcard.defaults,
-        )
+        merged = self.merged.get(segment)
+        if merged is None:
+            merged = self.merged[segment] = _Node(
+                children={**wildcard.children, **exact.children},
+                actions=exact.actions | wildcard.actions,
+                defaults=exact.defaults or wildcard.defaults,
+            )
         return merged
 
 

@@ -145,9 +145,9 @@ class SimulatedAzure:
         with self._lock, self._transaction():
             existing = self._row(arm_id)
             stored = self._admit_put(rid, rtype.kind, api_version, body, existing)
-            self._store(rid, api_version, stored, created=existing is None)
-            row = self._row(arm_id)
-        assert row is not None
+            text = self._store(rid, api_version, stored, created=existing is None)
+        # What was just stored, without reading it back (a big apply makes thousands of these calls).
+        row = (existing[0] if existing is not None else str(rid), rtype.arm_type, text)
         return (201 if existing is None else 200), self._present(row)
 
     def patch(self, arm_id: str, api_version: str, patch: Body) -> Body:
@@ -454,7 +454,8 @@ class SimulatedAzure:
             ).fetchone()
         return None if row is None else (row[0], row[1], row[2], row[3])
 
-    def _store(self, rid: ResourceId, api_version: str, body: Body, *, created: bool) -> None:
+    def _store(self, rid: ResourceId, api_version: str, body: Body, *, created: bool) -> str:
+        """Write the resource; returns the body text stored."""
         now = self.clock()
         parent = rid.parent()
         key = fold_id(str(rid))
@@ -481,6 +482,7 @@ class SimulatedAzure:
                 "UPDATE resources SET body = ?, api_version = ?, updated = ? WHERE key = ?",
                 (text, api_version, now, key),
             )
+        return text
 
     def _present(self, row: tuple[str, ...] | sqlite3.Row) -> Body:
         arm_id, _type, body_text = row[0], row[1], row[2]

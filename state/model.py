@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from .jsontext import dumps_indented
+
 # 1: the walking skeleton's format. 2: secrets are fingerprints (state.redact); upgrading redacts.
 FORMAT_VERSION = 2
 
@@ -30,6 +32,12 @@ class ResourceState:
     tainted: bool = False
     # Facts that are not desired state (last build, run outputs), kept per resource kind.
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def state_text(self) -> str:
+        """This entry as it appears in the state file (indented two levels), written once per entry: an
+        apply compacts the state several times and most entries are unchanged between writes."""
+        return "    " + dumps_indented(self.to_json(), 2)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -16,8 +16,10 @@ What looks like a secret:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -60,11 +62,33 @@ _PATTERNS = (
     ),
     re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"),
 )
-# One cheap search that every string must pass before the patterns above are tried.
-_TRIGGER = re.compile(
-    r"sig=|signature=|code=|token|bearer|basic\s|key|sharedaccess|passw|pwd|secret|sas|eyJ|api|pat\b",
-    re.IGNORECASE,
+# Words one of which every secret above comes with: text holding none of them is left alone unread.
+# (Substring tests on the lower-cased text run at C speed; one regex alternation was far slower.)
+_TRIGGER_WORDS = (
+    "sig=",
+    "signature=",
+    "code=",
+    "token",
+    "bearer",
+    "basic",
+    "key",
+    "sharedaccess",
+    "passw",
+    "pwd",
+    "secret",
+    "sas",
+    "eyj",
+    "api",
+    "pat",
+    "connectionstring",
+    "credential",
+    "private",
 )
+
+
+def _might_hold_secret(text: str) -> bool:
+    low = text.lower()
+    return any(word in low for word in _TRIGGER_WORDS)
 
 
 def fingerprint(value: str) -> str:
@@ -72,14 +96,16 @@ def fingerprint(value: str) -> str:
     return f"<secret:sha256:{digest[:12]}>"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     folded = key.replace("-", "").replace("_", "")
     return bool(_SECRET_KEY_RE.search(key) or _SECRET_KEY_ALSO.search(folded))
 
 
+@functools.lru_cache(maxsize=65536)
 def redact_text(text: str) -> str:
     """`text` with every secret-looking part replaced by its fingerprint (the same object when none)."""
-    if len(text) < 8 or _TRIGGER.search(text) is None:
+    if len(text) < 8 or not _might_hold_secret(text):
         return text
     result = text
     for pattern in _PATTERNS:
@@ -104,7 +130,20 @@ def _is_reference(value: str) -> bool:
 
 
 def redact(value: Any, key: str | None = None) -> Any:
-    """A copy of `value` with secrets fingerprinted; unchanged parts are shared, not copied."""
+    """A copy of `value` with secrets fingerprinted; unchanged parts are shared, not copied (and `value`
+    itself comes back when it holds nothing that looks like a secret)."""
+    if isinstance(value, (Mapping, list)) and key is None:
+        # One pass of the trigger over the serialised value (C speed) spares the walk for most bodies.
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None and not _might_hold_secret(text):
+            return value
+    return _redact(value, key)
+
+
+def _redact(value: Any, key: str | None) -> Any:
     if isinstance(value, str):
         if key is not None and is_secret_key(key) and value and not FINGERPRINT_RE.fullmatch(value):
             return fingerprint(value)
@@ -112,14 +151,14 @@ def redact(value: Any, key: str | None = None) -> Any:
     if isinstance(value, Mapping):
         out: dict[str, Any] | None = None
         for k, v in value.items():
-            new = redact(v, str(k))
+            new = _redact(v, str(k))
             if new is not v and out is None:
                 out = dict(value)
             if out is not None:
                 out[k] = new
         return out if out is not None else value
     if isinstance(value, list):
-        items = [redact(v, key) for v in value]
+        items = [_redact(v, key) for v in value]
         return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     return value
 

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 from dataclasses import replace
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,18 @@ class StateError(Exception):
 
 
 def dumps_state(state: State) -> str:
-    """Sorted keys, two-space indent, trailing newline: equal states give equal bytes and small git diffs."""
-    return json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Sorted keys, two-space indent, trailing newline: equal states give equal bytes and small git diffs.
+
+    The bytes are those of `json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False)`,
+    assembled from each entry's cached text (ResourceState.state_text).
+    """
+    resources = (
+        "[\n" + ",\n".join(r.state_text for r in state.resources) + "\n  ]" if state.resources else "[]"
+    )
+    return (
+        f'{{\n  "format_version": {state.format_version},\n  "lineage": {encode_basestring(state.lineage)},\n'
+        f'  "resources": {resources},\n  "serial": {state.serial}\n}}\n'
+    )
 
 
 def load_state(path: Path) -> State | None:

@@ -146,15 +146,18 @@ def serial_watch(stack: Path) -> Iterator[list[int]]:
 def test_concurrent_applies_one_proceeds_the_others_report_the_lock(
     stack: Path, tmp_path: Path, serial_watch: list[int]
 ) -> None:
-    env = cli_env(50)
+    env = cli_env(100)
     logs = [tmp_path / f"apply-{n}.log" for n in range(4)]
     procs = [start_apply(stack, env, log) for log in logs]
     codes = [p.wait(timeout=120) for p in procs]
     outputs = [log.read_text() for log in logs]
-    winners = [n for n, code in enumerate(codes) if code == 0]
+    winners = [n for n, text in enumerate(outputs) if "Creation complete" in text]
     refused = [n for n, text in enumerate(outputs) if "locked by another aibplan" in text]
-    assert len(winners) == 1, (codes, outputs)
-    assert sorted(winners + refused) == [0, 1, 2, 3], outputs
+    # On a busy machine a process may start only after the winner finished: it finds nothing to do.
+    late = [n for n, text in enumerate(outputs) if codes[n] == 0 and "Creating..." not in text]
+    assert len(winners) == 1 and codes[winners[0]] == 0, (codes, outputs)
+    assert refused, outputs
+    assert sorted(winners + refused + late) == [0, 1, 2, 3], outputs
     for n in refused:
         assert codes[n] == 1 and "Operation: apply" in outputs[n] and "Process: " in outputs[n]
     assert serial_watch == sorted(serial_watch) and -1 not in serial_watch

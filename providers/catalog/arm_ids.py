@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -47,7 +48,13 @@ class ResourceId:
 
 def parse_resource_id(value: str) -> ResourceId | None:
     """Parse a resource-group-scoped ARM id; None when `value` is not one."""
-    m = _ID_RE.match(value.strip()) if isinstance(value, str) else None
+    return _parse_resource_id(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_resource_id(value: str) -> ResourceId | None:
+    # Cached: a big stack names the same identity and image definitions thousands of times.
+    m = _ID_RE.match(value.strip())
     if not m:
         return None
     segments = m.group("rest").strip("/").split("/")
