@@ -305,14 +305,16 @@ def test_run_is_a_state_writer_and_respects_the_lock(
 
 
 def test_drift_reports_a_build_that_failed_after_aibplan_last_looked(
-    example: Callable[[str], Path], cli: Callable[..., Run]
+    example: Callable[[str], Path], cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = example("quickstart")
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     assert cli("sim", "build-fail", str(root), QUICKSTART_TEMPLATE, "--step", "Building").exit_code == 0
+    # Minutes of 50 ms: the build is still running when `run --no-wait` returns, however busy the machine.
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "50")
     assert cli("run", "--no-wait", str(root)).exit_code == 0
     assert state_extra(root, QUICKSTART_TEMPLATE)["last_run"]["run_state"] == "Running"
-    time.sleep(0.1)  # the build fails after 5 simulated minutes of a millisecond each
+    time.sleep(0.6)  # the build fails after 5 simulated minutes
     run = cli("drift", str(root))
     assert run.exit_code == 0, run.stdout
     assert "AIB7004 the last build" in run.stdout and "ended Failed at Building" in run.stdout
