@@ -146,9 +146,9 @@ def test_cancel_during_a_build_ends_canceled(
 ) -> None:
     root = example("quickstart")
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
-    # A customizer that waits for input: the build stays in Customizing (80 minutes of 50 ms each).
+    # A customizer that waits for input: the build stays in Customizing (80 minutes of 250 ms each).
     assert cli("sim", "build-fail", str(root), QUICKSTART_TEMPLATE, "--hang").exit_code == 0
-    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "50")
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "250")
     started = cli("run", "--no-wait", str(root))
     assert started.exit_code == 0, started.stdout
     assert "imageTemplate.ubuntu2204  Started" in started.stdout
@@ -254,7 +254,7 @@ def test_independent_builds_run_side_by_side_up_to_the_parallelism(
         target["runOutputName"] += "-b"
     (root / "ubuntu2204b.json").write_text(json.dumps(second))
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
-    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "5")
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "20")
     templates = [QUICKSTART_TEMPLATE, "imageTemplate.ubuntu2204b"]
     assert cli("run", "--wait", "--parallelism", "2", str(root)).exit_code == 0
     (a_start, a_end), (b_start, b_end) = _spans(root, templates)
@@ -310,11 +310,16 @@ def test_drift_reports_a_build_that_failed_after_aibplan_last_looked(
     root = example("quickstart")
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     assert cli("sim", "build-fail", str(root), QUICKSTART_TEMPLATE, "--step", "Building").exit_code == 0
-    # Minutes of 50 ms: the build is still running when `run --no-wait` returns, however busy the machine.
-    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "50")
+    # The build fails at the end of Building, 5 simulated minutes of 300 ms: after `run` has returned.
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "300")
     assert cli("run", "--no-wait", str(root)).exit_code == 0
     assert state_extra(root, QUICKSTART_TEMPLATE)["last_run"]["run_state"] == "Running"
-    time.sleep(0.6)  # the build fails after 5 simulated minutes
-    run = cli("drift", str(root))
+    deadline = time.monotonic() + 30
+    while True:
+        run = cli("drift", str(root))
+        if "AIB7004" in run.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert run.exit_code == 0, run.stdout
     assert "AIB7004 the last build" in run.stdout and "ended Failed at Building" in run.stdout
+    assert state_extra(root, QUICKSTART_TEMPLATE)["last_run"]["run_state"] == "Running"  # drift is read-only

@@ -110,7 +110,7 @@ def test_cancel_and_timeout(
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     template_id = arm_id(root, TEMPLATE)
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
-    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "50")
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "250")
     started = cli("run", "--no-wait", str(root))
     assert started.exit_code == 0, started.stdout + started.stderr
     canceled = cli("cancel", "--wait", str(root), TEMPLATE)
