@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -191,3 +193,27 @@ def test_plan_chart_links_follow_dependencies(tmp_path: Path) -> None:
     assert "n_gallery_gal --> n_imageDefinition_gal_ubuntu" in chart
     assert "n_imageDefinition_gal_ubuntu --> n_imageTemplate_t" in chart
     assert "class n_imageTemplate_t aibReplace" in chart
+
+
+@pytest.mark.skipif(
+    not os.environ.get("AIBPLAN_MERMAID_MODULES") or shutil.which("node") is None,
+    reason="set AIBPLAN_MERMAID_MODULES to a node_modules folder with mermaid@11 and jsdom to run",
+)
+def test_mermaids_own_parser_accepts_the_charts(example: Callable[[str], Path], tmp_path: Path) -> None:
+    graphs = []
+    for name in ("quickstart", "arm-deployment"):
+        prepared, _ = prepare(example(name))
+        assert prepared is not None
+        graph_file = tmp_path / f"graph-{name}.md"
+        graph_file.write_text(f"```mermaid\n{to_mermaid(prepared.graph)}```\n")
+        graphs.append(str(graph_file))
+    files = [*map(str, sorted(GOLDEN.glob("*.md"))), *graphs]
+    run = subprocess.run(
+        ["node", str(Path(__file__).parent / "js" / "check-mermaid.mjs"), *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("ok ") == len(files)
