@@ -10,6 +10,7 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from providers.catalog import ResourceType
+from providers.catalog.types import matches
 
 from .diagnostics import JsonPath
 
@@ -55,10 +56,19 @@ def diff_bodies(
     """Every changed path, ordered by path; empty when the two bodies are equal."""
     if before == after:
         return ()
+    unordered = rtype.unordered_lists
+
+    def ignore_order(level: Any) -> bool:
+        # Lists whose order carries no meaning (replication regions) diff as sets: an added region is
+        # shown as added, not as every later item changing places.
+        path = tuple(level.path(output_format="list"))
+        return any(matches(pattern, path) for pattern in unordered)
+
     tree = DeepDiff(
         dict(before),
         dict(after),
         ignore_order=False,
+        ignore_order_func=ignore_order if unordered else None,
         verbose_level=2,
         view="tree",
         threshold_to_diff_deeper=0,
