@@ -49,7 +49,8 @@ def references(resource: Resource) -> Iterator[Reference]:
     body = resource.body
     props = resource.properties
     if resource.kind == "imageTemplate":
-        identities = (body.get("identity") or {}).get("userAssignedIdentities") or {}
+        identity = body.get("identity")
+        identities = identity.get("userAssignedIdentities") if isinstance(identity, dict) else None
         if isinstance(identities, dict):
             for key in identities:
                 yield Reference(key, IDENTITY, ("identity", "userAssignedIdentities", key))
@@ -60,7 +61,7 @@ def references(resource: Resource) -> Iterator[Reference]:
                     yield Reference(source[key], SOURCE, ("properties", "source", key))
         vm_profile = props.get("vmProfile") or {}
         if isinstance(vm_profile, dict):
-            for index, value in enumerate(vm_profile.get("userAssignedIdentities") or []):
+            for index, value in enumerate(_list(vm_profile.get("userAssignedIdentities"))):
                 if isinstance(value, str):
                     yield Reference(
                         value, BUILD_IDENTITY, ("properties", "vmProfile", "userAssignedIdentities", index)
@@ -70,7 +71,7 @@ def references(resource: Resource) -> Iterator[Reference]:
                 for key in ("subnetId", "containerInstanceSubnetId"):
                     if isinstance(vnet.get(key), str) and vnet[key]:
                         yield Reference(vnet[key], SUBNET, ("properties", "vmProfile", "vnetConfig", key))
-        for index, target in enumerate(props.get("distribute") or []):
+        for index, target in enumerate(_list(props.get("distribute"))):
             if (
                 isinstance(target, dict)
                 and target.get("type") == "SharedImage"
@@ -81,6 +82,11 @@ def references(resource: Resource) -> Iterator[Reference]:
                     DISTRIBUTE,
                     ("properties", "distribute", index, "galleryImageId"),
                 )
+
+
+def _list(value: Any) -> list[Any]:
+    """A list from the body, or nothing when the user wrote something else (validation reports it)."""
+    return value if isinstance(value, list) else []
 
 
 def _definition_of(rid: ResourceId) -> ResourceId:
@@ -206,11 +212,11 @@ def _add_regions(graph: nx.DiGraph, resource: Resource) -> None:
         _add_region_edge(graph, resource.address, resource.location, LOCATION)
     if resource.kind != "imageTemplate":
         return
-    for target in resource.properties.get("distribute") or []:
+    for target in _list(resource.properties.get("distribute")):
         if not isinstance(target, dict):
             continue
-        regions: list[Any] = list(target.get("replicationRegions") or [])
-        regions += [t.get("name") for t in target.get("targetRegions") or [] if isinstance(t, dict)]
+        regions: list[Any] = list(_list(target.get("replicationRegions")))
+        regions += [t.get("name") for t in _list(target.get("targetRegions")) if isinstance(t, dict)]
         if target.get("type") == "ManagedImage":
             regions.append(target.get("location"))
         for region in regions:

@@ -717,7 +717,7 @@ def _load_resource(
     if rtype is None:
         _unmanaged(arm_type, name, shown, pointer, loading)
         return
-    if "copy" in (raw.get("properties") or {}):
+    if isinstance(raw.get("properties"), dict) and "copy" in raw["properties"]:
         loading.add(
             "AIB0004",
             Severity.ERROR,
