@@ -27,12 +27,48 @@ def evaluate(evaluator: Evaluator, value: Any, path: JsonPath, unknown: frozense
     """`value` with its expressions evaluated. `unknown` names what may be missing without being an error
     (e.g. "parameter 'location'"); anything else that fails is an error."""
     try:
-        return Evaluated(evaluator.evaluate_value(value, path))
+        return Evaluated(_fast(evaluator, value))
     except ExpressionError:
         pass
     out = Evaluated(None)
     out.value = _walk(evaluator, value, path, unknown, out)
     return out
+
+
+def _fast(evaluator: Evaluator, value: Any) -> Any:
+    """`value` evaluated; parts without an expression are returned as they are (not copied), which keeps
+    loading a large stack cheap. Raises on the first failure (the caller then goes string by string)."""
+    kind = type(value)
+    if kind is str:
+        return evaluator.evaluate_string(value) if value[:1] == "[" else value
+    if kind is dict:
+        changed: dict[str, Any] | None = None
+        for key, item in value.items():
+            new = _fast(evaluator, item)
+            new_key = key
+            if key[:1] == "[" and key[-1:] == "]":
+                new_key = evaluator.evaluate_string(key)
+                if not isinstance(new_key, str):
+                    raise ExpressionError("a property name must evaluate to a string")
+            if changed is None and (new is not item or new_key is not key):
+                changed = {}
+                for earlier, earlier_item in value.items():
+                    if earlier == key:
+                        break
+                    changed[earlier] = earlier_item
+            if changed is not None:
+                changed[new_key] = new
+        return value if changed is None else changed
+    if kind is list:
+        out: list[Any] | None = None
+        for index, item in enumerate(value):
+            new = _fast(evaluator, item)
+            if out is None and new is not item:
+                out = value[:index]
+            if out is not None:
+                out.append(new)
+        return value if out is None else out
+    return value
 
 
 def _walk(evaluator: Evaluator, value: Any, path: JsonPath, unknown: frozenset[str], out: Evaluated) -> Any:

@@ -104,8 +104,9 @@ def validate_paths(
         if checked.stack is not None:
             count += sum((root / r.source.file).resolve() in wanted for r in checked.stack.resources)
     if alone:
-        missing = [p for p in alone if not p.is_file()]
-        out += [Diagnostic("AIB0002", Severity.ERROR, f"{p} is not a file", file=str(p)) for p in missing]
+        for path in (p for p in alone if not p.is_file()):
+            why = "is a folder: give one stack folder, or files" if path.is_dir() else "is not a file"
+            out.append(Diagnostic("AIB0002", Severity.ERROR, f"{path} {why}", file=str(path)))
         present = [p for p in alone if p.is_file()]
         if present:
             stack, loaded = load_files(present, variables=variables, var_files=var_files)

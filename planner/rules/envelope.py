@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,9 +45,14 @@ def check_preview(resource: Resource, context: RuleContext) -> Iterator[Finding]
         )
 
 
+@functools.cache
+def _current_versions(kind: str) -> tuple[str, ...]:
+    return tuple(sorted(BY_KIND[kind].api_versions, key=api_version_key)[-2:])
+
+
 def check_recent(resource: Resource, context: RuleContext) -> Iterator[Finding]:
     rtype = BY_KIND[resource.kind]
-    current = sorted(rtype.api_versions, key=api_version_key)[-2:]
+    current = _current_versions(resource.kind)
     if resource.api_version in rtype.api_versions and resource.api_version not in current:
         yield Finding(
             f"apiVersion '{resource.api_version}' is old; the current versions are {' and '.join(current)}",

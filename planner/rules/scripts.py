@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..diagnostics import JsonPath, Severity
+from ..diagnostics import Severity
 from ..model import Resource
 from . import Finding, Rule, RuleContext, get
 from .facts import LINUX, WINDOWS, intended_os, script_steps
@@ -202,7 +202,8 @@ def uris(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
         for path, step in script_steps(resource, where, context):
             for key in ("scriptUri", "sourceUri"):
                 value = step.get(key)
-                if not isinstance(value, str) or not value:
+                secure = isinstance(value, str) and value.startswith("https://") and len(value) > 8
+                if not isinstance(value, str) or not value or secure:
                     continue
                 parts = urlsplit(value)
                 if parts.scheme == "http":
@@ -227,14 +228,16 @@ def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         for path, step in script_steps(resource, where, context):
             for key, value in step.items():
-                texts: list[tuple[JsonPath, str]] = []
                 if isinstance(value, str) and key != "sha256Checksum":
-                    texts.append(((*path, key), value))
+                    texts: list[tuple[str | int, str]] = [(key, value)]
                 elif isinstance(value, list):
-                    texts += [((*path, key, i), v) for i, v in enumerate(value) if isinstance(v, str)]
-                for at, text in texts:
+                    texts = [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+                else:
+                    continue
+                for place, text in texts:
                     if not _SECRET_WORDS.search(text.lower()):
                         continue
+                    at = (*path, key) if place == key else (*path, key, place)
                     for pattern, what in _SECRETS:
                         if pattern.search(text):
                             yield Finding(
