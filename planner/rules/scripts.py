@@ -77,7 +77,8 @@ def one_source(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding
         for path, step in script_steps(resource, where, context):
             if step.get("type") not in ("Shell", "PowerShell"):
                 continue
-            uri, inline = _has(step, "scriptUri"), _has(step, "inline")
+            # 'script' was the previews' scriptUri (2019-02-01-preview); a later version reports it itself
+            uri, inline = _has(step, "scriptUri") or _has(step, "script"), _has(step, "inline")
             if uri and inline:
                 yield Finding("give either scriptUri or inline, not both", path)
             elif not uri and not inline:
