@@ -51,9 +51,11 @@ _LINUX_WORDS = (
 )  # fmt: skip
 _LINUX_PUBLISHERS = ("canonical", "redhat", "openlogic", "suse", "debian", "almalinux", "kinvolk", "resf")
 _WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftwindowsdesktop", "microsoftvisualstudio")
-# Publishers whose Gen2 images carry a marker in the SKU (so an unmarked SKU is Gen1).
+# Publishers whose Gen2 images carry a marker in the SKU (so an unmarked SKU is Gen1), with the
+# exceptions: Azure Edition images are Gen2 only, and Canonical's newer offers (ubuntu-24_04-lts) name
+# their Gen2 SKU plainly ("server") and mark the Gen1 one ("server-gen1").
 _MARKED_GEN2 = ("canonical", "microsoftwindowsserver", "redhat", "openlogic", "suse", "debian")
-_GEN2_MARKS = ("gen2", "-g2", "gensecond")
+_GEN2_MARKS = ("gen2", "-g2", "gensecond", "azure-edition")
 
 
 def version_at_least(resource: Resource, version: str) -> bool:
@@ -150,9 +152,11 @@ def source_generation(resource: Resource, context: RuleContext) -> str | None:
         sku = _text(src.get("sku"))
         if any(mark in sku for mark in _GEN2_MARKS):
             return "V2"
-        if "gen1" in sku or _text(src.get("publisher")) in _MARKED_GEN2:
+        if "gen1" in sku:
             return "V1"
-        return None
+        if _text(src.get("offer")).startswith("ubuntu-"):
+            return None  # the newer Canonical offers: the unmarked SKU is Gen2, but only for those
+        return "V1" if _text(src.get("publisher")) in _MARKED_GEN2 else None
     definition = source_definition(resource, context)
     if definition is not None:
         generation = get(definition.body, "properties", "hyperVGeneration") or "V1"

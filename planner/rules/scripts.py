@@ -49,6 +49,8 @@ _SECRET_WORDS = re.compile(
 )
 _ROOT_COMMANDS = ("apt-get", "apt", "yum", "dnf", "tdnf", "zypper", "snap", "systemctl", "useradd", "usermod")
 _SEGMENT = re.compile(r"&&|\|\||;|\|")
+# sudo bash -c "...": all of the command runs as root
+_ROOT_SHELL = re.compile(r"\bsudo\b.*\b(?:bash|sh|su)\b.*\s-c\b")
 
 
 def _has(step: Mapping[str, Any], key: str) -> bool:
@@ -272,7 +274,7 @@ def check_sudo(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         if step.get("type") != "Shell" or not isinstance(inline, list):
             continue
         for index, command in enumerate(inline):
-            if not isinstance(command, str):
+            if not isinstance(command, str) or _ROOT_SHELL.search(command):
                 continue
             for segment in _SEGMENT.split(command):
                 words = segment.split()

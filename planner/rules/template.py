@@ -140,7 +140,7 @@ def check_windows_vm_size(resource: Resource, context: RuleContext) -> Iterator[
             ("properties", "vmProfile", "vmSize"),
             hint="use Standard_D2_v2 or larger (the reference asks for it on Windows)",
         )
-    elif (size is None or size == "") and source_generation(resource, context) != "V2":
+    elif (size is None or size == "") and source_generation(resource, context) == "V1":
         yield Finding(
             "a Windows build on the default VM size (Standard_D1_v2 for Gen1 sources) is too small",
             ("properties", "vmProfile")
