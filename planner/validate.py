@@ -6,8 +6,10 @@ graph, run every rule of the registry, and place each diagnostic at its file, li
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +39,23 @@ class Checked:
     diagnostics: tuple[Diagnostic, ...]
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a stack is loaded and checked.
+
+    Loading makes many long-lived, acyclic objects (the parsed JSON); the collector would rescan them
+    again and again as they accumulate (a third of the time of a 10,000-template stack). Few cycles are
+    made meanwhile, and the collector runs again as soon as this ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def check_stack(
     root: Path,
     *,
@@ -45,12 +64,13 @@ def check_stack(
     provider: str | None = None,
 ) -> Checked:
     """Load and validate the stack in `root`, reporting loader, graph and rule findings together."""
-    stack, loaded = load_stack(
-        root, variables=variables, var_files=var_files, provider=provider, partial=True
-    )
-    if stack is None:
-        return Checked(None, None, tuple(sorted(loaded, key=sort_key)))
-    return _checked(stack, loaded)
+    with collector_paused():
+        stack, loaded = load_stack(
+            root, variables=variables, var_files=var_files, provider=provider, partial=True
+        )
+        if stack is None:
+            return Checked(None, None, tuple(sorted(loaded, key=sort_key)))
+        return _checked(stack, loaded)
 
 
 def _checked(stack: Stack, loaded: Sequence[Diagnostic]) -> Checked:
@@ -109,8 +129,9 @@ def validate_paths(
             out.append(Diagnostic("AIB0002", Severity.ERROR, f"{path} {why}", file=str(path)))
         present = [p for p in alone if p.is_file()]
         if present:
-            stack, loaded = load_files(present, variables=variables, var_files=var_files)
-            checked = _checked(stack, loaded)
+            with collector_paused():
+                stack, loaded = load_files(present, variables=variables, var_files=var_files)
+                checked = _checked(stack, loaded)
             out += [_outside(d) for d in checked.diagnostics]
             count += len(stack.resources)
     return Validation(tuple(sorted(out, key=sort_key)), count, cwd)
