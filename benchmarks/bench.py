@@ -38,6 +38,18 @@ for f in sorted(root.rglob("*.json")):
 """
 
 
+# Runs the measured command and reports its wall time, CPU time and peak RSS. A small process of its
+# own: a child's peak RSS counts the memory of whatever it was forked from, and this launcher is tiny.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "wb"))
+_, status, usage = os.wait4(proc.pid, 0)
+print(json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rss_kb": usage.ru_maxrss, "exit": os.waitstatus_to_exitcode(status)}))
+"""
+
+
 @dataclass(frozen=True)
 class Measured:
     what: str
@@ -52,21 +64,22 @@ def measure(what: str, n: int, args: list[str], env: dict[str, str], repeat: int
     """Run `args` `repeat` times in fresh processes; the fastest run's wall and CPU time, the peak RSS."""
     best: Measured | None = None
     for _ in range(repeat):
-        started = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
-        assert proc.stderr is not None
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        stderr = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in (0, 2):
-            raise SystemExit(f"{what} (N={n}) failed with {proc.returncode}:\n{stderr[-2000:]}")
-        run = Measured(
-            what, n, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
-        )
+        with tempfile.NamedTemporaryFile(suffix=".stderr") as errors:
+            done = subprocess.run(
+                [sys.executable, "-c", LAUNCHER, errors.name, *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=ROOT,
+                check=True,
+            )
+            stderr = Path(errors.name).read_text(errors="replace")
+        figures = json.loads(done.stdout)
+        if figures["exit"] not in (0, 2):
+            raise SystemExit(f"{what} (N={n}) failed with {figures['exit']}:\n{stderr[-2000:]}")
+        run = Measured(what, n, figures["wall"], figures["cpu"], figures["rss_kb"] / 1024, figures["exit"])
         if best is None or run.wall < best.wall:
-            best = Measured(what, n, run.wall, run.cpu, max(run.rss_mb, best.rss_mb if best else 0), 0)
+            best = run
     assert best is not None
     return best
 

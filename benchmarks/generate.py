@@ -1,7 +1,7 @@
 """Generate a stack of N image templates, as the benchmarks and the reliability tests use it.
 
 The stack: 1 user-assigned identity, max(1, N/50) galleries with 5 image definitions each, and N image
-templates in the reference's format (one file each), every template using the identity and one image
+templates (one resource file each), every template using the identity and one image
 definition (round robin). Run as a script: `python -m benchmarks.generate N FOLDER [--latency-ms MS]`.
 """
 
@@ -85,6 +85,7 @@ def _template(index: int, galleries: int) -> dict[str, Any]:
     return {
         "type": "Microsoft.VirtualMachineImages/imageTemplates",
         "apiVersion": "2024-02-01",
+        "name": f"t{index:05d}",
         "location": LOCATION,
         "tags": {"imagebuilderTemplate": f"t{index:05d}", "owner": "platform-team"},
         "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},

@@ -108,6 +108,10 @@ def entry_drift(entry: ResourceState, cloud: Mapping[str, Any] | None) -> Resour
             before=_normalised(entry, entry.observed or entry.applied),
             dependencies=entry.dependencies,
         )
+    if entry.observed and cloud == entry.observed:
+        # Exactly as aibplan last saw it: no attribute can differ and it cannot have newly Failed.
+        # (Comparing the raw bodies first spares normalising both, most of a 10,000-resource refresh.)
+        return None
     before = _normalised(entry, entry.observed or entry.applied)
     after = _normalised(entry, cloud)
     rtype = for_arm_type(entry.arm_type)

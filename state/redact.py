@@ -66,23 +66,20 @@ _PATTERNS = (
 # (Substring tests on the lower-cased text run at C speed; one regex alternation was far slower.)
 _TRIGGER_WORDS = (
     "sig=",
-    "signature=",
+    "signature",  # signature=, SharedAccessSignature=
     "code=",
     "token",
     "bearer",
     "basic",
-    "key",
-    "sharedaccess",
+    "key",  # AccountKey=, --account-key, api_key, PRIVATE KEY, *_KEY=
     "passw",
     "pwd",
     "secret",
     "sas",
     "eyj",
-    "api",
-    "pat",
+    "--pat",
     "connectionstring",
     "credential",
-    "private",
 )
 
 
