@@ -83,7 +83,9 @@ def check_extra_keys(resource: Resource, context: RuleContext) -> Iterator[Findi
 
 
 def check_location(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-    if not isinstance(resource.body.get("location"), str) or not resource.body["location"].strip():
+    if "location" not in resource.body:
+        yield Finding("'location' is required: the region the resource lives in", (), hint='add "location"')
+    elif not isinstance(resource.body["location"], str) or not resource.body["location"].strip():
         yield Finding("'location' must be a region name", ("location",))
 
 
