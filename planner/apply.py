@@ -154,10 +154,52 @@ def apply_plan(
             raise
         hooks.post_apply(address, shown, time.monotonic() - started, None)
 
+    announced: dict[Operation, int] = {}
+    announced_lock = threading.Lock()
+
+    def announce(node: Operation) -> None:
+        """Journal a call as soon as it is ready to run (synced in the background), so that a worker
+        taking it seldom waits for the disk: the journal may name calls that never start, which the
+        reconciliation reads back and finds unchanged."""
+        action, address = node
+        change = changes[address]
+        if action == "delete":
+            old = state.get(address)
+            ref = change.old_ref()
+            seq = journal.begin(
+                "delete",
+                address,
+                ref.arm_id,
+                ref.arm_type,
+                ref.api_version,
+                dict(old.applied) if old else {},
+                change.old_depends_on,
+                wait=False,
+            )
+        else:
+            seq = journal.begin(
+                action,
+                address,
+                change.arm_id,
+                change.arm_type,
+                change.api_version,
+                dict(change.after or {}),
+                change.depends_on,
+                wait=False,
+            )
+        with announced_lock:
+            announced[node] = seq
+
+    def journal_ahead(node: Operation) -> int:
+        """The journal number of `node`'s call, once its begin line is on disk."""
+        with announced_lock:
+            seq = announced.pop(node)
+        journal.durable(seq)
+        return seq
+
     def _run(change: Change, action: str) -> None:
         address = change.address
         if action == "delete":
-            old = state.get(address)
             ref = change.old_ref()
             if change.kind == "imageTemplate":
                 invoke(
@@ -167,15 +209,7 @@ def apply_plan(
                     address,
                     "cancel",
                 )
-            seq = journal.begin(
-                "delete",
-                address,
-                ref.arm_id,
-                ref.arm_type,
-                ref.api_version,
-                dict(old.applied) if old else {},
-                change.old_depends_on,
-            )
+            seq = journal_ahead(("delete", address))
             try:
                 invoke(lambda: cloud.delete(ref), address, action)
             except BaseException as exc:
@@ -183,15 +217,7 @@ def apply_plan(
                 raise
             journal.removed(seq, address)
             return
-        seq = journal.begin(
-            action,
-            address,
-            change.arm_id,
-            change.arm_type,
-            change.api_version,
-            dict(change.after or {}),
-            change.depends_on,
-        )
+        seq = journal_ahead((action, address))
         try:
             if action == "create":
                 body = dict(change.body or {})
@@ -216,8 +242,16 @@ def apply_plan(
             stop=stop,
             on_skip=on_skip,
             describe=lambda n: f"{n[1]} ({n[0]})",
+            on_ready=announce,
         )
     finally:
+        # Calls announced but never started (an interrupt) changed nothing: say so, so the journal
+        # does not send the next command to read them back.
+        with announced_lock:
+            never_started = list(announced.values())
+            announced.clear()
+        for seq in never_started:
+            journal.failed(seq, certain=True)
         final = journal.close()
     result = ApplyResult(state=final, state_writes=journal.writes)
     succeeded = set(walked.succeeded)

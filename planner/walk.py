@@ -47,8 +47,13 @@ def walk(
     stop: threading.Event | None = None,
     on_skip: Callable[[N, str], None] | None = None,
     describe: Callable[[N], str] = str,
+    on_ready: Callable[[N], None] | None = None,
 ) -> WalkResult[N]:
-    """Run `visit(node)` for every node in dependency order, at most `parallelism` at once."""
+    """Run `visit(node)` for every node in dependency order, at most `parallelism` at once.
+
+    `on_ready(node)` is called when a node's dependencies have all succeeded, before any worker may
+    take it (apply journals the call then, so its line is on disk by the time a worker is free).
+    """
     result: WalkResult[N] = WalkResult()
     limit = max(1, parallelism)
     height: dict[N, int] = heights(graph)
@@ -58,6 +63,9 @@ def walk(
         (-height[node], names[node], node) for node, degree in waiting.items() if degree == 0
     ]
     heapq.heapify(ready)
+    if on_ready is not None:
+        for entry in sorted(ready):
+            on_ready(entry[2])
     done: set[N] = set()
     state = {"running": 0}
     changed = threading.Condition()
@@ -85,6 +93,8 @@ def walk(
         for later in graph.successors(node):
             waiting[later] -= 1
             if waiting[later] == 0 and later not in done:
+                if on_ready is not None:
+                    on_ready(later)
                 heapq.heappush(ready, (-height[later], names[later], later))
         return []
 

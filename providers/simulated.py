@@ -361,7 +361,8 @@ class SimulatedAzure:
     def _check_template_references(self, rid: ResourceId, body: Body) -> None:
         identities = (body.get("identity") or {}).get("userAssignedIdentities") or {}
         for identity_id in identities:
-            if self._row(identity_id) is None:
+            identity_row = self._row(identity_id)
+            if identity_row is None:
                 raise ServiceError(
                     400,
                     "InvalidParameter",
@@ -369,7 +370,7 @@ class SimulatedAzure:
                     f"does not exist.",
                     target="identity",
                 )
-            identity = json.loads(self._row(identity_id)[2])  # type: ignore[index]
+            identity = json.loads(identity_row[2])
             identities[identity_id] = {
                 "principalId": identity["properties"]["principalId"],
                 "clientId": identity["properties"]["clientId"],

@@ -10,7 +10,9 @@ continues (lineage and serial); every other line is one event:
     {"event": "failed", "seq": 7, "certain": true}     the call failed (certain: the service refused it)
 
 Each line is written (flushed to the kernel) at once; a `begin` is also fsync'ed before the provider is
-called, together with every line written before it (group commit). So after a kill -9 at any instant, or
+called, together with every line written before it (group commit). The apply journals a call as soon as
+it is ready to run and a background thread syncs it, so the worker that takes the call seldom waits for
+the disk; a call journaled but never started (an interrupt) gets a `failed`/certain line. So after a kill -9 at any instant, or
 a power cut, the journal knows every call that may have changed the cloud: a call whose `done` line did
 not reach the disk still has its `begin` there, and is settled by reading the resource back. The final
 compaction fsyncs the state file, so nothing an apply reports as done is lost either.
@@ -178,6 +180,18 @@ class JournaledState:
         self._written = 0
         self._synced = 0
         self._sync_lock = threading.Lock()
+        # Compactions run on a thread of their own (started on the first one), not in a worker's call.
+        self._compactor: threading.Thread | None = None
+        # Begins journaled ahead of their call (wait=False): their line numbers, and the thread syncing them.
+        self._begin_written: dict[int, int] = {}
+        # Each pending call's begin line as written: a compaction carries them into the next journal.
+        self._begin_lines: dict[int, bytes] = {}
+        # Lines the current journal started with (carried over): they do not make a compaction due.
+        self._carried = 0
+        self._syncer: threading.Thread | None = None
+        self._unsynced = threading.Event()
+        self._due = threading.Event()
+        self._closing = False
         # The journal's file descriptor, where the next line goes, and how far the file is laid out.
         self._fd: int | None = None
         self._offset = 0
@@ -203,7 +217,12 @@ class JournaledState:
         api_version: str,
         applied: Mapping[str, Any],
         dependencies: Sequence[str],
+        *,
+        wait: bool = True,
     ) -> int:
+        """Journal a call about to be made; returns its number. With `wait`, returns once the line is on
+        disk; without, the line is synced in the background and `durable(seq)` must be awaited before
+        the call is made (so the walk can announce calls as they become ready, ahead of time)."""
         with self._lock:
             self._seq += 1
             call = PendingCall(
@@ -211,12 +230,39 @@ class JournaledState:
             )
             self._pending[call.seq] = call
             written = self._append(call.to_event())
-        self._sync(written)
+            self._begin_lines[call.seq] = self._lines[-1]
+            if not wait:
+                self._begin_written[call.seq] = written
+                self._start_syncer()
+        if wait:
+            self._sync(written)
+        else:
+            self._unsynced.set()
         return call.seq
+
+    def durable(self, seq: int) -> None:
+        """Return once the begin line of call `seq` (journaled with wait=False) is on disk."""
+        with self._lock:
+            written = self._begin_written.pop(seq, 0)
+        self._sync(written)
+
+    def _start_syncer(self) -> None:
+        if self._syncer is None:
+            self._syncer = threading.Thread(target=self._sync_in_background, name="aibplan-sync", daemon=True)
+            self._syncer.start()
+
+    def _sync_in_background(self) -> None:
+        while True:
+            self._unsynced.wait()
+            self._unsynced.clear()
+            if self._closing:
+                return
+            self._sync(self._written)
 
     def done(self, seq: int, entry: ResourceState) -> None:
         with self._lock:
             self._pending.pop(seq, None)
+            self._begin_lines.pop(seq, None)
             self._entries[entry.address] = entry
             self._append({"event": "done", "seq": seq, "entry": entry.to_json()})
         self._maybe_compact()
@@ -224,6 +270,7 @@ class JournaledState:
     def removed(self, seq: int, address: str) -> None:
         with self._lock:
             self._pending.pop(seq, None)
+            self._begin_lines.pop(seq, None)
             self._entries.pop(address, None)
             self._append({"event": "done", "seq": seq, "removed": address})
         self._maybe_compact()
@@ -233,6 +280,7 @@ class JournaledState:
         with self._lock:
             if certain:
                 self._pending.pop(seq, None)
+                self._begin_lines.pop(seq, None)
             self._append({"event": "failed", "seq": seq, "certain": certain})
 
     # -- files -----------------------------------------------------------------------------------------
@@ -299,14 +347,30 @@ class JournaledState:
         self._fd = os.open(self.path, os.O_WRONLY)
         self._offset = self._laid_out = os.fstat(self._fd).st_size
         self._lines = list(carried)
+        self._carried = len(carried)
         # Everything written so far is on disk now: in the state file or in the new journal.
         self._synced = self._written
 
     def _maybe_compact(self) -> None:
+        """Hand a due compaction to the compactor thread: the worker that noticed goes on with its calls."""
         with self._lock:
-            due = len(self._lines) >= max(_MIN_COMPACT_EVENTS, 2 * len(self._entries))
-        if due:
-            self.compact()
+            due = len(self._lines) - self._carried >= max(_MIN_COMPACT_EVENTS, 2 * len(self._entries))
+            if not due or self._closing:
+                return
+            if self._compactor is None:
+                self._compactor = threading.Thread(
+                    target=self._compact_when_due, name="aibplan-compactor", daemon=True
+                )
+                self._compactor.start()
+        self._due.set()
+
+    def _compact_when_due(self) -> None:
+        while True:
+            self._due.wait()
+            self._due.clear()
+            if self._closing:
+                return
+            self.compact(wait=True)
 
     def compact(self, *, wait: bool = False) -> State:
         """Write the state file from memory and start a fresh journal without the calls it now holds.
@@ -323,14 +387,9 @@ class JournaledState:
                 snapshot = self._snapshot()
                 previous = self._previous
                 mark = len(self._lines)
-                in_flight = [
-                    (
-                        json.dumps(c.to_event(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-                        + "\n"
-                    ).encode()
-                    for c in self._pending.values()
-                ]
-            written = save_state(self.state_path, snapshot, previous)
+                in_flight = [self._begin_lines[seq] for seq in self._pending if seq in self._begin_lines]
+            # The backup keeps the state as it was before this apply, not an intermediate compaction.
+            written = save_state(self.state_path, snapshot, previous, backup=self.writes == 0)
             with self._sync_lock, self._lock:
                 if written is not previous:
                     self.writes += 1
@@ -343,6 +402,15 @@ class JournaledState:
 
     def close(self) -> State:
         """Final compaction; the journal is removed once nothing is in flight."""
+        with self._lock:
+            self._closing = True
+            compactor = self._compactor
+            syncer = self._syncer
+        self._due.set()
+        self._unsynced.set()
+        for thread in (compactor, syncer):
+            if thread is not None:
+                thread.join()
         written = self.compact(wait=True)
         with self._lock:
             if self._fd is not None:

@@ -103,9 +103,13 @@ class State:
 
     def same_content(self, other: State) -> bool:
         """Equal lineage and resources: saving would not change anything but the serial."""
-        return self.lineage == other.lineage and [r.to_json() for r in self.resources] == [
-            r.to_json() for r in other.resources
-        ]
+        if self.lineage != other.lineage or len(self.resources) != len(other.resources):
+            return False
+        # Entries carried over unchanged are the same objects: no need to compare their contents.
+        return all(
+            mine is theirs or mine.to_json() == theirs.to_json()
+            for mine, theirs in zip(self.resources, other.resources, strict=True)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -149,7 +149,7 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def save_state(path: Path, state: State, previous: State | None) -> State:
+def save_state(path: Path, state: State, previous: State | None, *, backup: bool = True) -> State:
     """Write `state` if its content differs from `previous`; returns the state as written (serial bumped).
 
     The old file is kept as `<path>.backup`; the new one replaces it atomically (temp file, fsync, rename),
@@ -159,7 +159,7 @@ def save_state(path: Path, state: State, previous: State | None) -> State:
         return previous
     base_serial = previous.serial if previous is not None else state.serial
     written = replace(state, serial=base_serial + 1, format_version=FORMAT_VERSION)
-    write_atomic(path, dumps_state(written), backup=True)
+    write_atomic(path, dumps_state(written), backup=backup)
     return written
 
 
