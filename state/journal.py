@@ -12,12 +12,15 @@ continues (lineage and serial); every other line is one event:
 Each line is written (flushed to the kernel) at once; a `begin` is also fsync'ed before the provider is
 called, together with every line written before it (group commit). The apply journals a call as soon as
 it is ready to run and a background thread syncs it, so the worker that takes the call seldom waits for
-the disk; a call journaled but never started (an interrupt) gets a `failed`/certain line. So after a kill -9 at any instant, or
-a power cut, the journal knows every call that may have changed the cloud: a call whose `done` line did
-not reach the disk still has its `begin` there, and is settled by reading the resource back. The final
-compaction fsyncs the state file, so nothing an apply reports as done is lost either.
+the disk; a call journaled but never started (an interrupt) gets a `failed`/certain line.
+
+So after a kill -9 at any instant, or a power cut, the journal knows every call that may have changed
+the cloud: a call whose `done` line did not reach the disk still has its `begin` there, and is settled by
+reading the resource back. The final compaction fsyncs the state file, so nothing an apply reports as
+done is lost either.
+
 `replay` folds a journal into a state and lists the calls whose outcome is unknown; the engine reads those
-resources back from the provider (planner.recovery). `JournaledState` keeps the state file current by
+resources back from the provider (planner.statefile). `JournaledState` keeps the state file current by
 compacting the journal into it at the end and whenever the journal has grown as large as the state, so
 an apply of N resources writes O(N) bytes of state in all, not O(N²).
 """
