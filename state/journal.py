@@ -44,7 +44,7 @@ JOURNAL_VERSION = 1
 # Compact at the latest after this many events even when the state is large.
 _MIN_COMPACT_EVENTS = 64
 # How far ahead of its lines the journal file is laid out with zeros.
-_LAYOUT_CHUNK = 1 << 20
+_LAYOUT_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -268,6 +268,9 @@ class JournaledState:
             self._begin_lines.pop(seq, None)
             self._entries[entry.address] = entry
             self._append({"event": "done", "seq": seq, "entry": entry.to_json()})
+        # Write the entry's state-file text now, while other calls wait on the cloud, not in the final
+        # compaction after the last call (it is cached on the entry).
+        _ = entry.state_text
         self._maybe_compact()
 
     def removed(self, seq: int, address: str) -> None:
@@ -320,7 +323,8 @@ class JournaledState:
         file's size and extents (a cheaper fdatasync: it runs once per provider call). Readers stop at the
         zeros."""
         assert self._fd is not None
-        size = max(_LAYOUT_CHUNK, needed)
+        # Small at first (a small apply should not write a megabyte of zeros), doubling as the file grows.
+        size = max(_LAYOUT_CHUNK, self._laid_out, needed)
         os.pwrite(self._fd, bytes(size), self._laid_out)
         os.fsync(self._fd)
         self._laid_out += size
@@ -357,7 +361,10 @@ class JournaledState:
     def _maybe_compact(self) -> None:
         """Hand a due compaction to the compactor thread: the worker that noticed goes on with its calls."""
         with self._lock:
-            due = len(self._lines) - self._carried >= max(_MIN_COMPACT_EVENTS, 2 * len(self._entries))
+            # A compaction writes the state (its entries) and carries the pending begins: wait for as many
+            # new lines as that again, twice over, so that all compactions together cost O(lines).
+            size = len(self._entries) + len(self._pending)
+            due = len(self._lines) - self._carried >= max(_MIN_COMPACT_EVENTS, 2 * size)
             if not due or self._closing:
                 return
             if self._compactor is None:
