@@ -165,10 +165,14 @@ class ApplyFigures:
     ratio: float
     command_wall: float
     state_writes: int
+    ratios: tuple[float, ...] = ()
 
 
-def apply_figures(folder: Path, templates: int, latency_ms: float, parallelism: int) -> ApplyFigures:
-    """The apply phase timed in process (engine.apply_plan), and the whole command in a fresh process."""
+def apply_figures(
+    folder: Path, templates: int, latency_ms: float, parallelism: int, repeat: int
+) -> ApplyFigures:
+    """The apply phase timed in process (engine.apply_plan; the fastest of `repeat` applies, each of a
+    fresh stack on an empty cloud), and the whole command once in a fresh process."""
     import networkx as nx
 
     from planner.apply import apply_plan, operation_graph
@@ -176,24 +180,27 @@ def apply_figures(folder: Path, templates: int, latency_ms: float, parallelism: 
     from planner.plan import make_plan
 
     os.environ["AIBPLAN_LOCAL_LATENCY_MS"] = str(latency_ms)
-    root = generate_stack(folder / f"apply{templates}", templates)
-    prepared, diagnostics = prepare(root)
-    assert prepared is not None, diagnostics
-    state, existing = read_state(prepared.stack)
-    provider = open_provider(prepared.stack)
-    try:
-        plan = make_plan(prepared.stack, prepared.graph, state, provider)
-        graph = operation_graph(plan)
-        operations = graph.number_of_nodes()
-        critical = nx.dag_longest_path_length(graph) + 1
-        started = time.perf_counter()
-        result = apply_plan(
-            plan, state, existing, prepared.stack.state_path, provider, parallelism=parallelism
-        )
-        wall = time.perf_counter() - started
-    finally:
-        provider.close()
-    assert result.ok, result.failures[:3]
+    walls: list[float] = []
+    for attempt in range(repeat):
+        root = generate_stack(folder / f"apply{templates}-{attempt}", templates)
+        prepared, diagnostics = prepare(root)
+        assert prepared is not None, diagnostics
+        state, existing = read_state(prepared.stack)
+        provider = open_provider(prepared.stack)
+        try:
+            plan = make_plan(prepared.stack, prepared.graph, state, provider)
+            graph = operation_graph(plan)
+            operations = graph.number_of_nodes()
+            critical = nx.dag_longest_path_length(graph) + 1
+            started = time.perf_counter()
+            result = apply_plan(
+                plan, state, existing, prepared.stack.state_path, provider, parallelism=parallelism
+            )
+            walls.append(time.perf_counter() - started)
+        finally:
+            provider.close()
+        assert result.ok, result.failures[:3]
+    wall = min(walls)
     step = latency_ms / 1000
     bound = max(critical * step, math.ceil(operations / parallelism) * step)
     again = generate_stack(folder / f"apply{templates}-cli", templates)
@@ -220,6 +227,7 @@ def apply_figures(folder: Path, templates: int, latency_ms: float, parallelism: 
         ratio=wall / bound,
         command_wall=command,
         state_writes=result.state_writes,
+        ratios=tuple(round(w / bound, 3) for w in walls),
     )
 
 
@@ -259,8 +267,8 @@ def report(
             f"   critical path {a.critical_path} operations; bound max({a.critical_path} x "
             f"{a.latency_ms:g} ms, ceil({a.operations}/{a.parallelism}) x {a.latency_ms:g} ms) "
             f"= {a.bound:.2f} s",
-            f"   apply phase {a.apply_wall:.2f} s -> ratio {a.ratio:.3f}; "
-            f"state file written {a.state_writes} times",
+            f"   apply phase {a.apply_wall:.2f} s -> ratio {a.ratio:.3f} (fastest of "
+            f"{', '.join(f'{r:.3f}' for r in a.ratios)}); state file written {a.state_writes} time(s)",
             f"   the whole `aibplan apply` command (start-up, load, plan, apply): {a.command_wall:.2f} s",
         ]
     return "\n".join(lines) + "\n"
@@ -281,7 +289,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aibplan-bench-") as tmp:
         folder = Path(tmp)
         applied = (
-            apply_figures(folder, args.apply_templates, args.latency_ms, args.parallelism)
+            apply_figures(folder, args.apply_templates, args.latency_ms, args.parallelism, args.repeat)
             if args.apply_templates
             else None
         )

@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +44,8 @@ JOURNAL_FILE = "journal.jsonl"
 JOURNAL_VERSION = 1
 # Compact at the latest after this many events even when the state is large.
 _MIN_COMPACT_EVENTS = 64
+# A compaction is also due this long after the last one (seconds), whenever a call finished since.
+_COMPACT_INTERVAL = 30.0
 # How far ahead of its lines the journal file is laid out with zeros.
 _LAYOUT_CHUNK = 1 << 16
 
@@ -195,6 +198,7 @@ class JournaledState:
         self._unsynced = threading.Event()
         self._due = threading.Event()
         self._closing = False
+        self._compacted_at = time.monotonic()
         # The journal's file descriptor, where the next line goes, and how far the file is laid out.
         self._fd: int | None = None
         self._offset = 0
@@ -364,7 +368,11 @@ class JournaledState:
             # A compaction writes the state (its entries) and carries the pending begins: wait for as many
             # new lines as that again, twice over, so that all compactions together cost O(lines).
             size = len(self._entries) + len(self._pending)
-            due = len(self._lines) - self._carried >= max(_MIN_COMPACT_EVENTS, 2 * size)
+            new_lines = len(self._lines) - self._carried
+            due = new_lines >= max(_MIN_COMPACT_EVENTS, 2 * size) or (
+                # A slow apply (real builds take minutes) still brings the state file up to date.
+                new_lines > 0 and time.monotonic() - self._compacted_at >= _COMPACT_INTERVAL
+            )
             if not due or self._closing:
                 return
             if self._compactor is None:
@@ -406,6 +414,7 @@ class JournaledState:
                 self._previous = written
                 self._base = replace(self._base, serial=written.serial)
                 self._open_new([*in_flight, *self._lines[mark:]])
+                self._compacted_at = time.monotonic()
                 return written
         finally:
             self._compacting.release()

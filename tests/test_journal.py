@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from state import ResourceState, State, load_state
 from state.journal import JournaledState, journal_path, read_journal, replay
@@ -99,3 +102,19 @@ def test_journal_lines_are_json_and_hold_no_state_of_others(tmp_path: Path) -> N
     journal.abandon()
     lines = journal_path(runtime).read_text().rstrip("\0").splitlines()
     assert [json.loads(line).get("event", "header") for line in lines] == ["header", "begin", "done"]
+
+
+def test_a_slow_apply_is_compacted_at_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import state.journal
+
+    monkeypatch.setattr(state.journal, "_COMPACT_INTERVAL", 0.0)
+    path = tmp_path / "aibplan.state.json"
+    journal = JournaledState(path, tmp_path / ".aibplan", State(lineage="l"), None)
+    a = entry("gallery.a")
+    journal.done(begin(journal, "create", a), a)
+    deadline = time.monotonic() + 10
+    while load_state(path) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    saved = load_state(path)
+    assert saved is not None and [r.address for r in saved.resources] == ["gallery.a"]
+    journal.close()
