@@ -29,8 +29,12 @@ def test_live_lines_show_each_change_in_flight_with_elapsed_time() -> None:
         with rendered.capture() as capture:
             rendered.print(hooks._render())
         live = capture.get()
-        assert "imageTemplate.web: Still creating... [1s elapsed]" in live
-        assert "gallery.corp: Still destroying... [1s elapsed]" in live
+        assert "imageTemplate.web: Creating... [1s elapsed]" in live
+        assert "gallery.corp: Destroying... [1s elapsed]" in live
+        hooks._running["imageTemplate.web"] = ("create", time.monotonic() - 20)
+        with rendered.capture() as capture:
+            rendered.print(hooks._render())
+        assert "imageTemplate.web: Still creating... [20s elapsed]" in capture.get()
         hooks.post_apply("imageTemplate.web", "create", 1.2, None)
         hooks.retrying("gallery.corp", "delete", 2, 0.5, RuntimeError("429 TooManyRequests"))
         with rendered.capture() as capture:

@@ -51,7 +51,9 @@ class LiveHooks(Hooks):
         lines = []
         for address, (action, started) in running:
             word = _STILL.get(action, "destroying")
-            lines.append(Text(f"{address}: Still {word}... [{int(now - started)}s elapsed]", style="dim"))
+            elapsed = int(now - started)
+            shown = f"Still {word}..." if elapsed >= 10 else f"{word.capitalize()}..."
+            lines.append(Text(f"{address}: {shown} [{elapsed}s elapsed]", style="dim"))
         return Group(*lines)
 
     def _print(self, text: str, style: str | None = None) -> None:
