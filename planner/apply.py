@@ -12,6 +12,7 @@ from the journal as the apply goes and at its end; every call goes through the r
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -79,11 +80,10 @@ def operation_graph(plan: Plan) -> nx.DiGraph:
         for op in ops.get(change.address, []):
             graph.add_node(op)
 
-    def forward(address: str) -> Operation | None:
-        return next((op for op in ops.get(address, []) if op[0] != "delete"), None)
-
-    def removal(address: str) -> Operation | None:
-        return next((op for op in ops.get(address, []) if op[0] == "delete"), None)
+    forwards = {a: op for a, listed in ops.items() for op in listed if op[0] != "delete"}
+    removals = {a: op for a, listed in ops.items() for op in listed if op[0] == "delete"}
+    forward = forwards.get
+    removal = removals.get
 
     for change in plan.changes:
         mine = forward(change.address)
@@ -138,7 +138,15 @@ def apply_plan(
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
     cloud = retrying(provider, hooks, names)
     journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
-    graph = operation_graph(plan)
+    # What exists now (the plan, the state, the stack) lives until the apply ends: freeze it, so the
+    # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
+    # over and over, holding up every worker). Unfrozen when the walk ends, below.
+    gc.freeze()
+    try:
+        graph = operation_graph(plan)
+    except BaseException:
+        gc.unfreeze()
+        raise
     invoke = call or (lambda fn, _address, _action: fn())
 
     def visit(node: Operation) -> None:
@@ -252,7 +260,10 @@ def apply_plan(
             announced.clear()
         for seq in never_started:
             journal.failed(seq, certain=True)
-        final = journal.close()
+        try:
+            final = journal.close()
+        finally:
+            gc.unfreeze()
     result = ApplyResult(state=final, state_writes=journal.writes)
     succeeded = set(walked.succeeded)
     ops_of: dict[str, list[Operation]] = {}

@@ -6,9 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
-
 from providers.catalog import ResourceType
 from providers.catalog.types import matches
 
@@ -63,6 +60,11 @@ def diff_bodies(
         # shown as added, not as every later item changing places.
         path = tuple(level.path(output_format="list"))
         return any(matches(pattern, path) for pattern in unordered)
+
+    # Imported here: deepdiff takes a noticeable part of every command's start, and a no-op plan never
+    # gets this far (equal bodies return above).
+    from deepdiff import DeepDiff
+    from deepdiff.helper import NotPresent
 
     tree = DeepDiff(
         dict(before),

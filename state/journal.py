@@ -300,7 +300,7 @@ class JournaledState:
         if self._fd is None:
             self._open_new([])
         assert self._fd is not None
-        line = (json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         if self._offset + len(line) > self._laid_out:
             self._lay_out(len(line))
         os.pwrite(self._fd, line, self._offset)
@@ -430,6 +430,23 @@ class JournaledState:
         for thread in (compactor, syncer):
             if thread is not None:
                 thread.join()
+        with self._lock:
+            settled = not self._pending
+        if settled:
+            # Nothing in flight: write the state, then drop the journal (no new journal in between).
+            with self._lock:
+                snapshot = self._snapshot()
+            written = save_state(self.state_path, snapshot, self._previous, backup=self.writes == 0)
+            with self._lock:
+                if written is not self._previous:
+                    self.writes += 1
+                self._previous = written
+                if self._fd is not None:
+                    os.close(self._fd)
+                    self._fd = None
+                if self._fd is None and self.path.exists():
+                    remove_journal(self.path)
+                return written
         written = self.compact(wait=True)
         with self._lock:
             if self._fd is not None:
