@@ -190,6 +190,9 @@ class JournaledState:
         self._compactor: threading.Thread | None = None
         # Begins journaled ahead of their call (wait=False): their line numbers, and the thread syncing them.
         self._begin_written: dict[int, int] = {}
+        self._last_begin = 0
+        # Finished calls whose done line the background thread has yet to write.
+        self._deferred: list[tuple[int, ResourceState]] = []
         # Each pending call's begin line as written: a compaction carries them into the next journal.
         self._begin_lines: dict[int, bytes] = {}
         # Lines the current journal started with (carried over): they do not make a compaction due.
@@ -240,6 +243,7 @@ class JournaledState:
             self._begin_lines[call.seq] = self._lines[-1]
             if not wait:
                 self._begin_written[call.seq] = written
+                self._last_begin = written
                 self._start_syncer()
         if wait:
             self._sync(written)
@@ -264,18 +268,36 @@ class JournaledState:
             self._unsynced.clear()
             if self._closing:
                 return
-            self._sync(self._written)
+            self._drain()
+            # Only begin lines must reach the disk before their call; done lines ride along.
+            if self._synced < self._last_begin:
+                self._sync(self._written)
 
     def done(self, seq: int, entry: ResourceState) -> None:
+        """A call came back. The state knows it at once; its line is written by the background thread
+        (with the entry's state-file text), so the worker goes on to its next call meanwhile. A line lost
+        in a crash only sends the next command to read the resource back: its begin line is on disk."""
         with self._lock:
             self._pending.pop(seq, None)
             self._begin_lines.pop(seq, None)
             self._entries[entry.address] = entry
-            self._append({"event": "done", "seq": seq, "entry": entry.to_json()})
-        # Write the entry's state-file text now, while other calls wait on the cloud, not in the final
-        # compaction after the last call (it is cached on the entry).
-        _ = entry.state_text
+            self._deferred.append((seq, entry))
+            self._start_syncer()
+        self._unsynced.set()
         self._maybe_compact()
+
+    def _drain(self) -> None:
+        """Write the done lines the workers left (serialised outside the lock)."""
+        with self._lock:
+            items, self._deferred = self._deferred, []
+        if not items:
+            return
+        lines = [_line({"event": "done", "seq": seq, "entry": entry.to_json()}) for seq, entry in items]
+        with self._lock:
+            for line in lines:
+                self._append_line(line)
+        for _, entry in items:
+            _ = entry.state_text  # made now, while workers wait on the cloud, not at the final write
 
     def removed(self, seq: int, address: str) -> None:
         with self._lock:
@@ -297,10 +319,12 @@ class JournaledState:
 
     def _append(self, event: Mapping[str, Any]) -> int:
         """Write one event (caller holds the lock); returns its number, for `_sync`."""
+        return self._append_line(_line(event))
+
+    def _append_line(self, line: bytes) -> int:
         if self._fd is None:
             self._open_new([])
         assert self._fd is not None
-        line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         if self._offset + len(line) > self._laid_out:
             self._lay_out(len(line))
         os.pwrite(self._fd, line, self._offset)
@@ -458,11 +482,16 @@ class JournaledState:
 
     def abandon(self) -> None:
         """Close the file without compacting (the process is leaving at once; the journal stays)."""
+        self._drain()
         with self._lock:
             if self._fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(self._fd)
                 self._fd = None
+
+
+def _line(event: Mapping[str, Any]) -> bytes:
+    return (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 def _datasync(fd: int) -> None:
