@@ -9,8 +9,8 @@ continues (lineage and serial); every other line is one event:
     {"event": "done", "seq": 7, "removed": "address"}                   a delete came back
     {"event": "failed", "seq": 7, "certain": true}     the call failed (certain: the service refused it)
 
-Each line is written (flushed to the kernel) at once; a `begin` is also fsync'ed before the provider is
-called, together with every line written before it (group commit). The apply journals a call as soon as
+A `begin` line is written and fsync'ed before the provider is called, together with every line written
+before it (group commit); `done` lines are written moments later by a background thread. The apply journals a call as soon as
 it is ready to run and a background thread syncs it, so the worker that takes the call seldom waits for
 the disk; a call journaled but never started (an interrupt) gets a `failed`/certain line.
 
