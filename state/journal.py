@@ -10,9 +10,9 @@ continues (lineage and serial); every other line is one event:
     {"event": "failed", "seq": 7, "certain": true}     the call failed (certain: the service refused it)
 
 A `begin` line is written and fsync'ed before the provider is called, together with every line written
-before it (group commit); `done` lines are written moments later by a background thread. The apply journals a call as soon as
-it is ready to run and a background thread syncs it, so the worker that takes the call seldom waits for
-the disk; a call journaled but never started (an interrupt) gets a `failed`/certain line.
+before it (group commit); `done` lines are written moments later by a background thread. The apply
+journals a call as soon as it is ready to run and that thread syncs it, so the worker that takes the call
+seldom waits for the disk; a call journaled but never started (an interrupt) gets a `failed`/certain line.
 
 So after a kill -9 at any instant, or a power cut, the journal knows every call that may have changed
 the cloud: a call whose `done` line did not reach the disk still has its `begin` there, and is settled by
