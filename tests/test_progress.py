@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from planner.cli.common import ConsoleHooks
-from planner.cli.progress import LiveHooks, progress_hooks
+from planner.cli.progress import ConsoleHooks, LiveHooks, progress_hooks
 from tests.conftest import Run
 
 

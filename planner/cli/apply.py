@@ -10,6 +10,11 @@ from typing import Any, NoReturn
 
 import click
 
+from providers.base import Provider
+from state import State
+from state.lock import StateLock
+
+from ..apply import ApplyResult
 from ..cancel import DEFAULT_CANCEL_TIMEOUT
 from ..engine import Prepared
 from ..hooks import Hooks
@@ -160,6 +165,7 @@ def plan(
                 targets=targets,
                 replace_addresses=replace_addresses,
                 refresh_only=refresh_only,
+                json_output=fmt == "json",
             )
         )
     if out_file is not None:
@@ -270,33 +276,66 @@ def _run_apply(
                     refresh_only=refresh_only,
                 )
             )
-            out(render_plan(the_plan, color=use_color(sys.stdout)))
-            if not the_plan.has_changes:
-                sys.exit(EXIT_OK)
-            if refresh_only:
-                ask("Would you like to update the state file to match these changes?", auto_approve)
-                apply_refresh_only(the_plan, prepared, state, existing, cloud, saved=False)
-            refuse_blocked(the_plan, allow_vhd_loss=allow_vhd_loss)
-            ask(
-                "Do you really want to destroy all resources?"
-                if destroy
-                else "Do you want to perform these actions?",
-                auto_approve,
-            )
-            result = execute(
+            result, builds = _carry_out(
                 the_plan,
                 prepared,
                 state,
                 existing,
                 cloud,
                 lock,
+                question="Do you really want to destroy all resources?"
+                if destroy
+                else "Do you want to perform these actions?",
+                auto_approve=auto_approve,
+                saved=False,
+                allow_vhd_loss=allow_vhd_loss,
                 parallelism=parallelism,
                 cancel_timeout=cancel_timeout,
+                build=build,
             )
-            builds = _builds_after(build, prepared, cloud, the_plan, result, parallelism)
     finally:
         lock.release()
     finish(result, destroy, builds)
+
+
+def _carry_out(
+    the_plan: Plan,
+    prepared: Prepared,
+    state: State,
+    existing: State | None,
+    cloud: Provider,
+    lock: StateLock,
+    *,
+    question: str | None,
+    auto_approve: bool,
+    saved: bool,
+    allow_vhd_loss: bool,
+    parallelism: int,
+    cancel_timeout: float,
+    build: bool,
+) -> tuple[ApplyResult, Any]:
+    """Show the plan, then (after confirmation, unless it was saved) make its changes and any builds."""
+    out(render_plan(the_plan, color=use_color(sys.stdout)))
+    if not the_plan.has_changes:
+        sys.exit(EXIT_OK)
+    if the_plan.refresh_only:
+        if not saved:
+            ask("Would you like to update the state file to match these changes?", auto_approve)
+        apply_refresh_only(the_plan, prepared, state, existing, cloud, saved=saved)
+    refuse_blocked(the_plan, allow_vhd_loss=allow_vhd_loss)
+    if question is not None:
+        ask(question, auto_approve)
+    result = execute(
+        the_plan,
+        prepared,
+        state,
+        existing,
+        cloud,
+        lock,
+        parallelism=parallelism,
+        cancel_timeout=cancel_timeout,
+    )
+    return result, _builds_after(build, prepared, cloud, the_plan, result, parallelism)
 
 
 class _PlanHooks(Hooks):
@@ -352,23 +391,21 @@ def _apply_saved(
                 the_plan = plan_from_saved(saved, prepared.stack)
             except SavedPlanError as exc:
                 fail(str(exc))
-            out(render_plan(the_plan, color=use_color(sys.stdout)))
-            if not the_plan.has_changes:
-                sys.exit(EXIT_OK)
-            if the_plan.refresh_only:
-                apply_refresh_only(the_plan, prepared, state, existing, cloud, saved=True)
-            refuse_blocked(the_plan, allow_vhd_loss=allow_vhd_loss)
-            result = execute(
+            result, builds = _carry_out(
                 the_plan,
                 prepared,
                 state,
                 existing,
                 cloud,
                 lock,
+                question=None,
+                auto_approve=True,
+                saved=True,
+                allow_vhd_loss=allow_vhd_loss,
                 parallelism=parallelism,
                 cancel_timeout=cancel_timeout,
+                build=build,
             )
-            builds = _builds_after(build, prepared, cloud, the_plan, result, parallelism)
     finally:
         lock.release()
     finish(result, the_plan.destroy, builds)

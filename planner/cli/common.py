@@ -8,12 +8,11 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -161,6 +160,7 @@ def make_plan_with_warnings(
     targets: Sequence[str] = (),
     replace_addresses: Sequence[str] = (),
     refresh_only: bool = False,
+    json_output: bool = False,
 ) -> Plan:
     plan = make_plan(
         prepared.stack,
@@ -176,65 +176,9 @@ def make_plan_with_warnings(
     warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         # What the cloud said makes the plan impossible (a referenced resource is missing).
-        report_stopping([*warnings, *plan.diagnostics], json_output=False)
+        report_stopping([*warnings, *plan.diagnostics], json_output=json_output)
         sys.exit(EXIT_ERROR)
     return Plan(**{**plan.__dict__, "diagnostics": (*warnings, *plan.diagnostics)})
-
-
-class ConsoleHooks(Hooks):
-    """Plain progress lines on stderr, Terraform's words; a ticker says what is still running."""
-
-    _VERBS: ClassVar[dict[str, tuple[str, str]]] = {
-        "create": ("Creating...", "Creation complete"),
-        "update": ("Modifying...", "Modifications complete"),
-        "delete": ("Destroying...", "Destruction complete"),
-        "replace (delete)": ("Destroying... (replace)", "Destruction complete"),
-        "replace (create)": ("Creating... (replace)", "Creation complete"),
-    }
-
-    def __init__(self, tick: float = 10.0) -> None:
-        self._lock = threading.Lock()
-        self._running: dict[str, tuple[str, float]] = {}
-        self._stop = threading.Event()
-        self._tick = tick
-        self._thread = threading.Thread(target=self._ticker, daemon=True, name="aibplan-progress")
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-
-    def _ticker(self) -> None:
-        while not self._stop.wait(self._tick):
-            with self._lock:
-                now = time.monotonic()
-                for address, (action, started) in sorted(self._running.items()):
-                    word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
-                    err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
-
-    def pre_apply(self, address: str, action: str) -> None:
-        with self._lock:
-            self._running[address] = (action, time.monotonic())
-            err(f"{address}: {self._VERBS.get(action, (action, ''))[0]}\n")
-
-    def post_apply(self, address: str, action: str, elapsed: float, error: BaseException | None) -> None:
-        with self._lock:
-            self._running.pop(address, None)
-            if error is None:
-                err(f"{address}: {self._VERBS.get(action, ('', 'Done'))[1]} after {int(elapsed)}s\n")
-            else:
-                err(f"{address}: {action} failed after {int(elapsed)}s\n")
-
-    def skipped(self, address: str, action: str, reason: str) -> None:
-        with self._lock:
-            err(f"{address}: skipped ({reason})\n")
-
-    def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
-        with self._lock:
-            err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
-
-    def message(self, text: str) -> None:
-        with self._lock:
-            err(text + "\n")
 
 
 def confirm(question: str) -> bool:

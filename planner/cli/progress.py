@@ -19,7 +19,64 @@ from rich.live import Live
 from rich.text import Text
 
 from ..hooks import Hooks
-from .common import ConsoleHooks
+from .common import err
+
+
+class ConsoleHooks(Hooks):
+    """Plain progress lines on stderr, Terraform's words; a ticker says what is still running."""
+
+    _VERBS: ClassVar[dict[str, tuple[str, str]]] = {
+        "create": ("Creating...", "Creation complete"),
+        "update": ("Modifying...", "Modifications complete"),
+        "delete": ("Destroying...", "Destruction complete"),
+        "replace (delete)": ("Destroying... (replace)", "Destruction complete"),
+        "replace (create)": ("Creating... (replace)", "Creation complete"),
+    }
+
+    def __init__(self, tick: float = 10.0) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._tick = tick
+        self._thread = threading.Thread(target=self._ticker, daemon=True, name="aibplan-progress")
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _ticker(self) -> None:
+        while not self._stop.wait(self._tick):
+            with self._lock:
+                now = time.monotonic()
+                for address, (action, started) in sorted(self._running.items()):
+                    word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
+                    err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
+
+    def pre_apply(self, address: str, action: str) -> None:
+        with self._lock:
+            self._running[address] = (action, time.monotonic())
+            err(f"{address}: {self._VERBS.get(action, (action, ''))[0]}\n")
+
+    def post_apply(self, address: str, action: str, elapsed: float, error: BaseException | None) -> None:
+        with self._lock:
+            self._running.pop(address, None)
+            if error is None:
+                err(f"{address}: {self._VERBS.get(action, ('', 'Done'))[1]} after {int(elapsed)}s\n")
+            else:
+                err(f"{address}: {action} failed after {int(elapsed)}s\n")
+
+    def skipped(self, address: str, action: str, reason: str) -> None:
+        with self._lock:
+            err(f"{address}: skipped ({reason})\n")
+
+    def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
+        with self._lock:
+            err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
+
+    def message(self, text: str) -> None:
+        with self._lock:
+            err(text + "\n")
+
 
 _STILL = {"create": "creating", "update": "modifying", "replace (create)": "creating"}
 

@@ -3,6 +3,7 @@ missing one is a plan error (AIB8001) at the line that names it, on both provide
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,13 @@ def test_missing_subnet_is_a_plan_error_until_it_exists(
     assert f"error AIB8001 the subnet {subnet} does not exist" in lines[0]
     assert "(imageTemplate.ubuntu2204, properties.vmProfile.vnetConfig.subnetId)" in lines[0]
     assert not (root / "aibplan.state.json").exists()
+
+    # A CI bot reading `plan --json` gets one document naming the problem, not an empty stdout.
+    run = cli("plan", "--json", str(root))
+    assert run.exit_code == 1
+    document = json.loads(run.stdout)
+    assert document["format_version"] == "1"
+    assert [d["code"] for d in document["diagnostics"] if d["severity"] == "error"] == ["AIB8001"]
 
     exist(subnet, {"properties": {"addressPrefix": "10.0.0.0/24", "provisioningState": "Succeeded"}})
     run = cli("plan", str(root))
