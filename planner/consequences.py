@@ -138,7 +138,8 @@ def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
             found.append(
                 f"{change.address}: the image definition still holds image version(s) "
                 f"{', '.join(_last(v) for v in change.image_versions)}; Azure refuses to delete it. Delete "
-                "the versions first (az sig image-version delete), or keep the definition as it is"
+                "the versions first (az sig image-version delete; on the local simulated cloud, "
+                "aibplan sim delete STACK VERSION_ID), or keep the definition as it is"
             )
         if change.nested_definitions:
             found.append(
@@ -285,7 +286,8 @@ def _held_versions(change: Change, listing: _GroupListing) -> Change:
         "definition that has versions, so apply stops before starting",
         address=change.address,
         hint="delete the versions first (az sig image-version delete ... --gallery-image-version "
-        f"{_last(versions[0])}), or change the configuration so the definition is kept",
+        f"{_last(versions[0])}; on the local simulated cloud: aibplan sim delete STACK {versions[0]}), "
+        "or change the configuration so the definition is kept",
     )
     return replace(change, image_versions=versions, warnings=(*change.warnings, warning))
 

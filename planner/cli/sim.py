@@ -192,7 +192,9 @@ def delete(args: Sequence[str], force: bool) -> None:
     stack, (target,) = split_args(args, ("TARGET",))
     with portal_for(stack) as portal:
         arm_id = portal.delete(target, force=force)
-    err(f"{target}: deleted from the local cloud ({arm_id}); the state still lists it.\n")
+        known = any(e.arm_id.lower() == arm_id.lower() for e in portal.state.resources)
+    note = "the state still lists it" if known else "the state never knew it"
+    err(f"{target}: deleted from the local cloud ({arm_id}); {note}.\n")
     sys.exit(EXIT_OK)
 
 
