@@ -1,7 +1,9 @@
-"""AIB34xx customize and AIB35xx validate.inVMValidations: the steps that run inside the build VM.
+"""AIB34xx customize and AIB35xx validate.inVMValidations: the steps that run inside the build VM, their
+types, names and shapes. What the steps download and carry (checksums, https, secrets) is checked in
+`script_security`.
 
 Customizers and in-VM validators share their shapes (Shell, PowerShell, File), so one set of checks
-serves both; each is registered twice, once per list, with the ids 34xx and 35xx.
+serves both; each is registered twice, once per list, with the ids 34xx and 35xx (`step_rule_pair`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..diagnostics import Severity
 from ..model import Resource
@@ -18,42 +19,19 @@ from .facts import LINUX, WINDOWS, intended_os, script_steps
 from .fields import findings_for
 
 _T = ("imageTemplate",)
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# The reference section of the inVMValidations rules.
+VALIDATE_SECTION = "api-validate"
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
 _WINDOWS_ONLY = ("WindowsRestart", "WindowsUpdate")
 _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
-_SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{10,}"), "a SAS token (sig=)"),
-    (re.compile(r"AccountKey=[A-Za-z0-9+/=]{20,}", re.IGNORECASE), "a storage account key"),
-    (re.compile(r"https?://[^/\s:@'\"]+:[^/\s@'\"]+@"), "a password in a URL"),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{16,}=*"), "a bearer token"),
-    (re.compile(r"\b(?:ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}"), "a GitHub token"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
-    (
-        re.compile(
-            r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|client[_-]?secret)\s*[=:]\s*"
-            r"[\"']?(?![$%{(<])[^\s\"';&|]{6,}"
-        ),
-        "a password, token or key",
-    ),
-    (
-        re.compile(r"(?i)-(?:Password|Secret|Token)\s+[\"']?(?![$(])[^\s\"']{6,}"),
-        "a password or token argument",
-    ),
-    (re.compile(r"(?i)ConvertTo-SecureString\s+[\"'][^\"']+[\"']\s+-AsPlainText"), "a plain-text secret"),
-    (re.compile(r"(?i)\bnet\s+user\s+\S+\s+(?![*$%/])\S{6,}"), "a password (net user)"),
-)
-# Every secret pattern above needs one of these (in lower case): a cheap test before the patterns.
-_SECRET_WORDS = re.compile(
-    r"sig=|accountkey|@|bearer|gh[pos]_|github_pat_|akia|pass|pwd|secret|token|api.?key|securestring|net\s+user"
-)
 _ROOT_COMMANDS = ("apt-get", "apt", "yum", "dnf", "tdnf", "zypper", "snap", "systemctl", "useradd", "usermod")
 _SEGMENT = re.compile(r"&&|\|\||;|\|")
 # sudo bash -c "...": all of the command runs as root
 _ROOT_SHELL = re.compile(r"\bsudo\b.*\b(?:bash|sh|su)\b.*\s-c\b")
 
 
-def _has(step: Mapping[str, Any], key: str) -> bool:
+def has(step: Mapping[str, Any], key: str) -> bool:
+    """The step gives `key`: a non-empty string or list, or any other value."""
     value = step.get(key)
     return bool(value) if isinstance(value, (str, list)) else value is not None
 
@@ -80,7 +58,7 @@ def one_source(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding
             if step.get("type") not in ("Shell", "PowerShell"):
                 continue
             # 'script' was the previews' scriptUri (2019-02-01-preview); a later version reports it itself
-            uri, inline = _has(step, "scriptUri") or _has(step, "script"), _has(step, "inline")
+            uri, inline = has(step, "scriptUri") or has(step, "script"), has(step, "inline")
             if uri and inline:
                 yield Finding("give either scriptUri or inline, not both", path)
             elif not uri and not inline:
@@ -132,7 +110,7 @@ def file_steps(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding
             if step.get("type") != "File":
                 continue
             for key in ("sourceUri", "destination"):
-                if not _has(step, key):
+                if not has(step, key):
                     yield Finding(f"a File step needs '{key}'", path, severity=Severity.ERROR)
             destination = step.get("destination")
             if not isinstance(destination, str) or not destination:
@@ -161,96 +139,6 @@ def file_steps(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding
                     at,
                     hint="copy to /tmp, then move the file with a Shell step using sudo",
                 )
-
-    return check
-
-
-def checksums(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
-    def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where, context):
-            value = step.get("sha256Checksum")
-            if not isinstance(value, str) or not value:
-                continue
-            at = (*path, "sha256Checksum")
-            if _SHA256.match(value):
-                continue
-            if _SHA256.match(value.lower()):
-                yield Finding("write the checksum in lower case", at, severity=Severity.WARNING)
-            else:
-                yield Finding(
-                    f"sha256Checksum has {len(value)} characters; it must be 64 hexadecimal digits",
-                    at,
-                    hint="sha256sum FILE (Linux) or Get-FileHash FILE (PowerShell) prints it",
-                )
-
-    return check
-
-
-def checksum_missing(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
-    def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where, context):
-            for key in ("scriptUri", "sourceUri"):
-                if _has(step, key) and not _has(step, "sha256Checksum"):
-                    yield Finding(
-                        f"{key} without sha256Checksum: the downloaded file is not verified",
-                        (*path, key),
-                        hint='add "sha256Checksum": the file\'s SHA-256 in hexadecimal',
-                    )
-
-    return check
-
-
-def uris(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
-    def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where, context):
-            for key in ("scriptUri", "sourceUri"):
-                value = step.get(key)
-                secure = isinstance(value, str) and value.startswith("https://") and len(value) > 8
-                if not isinstance(value, str) or not value or secure:
-                    continue
-                parts = urlsplit(value)
-                if parts.scheme == "http":
-                    yield Finding(
-                        f"{key} uses http://: the script can be changed on the way",
-                        (*path, key),
-                        hint="use https://",
-                        severity=Severity.WARNING,
-                    )
-                elif parts.scheme != "https" or not parts.netloc:
-                    yield Finding(
-                        f"{key} '{value}' is not an https:// URL",
-                        (*path, key),
-                        hint="Image Builder downloads it: give a URL (Azure Storage, GitHub, ...)",
-                        severity=Severity.ERROR,
-                    )
-
-    return check
-
-
-def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
-    def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        for path, step in script_steps(resource, where, context):
-            for key, value in step.items():
-                if isinstance(value, str) and key != "sha256Checksum":
-                    texts: list[tuple[str | int, str]] = [(key, value)]
-                elif isinstance(value, list):
-                    texts = [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
-                else:
-                    continue
-                for place, text in texts:
-                    if not _SECRET_WORDS.search(text.lower()):
-                        continue
-                    at = (*path, key) if place == key else (*path, key, place)
-                    for pattern, what in _SECRETS:
-                        if pattern.search(text):
-                            yield Finding(
-                                f"this looks like {what}: the template's contents are readable by anyone "
-                                "who can read the template",
-                                at,
-                                hint="move it into a script in Azure Storage, read with the template's "
-                                "identity",
-                            )
-                            break
 
     return check
 
@@ -320,7 +208,7 @@ def check_validate_block(resource: Resource, context: RuleContext) -> Iterator[F
         )
 
 
-def _pair(
+def step_rule(
     where: str,
     offset: int,
     severity: Severity,
@@ -330,6 +218,7 @@ def _pair(
     example: str,
     **kw: Any,
 ) -> Rule:
+    """The rule `offset` of one list: AIB34xx for customize, AIB35xx for inVMValidations."""
     base = 3400 if where == "customize" else 3500
     versions = kw.pop("versions", "all" if where == "customize" else ">= 2022-02-14")
     return Rule(
@@ -337,7 +226,7 @@ def _pair(
     )
 
 
-def _both(
+def step_rule_pair(
     offset: int,
     severity: Severity,
     summary: str,
@@ -346,8 +235,9 @@ def _both(
     example: str,
     also: tuple[str, ...] = (),
 ) -> tuple[Rule, Rule]:
+    """The same check as a rule over customize and one over inVMValidations."""
     return (
-        _pair(
+        step_rule(
             "customize",
             offset,
             severity,
@@ -357,7 +247,7 @@ def _both(
             example,
             also=also,
         ),
-        _pair(
+        step_rule(
             "validate",
             offset,
             severity,
@@ -369,9 +259,8 @@ def _both(
     )
 
 
-_V = "api-validate"
 RULES: tuple[Rule, ...] = (
-    _pair(
+    step_rule(
         "customize",
         1,
         Severity.ERROR,
@@ -380,41 +269,41 @@ RULES: tuple[Rule, ...] = (
         findings_for("AIB3401"),
         '"type": "Bash"',
     ),
-    _pair(
+    step_rule(
         "validate",
         1,
         Severity.ERROR,
         "validator types are known in the api version (File from 2022-07-01)",
-        _V,
+        VALIDATE_SECTION,
         findings_for("AIB3501"),
         '"type": "WindowsRestart" in inVMValidations',
     ),
-    *_both(
+    *step_rule_pair(
         2,
         Severity.ERROR,
         "step names are unique",
-        ("properties-customize", _V),
+        ("properties-customize", VALIDATE_SECTION),
         unique_names,
         'two steps named "install"',
     ),
-    *_both(
+    *step_rule_pair(
         3,
         Severity.ERROR,
         "Shell and PowerShell steps give exactly one of scriptUri or inline",
-        ("shell-customizer", _V),
+        ("shell-customizer", VALIDATE_SECTION),
         one_source,
         '{"type": "Shell", "name": "x"}',
     ),
-    *_both(
+    *step_rule_pair(
         4,
         Severity.WARNING,
         "Windows-only steps on a Windows source, Shell on a Linux source",
-        ("windows-restart-customizer", _V),
+        ("windows-restart-customizer", VALIDATE_SECTION),
         os_suits,
         '{"type": "WindowsRestart"} on an Ubuntu source',
         also=("linux-restart", "windows-update-customizer"),
     ),
-    _pair(
+    step_rule(
         "customize",
         5,
         Severity.ERROR,
@@ -423,55 +312,23 @@ RULES: tuple[Rule, ...] = (
         check_restart_timeout,
         '"restartTimeout": "5 minutes"',
     ),
-    *_both(
+    *step_rule_pair(
         6,
         Severity.WARNING,
         "File steps give sourceUri and an absolute destination (error), under /tmp on Linux (warning)",
-        ("file-customizer", _V),
+        ("file-customizer", VALIDATE_SECTION),
         file_steps,
         '"destination": "/etc/motd"',
     ),
-    *_both(
-        7,
-        Severity.ERROR,
-        "sha256Checksum is 64 hexadecimal digits",
-        ("shell-customizer", _V),
-        checksums,
-        '"sha256Checksum": "abc123"',
-    ),
-    *_both(
-        8,
-        Severity.WARNING,
-        "a scriptUri or sourceUri comes with its sha256Checksum",
-        ("shell-customizer", _V),
-        checksum_missing,
-        '"scriptUri": "https://..." without sha256Checksum',
-    ),
-    *_both(
-        9,
-        Severity.WARNING,
-        "script URIs are https:// URLs",
-        ("shell-customizer", _V),
-        uris,
-        '"scriptUri": "http://example.com/setup.sh"',
-    ),
-    *_both(
-        10,
-        Severity.WARNING,
-        "inline commands and URIs carry no secrets (SAS sig=, passwords, tokens, keys)",
-        ("properties-customize", _V),
-        secrets,
-        '"inline": ["curl https://...?sv=2022&sig=abc..."]',
-    ),
-    *_both(
+    *step_rule_pair(
         11,
         Severity.ERROR,
         "runAsSystem only with runElevated",
-        ("powershell-customizer", _V),
+        ("powershell-customizer", VALIDATE_SECTION),
         run_as_system,
         '"runAsSystem": true without "runElevated": true',
     ),
-    _pair(
+    step_rule(
         "customize",
         12,
         Severity.WARNING,
@@ -480,7 +337,7 @@ RULES: tuple[Rule, ...] = (
         check_sudo,
         '"inline": ["apt-get install -y nginx"]',
     ),
-    _pair(
+    step_rule(
         "customize",
         13,
         Severity.WARNING,
@@ -490,12 +347,12 @@ RULES: tuple[Rule, ...] = (
         '"destination": "/tmp/deprovisioningScript.sh"',
         also=("generalize", "default-sysprep-command", "default-linux-deprovision-command"),
     ),
-    _pair(
+    step_rule(
         "validate",
         20,
         Severity.WARNING,
         "validate has in-VM validations and sourceValidationOnly has no customizers",
-        _V,
+        VALIDATE_SECTION,
         check_validate_block,
         '"validate": {"sourceValidationOnly": true} with customize',
     ),
