@@ -93,7 +93,7 @@ def run_cli(
 def cloud_ids(root: Path) -> set[str]:
     provider = LocalProvider(root / ".aibplan")
     try:
-        rows = provider.service._db.execute("SELECT key FROM resources").fetchall()
+        rows = provider.service.store.db.execute("SELECT key FROM resources").fetchall()
     finally:
         provider.close()
     return {str(row[0]) for row in rows}
