@@ -1,17 +1,10 @@
 """Image builds: start, follow and cancel them in order, and keep what the state records about them."""
 
 from .order import BuildOrderError, build_order
+from .outcome import BuildOutcome, BuildReport, BuildSettings, BuildTarget
 from .record import BuildRecord, RunOutput, RunStatus, extra_after_replace, fingerprint
-from .runner import (
-    BuildOutcome,
-    BuildRecorder,
-    BuildReport,
-    BuildSettings,
-    BuildTarget,
-    cancel_builds,
-    refresh_records,
-    run_builds,
-)
+from .recorder import BuildRecorder
+from .runner import cancel_builds, refresh_records, run_builds
 
 __all__ = [
     "BuildOrderError",

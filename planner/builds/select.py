@@ -13,8 +13,8 @@ from state import State
 from ..engine import EngineError, build_minute_seconds
 from ..model import Stack
 from ..normalize import normalize_body
+from .outcome import BuildTarget
 from .record import fingerprint
-from .runner import BuildTarget
 
 POLL_ENV = "AIBPLAN_BUILD_POLL_SECONDS"
 # How often the status of a build in real Azure is read: builds take tens of minutes.

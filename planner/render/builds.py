@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..builds.outcome import BuildOutcome
 from ..builds.record import BuildRecord, RunOutput
-from ..builds.runner import BuildOutcome
 from .human import Style
 
 FORMAT_VERSION = "1"

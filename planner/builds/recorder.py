@@ -1,0 +1,76 @@
+"""The state's build records: build facts written into the state entries' `extra` as builds start and end."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from state import State, StateError, load_state, save_state
+
+from .outcome import BuildTarget
+from .record import RunOutput, RunStatus, updated_extra
+
+
+class BuildRecorder:
+    """Writes build facts into the state entries' `extra` as builds start and end (thread-safe).
+
+    A build can outlast other commands (an apply in another terminal), so each write reads the state
+    file afresh and changes only the build facts of one entry; the file on disk wins for everything else.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        state: State,
+        previous: State | None,
+        *,
+        guard: Callable[[], AbstractContextManager[Any]] | None = None,
+    ) -> None:
+        self.path = path
+        self.state = state
+        self._previous = previous
+        self._lock = threading.Lock()
+        # Taken around each write (the state lock), unless the caller already holds it.
+        self._guard = guard
+        # Records that could not be written, said in a sentence each.
+        self.missed: list[str] = []
+
+    def record(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
+        with self._lock:
+            try:
+                held = self._guard() if self._guard is not None else nullcontext()
+            except Exception as exc:
+                self.missed.append(
+                    f"{target.address}: the build's {status.run_state} was not recorded in the state "
+                    f"({exc}); "
+                    "`aibplan output --refresh` records it later"
+                )
+                return
+            with held:
+                self._write(target, status, outputs)
+
+    def _write(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
+        current = self._current()
+        entry = current.get(target.address)
+        if entry is None or entry.arm_id.lower() != target.ref.arm_id.lower():
+            return
+        extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
+        if extra == dict(entry.extra):
+            return
+        written = save_state(self.path, current.with_resource(replace(entry, extra=extra)), current)
+        self.state = written
+        self._previous = written
+
+    def _current(self) -> State:
+        try:
+            on_disk = load_state(self.path)
+        except StateError:
+            on_disk = None
+        if on_disk is None or on_disk.lineage != self.state.lineage:
+            return self.state
+        self._previous = on_disk
+        return on_disk
