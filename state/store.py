@@ -175,7 +175,7 @@ def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
             backup_path = path.with_name(path.name + BACKUP_SUFFIX)
             _copy_backup(path, backup_path)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -192,7 +192,8 @@ def _copy_backup(path: Path, backup_path: Path) -> None:
     os.replace(tmp, backup_path)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or unlink in `directory` durable (best effort where the platform cannot)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

@@ -101,6 +101,9 @@ def test_validate_and_graph(example: Callable[[str], Path], cli: Callable[..., R
 def test_missing_stack_folder(cli: Callable[..., Run], tmp_path: Path) -> None:
     run = cli("plan", str(tmp_path / "nope"))
     assert run.exit_code == 1 and "does not exist" in run.stderr
+    (tmp_path / "template.json").write_text("{}")
+    run = cli("plan", str(tmp_path / "template.json"))
+    assert run.exit_code == 1 and "is a file; a stack is a folder holding aibplan.json" in run.stderr
 
 
 def test_engine_does_not_import_click() -> None:

@@ -4,6 +4,9 @@ arguments, calls the engine, hands the result to a renderer and chooses the exit
 from __future__ import annotations
 
 import gc
+import os
+import sys
+from typing import Any
 
 import click
 
@@ -17,7 +20,24 @@ from .state import force_unlock_, import_, state
 from .validate import validate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Turns what the operating system refuses (a folder that cannot be created, a full disk) into one
+    line instead of a traceback; the state file is written atomically, so it is whole either way."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`aibplan plan | head`): stop quietly.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aibplan", prog_name="aibplan")
 def main() -> None:
     """Plan and apply Azure VM Image Builder pipelines (identities, galleries, image definitions, image

@@ -27,6 +27,16 @@ _PROVIDERS = ("local", "azure")
 
 def read_config(root: Path, loading: Loading) -> StackConfig | None:
     """The settings in `root`'s aibplan.json; None when the folder or they cannot be used (reported)."""
+    if root.is_file():
+        loading.add(
+            "AIB0002",
+            Severity.ERROR,
+            f"{root} is a file; a stack is a folder holding {CONFIG_FILE}",
+            file=str(root),
+            hint=f"give the folder; `aibplan validate {root}` checks a file alone, "
+            f"`aibplan apply {root}` applies a saved plan",
+        )
+        return None
     if not root.is_dir():
         loading.add("AIB0002", Severity.ERROR, f"stack folder {root} does not exist", file=str(root))
         return None
