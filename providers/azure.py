@@ -144,23 +144,17 @@ class AzureProvider:
         return {ref.arm_id: body for ref, body in zip(refs, bodies, strict=True)}
 
     def create(self, ref: ResourceRef, body: Body) -> Body:
-        LOG.debug("PUT %s (api-version %s)", ref.arm_id, ref.api_version)
-        try:
-            poller = self.client.resources.begin_create_or_update_by_id(
-                ref.arm_id, dict(body), api_version=ref.api_version, cls=_raw
-            )
-            result: Body = poller.result()  # type: ignore[assignment]  # raw JSON through `cls`
-        except AzureError as exc:
-            raise self._error(exc, ref.arm_id) from None
-        return result or self._read_back(ref)
+        return self._write("PUT", self.client.resources.begin_create_or_update_by_id, ref, body)
 
     def update(self, ref: ResourceRef, patch: Body) -> Body:
-        LOG.debug("PATCH %s (api-version %s)", ref.arm_id, ref.api_version)
+        return self._write("PATCH", self.client.resources.begin_update_by_id, ref, patch)
+
+    def _write(self, verb: str, begin: Any, ref: ResourceRef, body: Body) -> Body:
+        """A PUT or PATCH as a long-running operation the SDK polls; what the service holds afterwards."""
+        LOG.debug("%s %s (api-version %s)", verb, ref.arm_id, ref.api_version)
         try:
-            poller = self.client.resources.begin_update_by_id(
-                ref.arm_id, dict(patch), api_version=ref.api_version, cls=_raw
-            )
-            result: Body = poller.result()  # type: ignore[assignment]  # raw JSON through `cls`
+            poller = begin(ref.arm_id, dict(body), api_version=ref.api_version, cls=_raw)
+            result: Body = poller.result()  # raw JSON through `cls`
         except AzureError as exc:
             raise self._error(exc, ref.arm_id) from None
         return result or self._read_back(ref)
