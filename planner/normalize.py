@@ -16,7 +16,7 @@ from typing import Any
 from providers.catalog import ResourceType
 from providers.catalog.arm_ids import fold_id, fold_location
 
-from .model import BODY_KEYS
+from .stack.model import BODY_KEYS
 
 _READ_ONLY = "read_only"
 _ID = "id"

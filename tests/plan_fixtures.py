@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from planner.apply import apply_plan
-from planner.engine import open_provider, prepare, read_state
-from planner.jsonc import load_jsonc
-from planner.plan import make_plan
+from planner.execution.apply import apply_plan
+from planner.execution.engine import open_provider, prepare, read_state
+from planner.planning.plan import make_plan
 from planner.render.json_plan import plan_to_json
-from providers.simulated import SimulatedAzure
+from planner.stack.jsonc import load_jsonc
+from providers.simulated.service import SimulatedAzure
 from state import State, dumps_state, load_state
 
 PLANS = Path(__file__).resolve().parent / "fixtures" / "plans"

@@ -10,9 +10,9 @@ from providers.base import ResourceRef
 from providers.catalog import IMAGE_TEMPLATE
 from state import State
 
-from ..engine import EngineError, build_minute_seconds
-from ..model import Stack
+from ..execution.engine import EngineError, build_minute_seconds
 from ..normalize import normalize_body
+from ..stack.model import Stack
 from .outcome import BuildTarget
 from .record import fingerprint
 

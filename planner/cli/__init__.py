@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from .apply import apply, destroy, plan
 from .builds import cancel, output, run
 from .drift import drift
 from .emulator import emulator
 from .graph import graph
+from .plan_apply import apply, destroy, plan
 from .sim import sim
 from .state import force_unlock_, import_, state
 from .validate import validate

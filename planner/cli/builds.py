@@ -15,7 +15,6 @@ from providers.base import Provider
 from state import State
 from state.lock import StateLock
 
-from ..apply import ApplyResult
 from ..builds import (
     BuildOrderError,
     BuildRecord,
@@ -27,11 +26,12 @@ from ..builds import (
     run_builds,
 )
 from ..builds.select import build_targets, poll_interval, resolve_addresses
-from ..engine import EngineError, Prepared
+from ..execution.apply import ApplyResult
+from ..execution.engine import EngineError, Prepared
+from ..execution.state_access import lock_state
 from ..hooks import Hooks
-from ..plan import Action, Plan
+from ..planning.plan import Action, Plan
 from ..render.builds import TemplateOutputs, outputs_to_json, render_outputs, render_results
-from ..statefile import lock_state
 from .build_progress import build_progress
 from .common import (
     EXIT_ERROR,

@@ -20,11 +20,11 @@ from providers.base import Provider, ProviderError
 from state import State
 
 from ..diagnostics import Diagnostic, Severity
-from ..engine import EngineError, Prepared, open_provider, prepare, read_state
+from ..execution.engine import EngineError, Prepared, open_provider, prepare, read_state
 from ..hooks import Hooks
-from ..loader import parse_var
-from ..plan import Plan, make_plan
+from ..planning.plan import Plan, make_plan
 from ..render.human import render_diagnostics, summary_counts
+from ..stack.loader import parse_var
 from .provider_errors import one_line
 from .verbose import verbose_option
 

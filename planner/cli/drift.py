@@ -11,11 +11,11 @@ import click
 
 from providers.base import ProviderError
 
-from ..drift import stack_drift
-from ..engine import EngineError, open_provider
-from ..loader import load_stack
+from ..execution.engine import EngineError, open_provider
+from ..planning.drift import stack_drift
 from ..render.drift import drift_report_to_json, render_drift_report
 from ..render.markdown import drift_to_markdown
+from ..stack.loader import load_stack
 from .common import (
     EXIT_CHANGES,
     EXIT_ERROR,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from providers.emulator import ArmEmulator, EmulatorSettings
-from providers.emulator_faults import server_error, throttling
+from providers.emulator.faults import server_error, throttling
+from providers.emulator.server import ArmEmulator, EmulatorSettings
 
 from .common import EXIT_OK, err, fail, out
 from .verbose import verbose_option

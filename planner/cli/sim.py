@@ -16,14 +16,14 @@ from typing import Any
 
 import click
 
-from providers.build_machine import FAILABLE_STEPS, steps_for
-from providers.local import LocalProvider
+from providers.simulated.build_machine import FAILABLE_STEPS, steps_for
+from providers.simulated.local import LocalProvider
 
 from ..builds.select import resolve_addresses
-from ..engine import EngineError, Prepared, open_provider, read_state
-from ..loader import load_stack
-from ..portal import CloudResource, Portal, PortalError, parse_value
-from ..retry import unwrap
+from ..execution.engine import EngineError, Prepared, open_provider, read_state
+from ..execution.portal import CloudResource, Portal, PortalError, parse_value
+from ..execution.retry import unwrap
+from ..stack.loader import load_stack
 from .builds import split_stack
 from .common import (
     EXIT_ERROR,

@@ -14,11 +14,11 @@ from state import State, save_state
 from state.journal import journal_path
 from state.lock import LockError, force_unlock
 
-from .. import state_edit
-from ..engine import EngineError, Prepared, read_state
+from ..execution import state_edit
+from ..execution.engine import EngineError, Prepared, read_state
 from ..hooks import Hooks
-from ..loader import load_config
-from ..model import Stack
+from ..stack.loader import load_config
+from ..stack.model import Stack
 from .common import (
     EXIT_ERROR,
     EXIT_OK,

@@ -13,7 +13,7 @@ from ..diagnostics import has_errors
 from ..render.human import render_diagnostics, summary_counts
 from ..render.sarif import render_sarif
 from ..rules.registry import ALL_RULES
-from ..validate import validate_paths
+from ..rules.validate import validate_paths
 from .common import EXIT_ERROR, EXIT_OK, err, out, parse_stack_options, stack_options, use_color
 
 

@@ -9,10 +9,10 @@ from providers.base import Provider
 from state import State
 from state.lock import LockInfo, StateLock
 
-from ..engine import EngineError
+from ..execution.engine import EngineError
+from ..execution.state_access import Reconciled, lock_state, read_for_plan, recover
 from ..hooks import Hooks
-from ..model import Stack
-from ..statefile import Reconciled, lock_state, read_for_plan, recover
+from ..stack.model import Stack
 from .common import err, fail
 
 

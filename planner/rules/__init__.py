@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
-from ..model import Resource, Stack
+from ..stack.model import Resource, Stack
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from providers.catalog.regions import AIB_REGIONS, AZURE_REGIONS
 from providers.catalog.schema import nearest_version
 
 from ..diagnostics import Severity
-from ..model import BODY_KEYS, Resource
+from ..stack.model import BODY_KEYS, Resource
 from . import Finding, Rule, RuleContext
 from .facts import IDENTITY_ID, version_at_least
 

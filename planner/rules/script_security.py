@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext
 from .facts import script_steps
 from .scripts import VALIDATE_SECTION, has, step_rule_pair

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import trustme
 
-from providers.azure import AzureProvider
-from providers.azure_settings import AzureSettings
-from providers.emulator import ArmEmulator, EmulatorSettings
-from providers.emulator_faults import Fault
+from providers.azure.provider import AzureProvider
+from providers.azure.settings import AzureSettings
+from providers.emulator.faults import Fault
+from providers.emulator.server import ArmEmulator, EmulatorSettings
 from tests.conftest import EXAMPLES
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"

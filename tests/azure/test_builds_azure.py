@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.jsonc import load_jsonc
+from planner.stack.jsonc import load_jsonc
 from state import load_state
 from tests.azure.conftest import SUBSCRIPTION, Emulator
 from tests.conftest import EXAMPLES, Run
-from tests.test_plan_apply import edit_json
+from tests.execution.test_plan_apply import edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 

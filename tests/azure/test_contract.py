@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from providers.azure import AzureProvider
+from providers.azure.provider import AzureProvider
 from providers.base import (
     ConflictError,
     NotFoundError,
@@ -22,9 +22,9 @@ from providers.base import (
     ThrottledError,
 )
 from providers.catalog.arm_ids import build_resource_id
-from providers.emulator_faults import Fault, throttling
-from providers.local import LocalProvider
-from providers.simulated import ServiceError, SimulatedAzure
+from providers.emulator.faults import Fault, throttling
+from providers.simulated.local import LocalProvider
+from providers.simulated.service import ServiceError, SimulatedAzure
 from tests.azure.conftest import BUILD_MINUTE, SUBSCRIPTION, Emulator
 
 GALLERY_TYPE = "Microsoft.Compute/galleries"

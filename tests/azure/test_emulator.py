@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from providers.arm_surface import ArmSurface, Request, Response
-from providers.emulator_faults import FaultPlan, server_error, throttling
-from providers.resource_groups import ResourceGroups
-from providers.simulated import SimulatedAzure
+from providers.emulator.arm_surface import ArmSurface, Request, Response
+from providers.emulator.faults import FaultPlan, server_error, throttling
+from providers.emulator.resource_groups import ResourceGroups
+from providers.simulated.service import SimulatedAzure
 from tests.conftest import EXAMPLES, Run
 
 SUB = "/subscriptions/s1"
@@ -205,7 +205,7 @@ def test_quickstart_by_hand_against_the_emulator_command(
 
 
 def test_certificates_are_made_once_and_reused(tmp_path: Path) -> None:
-    from providers.tls import ensure_certificates
+    from providers.emulator.tls import ensure_certificates
 
     first = ensure_certificates(tmp_path / "tls")
     made = (first.ca_file.read_bytes(), first.server_file.read_bytes())

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from providers.simulated import SimulatedAzure
+from providers.simulated.service import SimulatedAzure
 from tests.azure.conftest import Emulator
 from tests.conftest import Run
-from tests.test_plan_apply import edit_json
+from tests.execution.test_plan_apply import edit_json
 
 Exist = Callable[[str, dict[str, Any]], None]
 
@@ -38,7 +38,7 @@ def stack(request: pytest.FixtureRequest, example: Callable[[str], Path]) -> Ite
 
 
 def _config(root: Path) -> dict[str, str]:
-    from planner.jsonc import load_jsonc
+    from planner.stack.jsonc import load_jsonc
 
     data = load_jsonc((root / "aibplan.json").read_text(), "aibplan.json")
     assert isinstance(data, dict)

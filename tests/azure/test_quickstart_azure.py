@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.azure.conftest import SUBSCRIPTION, Emulator
 from tests.conftest import Run
-from tests.test_plan_apply import edit_json
+from tests.execution.test_plan_apply import edit_json
 
 
 def group_of(root: Path) -> str:

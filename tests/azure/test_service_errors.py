@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.emulator_faults import Fault, server_error, throttling
+from providers.emulator.faults import Fault, server_error, throttling
 from tests.azure.conftest import SUBSCRIPTION, Emulator
 from tests.conftest import Run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.azure_settings import CLOUDS, SettingsError, load_settings
+from providers.azure.settings import CLOUDS, SettingsError, load_settings
 from tests.azure.conftest import Emulator
 from tests.conftest import Run
 

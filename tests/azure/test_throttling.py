@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from providers.emulator_faults import Fault, throttling
+from providers.emulator.faults import Fault, throttling
 from tests.azure.conftest import Emulator
 from tests.conftest import Run
 

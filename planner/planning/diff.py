@@ -1,0 +1,95 @@
+"""Attribute-level differences between two normalised bodies, computed with deepdiff."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from providers.catalog import ResourceType
+from providers.catalog.types import matches
+
+from ..diagnostics import JsonPath
+
+ABSENT: Any = None  # how an absent value is shown in a diff (before of an addition, after of a removal)
+
+
+@dataclass(frozen=True)
+class AttributeDiff:
+    """One changed value: where, before, after, and whether the change forces delete + create."""
+
+    path: JsonPath
+    before: Any
+    after: Any
+    forces_replacement: bool = False
+    before_present: bool = True
+    after_present: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": list(self.path),
+            "before": self.before,
+            "after": self.after,
+            "forces_replacement": self.forces_replacement,
+            "before_present": self.before_present,
+            "after_present": self.after_present,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> AttributeDiff:
+        return AttributeDiff(
+            path=tuple(data["path"]),
+            before=data.get("before"),
+            after=data.get("after"),
+            forces_replacement=bool(data.get("forces_replacement", False)),
+            before_present=bool(data.get("before_present", True)),
+            after_present=bool(data.get("after_present", True)),
+        )
+
+
+def diff_bodies(
+    before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str
+) -> tuple[AttributeDiff, ...]:
+    """Every changed path, ordered by path; empty when the two bodies are equal."""
+    if before == after:
+        return ()
+    unordered = rtype.unordered_lists
+
+    def ignore_order(level: Any) -> bool:
+        # Lists whose order carries no meaning (replication regions) diff as sets: an added region is
+        # shown as added, not as every later item changing places.
+        path = tuple(level.path(output_format="list"))
+        return any(matches(pattern, path) for pattern in unordered)
+
+    # Imported here: deepdiff takes a noticeable part of every command's start, and a no-op plan never
+    # gets this far (equal bodies return above).
+    from deepdiff import DeepDiff
+    from deepdiff.helper import NotPresent
+
+    tree = DeepDiff(
+        dict(before),
+        dict(after),
+        ignore_order=False,
+        ignore_order_func=ignore_order if unordered else None,
+        verbose_level=2,
+        view="tree",
+        threshold_to_diff_deeper=0,
+    )
+    out: list[AttributeDiff] = []
+    for levels in tree.values():
+        for level in levels:
+            path = tuple(level.path(output_format="list"))
+            old_present = not isinstance(level.t1, NotPresent)
+            new_present = not isinstance(level.t2, NotPresent)
+            out.append(
+                AttributeDiff(
+                    path=path,
+                    before=level.t1 if old_present else ABSENT,
+                    after=level.t2 if new_present else ABSENT,
+                    forces_replacement=rtype.forces_replacement(path, api_version),
+                    before_present=old_present,
+                    after_present=new_present,
+                )
+            )
+    out.sort(key=lambda d: [(0, p) if isinstance(p, int) else (1, p) for p in d.path])
+    return tuple(out)

@@ -1,0 +1,356 @@
+"""Make a plan: the desired stack against the state and (unless told not to) what the provider holds.
+
+A plan is frozen data: one Change per managed resource, in the order apply walks them, plus the state
+lineage and serial and the hash of the inputs it was made against.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+from providers.base import Provider, ResourceRef
+from providers.catalog import BY_KIND, for_arm_type
+from state import ResourceState, State
+from state.redact import redact
+
+from ..builds.checks import build_warnings
+from ..diagnostics import Diagnostic, Severity, format_path
+from ..normalize import normalize_body
+from ..stack.graph import dependencies, topological_addresses
+from ..stack.model import BODY_KEYS, Resource, Stack
+from .diff import AttributeDiff, diff_bodies
+from .drift import ResourceDrift, detect_drift, read_live
+from .external_refs import check_external_references
+
+
+class Action(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    NOOP = "no-op"
+    READ = "read"
+
+
+# Why a change has the action it has (the JSON plan's `action_reason`).
+REASON_NEW = "new_in_configuration"
+REASON_GONE = "deleted_outside_aibplan"
+REASON_CANNOT_UPDATE = "replace_because_cannot_update"
+REASON_TAINTED = "replace_because_tainted"
+REASON_FAILED = "replace_because_failed"
+REASON_MOVED = "replace_because_id_changed"
+REASON_UPDATE = "update_in_place"
+REASON_REMOVED = "delete_because_not_in_configuration"
+REASON_DESTROY = "delete_because_destroy"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What apply will do to one resource, and why."""
+
+    address: str
+    kind: str
+    name: str
+    arm_type: str
+    arm_id: str
+    api_version: str
+    action: Action
+    # Normalised bodies: before (state or cloud) and after (desired); None when absent.
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    attribute_diffs: tuple[AttributeDiff, ...] = ()
+    reasons: tuple[str, ...] = ()
+    action_reason: str | None = None
+    warnings: tuple[Diagnostic, ...] = ()
+    # The body to send, as the user wrote it (None for deletes).
+    body: Mapping[str, Any] | None = None
+    # Managed resources this one is created after (desired graph) / was created after (state).
+    depends_on: tuple[str, ...] = ()
+    old_depends_on: tuple[str, ...] = ()
+    # The api version the existing resource was made with (for deletes and the delete half of a replace).
+    old_api_version: str | None = None
+    old_arm_id: str | None = None
+    # What deleting the existing resource brings with it (planner.consequences): the runState of a build
+    # apply must cancel first, VHDs lost with a template, image versions / unmanaged image definitions
+    # that stop the delete.
+    running_build: str | None = None
+    vhd_uris: tuple[str, ...] = ()
+    image_versions: tuple[str, ...] = ()
+    nested_definitions: tuple[str, ...] = ()
+
+    @property
+    def is_change(self) -> bool:
+        return self.action not in (Action.NOOP, Action.READ)
+
+    def ref(self) -> ResourceRef:
+        return ResourceRef(self.arm_id, self.arm_type, self.api_version)
+
+    def old_ref(self) -> ResourceRef:
+        return ResourceRef(
+            self.old_arm_id or self.arm_id, self.arm_type, self.old_api_version or self.api_version
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    add: int = 0
+    change: int = 0
+    replace: int = 0
+    destroy: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.add + self.change + self.replace + self.destroy
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    provider: str
+    state_lineage: str | None
+    state_serial: int | None
+    inputs_hash: str
+    destroy: bool = False
+    refreshed: bool = True
+    diagnostics: tuple[Diagnostic, ...] = ()
+    unmanaged: tuple[str, ...] = ()
+    stack_root: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    # Resources changed outside aibplan since it last saw them (cloud against the state's observed bodies).
+    drift: tuple[ResourceDrift, ...] = ()
+    # What the plan was narrowed to and asked to replace (--target, --replace); a refresh-only plan
+    # proposes nothing but taking the drift into the state.
+    targets: tuple[str, ...] = ()
+    replace_requested: tuple[str, ...] = ()
+    refresh_only: bool = False
+
+    @property
+    def summary(self) -> Summary:
+        counts = {action: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(
+            counts[Action.CREATE], counts[Action.UPDATE], counts[Action.REPLACE], counts[Action.DELETE]
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        if self.refresh_only:
+            return bool(self.drift)
+        return any(c.is_change for c in self.changes)
+
+    def change_for(self, address: str) -> Change | None:
+        for change in self.changes:
+            if change.address == address:
+                return change
+        return None
+
+
+def request_body(resource: Resource) -> dict[str, Any]:
+    """What a PUT sends: the REST envelope keys only (no type, name, apiVersion or dependsOn)."""
+    return {key: resource.body[key] for key in BODY_KEYS if key in resource.body}
+
+
+def make_plan(
+    stack: Stack,
+    graph: nx.DiGraph,
+    state: State,
+    provider: Provider,
+    *,
+    refresh: bool = True,
+    destroy: bool = False,
+    provider_description: str | None = None,
+    targets: Sequence[str] = (),
+    replace_addresses: Sequence[str] = (),
+    refresh_only: bool = False,
+) -> Plan:
+    """Compare the stack with the state (and the provider, when refreshing); decide each resource's action.
+
+    Then the AIB consequences (planner.consequences) and the user's --replace and --target requests
+    (planner.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
+    """
+    from .consequences import add_consequences, cascade
+    from .targeting import request_replacements, select_targets
+
+    diagnostics: list[Diagnostic] = []
+    live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
+    drift = detect_drift(state, live) if refresh or refresh_only else ()
+
+    changes: list[Change] = []
+    desired_addresses = set() if destroy else set(stack.by_address)
+    if not destroy:
+        for address in topological_addresses(graph):
+            resource = stack.by_address[address]
+            changes.append(
+                _change_for(resource, state.get(address), live, refresh, dependencies(graph, address))
+            )
+    if refresh and not destroy:
+        diagnostics.extend(check_external_references(stack, provider))
+    if not destroy:
+        changes = _with_build_warnings(changes, state, provider if refresh else None)
+    deletes = [e for e in state.resources if e.address not in desired_addresses]
+    for entry in _reverse_dependency_order(deletes):
+        changes.append(_delete_change(entry, live, refresh, destroy))
+    if refresh_only:
+        changes = []
+    changes = request_replacements(changes, replace_addresses)
+    changes = cascade(changes, graph)
+    changes = select_targets(changes, targets, graph, destroy=destroy)
+    changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
+    return Plan(
+        changes=tuple(changes),
+        provider=provider_description or provider.describe(),
+        state_lineage=state.lineage if state.serial > 0 else None,
+        state_serial=state.serial if state.serial > 0 else None,
+        inputs_hash=stack.inputs_hash,
+        destroy=destroy,
+        refreshed=refresh,
+        diagnostics=tuple(diagnostics),
+        unmanaged=tuple(u.address for u in stack.unmanaged),
+        stack_root=str(stack.root),
+        drift=drift,
+        targets=tuple(targets),
+        replace_requested=tuple(replace_addresses),
+        refresh_only=refresh_only,
+    )
+
+
+def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:
+    """Out-of-date images and explicit image versions that a build could not publish (AIB7xxx)."""
+    templates = {c.address: c.after for c in changes if c.kind == "imageTemplate" and c.after is not None}
+    written = {c.address: c.body for c in changes if c.kind == "imageTemplate" and c.body is not None}
+    found = build_warnings(templates, written, state, provider)
+    return [replace(c, warnings=(*c.warnings, *found.get(c.address, ()))) for c in changes]
+
+
+def _change_for(
+    resource: Resource,
+    entry: ResourceState | None,
+    live: Mapping[str, Any],
+    refresh: bool,
+    depends_on: tuple[str, ...],
+) -> Change:
+    rtype = BY_KIND[resource.kind]
+    # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
+    after = redact(normalize_body(rtype, resource.body))
+    base = Change(
+        address=resource.address,
+        kind=resource.kind,
+        name=resource.name,
+        arm_type=resource.arm_type,
+        arm_id=resource.arm_id,
+        api_version=resource.api_version,
+        action=Action.CREATE,
+        before=None,
+        after=after,
+        body=request_body(resource),
+        depends_on=depends_on,
+        action_reason=REASON_NEW,
+    )
+    if entry is None:
+        return base
+    if refresh:
+        observed = live.get(entry.arm_id)
+        if observed is None:
+            return replace(
+                base,
+                action_reason=REASON_GONE,
+                reasons=("the resource was deleted outside aibplan; it will be created again",),
+            )
+        before = redact(normalize_body(rtype, observed))
+    else:
+        observed = entry.observed
+        before = dict(entry.applied)
+    diffs = diff_bodies(before, after, rtype, resource.api_version)
+    existing = replace(
+        base,
+        before=before,
+        attribute_diffs=diffs,
+        old_depends_on=entry.dependencies,
+        old_api_version=entry.api_version,
+        old_arm_id=entry.arm_id,
+    )
+
+    def replacement(reason_code: str, reason: str) -> Change:
+        return replace(existing, action=Action.REPLACE, action_reason=reason_code, reasons=(reason,))
+
+    if entry.arm_id.lower() != resource.arm_id.lower():
+        return replacement(REASON_MOVED, f"its id changed from {entry.arm_id}")
+    if entry.tainted:
+        return replacement(REASON_TAINTED, "it is tainted: a previous apply left it half made")
+    if resource.kind == "imageTemplate" and _provisioning_state(observed) == "Failed":
+        return replacement(
+            REASON_FAILED,
+            "the service reports it as Failed; a failed template must be deleted and submitted again",
+        )
+    if not diffs:
+        return replace(existing, action=Action.NOOP, action_reason=None)
+    forcing = [d for d in diffs if d.forces_replacement]
+    if forcing:
+        shown = ", ".join(format_path(d.path) for d in forcing)
+        return replacement(
+            REASON_CANNOT_UPDATE, f"{shown} cannot be updated in place (api-version {resource.api_version})"
+        )
+    return replace(existing, action=Action.UPDATE, action_reason=REASON_UPDATE)
+
+
+def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool, destroy: bool) -> Change:
+    kind, _, name = entry.address.partition(".")
+    reasons: tuple[str, ...] = ()
+    if refresh and live.get(entry.arm_id) is None:
+        reasons = ("already deleted outside aibplan; it will be dropped from the state",)
+    rtype = for_arm_type(entry.arm_type)
+    before = (
+        dict(entry.applied)
+        if rtype is None
+        else redact(normalize_body(rtype, live.get(entry.arm_id) or entry.applied))
+    )
+    return Change(
+        address=entry.address,
+        kind=kind,
+        name=name,
+        arm_type=entry.arm_type,
+        arm_id=entry.arm_id,
+        api_version=entry.api_version,
+        action=Action.DELETE,
+        before=before,
+        after=None,
+        action_reason=REASON_DESTROY if destroy else REASON_REMOVED,
+        reasons=reasons,
+        old_depends_on=entry.dependencies,
+        old_api_version=entry.api_version,
+        old_arm_id=entry.arm_id,
+    )
+
+
+def _reverse_dependency_order(entries: list[ResourceState]) -> list[ResourceState]:
+    """Dependents first: a template before the identity and image definition it used."""
+    graph = nx.DiGraph()
+    by_address = {e.address: e for e in entries}
+    graph.add_nodes_from(by_address)
+    for entry in entries:
+        for dep in entry.dependencies:
+            if dep in by_address:
+                graph.add_edge(entry.address, dep)
+    try:
+        order = list(nx.lexicographical_topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        order = sorted(by_address)
+    return [by_address[a] for a in order]
+
+
+def _provisioning_state(observed: Mapping[str, Any] | None) -> str | None:
+    if not observed:
+        return None
+    props = observed.get("properties")
+    value = props.get("provisioningState") if isinstance(props, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def plan_warning(code: str, message: str, address: str, **kw: Any) -> Diagnostic:
+    return Diagnostic(code, Severity.WARNING, message, address=address, **kw)

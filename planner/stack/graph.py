@@ -1,0 +1,282 @@
+"""The dependency graph: an edge A → B means A must exist before B, and every edge says why.
+
+Nodes are resource addresses (`imageTemplate.ubuntu`), external references no resource declares
+(`data.identity.shared`) and regions (`region.westus2`). Deleting walks the resource edges backwards.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from providers.catalog import EXTERNAL_KINDS
+from providers.catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
+
+from ..diagnostics import Diagnostic, JsonPath, Severity
+from .model import Resource, Stack
+
+RESOURCE = "resource"
+EXTERNAL = "external"
+REGION = "region"
+
+# Reasons an edge exists.
+DEPENDS_ON = "dependsOn"
+IDENTITY = "identity"
+PARENT = "parent"
+DISTRIBUTE = "distribute"
+SOURCE = "source"
+BUILD_IDENTITY = "buildIdentity"
+SUBNET = "subnet"
+LOCATION = "location"
+REPLICATION = "replicationRegion"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference from a resource body to an ARM id, with the reason and where it is written."""
+
+    arm_id: str
+    reason: str
+    path: JsonPath
+
+
+def references(resource: Resource) -> Iterator[Reference]:
+    """Every ARM id a resource's body points at, with the reason the edge exists."""
+    body = resource.body
+    props = resource.properties
+    if resource.kind == "imageTemplate":
+        identity = body.get("identity")
+        identities = identity.get("userAssignedIdentities") if isinstance(identity, dict) else None
+        if isinstance(identities, dict):
+            for key in identities:
+                yield Reference(key, IDENTITY, ("identity", "userAssignedIdentities", key))
+        source = props.get("source") or {}
+        if isinstance(source, dict):
+            for key in ("imageId", "imageVersionId"):
+                if isinstance(source.get(key), str):
+                    yield Reference(source[key], SOURCE, ("properties", "source", key))
+        vm_profile = props.get("vmProfile") or {}
+        if isinstance(vm_profile, dict):
+            for index, value in enumerate(_list(vm_profile.get("userAssignedIdentities"))):
+                if isinstance(value, str):
+                    yield Reference(
+                        value, BUILD_IDENTITY, ("properties", "vmProfile", "userAssignedIdentities", index)
+                    )
+            vnet = vm_profile.get("vnetConfig") or {}
+            if isinstance(vnet, dict):
+                for key in ("subnetId", "containerInstanceSubnetId"):
+                    if isinstance(vnet.get(key), str) and vnet[key]:
+                        yield Reference(vnet[key], SUBNET, ("properties", "vmProfile", "vnetConfig", key))
+        for index, target in enumerate(_list(props.get("distribute"))):
+            if (
+                isinstance(target, dict)
+                and target.get("type") == "SharedImage"
+                and isinstance(target.get("galleryImageId"), str)
+            ):
+                yield Reference(
+                    target["galleryImageId"],
+                    DISTRIBUTE,
+                    ("properties", "distribute", index, "galleryImageId"),
+                )
+
+
+def _list(value: Any) -> list[Any]:
+    """A list from the body, or nothing when the user wrote something else (validation reports it)."""
+    return value if isinstance(value, list) else []
+
+
+def _definition_of(rid: ResourceId) -> ResourceId:
+    """An image version id's image definition; other ids unchanged."""
+    if rid.arm_type.lower() == "microsoft.compute/galleries/images/versions":
+        parent = rid.parent()
+        if parent is not None:
+            return parent
+    return rid
+
+
+def external_address(rid: ResourceId) -> str:
+    kind = EXTERNAL_KINDS.get(rid.arm_type.lower(), rid.arm_type)
+    return f"data.{kind}.{rid.name}"
+
+
+def region_node(location: str) -> str:
+    return f"region.{fold_location(location)}"
+
+
+def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
+    """The stack's graph and the problems found while building it (dangling dependsOn, cycles)."""
+    graph = nx.DiGraph()
+    diagnostics: list[Diagnostic] = []
+    by_id: dict[str, Resource] = {}
+    for resource in stack.resources:
+        graph.add_node(resource.address, role=RESOURCE, kind=resource.kind, arm_id=resource.arm_id)
+        by_id[fold_id(resource.arm_id)] = resource
+    unmanaged_ids = set()
+    for other in stack.unmanaged:
+        unmanaged_ids.add(other.name.lower())
+        unmanaged_ids.add(f"{other.arm_type}/{other.name}".lower())
+
+    for resource in stack.resources:
+        parent = parse_resource_id(resource.arm_id)
+        parent = parent.parent() if parent else None
+        if parent is not None:
+            _link(graph, by_id, parent, resource, PARENT, ("name",))
+        for ref in references(resource):
+            rid = parse_resource_id(ref.arm_id)
+            if rid is None:
+                continue
+            target = _definition_of(rid) if ref.reason in (SOURCE, DISTRIBUTE) else rid
+            _link(graph, by_id, target, resource, ref.reason, ref.path)
+        _add_regions(graph, resource)
+        for index, entry in enumerate(resource.depends_on):
+            target_resource = _resolve_depends_on(entry, resource, stack, by_id)
+            if target_resource is not None:
+                _add_edge(graph, target_resource.address, resource.address, DEPENDS_ON)
+            elif entry.lower() not in unmanaged_ids and not _is_unmanaged_id(entry, stack):
+                names = [r.name for r in stack.resources] + [r.address for r in stack.resources]
+                close = difflib.get_close_matches(entry.rsplit("/", 1)[-1], names, n=1)
+                diagnostics.append(
+                    Diagnostic(
+                        "AIB1002",
+                        Severity.ERROR,
+                        f"dependsOn '{entry}' matches no resource in the stack",
+                        address=resource.address,
+                        path=("dependsOn", index),
+                        hint=f"did you mean '{close[0]}'?"
+                        if close
+                        else "name a resource declared in this stack",
+                    )
+                )
+    diagnostics.extend(find_cycles(graph))
+    return graph, diagnostics
+
+
+def _is_unmanaged_id(entry: str, stack: Stack) -> bool:
+    rid = parse_resource_id(entry)
+    if rid is None:
+        return False
+    return any(
+        u.arm_type.lower() == rid.arm_type.lower() and u.name.lower() == rid.name.lower()
+        for u in stack.unmanaged
+    )
+
+
+def _resolve_depends_on(
+    entry: str, resource: Resource, stack: Stack, by_id: dict[str, Resource]
+) -> Resource | None:
+    """dependsOn may name a resource, give `type/name`, or hold a full id from resourceId()."""
+    folded = fold_id(entry)
+    if folded in by_id:
+        return by_id[folded]
+    rid = parse_resource_id(entry)
+    if rid is not None:
+        return by_id.get(fold_id(str(rid)))
+    candidates = [
+        r
+        for r in stack.resources
+        if r is not resource
+        and (
+            f"{r.arm_type}/{r.name}".lower() == folded
+            or r.name.lower() == folded
+            or r.address.lower() == folded
+        )
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _link(
+    graph: nx.DiGraph,
+    by_id: dict[str, Resource],
+    target: ResourceId,
+    resource: Resource,
+    reason: str,
+    path: JsonPath,
+) -> None:
+    declared = by_id.get(fold_id(str(target)))
+    if declared is not None:
+        if declared.address != resource.address:
+            _add_edge(graph, declared.address, resource.address, reason, path)
+        return
+    node = external_address(target)
+    if node not in graph:
+        graph.add_node(node, role=EXTERNAL, arm_id=str(target), arm_type=target.arm_type)
+    _add_edge(graph, node, resource.address, reason, path)
+
+
+def _add_regions(graph: nx.DiGraph, resource: Resource) -> None:
+    if resource.location:
+        _add_region_edge(graph, resource.address, resource.location, LOCATION)
+    if resource.kind != "imageTemplate":
+        return
+    for target in _list(resource.properties.get("distribute")):
+        if not isinstance(target, dict):
+            continue
+        regions: list[Any] = list(_list(target.get("replicationRegions")))
+        regions += [t.get("name") for t in _list(target.get("targetRegions")) if isinstance(t, dict)]
+        if target.get("type") == "ManagedImage":
+            regions.append(target.get("location"))
+        for region in regions:
+            if isinstance(region, str) and region:
+                _add_region_edge(graph, resource.address, region, REPLICATION)
+
+
+def _add_region_edge(graph: nx.DiGraph, address: str, location: str, reason: str) -> None:
+    node = region_node(location)
+    if node not in graph:
+        graph.add_node(node, role=REGION, location=fold_location(location))
+    _add_edge(graph, address, node, reason)
+
+
+def _add_edge(graph: nx.DiGraph, before: str, after: str, reason: str, path: JsonPath = ()) -> None:
+    if graph.has_edge(before, after):
+        data = graph.edges[before, after]
+        if reason not in data["reasons"]:
+            data["reasons"] = tuple(sorted((*data["reasons"], reason)))
+        return
+    graph.add_edge(before, after, reasons=(reason,), path=path)
+
+
+def resource_subgraph(graph: nx.DiGraph) -> nx.DiGraph:
+    """Only the managed resources and the edges between them: the order apply walks."""
+    nodes = [n for n, role in graph.nodes(data="role") if role == RESOURCE]
+    return graph.subgraph(nodes)
+
+
+def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
+    sub = resource_subgraph(graph)
+    out = []
+    for component in nx.strongly_connected_components(sub):
+        if len(component) < 2:
+            continue
+        cycle = nx.find_cycle(sub.subgraph(component))
+        order = [edge[0] for edge in cycle]
+        shown = " → ".join([*order, order[0]])
+        out.append(
+            Diagnostic(
+                "AIB1001",
+                Severity.ERROR,
+                f"dependency cycle: {shown}",
+                address=sorted(component)[0],
+                hint="remove one of the dependsOn entries on this cycle",
+            )
+        )
+    return out
+
+
+def dependencies(graph: nx.DiGraph, address: str) -> tuple[str, ...]:
+    """The managed resources `address` is applied after (direct predecessors)."""
+    return tuple(sorted(p for p in graph.predecessors(address) if graph.nodes[p].get("role") == RESOURCE))
+
+
+def topological_addresses(graph: nx.DiGraph) -> list[str]:
+    """Managed resources in a stable dependency order (ties broken by address)."""
+    return list(nx.lexicographical_topological_sort(resource_subgraph(graph)))
+
+
+def edges_with_reasons(graph: nx.DiGraph) -> Iterable[tuple[str, str, tuple[str, ...]]]:
+    for before, after, data in sorted(graph.edges(data=True)):
+        yield before, after, tuple(data.get("reasons", ()))

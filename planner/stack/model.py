@@ -1,0 +1,122 @@
+"""The loaded stack: its settings and its resources after ARM expressions are evaluated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from providers.catalog import ResourceType
+
+from ..diagnostics import JsonPath
+
+CONFIG_FILE = "aibplan.json"
+DEFAULT_STATE_FILE = "aibplan.state.json"
+RUNTIME_DIR = ".aibplan"
+
+# Keys of an ARM resource that are part of the REST body (everything else is template syntax).
+BODY_KEYS = ("location", "tags", "identity", "sku", "kind", "plan", "properties")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a resource came from: a file and the JSON path of the resource object inside it."""
+
+    file: str
+    pointer: JsonPath = ()
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The settings in aibplan.json."""
+
+    subscription_id: str
+    resource_group: str
+    location: str
+    provider: str = "local"
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    state_file: str = DEFAULT_STATE_FILE
+    local: Mapping[str, Any] = field(default_factory=dict)
+    azure: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One managed ARM resource as the user wrote it, expressions evaluated."""
+
+    kind: str
+    name: str
+    arm_type: str
+    api_version: str
+    arm_id: str
+    body: Mapping[str, Any]
+    depends_on: tuple[str, ...]
+    source: SourceRef
+    api_version_given: bool = True
+    # Paths (relative to the body) whose value is not known: a parameter or scope value missing when a
+    # file is validated alone, or a leftover placeholder. The loader reports why; rules skip them.
+    unresolved: tuple[JsonPath, ...] = ()
+    # The name came from the file name (a bare body in the reference's format, with no "name").
+    name_from_file: bool = False
+    # Top-level keys that are neither ARM template syntax nor part of the body (typos such as "propertes").
+    extra_keys: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.name}"
+
+    @property
+    def location(self) -> str | None:
+        value = self.body.get("location")
+        if not isinstance(value, str) or (self.unresolved and ("location",) in self.unresolved):
+            return None
+        return value
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        props = self.body.get("properties")
+        return props if isinstance(props, dict) else {}
+
+
+@dataclass(frozen=True)
+class UnmanagedResource:
+    """A resource of a type aibplan does not manage yet: shown, never planned."""
+
+    arm_type: str
+    name: str
+    source: SourceRef
+
+    @property
+    def address(self) -> str:
+        return f"{self.arm_type}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A stack folder after loading: settings, resources, and the text of each file for error positions."""
+
+    root: Path
+    config: StackConfig
+    resources: tuple[Resource, ...]
+    unmanaged: tuple[UnmanagedResource, ...] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
+    # A hash of the evaluated resources and settings, so a saved plan can tell the inputs changed.
+    inputs_hash: str = ""
+
+    @cached_property
+    def by_address(self) -> dict[str, Resource]:
+        return {r.address: r for r in self.resources}
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / self.config.state_file
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.state_path.parent / RUNTIME_DIR
+
+
+def address_for(rtype: ResourceType, name: str) -> str:
+    return f"{rtype.kind}.{name}"
