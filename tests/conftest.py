@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from tests.helpers import EXAMPLES, Run
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +37,6 @@ def example(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture

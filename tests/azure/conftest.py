@@ -5,55 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import trustme
 
 from providers.azure.provider import AzureProvider
-from providers.azure.settings import AzureSettings
 from providers.emulator.faults import Fault
 from providers.emulator.server import ArmEmulator, EmulatorSettings
-from tests.conftest import EXAMPLES
-
-SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
-# Fast enough for tests, slow enough that the SDK's pollers really poll (see operation_polls).
-POLLING_INTERVAL = 0.01
-# Real seconds per simulated build minute: a whole build takes a fraction of a second.
-BUILD_MINUTE = 0.002
-
-
-@dataclass
-class Emulator:
-    server: ArmEmulator
-    ca_file: Path
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.endpoint
-
-    def new_group(self, *, create: bool = True) -> str:
-        name = f"rg-{uuid.uuid4().hex[:10]}"
-        if create:
-            self.server.surface.resource_groups.create(
-                f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}", "westus2"
-            )
-        return name
-
-    def settings(self, **overrides: object) -> AzureSettings:
-        values: dict[str, object] = {
-            "subscription_id": SUBSCRIPTION,
-            "base_url": self.endpoint,
-            "credential_scope": f"{self.endpoint}/.default",
-            "ca_bundle": self.ca_file,
-            "credential": "emulator",
-            "polling_interval": POLLING_INTERVAL,
-        }
-        values.update(overrides)
-        return AzureSettings(**values)  # type: ignore[arg-type]
+from tests.helpers import BUILD_MINUTE, EXAMPLES, POLLING_INTERVAL, SUBSCRIPTION, Emulator
 
 
 @pytest.fixture(scope="session")

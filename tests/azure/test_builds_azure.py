@@ -15,9 +15,7 @@ import pytest
 
 from planner.stack.jsonc import load_jsonc
 from state import load_state
-from tests.azure.conftest import SUBSCRIPTION, Emulator
-from tests.conftest import EXAMPLES, Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 

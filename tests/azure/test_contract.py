@@ -25,7 +25,7 @@ from providers.catalog.arm_ids import build_resource_id
 from providers.emulator.faults import Fault, throttling
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import ServiceError, SimulatedAzure
-from tests.azure.conftest import BUILD_MINUTE, SUBSCRIPTION, Emulator
+from tests.helpers import BUILD_MINUTE, SUBSCRIPTION, Emulator
 
 GALLERY_TYPE = "Microsoft.Compute/galleries"
 DEFINITION_TYPE = "Microsoft.Compute/galleries/images"

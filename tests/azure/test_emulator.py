@@ -19,7 +19,7 @@ from providers.emulator.arm_surface import ArmSurface, Request, Response
 from providers.emulator.faults import FaultPlan, server_error, throttling
 from providers.emulator.resource_groups import ResourceGroups
 from providers.simulated.service import SimulatedAzure
-from tests.conftest import EXAMPLES, Run
+from tests.helpers import EXAMPLES, Run
 
 SUB = "/subscriptions/s1"
 GROUP = f"{SUB}/resourceGroups/rg"

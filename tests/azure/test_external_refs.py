@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 from providers.simulated.service import SimulatedAzure
-from tests.azure.conftest import Emulator
-from tests.conftest import Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import Emulator, Run, edit_json
 
 Exist = Callable[[str, dict[str, Any]], None]
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.azure.conftest import SUBSCRIPTION, Emulator
-from tests.conftest import Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import SUBSCRIPTION, Emulator, Run, edit_json
 
 
 def group_of(root: Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run
+from tests.helpers import Run
 
 SUBSCRIPTION = os.environ.get("AIBPLAN_SMOKE_SUBSCRIPTION", "")
 GROUP = os.environ.get("AIBPLAN_SMOKE_RESOURCE_GROUP", "")

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from providers.emulator.faults import Fault, server_error, throttling
-from tests.azure.conftest import SUBSCRIPTION, Emulator
-from tests.conftest import Run
+from tests.helpers import SUBSCRIPTION, Emulator, Run
 
 PUT = frozenset({"PUT"})
 

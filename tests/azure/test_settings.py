@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from providers.azure.settings import CLOUDS, SettingsError, load_settings
-from tests.azure.conftest import Emulator
-from tests.conftest import Run
+from tests.helpers import Emulator, Run
 
 
 def settings(config: dict[str, object], env: dict[str, str] | None = None, base: Path = Path("/")) -> object:

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from providers.emulator.faults import Fault, throttling
-from tests.azure.conftest import Emulator
-from tests.conftest import Run
+from tests.helpers import Emulator, Run
 
 WRITES = ("PUT", "PATCH", "DELETE", "POST")
 

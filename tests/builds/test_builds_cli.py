@@ -16,8 +16,7 @@ from providers.base import ResourceRef
 from providers.simulated.local import LocalProvider
 from state import load_state
 from state.lock import acquire
-from tests.conftest import Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import Run, edit_json
 
 QUICKSTART_TEMPLATE = "imageTemplate.ubuntu2204"
 TEMPLATE_TYPE = "Microsoft.VirtualMachineImages/imageTemplates"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, Run
+from tests.helpers import FIXTURES, Run
 
 CASES = sorted(p.name for p in (FIXTURES / "bad-input").iterdir() if p.is_dir())
 

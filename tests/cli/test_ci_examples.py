@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from planner.cli import main
-from tests.conftest import EXAMPLES, Run
+from tests.helpers import EXAMPLES, Run
 
 CI = EXAMPLES / "ci"
 WORKFLOWS = sorted(CI.glob("*.yml"))

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run
-from tests.execution.test_plan_apply import cloud_count, edit_json
+from tests.helpers import Run, cloud_count, edit_json
 
 
 def test_quickstart_apply_plan_change_destroy(

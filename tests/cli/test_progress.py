@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from planner.cli.progress import ConsoleHooks, LiveHooks, progress_hooks
-from tests.conftest import Run
+from tests.helpers import Run
 
 
 def test_live_lines_show_each_change_in_flight_with_elapsed_time() -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from planner.execution.portal import PortalError, parse_path, parse_value, set_path
 from state import load_state
-from tests.conftest import Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import Run, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 

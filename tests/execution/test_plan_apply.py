@@ -8,11 +8,11 @@ from pathlib import Path
 
 from planner.execution.apply import apply_plan
 from planner.execution.engine import open_provider, prepare, read_state
-from planner.hooks import RecordingHooks
 from planner.planning.plan import Action, Plan, make_plan
 from planner.render.json_plan import plan_to_json
 from providers.simulated.local import LocalProvider
 from state import load_state
+from tests.helpers import apply_root, cloud_count, edit_json
 
 
 def plan_for(root: Path, *, destroy: bool = False, refresh: bool = True) -> Plan:
@@ -26,41 +26,8 @@ def plan_for(root: Path, *, destroy: bool = False, refresh: bool = True) -> Plan
         provider.close()
 
 
-def apply_root(root: Path, *, destroy: bool = False, parallelism: int = 10) -> RecordingHooks:
-    prepared, diagnostics = prepare(root)
-    assert prepared is not None, diagnostics
-    state, existing = read_state(prepared.stack)
-    provider = open_provider(prepared.stack)
-    hooks = RecordingHooks()
-    try:
-        plan = make_plan(prepared.stack, prepared.graph, state, provider, destroy=destroy)
-        result = apply_plan(
-            plan, state, existing, prepared.stack.state_path, provider, hooks=hooks, parallelism=parallelism
-        )
-    finally:
-        provider.close()
-    assert result.ok, result.failures
-    return hooks
-
-
 def actions(plan: Plan) -> dict[str, str]:
     return {c.address: c.action.value for c in plan.changes}
-
-
-def edit_json(path: Path, edit: Callable[[dict], None]) -> None:  # type: ignore[type-arg]
-    from planner.stack.jsonc import load_jsonc
-
-    data = load_jsonc(path.read_text(), str(path))
-    edit(data)
-    path.write_text(json.dumps(data, indent=2))
-
-
-def cloud_count(root: Path) -> int:
-    provider = LocalProvider(root / ".aibplan")
-    try:
-        return provider.service.count()
-    finally:
-        provider.close()
 
 
 def test_first_plan_creates_everything_in_order(example: Callable[[str], Path]) -> None:

@@ -14,7 +14,7 @@ from planner.execution.state_access import reconcile
 from providers.simulated.local import LocalProvider
 from state import State, load_state
 from state.journal import JournaledState, journal_path
-from tests.conftest import Run
+from tests.helpers import Run
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-golden-images/providers"
 IDENTITY = f"{SUB}/Microsoft.ManagedIdentity/userAssignedIdentities/aibBuilder"

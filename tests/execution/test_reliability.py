@@ -40,7 +40,7 @@ from providers.simulated.local_faults import FaultInjector, parse_settings
 from state import load_state
 from state.journal import journal_path
 from state.lock import read_holder
-from tests.conftest import Run
+from tests.helpers import Run
 
 TEMPLATES = 100
 RESOURCES = resource_count(TEMPLATES)  # 113

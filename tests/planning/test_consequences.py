@@ -12,8 +12,7 @@ from planner.planning.consequences import vhd_uris
 from providers.base import ResourceRef
 from providers.simulated.local import LocalProvider
 from state import load_state
-from tests.conftest import Run
-from tests.execution.test_plan_apply import apply_root, edit_json
+from tests.helpers import Run, apply_root, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 DEFINITION = "imageDefinition.corpImages/ubuntu2204"

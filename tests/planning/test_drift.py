@@ -10,7 +10,7 @@ from pathlib import Path
 from providers.base import ResourceRef
 from providers.simulated.local import LocalProvider
 from state import load_state
-from tests.conftest import Run
+from tests.helpers import Run
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 DEFINITION = "imageDefinition.corpImages/ubuntu2204"

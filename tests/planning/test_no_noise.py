@@ -15,7 +15,7 @@ from providers.catalog import for_arm_type
 from providers.catalog.arm_ids import parse_resource_id
 from providers.catalog.types import ResourceType
 from providers.simulated.local import LocalProvider
-from tests.conftest import EXAMPLES, Run
+from tests.helpers import EXAMPLES, Run
 
 STACKS = sorted(p.parent.name for p in EXAMPLES.glob("*/aibplan.json"))
 _DISPLAY = {

@@ -1,4 +1,5 @@
-"""Golden plans: for each case (a stack, a state and a cloud), the JSON plan it makes (plan_fixtures.py).
+"""Golden plans: for each case (a stack, a state and a cloud), the JSON plan it makes (tests/helpers.py
+describes the fixtures).
 
 Each case also says which action (and action_reason) it means each resource to get, so a golden file
 rewritten by mistake cannot make a wrong decision pass.
@@ -8,14 +9,30 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.plan_fixtures import CASES as CASES_DIR
-from tests.plan_fixtures import case_files, golden_path, materialise, plan_document
+from planner.execution.apply import apply_plan
+from planner.execution.engine import open_provider, prepare, read_state
+from planner.planning.plan import make_plan
+from providers.simulated.service import SimulatedAzure
+from state import State, dumps_state, load_state
+from tests.helpers import (
+    BASES,
+    EXTERNAL,
+    case_files,
+    golden_path,
+    materialise,
+    plan_document,
+)
+from tests.helpers import CASES as CASES_DIR
 
 CASES = case_files()
+_ENVELOPE = ("id", "name", "type")
 
 
 @pytest.mark.parametrize("case_file", CASES, ids=[p.stem for p in CASES])
@@ -71,3 +88,50 @@ def test_cascades_name_their_cause() -> None:
     assert "gallery.gal is replaced" in definition["reasons"][0]
     assert template["action_reason"] == "cascade"
     assert "imageDefinition.gal/ubuntu, is replaced" in template["reasons"][0]
+
+
+def make_base(name: str) -> None:
+    """Apply a base stack to a fresh local cloud; record the state and the cloud it leaves."""
+    base = BASES / name
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "stack"
+        shutil.copytree(base / "stack", root)
+        prepared, diagnostics = prepare(root)
+        assert prepared is not None, diagnostics
+        state, existing = read_state(prepared.stack)
+        state = State(lineage=f"golden-fixture-{name}")
+        service = SimulatedAzure(root / ".aibplan" / "local-cloud.db")
+        for arm_id, body in EXTERNAL.items():
+            service.raw_write(arm_id, body)
+        service.close()
+        provider = open_provider(prepared.stack)
+        try:
+            plan = make_plan(prepared.stack, prepared.graph, state, provider)
+            result = apply_plan(plan, state, existing, prepared.stack.state_path, provider)
+            assert result.ok, result.failures
+        finally:
+            provider.close()
+        written = load_state(prepared.stack.state_path)
+        assert written is not None
+        (base / "state.json").write_text(dumps_state(written))
+        service = SimulatedAzure(root / ".aibplan" / "local-cloud.db")
+        try:
+            listed = service.list_resource_group(
+                prepared.stack.config.subscription_id, prepared.stack.config.resource_group
+            ) + service.list_resource_group(prepared.stack.config.subscription_id, "rg-network")
+        finally:
+            service.close()
+        resources = [
+            {"id": body["id"], "body": {k: v for k, v in body.items() if k not in _ENVELOPE}}
+            for body in listed
+        ]
+        text = json.dumps({"resources": resources}, indent=2, sort_keys=True)
+        (base / "cloud.json").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    for base_dir in sorted(BASES.iterdir()):
+        if len(sys.argv) > 1 and base_dir.name not in sys.argv[1:]:
+            continue
+        make_base(base_dir.name)
+        print(f"made {base_dir.name}")

@@ -11,7 +11,7 @@ import pytest
 
 from providers.simulated.local_faults import FaultConfigError, FaultInjector, parse_settings, settings_from
 from providers.simulated.service import ServiceError
-from tests.conftest import Run
+from tests.helpers import Run
 
 IDS = [f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g{i}" for i in range(300)]
 

@@ -5,7 +5,7 @@ reported (issue 3, acceptance 3).
 
 tests/fixtures/published/<name>/ holds the files, validated alone as `aibplan validate FILE...` would;
 tests/fixtures/published/expected.json lists every diagnostic of each (`python -m
-tests.test_published_templates` rewrites it after a deliberate change; review the diff).
+tests.rules.test_published_templates` rewrites it after a deliberate change; review the diff).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.test_rule_fixtures import run_fixture
+from tests.helpers import run_fixture
 
 PUBLISHED = Path(__file__).resolve().parent.parent / "fixtures" / "published"
 EXPECTED = PUBLISHED / "expected.json"

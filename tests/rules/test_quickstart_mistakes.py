@@ -12,8 +12,7 @@ import pytest
 
 from planner.diagnostics import Severity, format_path, has_errors
 from planner.rules.validate import validate_paths
-from tests.conftest import EXAMPLES
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import EXAMPLES, edit_json
 
 Edit = Callable[[Any], None]
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-golden-images"

@@ -5,58 +5,23 @@ alone; tests/fixtures/rules/<RULE_ID>/expected.json lists, for "fail" and "pass"
 {"code", "severity", "file", "line", "path"} - the complete list, so a fixture also shows that nothing else
 fires. A failing fixture lists its rule's code at least once; a passing fixture never does.
 
-After a deliberate change, `python -m tests.test_rule_fixtures` rewrites the expected files; review the
+After a deliberate change, `python -m tests.rules.test_rule_fixtures` rewrites the expected files; review the
 diff before committing it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from planner.diagnostics import Diagnostic, format_path
 from planner.rules.registry import ALL_RULES
-from planner.rules.validate import validate_paths
+from tests.helpers import run_fixture
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 CASES = sorted((p.parent.name, p.name) for p in RULES_DIR.glob("*/*") if p.is_dir())
-
-
-@contextmanager
-def _inside(folder: Path) -> Iterator[None]:
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
-def run_fixture(folder: Path) -> list[dict[str, object]]:
-    """Validate a fixture folder as `aibplan validate` would, from inside it."""
-    with _inside(folder):
-        if (folder / "aibplan.json").exists():
-            result = validate_paths([Path(".")])
-        else:
-            files = sorted(p.name for p in folder.glob("*.json"))
-            result = validate_paths([Path(name) for name in files])
-    return sorted((_shown(d) for d in result.diagnostics), key=lambda d: json.dumps(d, sort_keys=True))
-
-
-def _shown(d: Diagnostic) -> dict[str, object]:
-    return {
-        "code": d.code,
-        "severity": d.severity.value,
-        "file": d.file,
-        "line": d.line,
-        "path": format_path(d.path) if d.path else None,
-    }
 
 
 def _expected(rule: str, kind: str) -> list[dict[str, object]]:

@@ -13,7 +13,7 @@ from planner.rules import RuleContext
 from planner.rules.facts import source_generation, source_os
 from planner.rules.validate import validate_paths
 from planner.stack.model import Resource, SourceRef, Stack, StackConfig
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 BASE = json.loads((FIXTURES / "rules" / "AIB3001" / "pass" / "template.json").read_text())
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import FIXTURES, Run, edit_json
 
 TEMPLATE = FIXTURES / "rules" / "AIB3001" / "pass" / "template.json"
 

@@ -13,7 +13,7 @@ import pytest
 
 from planner.diagnostics import JsonPath
 from planner.rules.validate import validate_paths
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 SAMPLES = [
     FIXTURES / "published" / "sig-version-source" / "imageFromSigVersion.json",

@@ -8,7 +8,7 @@ from pathlib import Path
 from planner.render.graph import to_dot, to_mermaid
 from planner.stack.graph import build_graph, topological_addresses
 from planner.stack.loader import load_stack
-from tests.stack.test_loader import write_stack
+from tests.helpers import write_stack
 
 
 def quickstart_graph(example: Callable[[str], Path]):  # type: ignore[no-untyped-def]

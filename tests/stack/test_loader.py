@@ -9,18 +9,10 @@ from pathlib import Path
 from planner.diagnostics import Severity
 from planner.stack.loader import load_stack
 from planner.stack.model import Stack
+from tests.helpers import STACK_CONFIG, write_stack
 
-CONFIG = {"subscriptionId": "sub-1", "resourceGroup": "rg-images", "location": "westeurope"}
+CONFIG = STACK_CONFIG
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-
-
-def write_stack(root: Path, files: dict[str, object | str], config: dict[str, object] | None = None) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "aibplan.json").write_text(json.dumps(config or CONFIG))
-    for name, content in files.items():
-        text = content if isinstance(content, str) else json.dumps(content, indent=2)
-        (root / name).write_text(text)
-    return root
 
 
 def load_ok(root: Path, **kwargs: object) -> Stack:
@@ -295,7 +287,7 @@ def test_state_and_parameter_files_are_not_resources(tmp_path: Path) -> None:
 
 
 def test_examples_load_cleanly(example: object) -> None:
-    from tests.conftest import EXAMPLES
+    from tests.helpers import EXAMPLES
 
     for name in ("quickstart", "arm-deployment"):
         stack, diagnostics = load_stack(EXAMPLES / name)

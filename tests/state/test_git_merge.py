@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from state import load_state
-from tests.conftest import Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import Run, edit_json
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from state.redact import FINGERPRINT_RE, fingerprint, redact, redact_text
-from tests.conftest import Run
-from tests.execution.test_plan_apply import edit_json
+from tests.helpers import Run, edit_json
 
 SAS = "sv=2022-11-02&sr=b&sp=r&sig=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA%3D%3D"
 

@@ -8,7 +8,7 @@ import pytest
 
 from state import ResourceState, State, StateError, dumps_state, load_state, save_state
 from state.store import parse_state
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 ROUNDTRIP = FIXTURES / "state-roundtrip"
 

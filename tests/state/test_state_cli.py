@@ -10,7 +10,7 @@ import pytest
 
 from state import load_state
 from state.lock import acquire
-from tests.conftest import Run
+from tests.helpers import Run
 
 TEMPLATE_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-golden-images/providers/"
