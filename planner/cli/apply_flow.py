@@ -16,8 +16,8 @@ from ..execution.engine import Prepared
 from ..execution.refresh import refreshed_state
 from ..planning.consequences import blockers
 from ..planning.drift import read_live
-from ..planning.plan import Plan
 from ..planning.saved_plan import cloud_moved
+from ..plans.plan import Plan
 from ..render.builds import render_results
 from .common import (
     EXIT_ERROR,

@@ -30,7 +30,7 @@ from ..execution.apply import ApplyResult
 from ..execution.engine import EngineError, Prepared
 from ..execution.state_access import lock_state
 from ..hooks import Hooks
-from ..planning.plan import Action, Plan
+from ..plans.plan import Action, Plan
 from ..render.builds import TemplateOutputs, outputs_to_json, render_outputs, render_results
 from .build_progress import build_progress
 from .common import (

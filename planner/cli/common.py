@@ -22,7 +22,8 @@ from state import State
 from ..diagnostics import Diagnostic, Severity
 from ..execution.engine import EngineError, Prepared, open_provider, prepare, read_state
 from ..hooks import Hooks
-from ..planning.plan import Plan, make_plan
+from ..planning.plan import make_plan
+from ..plans.plan import Plan
 from ..render.human import render_diagnostics, summary_counts
 from ..stack.loader import parse_var
 from .provider_errors import one_line

@@ -18,7 +18,6 @@ from ..execution.apply import ApplyResult
 from ..execution.cancel import DEFAULT_CANCEL_TIMEOUT
 from ..execution.engine import Prepared
 from ..hooks import Hooks
-from ..planning.plan import Plan
 from ..planning.saved_plan import (
     PlanOptions,
     SavedPlanError,
@@ -28,6 +27,7 @@ from ..planning.saved_plan import (
     staleness,
 )
 from ..planning.targeting import address_errors
+from ..plans.plan import Plan
 from ..render.human import render_plan
 from ..render.json_plan import plan_to_json
 from ..render.markdown import plan_to_markdown

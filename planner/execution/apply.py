@@ -29,7 +29,7 @@ from state.redact import redact
 
 from ..builds.record import extra_after_replace
 from ..hooks import Hooks
-from ..planning.plan import Action, Change, Plan
+from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
 from ..walk import walk
 from .cancel import DEFAULT_CANCEL_TIMEOUT, cancel_running_build

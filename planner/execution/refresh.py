@@ -17,7 +17,7 @@ from state import State
 from state.redact import redact
 
 from ..normalize import normalize_body
-from ..planning.drift import DriftKind, ResourceDrift
+from ..plans.drift import DriftKind, ResourceDrift
 
 
 @dataclass(frozen=True)

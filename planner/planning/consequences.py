@@ -24,8 +24,8 @@ from providers.catalog.arm_ids import fold_id, parse_resource_id
 from state import State
 
 from ..diagnostics import Diagnostic, Severity
+from ..plans.plan import Action, Change, Plan
 from ..stack.graph import BUILD_IDENTITY, DISTRIBUTE, IDENTITY, PARENT, RESOURCE, SOURCE
-from .plan import Action, Change, Plan
 
 REASON_CASCADE = "cascade"
 

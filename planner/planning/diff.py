@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from providers.catalog import ResourceType
 from providers.catalog.types import matches
 
-from ..diagnostics import JsonPath
-
-ABSENT: Any = None  # how an absent value is shown in a diff (before of an addition, after of a removal)
-
-
-@dataclass(frozen=True)
-class AttributeDiff:
-    """One changed value: where, before, after, and whether the change forces delete + create."""
-
-    path: JsonPath
-    before: Any
-    after: Any
-    forces_replacement: bool = False
-    before_present: bool = True
-    after_present: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": list(self.path),
-            "before": self.before,
-            "after": self.after,
-            "forces_replacement": self.forces_replacement,
-            "before_present": self.before_present,
-            "after_present": self.after_present,
-        }
-
-    @staticmethod
-    def from_json(data: Mapping[str, Any]) -> AttributeDiff:
-        return AttributeDiff(
-            path=tuple(data["path"]),
-            before=data.get("before"),
-            after=data.get("after"),
-            forces_replacement=bool(data.get("forces_replacement", False)),
-            before_present=bool(data.get("before_present", True)),
-            after_present=bool(data.get("after_present", True)),
-        )
+from ..plans.diff import ABSENT, AttributeDiff
 
 
 def diff_bodies(

@@ -9,9 +9,7 @@ stack's resource group and that no state entry knows are reported too.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from providers.base import Provider, ResourceRef
@@ -21,63 +19,11 @@ from state import ResourceState, State
 from state.redact import redact
 
 from ..builds.checks import failed_builds
-from ..diagnostics import Diagnostic
 from ..normalize import normalize_body
+from ..plans.diff import AttributeDiff
+from ..plans.drift import DriftKind, DriftReport, ResourceDrift
 from ..stack.model import Stack
-from .diff import AttributeDiff, diff_bodies
-
-
-class DriftKind(str, enum.Enum):
-    CHANGED = "changed"
-    DELETED = "deleted"
-    FAILED = "failed"
-    UNMANAGED = "unmanaged"
-
-
-@dataclass(frozen=True)
-class ResourceDrift:
-    """One resource that is not as aibplan left it."""
-
-    address: str
-    arm_type: str
-    arm_id: str
-    drift: DriftKind
-    message: str
-    # Observed (before) against the cloud now (after), both normalised; empty unless `changed`.
-    attribute_diffs: tuple[AttributeDiff, ...] = ()
-    before: Mapping[str, Any] | None = None
-    after: Mapping[str, Any] | None = None
-    # The managed resources it was applied after (from the state), for graphs of what drifted.
-    dependencies: tuple[str, ...] = ()
-
-    @property
-    def kind(self) -> str:
-        return self.address.partition(".")[0]
-
-    @property
-    def name(self) -> str:
-        return self.address.partition(".")[2]
-
-
-@dataclass(frozen=True)
-class DriftReport:
-    """What `aibplan drift` found, with what it was checked against."""
-
-    provider: str
-    state_lineage: str | None
-    state_serial: int | None
-    checked: int
-    drift: tuple[ResourceDrift, ...]
-    include_unmanaged: bool = False
-    # Worth knowing but not drift (templates whose last build did not succeed); no effect on the exit code.
-    warnings: tuple[Diagnostic, ...] = ()
-
-    @property
-    def has_drift(self) -> bool:
-        return bool(self.drift)
-
-    def count(self, kind: DriftKind) -> int:
-        return sum(d.drift is kind for d in self.drift)
+from .diff import diff_bodies
 
 
 def read_live(state: State, provider: Provider) -> Mapping[str, Any]:

@@ -22,11 +22,12 @@ from state.store import write_atomic
 
 from ..diagnostics import Diagnostic, Severity
 from ..normalize import normalize_body
+from ..plans.diff import AttributeDiff
+from ..plans.drift import DriftKind, ResourceDrift
+from ..plans.plan import Action, Change, Plan
 from ..render.json_plan import plan_to_json
 from ..stack.model import Stack
-from .diff import AttributeDiff
-from .drift import DriftKind, ResourceDrift
-from .plan import Action, Change, Plan, request_body
+from .plan import request_body
 
 KIND = "aibplan-saved-plan"
 FORMAT_VERSION = "1"

@@ -15,9 +15,9 @@ import networkx as nx
 
 from state import State
 
+from ..plans.plan import Action, Change
 from ..stack.graph import RESOURCE
 from ..stack.model import Stack
-from .plan import Action, Change
 
 REASON_BY_REQUEST = "replace_by_request"
 _CASCADING_KINDS = ("gallery", "imageDefinition", "identity")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..planning.drift import DriftKind, DriftReport
+from ..plans.drift import DriftKind, DriftReport
 from .human import Style, render_diagnostics, render_drift_section
 from .json_plan import FORMAT_VERSION, drift_to_json
 

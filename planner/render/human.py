@@ -9,9 +9,9 @@ from typing import Any
 from state.redact import redact
 
 from ..diagnostics import Diagnostic, Severity, format_path
-from ..planning.diff import AttributeDiff
-from ..planning.drift import DriftKind, ResourceDrift
-from ..planning.plan import Action, Change, Plan
+from ..plans.diff import AttributeDiff
+from ..plans.drift import DriftKind, ResourceDrift
+from ..plans.plan import Action, Change, Plan
 
 _SYMBOL = {
     Action.CREATE: "+",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnostics import Diagnostic
-from ..planning.drift import ResourceDrift
-from ..planning.plan import Change, Plan
+from ..plans.drift import ResourceDrift
+from ..plans.plan import Change, Plan
 
 FORMAT_VERSION = "1"
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..diagnostics import Diagnostic, Severity, format_path
-from ..planning.diff import AttributeDiff
-from ..planning.drift import DriftKind, DriftReport, ResourceDrift
-from ..planning.plan import Action, Change, Plan
+from ..plans.diff import AttributeDiff
+from ..plans.drift import DriftKind, DriftReport, ResourceDrift
+from ..plans.plan import Action, Change, Plan
 from .graph import mermaid_id
 from .json_plan import diagnostics_of
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from planner.execution.apply import apply_plan
 from planner.execution.engine import open_provider, prepare, read_state
-from planner.planning.plan import Action, Plan, make_plan
+from planner.planning.plan import make_plan
+from planner.plans.plan import Action, Plan
 from planner.render.json_plan import plan_to_json
 from providers.simulated.local import LocalProvider
 from state import load_state

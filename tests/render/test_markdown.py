@@ -19,7 +19,8 @@ from markdown_it.token import Token
 
 from planner.execution.engine import open_provider, prepare, read_state
 from planner.planning.drift import make_drift_report
-from planner.planning.plan import Plan, make_plan
+from planner.planning.plan import make_plan
+from planner.plans.plan import Plan
 from planner.render.graph import to_mermaid
 from planner.render.markdown import drift_to_markdown, plan_mermaid, plan_to_markdown
 from tests.helpers import CASES, FIXTURES, Run, materialise
