@@ -1,7 +1,8 @@
-"""The one Diagnostic type that validators, the loader and the planner return.
+"""The one Diagnostic type that validators, the loader and the planner return, and EngineError.
 
-Only bugs raise; everything a user can cause ends as a Diagnostic with a code, a place and, where it helps,
-a hint about what to do next.
+Only bugs raise; everything a user can cause in a stack ends as a Diagnostic with a code, a place and,
+where it helps, a hint about what to do next. What stops a command outside the stack's files (a state
+that cannot be read, a lock held, a bad setting) is an EngineError: one line for the user.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 JsonPath = tuple[str | int, ...]
+
+
+class EngineError(Exception):
+    """A problem the user can fix, said in one line."""
 
 
 class Severity(str, enum.Enum):

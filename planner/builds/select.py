@@ -1,24 +1,19 @@
-"""Which templates a build command acts on, and how often it reads their status."""
+"""Which templates a build command acts on."""
 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 
 from providers.base import ResourceRef
 from providers.catalog import IMAGE_TEMPLATE
 from state import State
 
-from ..execution.engine import EngineError, build_minute_seconds
+from ..diagnostics import EngineError
 from ..normalize import normalize_body
 from ..stack.model import Stack
 from .outcome import BuildTarget
 from .record import fingerprint
-
-POLL_ENV = "AIBPLAN_BUILD_POLL_SECONDS"
-# How often the status of a build in real Azure is read: builds take tens of minutes.
-AZURE_POLL_SECONDS = 15.0
 
 
 def resolve_addresses(stack: Stack, names: Sequence[str]) -> list[str]:
@@ -73,16 +68,3 @@ def build_targets(
                 )
         targets.append(target)
     return targets, notes
-
-
-def poll_interval(stack: Stack) -> float:
-    """Seconds between two reads of a build's status ($AIBPLAN_BUILD_POLL_SECONDS overrides)."""
-    text = os.environ.get(POLL_ENV)
-    if text:
-        try:
-            return max(0.001, float(text))
-        except ValueError:
-            raise EngineError(f"{POLL_ENV} must be a number of seconds") from None
-    if stack.config.provider == "local":
-        return min(2.0, max(0.005, build_minute_seconds(stack) * 2))
-    return AZURE_POLL_SECONDS

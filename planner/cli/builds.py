@@ -25,13 +25,15 @@ from ..builds import (
     refresh_records,
     run_builds,
 )
-from ..builds.select import build_targets, poll_interval, resolve_addresses
+from ..builds.select import build_targets, resolve_addresses
+from ..diagnostics import EngineError
 from ..execution.apply import ApplyResult
-from ..execution.engine import EngineError, Prepared
+from ..execution.engine import Prepared
 from ..execution.state_access import lock_state
 from ..hooks import Hooks
 from ..plans.plan import Action, Plan
 from ..render.builds import TemplateOutputs, outputs_to_json, render_outputs, render_results
+from ..settings import poll_interval
 from .build_progress import build_progress
 from .common import (
     EXIT_ERROR,

@@ -19,8 +19,8 @@ import click
 from providers.base import Provider, ProviderError
 from state import State
 
-from ..diagnostics import Diagnostic, Severity
-from ..execution.engine import EngineError, Prepared, open_provider, prepare, read_state
+from ..diagnostics import Diagnostic, EngineError, Severity
+from ..execution.engine import Prepared, open_provider, prepare, read_state
 from ..hooks import Hooks
 from ..planning.plan import make_plan
 from ..plans.plan import Plan

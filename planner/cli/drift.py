@@ -11,7 +11,8 @@ import click
 
 from providers.base import ProviderError
 
-from ..execution.engine import EngineError, open_provider
+from ..diagnostics import EngineError
+from ..execution.engine import open_provider
 from ..planning.drift import stack_drift
 from ..render.drift import drift_report_to_json, render_drift_report
 from ..render.markdown import drift_to_markdown

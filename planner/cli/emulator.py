@@ -12,6 +12,8 @@ import click
 from providers.emulator.faults import server_error, throttling
 from providers.emulator.server import ArmEmulator, EmulatorSettings
 
+from ..diagnostics import EngineError
+from ..settings import build_minute_seconds
 from .common import EXIT_OK, err, fail, out
 from .verbose import verbose_option
 
@@ -88,6 +90,10 @@ def emulator(
     """Serve the simulated Azure cloud as an HTTPS ARM endpoint on 127.0.0.1 for the Azure provider.
 
     Prints the endpoint and the CA certificate to trust; runs until Ctrl-C. See docs/azure.md."""
+    try:
+        build_minute = build_minute_seconds(None)
+    except EngineError as exc:
+        fail(str(exc))
     settings = EmulatorSettings(
         state_dir=state_dir.resolve(),
         port=port,
@@ -95,6 +101,7 @@ def emulator(
         operation_polls=operation_polls,
         operation_retry_after=operation_retry_after or None,
         seed=seed,
+        build_minute=build_minute,
     )
     log = None
     if _verbose():

@@ -20,7 +20,8 @@ from providers.simulated.build_machine import FAILABLE_STEPS, steps_for
 from providers.simulated.local import LocalProvider
 
 from ..builds.select import resolve_addresses
-from ..execution.engine import EngineError, Prepared, open_provider, read_state
+from ..diagnostics import EngineError
+from ..execution.engine import Prepared, open_provider, read_state
 from ..execution.portal import CloudResource, Portal, PortalError, parse_value
 from ..execution.retry import unwrap
 from ..stack.loader import load_stack

@@ -14,8 +14,9 @@ from state import State, save_state
 from state.journal import journal_path
 from state.lock import LockError, force_unlock
 
+from ..diagnostics import EngineError
 from ..execution import state_edit
-from ..execution.engine import EngineError, Prepared, read_state
+from ..execution.engine import Prepared, read_state
 from ..hooks import Hooks
 from ..stack.loader import load_config
 from ..stack.model import Stack

@@ -9,7 +9,7 @@ from providers.base import Provider
 from state import State
 from state.lock import LockInfo, StateLock
 
-from ..execution.engine import EngineError
+from ..diagnostics import EngineError
 from ..execution.state_access import Reconciled, lock_state, read_for_plan, recover
 from ..hooks import Hooks
 from ..stack.model import Stack

@@ -5,7 +5,6 @@ Nothing here prints; every function returns data or raises EngineError with a me
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,22 +13,16 @@ import networkx as nx
 
 from providers.azure.settings import SettingsError, load_settings
 from providers.base import Provider
-from providers.simulated.builds import BUILD_MINUTE_ENV, DEFAULT_BUILD_MINUTE_MS
 from providers.simulated.local import LocalProvider
 from providers.simulated.local_faults import FaultConfigError, FaultInjector, settings_from
 from state import State, StateError, load_state
 
-from ..diagnostics import Diagnostic, has_errors
+from ..diagnostics import Diagnostic, EngineError, has_errors
 from ..hooks import Hooks
 from ..rules.validate import check_stack
+from ..settings import build_minute_seconds, environment, local_latency_seconds
 from ..stack.model import Stack
 from .retry import Retrier, RetryingProvider, RetryPolicy
-
-LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
-
-
-class EngineError(Exception):
-    """A problem the user can fix, said in one line."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +52,7 @@ def open_provider(stack: Stack, hooks: Hooks | None = None) -> Provider:
     """The provider the stack asks for (aibplan.json `provider`, or --provider), every call retried
     (planner.retry) with retries reported to `hooks`."""
     try:
-        policy = RetryPolicy.from_env()
+        policy = RetryPolicy.from_env(environment())
     except ValueError as exc:
         raise EngineError(str(exc)) from None
     return RetryingProvider(_open_base_provider(stack), Retrier(policy), hooks)
@@ -67,22 +60,15 @@ def open_provider(stack: Stack, hooks: Hooks | None = None) -> Provider:
 
 def _open_base_provider(stack: Stack) -> Provider:
     if stack.config.provider == "local":
-        latency_ms = stack.config.local.get("latencyMs", 0)
-        if os.environ.get(LATENCY_ENV):
-            try:
-                latency_ms = float(os.environ[LATENCY_ENV])
-            except ValueError:
-                raise EngineError(f"{LATENCY_ENV} must be a number of milliseconds") from None
-        if not isinstance(latency_ms, (int, float)) or latency_ms < 0:
-            raise EngineError("aibplan.json: local.latencyMs must be a number >= 0")
+        latency = local_latency_seconds(stack)
         try:
-            faults = settings_from(stack.config.local.get("faults"), os.environ)
+            faults = settings_from(stack.config.local.get("faults"), environment())
         except FaultConfigError as exc:
             raise EngineError(str(exc)) from None
         injector = FaultInjector(faults) if faults is not None and faults.active else None
         return LocalProvider(
             stack.runtime_dir,
-            latency=float(latency_ms) / 1000.0,
+            latency=latency,
             build_minute=build_minute_seconds(stack),
             fault_hook=injector,
         )
@@ -95,27 +81,13 @@ def _open_azure(stack: Stack) -> Provider:
     """The Azure provider with aibplan.json's `azure` settings and AIBPLAN_AZURE_* overrides."""
     try:
         settings = load_settings(
-            stack.config.subscription_id, stack.config.azure, os.environ, base_dir=stack.root
+            stack.config.subscription_id, stack.config.azure, environment(), base_dir=stack.root
         )
     except SettingsError as exc:
         raise EngineError(str(exc)) from None
     from providers.azure.provider import AzureProvider  # imported here: the SDK takes a moment to load
 
     return AzureProvider(settings)
-
-
-def build_minute_seconds(stack: Stack) -> float:
-    """Real seconds one simulated build minute takes on the local cloud ($AIBPLAN_LOCAL_BUILD_MINUTE_MS,
-    else aibplan.json `local.buildMinuteMs`, else 250 ms)."""
-    minute_ms = stack.config.local.get("buildMinuteMs", DEFAULT_BUILD_MINUTE_MS)
-    if os.environ.get(BUILD_MINUTE_ENV):
-        try:
-            minute_ms = float(os.environ[BUILD_MINUTE_ENV])
-        except ValueError:
-            raise EngineError(f"{BUILD_MINUTE_ENV} must be a number of milliseconds") from None
-    if isinstance(minute_ms, bool) or not isinstance(minute_ms, (int, float)) or minute_ms < 0:
-        raise EngineError("aibplan.json: local.buildMinuteMs must be a number >= 0")
-    return float(minute_ms) / 1000.0
 
 
 def read_state(stack: Stack) -> tuple[State, State | None]:

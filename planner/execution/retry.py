@@ -11,7 +11,6 @@ the same policy; each retry is reported through `Hooks.retrying` with the resour
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 from providers.base import Body, Provider, ResourceRef, TransientError
 
 from ..hooks import Hooks
+from ..settings import environment
 
 T = TypeVar("T")
 
@@ -41,9 +41,8 @@ class RetryPolicy:
     max_delay: float = 60.0
 
     @staticmethod
-    def from_env(environ: Mapping[str, str] | None = None) -> RetryPolicy:
+    def from_env(env: Mapping[str, str]) -> RetryPolicy:
         """The default policy, with AIBPLAN_RETRY_MAX_ATTEMPTS / _MAX_SECONDS / _BASE_DELAY applied."""
-        env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, field_name, kind in (
             (ENV_MAX_ATTEMPTS, "max_attempts", int),
@@ -202,4 +201,4 @@ def retrying(
     wrapped twice."""
     if isinstance(provider, RetryingProvider):
         return provider.with_hooks(hooks or provider.hooks, names)
-    return RetryingProvider(provider, Retrier(RetryPolicy.from_env()), hooks, names)
+    return RetryingProvider(provider, Retrier(RetryPolicy.from_env(environment())), hooks, names)

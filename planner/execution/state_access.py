@@ -22,8 +22,9 @@ from state.journal import PendingCall, journal_path, read_journal, remove_journa
 from state.lock import LockError, LockInfo, StateLock, acquire, is_held
 from state.redact import redact
 
+from ..diagnostics import EngineError
 from ..stack.model import Stack
-from .engine import EngineError, read_state
+from .engine import read_state
 
 _DONE_STATES = (None, "Succeeded")
 

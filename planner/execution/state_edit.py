@@ -18,10 +18,10 @@ from providers.catalog.arm_ids import fold_id, parse_resource_id
 from state import ResourceState, State
 from state.redact import redact
 
+from ..diagnostics import EngineError
 from ..normalize import normalize_body
 from ..stack.graph import dependencies
 from ..stack.model import Stack
-from .engine import EngineError
 
 _ADDRESS_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\.(?P<name>[^\s.][^\s]*)$")
 

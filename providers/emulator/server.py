@@ -52,7 +52,7 @@ class EmulatorSettings:
     # Simulated time each write takes inside the service, in seconds.
     latency: float = 0.0
     seed: int = 0
-    # Real seconds one simulated build minute takes (None: $AIBPLAN_LOCAL_BUILD_MINUTE_MS or the default).
+    # Real seconds one simulated build minute takes (None: the simulated service's default).
     build_minute: float | None = None
 
 

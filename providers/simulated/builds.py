@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -47,20 +46,9 @@ CREATE TABLE IF NOT EXISTS run_outputs (
 
 RUN_OUTPUT_TYPE = "Microsoft.VirtualMachineImages/imageTemplates/runOutputs"
 TEMPLATE_TYPE = "microsoft.virtualmachineimages/imagetemplates"
-# Real milliseconds one simulated build minute takes, unless the caller says otherwise.
-BUILD_MINUTE_ENV = "AIBPLAN_LOCAL_BUILD_MINUTE_MS"
+# Real milliseconds one simulated build minute takes, unless the caller says otherwise (the engine's
+# settings and aibplan.json can).
 DEFAULT_BUILD_MINUTE_MS = 250.0
-
-
-def build_minute_seconds(explicit: float | None = None) -> float:
-    """The time scale of new builds: `explicit` seconds, else $AIBPLAN_LOCAL_BUILD_MINUTE_MS, else 0.25 s."""
-    if explicit is not None:
-        return max(0.0, float(explicit))
-    text = os.environ.get(BUILD_MINUTE_ENV, "")
-    try:
-        return max(0.0, float(text) / 1000.0) if text else DEFAULT_BUILD_MINUTE_MS / 1000.0
-    except ValueError:
-        return DEFAULT_BUILD_MINUTE_MS / 1000.0
 
 
 class Builds:
@@ -80,9 +68,8 @@ class Builds:
         self._transaction = transaction
         self._storage = storage
         self._clock = clock
-        # Real seconds one simulated minute takes for builds started here (None: build_minute_seconds()
-        # when each build starts, so a long-lived service follows $AIBPLAN_LOCAL_BUILD_MINUTE_MS).
-        self.minute = minute
+        # Real seconds one simulated minute takes for builds started here (None: the default).
+        self.minute = max(0.0, float(minute)) if minute is not None else DEFAULT_BUILD_MINUTE_MS / 1000.0
         self._artifacts = Artifacts(storage)
         db.executescript(SCHEMA)
 
@@ -127,7 +114,7 @@ class Builds:
             self._db.execute(
                 "INSERT OR REPLACE INTO builds (template, run_id, started, minute, snapshot, canceled, "
                 "shown, finished) VALUES (?, ?, ?, ?, ?, NULL, NULL, 0)",
-                (key, run_id, now, build_minute_seconds(self.minute), json.dumps(snapshot, sort_keys=True)),
+                (key, run_id, now, self.minute, json.dumps(snapshot, sort_keys=True)),
             )
             self._db.execute("DELETE FROM run_outputs WHERE template = ?", (key,))
             if exact is not None and isinstance(props.get("source"), dict):

@@ -216,3 +216,14 @@ def test_certificates_are_made_once_and_reused(tmp_path: Path) -> None:
     renewed = ensure_certificates(tmp_path / "tls")
     assert renewed.ca_file.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     assert renewed.server_file.read_bytes() != made[1]
+
+
+def test_emulator_command_refuses_a_build_minute_that_is_not_a_number(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same setting, read the same way, as the local provider's: one clear line, nothing served.
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "fast")
+    run = cli("emulator", "--port", "0", "--state-dir", str(tmp_path / "emu"))
+    assert run.exit_code == 1
+    assert run.stderr.strip() == "Error: AIBPLAN_LOCAL_BUILD_MINUTE_MS must be a number of milliseconds"
+    assert not (tmp_path / "emu").exists()
