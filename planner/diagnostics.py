@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 JsonPath = tuple[str | int, ...]
 
@@ -42,9 +42,6 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
-
-    def with_position(self, file: str | None, line: int | None, column: int | None) -> Diagnostic:
-        return replace(self, file=file, line=line, column=column)
 
     def to_json(self) -> dict[str, object]:
         return {

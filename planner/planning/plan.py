@@ -18,7 +18,7 @@ from state import ResourceState, State
 from state.redact import redact
 
 from ..builds.checks import build_warnings
-from ..diagnostics import Diagnostic, Severity, format_path
+from ..diagnostics import Diagnostic, format_path
 from ..normalize import normalize_body
 from ..plans.plan import (
     REASON_CANNOT_UPDATE,
@@ -239,7 +239,3 @@ def _provisioning_state(observed: Mapping[str, Any] | None) -> str | None:
     props = observed.get("properties")
     value = props.get("provisioningState") if isinstance(props, dict) else None
     return value if isinstance(value, str) else None
-
-
-def plan_warning(code: str, message: str, address: str, **kw: Any) -> Diagnostic:
-    return Diagnostic(code, Severity.WARNING, message, address=address, **kw)

@@ -156,20 +156,5 @@ def outputs_to_json(templates: Sequence[TemplateOutputs], *, refreshed: bool) ->
     }
 
 
-def results_to_json(outcomes: Sequence[BuildOutcome]) -> list[dict[str, Any]]:
-    return [
-        {
-            "address": o.address,
-            "result": o.result,
-            "run_state": o.status.run_state,
-            "run_sub_state": o.status.run_sub_state,
-            "message": o.status.message or o.detail or None,
-            "elapsed_seconds": round(o.elapsed, 3),
-            "run_outputs": [r.to_json() for r in o.outputs],
-        }
-        for o in outcomes
-    ]
-
-
 def _plain(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(value) if value is not None else None

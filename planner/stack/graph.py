@@ -7,7 +7,7 @@ Nodes are resource addresses (`imageTemplate.ubuntu`), external references no re
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,8 +275,3 @@ def dependencies(graph: nx.DiGraph, address: str) -> tuple[str, ...]:
 def topological_addresses(graph: nx.DiGraph) -> list[str]:
     """Managed resources in a stable dependency order (ties broken by address)."""
     return list(nx.lexicographical_topological_sort(resource_subgraph(graph)))
-
-
-def edges_with_reasons(graph: nx.DiGraph) -> Iterable[tuple[str, str, tuple[str, ...]]]:
-    for before, after, data in sorted(graph.edges(data=True)):
-        yield before, after, tuple(data.get("reasons", ()))

@@ -8,8 +8,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from providers.catalog import ResourceType
-
 from ..diagnostics import JsonPath
 
 CONFIG_FILE = "aibplan.json"
@@ -116,7 +114,3 @@ class Stack:
     @property
     def runtime_dir(self) -> Path:
         return self.state_path.parent / RUNTIME_DIR
-
-
-def address_for(rtype: ResourceType, name: str) -> str:
-    return f"{rtype.kind}.{name}"

@@ -68,9 +68,6 @@ class ResourceType:
     def all_api_versions(self) -> tuple[str, ...]:
         return self.preview_api_versions + self.api_versions
 
-    def is_read_only(self, path: Path) -> bool:
-        return any(has_prefix(path, p) for p in self.read_only)
-
     def patchable_prefixes(self, api_version: str) -> tuple[PathPattern, ...]:
         """Paths that a PATCH can change for this api version (only for types with `patchable_since`)."""
         chosen: tuple[PathPattern, ...] = ()
