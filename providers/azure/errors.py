@@ -37,18 +37,7 @@ def from_http_error(exc: AzureError, *, arm_id: str | None, credential: str) -> 
     """Any exception the SDK raised for a call about `arm_id`."""
     response = getattr(exc, "response", None)
     if isinstance(exc, HttpResponseError) and response is not None:
-        try:
-            body: Any = response.json()
-        except Exception:
-            body = None
-        return from_response(
-            response.status_code,
-            body,
-            response.headers,
-            arm_id=arm_id,
-            credential=credential,
-            fallback=response.reason or str(exc),
-        )
+        return from_http_response(response, arm_id=arm_id, credential=credential, fallback=str(exc))
     if isinstance(exc, ClientAuthenticationError):
         first = _one_line(str(exc.message or exc).split("\n", 1)[0])
         return AuthError(
@@ -62,6 +51,24 @@ def from_http_error(exc: AzureError, *, arm_id: str | None, credential: str) -> 
         f"could not reach Azure Resource Manager: {_one_line(str(exc))}",
         code="ConnectionFailed",
         resource_id=arm_id,
+    )
+
+
+def from_http_response(
+    response: Any, *, arm_id: str | None, credential: str, fallback: str = ""
+) -> ProviderError:
+    """An SDK HTTP response that carries an error (its body read as JSON when it is JSON)."""
+    try:
+        body: Any = response.json()
+    except Exception:
+        body = None
+    return from_response(
+        response.status_code,
+        body,
+        response.headers,
+        arm_id=arm_id,
+        credential=credential,
+        fallback=response.reason or fallback,
     )
 
 

@@ -42,7 +42,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from ..base import Body, NotFoundError, ProviderError, ResourceRef
 from ..catalog import for_arm_type
 from .auth import describe_credential, make_credential
-from .errors import from_http_error, from_response
+from .errors import from_http_error, from_http_response
 from .retry import OperationOwners, ReadRetryPolicy, RetryEvent, RetryReport
 from .settings import AzureSettings
 
@@ -231,18 +231,7 @@ class AzureProvider:
         except AzureError as exc:
             raise self._error(exc, arm_id) from None
         if response.status_code >= 400:
-            try:
-                body: Any = response.json()
-            except Exception:
-                body = None
-            raise from_response(
-                response.status_code,
-                body,
-                response.headers,
-                arm_id=arm_id,
-                credential=self._who,
-                fallback=response.reason or "",
-            )
+            raise from_http_response(response, arm_id=arm_id, credential=self._who)
         return response
 
     def _paged(self, request: HttpRequest, arm_id: str) -> list[Body]:
