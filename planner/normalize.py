@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.catalog import ResourceType
+from providers.catalog import ResourceType, read_only_paths
 from providers.catalog.arm_ids import fold_id, fold_location
 
 from .stack.model import BODY_KEYS
@@ -71,7 +71,7 @@ def _trie(rtype: ResourceType) -> _Node:
         if defaults:
             node.defaults = defaults
 
-    for pattern in rtype.read_only:
+    for pattern in read_only_paths(rtype):
         mark(pattern, _READ_ONLY)
     for pattern, values in rtype.defaults.items():
         mark(pattern, "default", values)

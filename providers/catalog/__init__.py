@@ -6,9 +6,9 @@ from .essentials_schema import GALLERY_SCHEMA, IDENTITY_SCHEMA, IMAGE_DEFINITION
 from .gallery import GALLERY, IMAGE_DEFINITION
 from .identity import IDENTITY
 from .image_template import IMAGE_TEMPLATE
-from .schema import CompiledSchema, SchemaCache
+from .schema import CompiledSchema, Schema, SchemaCache, read_only_fields
 from .template_schema import IMAGE_TEMPLATE_SCHEMA
-from .types import ResourceType, api_version_key
+from .types import PathPattern, ResourceType, api_version_key
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (IDENTITY, GALLERY, IMAGE_DEFINITION, IMAGE_TEMPLATE)
 BY_KIND: dict[str, ResourceType] = {t.kind: t for t in RESOURCE_TYPES}
@@ -29,15 +29,27 @@ def for_arm_type(arm_type: str) -> ResourceType | None:
     return BY_ARM_TYPE.get(arm_type.lower())
 
 
-# The fields each kind's body may hold, per api version (compiled on first use, then shared).
-SCHEMAS = SchemaCache(
-    {
-        "imageTemplate": IMAGE_TEMPLATE_SCHEMA,
-        "gallery": GALLERY_SCHEMA,
-        "imageDefinition": IMAGE_DEFINITION_SCHEMA,
-        "identity": IDENTITY_SCHEMA,
-    }
-)
+# The fields each kind's body may hold, for all api versions.
+_SCHEMAS: dict[str, Schema] = {
+    "imageTemplate": IMAGE_TEMPLATE_SCHEMA,
+    "gallery": GALLERY_SCHEMA,
+    "imageDefinition": IMAGE_DEFINITION_SCHEMA,
+    "identity": IDENTITY_SCHEMA,
+}
+# ... compiled per api version on first use, then shared.
+SCHEMAS = SchemaCache(_SCHEMAS)
+_READ_ONLY: dict[str, tuple[PathPattern, ...]] = {}
+
+
+def read_only_paths(rtype: ResourceType) -> tuple[PathPattern, ...]:
+    """Every path the service fills in for `rtype`, in any api version: the ARM envelope (and what else the
+    type lists) with the read-only fields of its schema, which the validator reports from the same table."""
+    found = _READ_ONLY.get(rtype.arm_type)
+    if found is None:
+        schema = _SCHEMAS.get(rtype.kind)
+        extra = read_only_fields(schema) if schema is not None else ()
+        found = _READ_ONLY[rtype.arm_type] = tuple(dict.fromkeys((*rtype.read_only, *extra)))
+    return found
 
 
 def schema_for(kind: str, api_version: str) -> CompiledSchema | None:
@@ -58,5 +70,6 @@ __all__ = [
     "ResourceType",
     "api_version_key",
     "for_arm_type",
+    "read_only_paths",
     "schema_for",
 ]

@@ -7,7 +7,7 @@ image definition is refused while it still holds versions.
 from __future__ import annotations
 
 from .gallery import GALLERY_API_VERSIONS
-from .types import ResourceType
+from .types import ARM_ENVELOPE, ResourceType
 
 IMAGE_VERSION = ResourceType(
     kind="imageVersion",
@@ -16,7 +16,7 @@ IMAGE_VERSION = ResourceType(
     default_api_version="2024-03-03",
     parent_kind="imageDefinition",
     name_segments=3,
-    read_only=(("id",), ("type",), ("name",), ("systemData",), ("properties",)),
+    read_only=(*ARM_ENVELOPE, ("properties",)),
     location_paths=(("location",),),
 )
 
@@ -33,7 +33,7 @@ MANAGED_IMAGE = ResourceType(
         "2024-03-01",
     ),
     default_api_version="2024-03-01",
-    read_only=(("id",), ("type",), ("name",), ("systemData",), ("properties",)),
+    read_only=(*ARM_ENVELOPE, ("properties",)),
     location_paths=(("location",),),
 )
 

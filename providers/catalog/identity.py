@@ -9,7 +9,6 @@ IDENTITY = ResourceType(
     arm_type="Microsoft.ManagedIdentity/userAssignedIdentities",
     api_versions=("2018-11-30", "2022-01-31-preview", "2023-01-31", "2023-07-31-preview", "2024-11-30"),
     default_api_version="2023-01-31",
-    read_only=(("id",), ("type",), ("name",), ("systemData",), ("properties",)),
     empty_is_omitted=(("tags",),),
     location_paths=(("location",),),
     create_only=(("location",),),

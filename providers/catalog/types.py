@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 PathPattern = tuple[str, ...]
 Path = tuple[str | int, ...]
 
+# What ARM fills in around every resource body.
+ARM_ENVELOPE: tuple[PathPattern, ...] = (("id",), ("type",), ("name",), ("systemData",))
+
 
 def matches(pattern: PathPattern, path: Path) -> bool:
     """True when `path` matches `pattern` exactly (same length)."""
@@ -44,8 +47,9 @@ class ResourceType:
     default_api_version: str
     parent_kind: str | None = None
     preview_api_versions: tuple[str, ...] = ()
-    # Paths the service fills in (never sent, never diffed).
-    read_only: tuple[PathPattern, ...] = ()
+    # Paths the service fills in (never sent, never diffed) that the type's schema does not describe; the
+    # schema's read-only fields are added by catalog.read_only_paths.
+    read_only: tuple[PathPattern, ...] = ARM_ENVELOPE
     # Values that mean the same as leaving the field out.
     defaults: Mapping[PathPattern, tuple[object, ...]] = field(default_factory=dict)
     # Containers that, when empty, mean the same as leaving them out.
