@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..catalog import IMAGE_TEMPLATE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from .build_artifacts import Refusal
 from .build_machine import Fault
@@ -205,7 +206,10 @@ class SimulatedAzure:
         """Overwrite a stored resource as-is, skipping every rule (a person in the portal)."""
         rid = _resource_id(arm_id)
         row = self.store.row(arm_id)
-        api_version = row[3] if row else "2024-02-01"
+        # Written from nothing, it is kept at its type's default api version; a type the catalog does not
+        # know (a subnet a stack refers to) at the image template's, as every write before it was.
+        rtype = for_arm_type(rid.arm_type) or IMAGE_TEMPLATE
+        api_version = row[3] if row else rtype.default_api_version
         with self.store.lock, self.store.transaction():
             self.store.write(rid, api_version, body, created=row is None, now=self.clock())
 
