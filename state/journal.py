@@ -20,9 +20,9 @@ reading the resource back. The final compaction fsyncs the state file, so nothin
 done is lost either.
 
 `replay` folds a journal into a state and lists the calls whose outcome is unknown; the engine reads those
-resources back from the provider (planner.statefile). `JournaledState` keeps the state file current by
-compacting the journal into it at the end and whenever the journal has grown as large as the state, so
-an apply of N resources writes O(N) bytes of state in all, not O(N²).
+resources back from the provider (planner.execution.state_access). `JournaledState` keeps the state file
+current by compacting the journal into it at the end and whenever the journal has grown as large as the
+state, so an apply of N resources writes O(N) bytes of state in all, not O(N²).
 """
 
 from __future__ import annotations

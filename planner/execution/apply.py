@@ -7,7 +7,7 @@ gallery.
 
 Every provider call is journaled before and after it (state.journal), and the state file is compacted
 from the journal as the apply goes and at its end; every call goes through the retry layer
-(planner.retry) with retries reported to the hooks.
+(planner.execution.retry) with retries reported to the hooks.
 """
 
 from __future__ import annotations
@@ -129,8 +129,8 @@ def apply_plan(
 
     `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
     `fn()`. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file). The caller holds
-    the state lock (planner.statefile.lock_state). Before an image template is deleted, a build still
-    running is cancelled and waited for (`cancel_timeout` seconds at most; planner.cancel).
+    the state lock (state_access.lock_state). Before an image template is deleted, a build still running
+    is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
     """
     hooks = hooks or Hooks()
     changes = {c.address: c for c in plan.changes}

@@ -50,7 +50,7 @@ def prepare(
 
 def open_provider(stack: Stack, hooks: Hooks | None = None) -> Provider:
     """The provider the stack asks for (aibplan.json `provider`, or --provider), every call retried
-    (planner.retry) with retries reported to `hooks`."""
+    (planner.execution.retry) with retries reported to `hooks`."""
     try:
         policy = RetryPolicy.from_env(environment())
     except ValueError as exc:

@@ -67,7 +67,7 @@ class SimulatedAzure:
         self.clock = clock
         self.sleep = sleep
         self.store = ResourceStore(self.db_path)
-        # Image builds (Run/Cancel, lastRunStatus, run outputs, artifacts): providers/builds.py.
+        # Image builds (Run/Cancel, lastRunStatus, run outputs, artifacts): providers/simulated/builds.py.
         self.builds = Builds(
             self.store.db, self.store.lock, self.store.transaction, self, clock, build_minute
         )

@@ -1,4 +1,4 @@
-"""Tests for planner.expressions: parsing, every supported function, and error reporting."""
+"""Tests for planner.stack.expressions: parsing, every supported function, and error reporting."""
 
 from __future__ import annotations
 

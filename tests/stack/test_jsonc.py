@@ -1,4 +1,4 @@
-"""Tests for planner.jsonc: comment stripping, error positions and the source map."""
+"""Tests for planner.stack.jsonc: comment stripping, error positions and the source map."""
 
 from __future__ import annotations
 
