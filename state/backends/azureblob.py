@@ -31,7 +31,7 @@ from azure.storage.blob import BlobServiceClient, ContentSettings, ExponentialRe
 
 from ..lock import LockInfo
 from .base import BackendError, HistoryEntry, OnWait, StateChanged, StoredState, changed_message
-from .blob_errors import BlobErrors, error_code
+from .blob_errors import BlobErrors, error_code, guard_logs
 from .blob_journal import BlobJournal
 from .blob_lease import LeaseLock, LeaseLocks
 from .settings import AzureBlobSettings
@@ -71,6 +71,7 @@ class AzureBlobBackend:
 
     def __init__(self, settings: AzureBlobSettings, service: BlobServiceClient | None = None) -> None:
         self.settings = settings
+        guard_logs(settings)
         try:
             self._service = service or make_service(settings)
         except (ValueError, AzureError) as exc:

@@ -4,12 +4,19 @@ Every message is built here from aibplan's own words, the service's error code a
 is (a URL without its query string); the service's free text and the SDK's exception text are never
 passed on as they are, because they can carry a request URL with a SAS signature in it. `scrub` is the
 last guard: any secret the settings hold is cut out of a message before it leaves.
+
+Log lines too: urllib3 logs each request's URL, SAS signature included, at DEBUG. Whoever turns that
+logging on (an application embedding aibplan, a debugging session) must not find a secret in it, so a
+filter on the HTTP loggers cuts the secrets of every azureblob backend opened in this process out of
+their records (`guard_logs`).
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import re
+import threading
 from urllib.parse import parse_qsl
 
 from azure.core.exceptions import (
@@ -147,3 +154,51 @@ def _network_reason(exc: AzureError) -> str:
     if "certificate" in text or "ssl" in text:
         return "the TLS handshake failed"
     return "the connection failed"
+
+
+# The loggers that write request URLs or headers: urllib3's connection pool (the URL, with its query
+# string, at DEBUG) and azure-core's HTTP logging policy (it redacts most, but not everything).
+_HTTP_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.util.retry",
+    "azure.core.pipeline.policies.http_logging_policy",
+    "azure.storage.blob",
+)
+
+
+class _SecretFilter(logging.Filter):
+    """Rewrites a log record whose text holds a known secret or a SAS signature."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secrets: tuple[str, ...]) -> None:
+        with self._lock:
+            self.secrets.update(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:
+            return True
+        cleaned = text
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            cleaned = cleaned.replace(secret, "<secret>")
+        cleaned = redact_text(cleaned)
+        if cleaned != text:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = _SecretFilter()
+
+
+def guard_logs(settings: AzureBlobSettings) -> None:
+    """Keep this backend's secrets out of the HTTP libraries' log records, in this whole process."""
+    _FILTER.add(_secret_parts(settings))
+    for name in _HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from state import State, dumps_state
+from state import ResourceState, State, dumps_state
 from state.backends import BackendError, StateChanged
 from state.journal import parse_journal
 from state.lock import LockError, LockInfo
+from state.store import parse_state
 from tests.backends.conftest import Place
 
 
@@ -126,3 +127,48 @@ def test_the_journal_is_written_appended_replaced_and_removed(place: Place) -> N
     assert backend.journal_read() == (header + begin + done).decode()
     backend.journal_remove()
     assert place.open().journal_read() is None
+
+
+TEMPLATES = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.VirtualMachineImages/imageTemplates"
+
+
+def big_state(count: int) -> State:
+    """A state of `count` resources shaped like an apply's: nested bodies, unicode, quotes."""
+    resources = []
+    for n in range(count):
+        arm_id = f"{TEMPLATES}/t{n:05d}"
+        steps = [
+            {"type": "Shell", "name": f"step{k}", "inline": [f'echo {n}-{k} "quoted"']} for k in range(3)
+        ]
+        distribute = {"type": "SharedImage", "runOutputName": f"out{n}", "replicationRegions": ["westeurope"]}
+        properties = {"buildTimeoutInMinutes": 60 + n % 7, "customize": steps, "distribute": [distribute]}
+        body = {
+            "location": "westeurope",
+            "tags": {"owner": "plateforme-données", "n": n},
+            "properties": properties,
+        }
+        observed = {**body, "id": arm_id, "properties": {**properties, "provisioningState": "Succeeded"}}
+        resources.append(
+            ResourceState(
+                address=f"imageTemplate.t{n:05d}",
+                arm_type="Microsoft.VirtualMachineImages/imageTemplates",
+                arm_id=arm_id,
+                api_version="2024-02-01",
+                applied=body,
+                observed=observed,
+                dependencies=("identity.builder",),
+            )
+        )
+    return State(lineage="2b7e151628aed2a6abf7158809cf4f3c", serial=12).with_resources(resources)
+
+
+def test_a_state_of_thousands_of_resources_round_trips_byte_for_byte(place: Place) -> None:
+    state = big_state(4000)
+    text = dumps_state(state)
+    assert len(text) > 8_000_000
+    backend = place.open()
+    version = backend.write(text, None)
+    stored = place.open().read()
+    assert stored.version == version
+    assert stored.text == text
+    assert parse_state(stored.text, "read back").same_content(state)
