@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .base import BackendError, HeldLock, HistoryEntry, StateBackend, StateChanged, StoredState
 from .local import LocalBackend
+from .saving import Loaded, load, save
 from .settings import AzureBlobSettings, BackendSettings, LocalSettings, backend_settings
 from .transfer import Pushed, PushRefused, check_push, migrate_state, pull_state, push_state
 
@@ -29,6 +30,7 @@ __all__ = [
     "BackendSettings",
     "HeldLock",
     "HistoryEntry",
+    "Loaded",
     "LocalBackend",
     "LocalSettings",
     "PushRefused",
@@ -38,8 +40,10 @@ __all__ = [
     "StoredState",
     "backend_settings",
     "check_push",
+    "load",
     "migrate_state",
     "open_backend",
     "pull_state",
     "push_state",
+    "save",
 ]

@@ -36,6 +36,8 @@ from .blob_journal import BlobJournal
 from .blob_lease import LeaseLock, LeaseLocks
 from .settings import AzureBlobSettings
 
+# The token scope of Azure Storage, the same in every cloud.
+STORAGE_SCOPE = "https://storage.azure.com/.default"
 _CONTENT = ContentSettings(content_type="application/json; charset=utf-8")
 # The state file's layout is fixed (state.store.dumps_state): lineage near the top, serial on the last line.
 _LINEAGE = re.compile(r'^\{\n  "format_version": \d+,\n  "lineage": "([0-9A-Za-z._-]{1,64})",\n')
@@ -61,7 +63,10 @@ def make_service(settings: AzureBlobSettings) -> BlobServiceClient:
         return BlobServiceClient(settings.account_url, credential=settings.sas_token.lstrip("?"), **options)
     from azure.identity import DefaultAzureCredential
 
-    return BlobServiceClient(settings.account_url, credential=DefaultAzureCredential(), **options)
+    credential = DefaultAzureCredential()
+    # Sign in once now: a credential that has no token fails here in one step, not once per retry.
+    credential.get_token(STORAGE_SCOPE)
+    return BlobServiceClient(settings.account_url, credential=credential, **options)
 
 
 class AzureBlobBackend:
@@ -72,9 +77,12 @@ class AzureBlobBackend:
     def __init__(self, settings: AzureBlobSettings, service: BlobServiceClient | None = None) -> None:
         self.settings = settings
         guard_logs(settings)
+        errors = BlobErrors(settings, settings.account_url or "(from the connection string)")
         try:
             self._service = service or make_service(settings)
-        except (ValueError, AzureError) as exc:
+        except AzureError as exc:
+            raise errors.translate(exc, "sign in", errors.account) from None
+        except ValueError as exc:
             raise BackendError(
                 f"the storage settings cannot be used ({type(exc).__name__}): check "
                 f"{settings.sign_in} and backend.accountUrl"

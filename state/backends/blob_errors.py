@@ -86,7 +86,14 @@ class BlobErrors:
                 f"{self.account}; create it (az storage container create --name {self.settings.container} "
                 "--auth-mode login ...) or set backend.container"
             )
-        if isinstance(exc, ClientAuthenticationError) and not isinstance(exc, HttpResponseError):
+        if type(exc).__name__ == "AzureSigningError":
+            # The SDK could not sign the request: the key is not a key (not base64, cut short).
+            return self.error(
+                f"cannot sign requests to the storage account {self.account} with the account key in "
+                f"{ENV_CONNECTION_STRING}: it is not a valid key; copy it again from the account's keys"
+            )
+        if isinstance(exc, ClientAuthenticationError) and not code and status(exc) is None:
+            # Raised before any request was sent: the credential had no token to give.
             return self.error(_no_credential(sign_in))
         if code in _AUTH_CODES or status(exc) in (401, 403) or isinstance(exc, ClientAuthenticationError):
             return self.error(

@@ -125,6 +125,11 @@ def backend_settings(config: Any, env: Mapping[str, str], *, source: str = "aibp
     account_url = env.get(ENV_ACCOUNT_URL) or _text(config, "accountUrl", source)
     if account_url is not None:
         account_url = _check_account_url(account_url.rstrip("/"), source)
+        if account_url.startswith("http://") and not (connection_string or sas_token):
+            raise BackendError(
+                f"{source}: backend.accountUrl {account_url} is http://, and Entra ID sign-in needs "
+                f"https://; for an emulator set {ENV_CONNECTION_STRING} (or {ENV_SAS_TOKEN})"
+            )
     elif connection_string is None:
         raise BackendError(
             f"{source}: backend.accountUrl is required (https://ACCOUNT.blob.core.windows.net), or "

@@ -4,7 +4,9 @@ stays whole when a reset is cut short."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -55,8 +57,8 @@ def test_a_missing_container_is_named_with_what_to_do(azurite: Azurite, blob: Pl
 
 
 def test_a_wrong_account_key_is_refused_in_one_line_without_the_key(azurite: Azurite, blob: Place) -> None:
-    wrong_key = azurite.key[::-1]
-    wrong = azurite.connection_string.replace(azurite.key, wrong_key)
+    other_key = base64.b64encode(secrets.token_bytes(64)).decode()
+    wrong = azurite.connection_string.replace(azurite.key, other_key)
     backend = open_with(blob, {}, {"AIBPLAN_BACKEND_CONNECTION_STRING": wrong})
     with pytest.raises(BackendError) as caught:
         backend.write(dumps_state(State(lineage=LINEAGE, serial=1)), None)
@@ -65,8 +67,19 @@ def test_a_wrong_account_key_is_refused_in_one_line_without_the_key(azurite: Azu
         f"the storage account {azurite.account_url} refused to let aibplan write the state"
     )
     assert "AIBPLAN_BACKEND_CONNECTION_STRING" in message and "\n" not in message
-    assert wrong_key not in message and azurite.key not in message
-    assert wrong_key not in repr(backend.settings) and wrong not in backend.where()
+    assert other_key not in message and azurite.key not in message
+    assert other_key not in repr(backend.settings) and other_key not in backend.where()
+
+
+def test_a_key_that_is_not_a_key_is_named_without_showing_it(azurite: Azurite, blob: Place) -> None:
+    cut = azurite.key[: len(azurite.key) // 2 - 1]
+    wrong = azurite.connection_string.replace(azurite.key, cut)
+    backend = open_with(blob, {}, {"AIBPLAN_BACKEND_CONNECTION_STRING": wrong})
+    with pytest.raises(BackendError) as caught:
+        backend.read()
+    message = str(caught.value)
+    assert "with the account key in AIBPLAN_BACKEND_CONNECTION_STRING: it is not a valid key" in message
+    assert cut not in message
 
 
 def test_a_sas_token_works_and_never_reaches_a_message_or_a_log_line(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from state import ResourceState, State, dumps_state
-from state.backends import BackendError, StateChanged
+from state.backends import BackendError, StateChanged, load, save
 from state.journal import parse_journal
 from state.lock import LockError, LockInfo
 from state.store import parse_state
@@ -43,6 +45,27 @@ def test_creating_a_state_that_another_writer_created_meanwhile_is_refused(place
     with pytest.raises(StateChanged, match="created it meanwhile"):
         place.open().write(state_text(1, lineage="another"), None)
     assert place.open().read().text == state_text(1)
+
+
+def test_saving_bumps_the_serial_only_when_the_content_changes(place: Place) -> None:
+    backend = place.open()
+    nothing = load(backend)
+    assert (nothing.state, nothing.version) == (None, None)
+    first = save(backend, State(lineage="L-1"), nothing)
+    assert first.state is not None and first.state.serial == 1
+    assert save(backend, State(lineage="L-1", serial=1), first) is first
+    reread = load(place.open())
+    assert reread == first
+    template = big_state(1).resources[0]
+    second = save(backend, State(lineage="L-1", serial=1).with_resource(template), reread)
+    assert second.state is not None and second.state.serial == 2
+    assert load(place.open()) == second
+    # A save made from the state as it was before `second` is refused, not written over it.
+    with pytest.raises(StateChanged):
+        save(
+            place.open(), State(lineage="L-1", serial=1).with_resource(replace(template, tainted=True)), first
+        )
+    assert load(place.open()) == second
 
 
 def test_the_previous_state_is_kept_when_asked(place: Place) -> None:

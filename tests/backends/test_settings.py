@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from state.backends import AzureBlobSettings, BackendError, LocalSettings, backend_settings
+from state.backends import AzureBlobSettings, BackendError, LocalSettings, backend_settings, open_backend
 
 BLOB = {
     "type": "azureblob",
@@ -102,7 +103,31 @@ def test_a_wrong_setting_is_one_line_naming_it(config: Any, env: dict[str, str],
     assert "c2VjcmV0" not in str(caught.value)
 
 
-def test_http_is_allowed_for_an_emulator_on_this_machine() -> None:
-    settings = backend_settings({**BLOB, "accountUrl": "http://127.0.0.1:10000/devaccount"}, {})
+def test_http_is_allowed_for_an_emulator_on_this_machine_with_a_sas_or_connection_string() -> None:
+    emulator = {**BLOB, "accountUrl": "http://127.0.0.1:10000/devaccount"}
+    settings = backend_settings(emulator, {"AIBPLAN_BACKEND_SAS_TOKEN": SAS})
     assert isinstance(settings, AzureBlobSettings)
     assert settings.account_url == "http://127.0.0.1:10000/devaccount"
+    with pytest.raises(BackendError, match="Entra ID sign-in needs https://"):
+        backend_settings(emulator, {})
+
+
+def test_no_credential_to_sign_in_with_is_one_line_saying_how(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """DefaultAzureCredential narrowed to the environment's service principal, which is not set: the
+    backend says so when it opens, once, before any request."""
+    for name in (
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    settings = backend_settings({**BLOB, "accountUrl": "https://127.0.0.1:9"}, {})
+    with pytest.raises(BackendError) as caught:
+        open_backend(settings, state_path=tmp_path / "s.json", runtime_dir=tmp_path / ".aibplan")
+    message = str(caught.value)
+    assert message.startswith("could not sign in to Azure Storage with Entra ID (DefaultAzureCredential)")
+    assert "az login" in message and "\n" not in message
