@@ -74,51 +74,60 @@ def running(data_dir: Path) -> Iterator[Azurite]:
     if found is None:
         raise RuntimeError("neither azurite nor npx is installed")
     argv, how = found
-    port = free_port()
     key = base64.b64encode(secrets.token_bytes(64)).decode()
-    args = [*argv, "--blobHost", "127.0.0.1", "--blobPort", str(port)]
-    if Path(argv[-1]).name == "azurite":
-        # The all-services command also opens queue and table ports: keep them off the usual ones.
-        args += ["--queuePort", str(free_port()), "--tablePort", str(free_port())]
-    args += [
-        "--location",
-        str(data_dir),
-        "--loose",
-        "--skipApiVersionCheck",
-        "--disableTelemetry",
-        "--silent",
-    ]
     env = {**os.environ, "AZURITE_ACCOUNTS": f"{ACCOUNT}:{key}"}
-    log = (data_dir / "azurite.log").open("wb")
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=data_dir)
+    log_path = data_dir / "azurite.log"
+    # A free port can be taken by another process before Azurite binds it: then try another.
+    for attempt in range(3):
+        azurite = Azurite(free_port(), ACCOUNT, key)
+        args = [*argv, "--blobHost", "127.0.0.1", "--blobPort", str(azurite.port)]
+        if Path(argv[-1]).name == "azurite":
+            # The all-services command also opens queue and table ports: keep them off the usual ones.
+            args += ["--queuePort", str(free_port()), "--tablePort", str(free_port())]
+        args += ["--location", str(data_dir), "--loose", "--skipApiVersionCheck", "--disableTelemetry"]
+        args += ["--silent"]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=data_dir)
+        try:
+            answered = _wait_until_answering(azurite, process, _START_SECONDS[how], log_path)
+        except BaseException:
+            _stop(process)
+            raise
+        if answered:
+            break
+        if attempt == 2:
+            raise RuntimeError(f"azurite found no free port: {log_path.read_text(errors='replace')[-2000:]}")
     try:
-        azurite = Azurite(port, ACCOUNT, key)
-        _wait_until_answering(azurite, process, _START_SECONDS[how], data_dir / "azurite.log")
         yield azurite
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_answering(
     azurite: Azurite, process: subprocess.Popen[bytes], limit: float, log: Path
-) -> None:
+) -> bool:
+    """True once Azurite answers; False when it stopped because its port was taken."""
     deadline = time.monotonic() + limit
     while True:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"azurite stopped at start (exit {process.returncode}): {log.read_text()[-2000:]}"
-            )
+            said = log.read_text(errors="replace")
+            if "EADDRINUSE" in said:
+                return False
+            raise RuntimeError(f"azurite stopped at start (exit {process.returncode}): {said[-2000:]}")
         try:
             urllib.request.urlopen(f"{azurite.account_url}?comp=list", timeout=2)
-            return
+            return True
         except urllib.error.HTTPError:
-            return  # it answers (an unsigned request is refused): it is up
+            return True  # it answers (an unsigned request is refused): it is up
         except OSError as exc:
             if time.monotonic() > deadline:
                 raise RuntimeError(
