@@ -114,6 +114,11 @@ def read_journal(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]
         return None, []
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"cannot read the apply journal {path}: {exc}") from None
+    return parse_journal(text, str(path))
+
+
+def parse_journal(text: str, source: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(header, events) of a journal's text, wherever it was kept (a file, a blob); `source` names it."""
     lines = text.rstrip("\0").split("\n")
     parsed: list[dict[str, Any]] = []
     for number, line in enumerate(lines, start=1):
@@ -125,7 +130,7 @@ def read_journal(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]
             if number >= len(lines) - 1:
                 break  # torn final line
             raise StateError(
-                f"{path}:{number}: the apply journal is damaged; move it aside and run "
+                f"{source}:{number}: the apply journal is damaged; move it aside and run "
                 "`aibplan plan` to compare the state with the cloud"
             ) from None
         if isinstance(value, dict):

@@ -163,6 +163,6 @@ def test_test_modules_import_no_other_test_module() -> None:
     found = [
         f"{imp.where}: {imp.target}"
         for imp in project_imports("tests")
-        if within(imp.target, "tests") and imp.target != "tests.helpers"
+        if within(imp.target, "tests") and not within(imp.target, "tests.helpers")
     ]
     assert found == [], "tests share code through tests/helpers.py only:\n" + "\n".join(found)

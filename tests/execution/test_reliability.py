@@ -39,7 +39,7 @@ from providers.simulated.local import LocalProvider
 from providers.simulated.local_faults import FaultInjector, parse_settings
 from state import load_state
 from state.journal import journal_path
-from state.lock import read_holder
+from state.lock import acquire, read_holder
 from tests.helpers import Run
 
 TEMPLATES = 100
@@ -170,21 +170,40 @@ def test_concurrent_applies_with_lock_timeout_take_turns(
     env = cli_env(20)
     files = [(tmp_path / f"out-{n}", tmp_path / f"err-{n}") for n in range(3)]
     procs = []
-    for out, err in files:
-        with open(out, "w") as stdout, open(err, "w") as stderr:
-            procs.append(
-                subprocess.Popen(
-                    [*run_cli_args(stack), "--lock-timeout", "120"], stdout=stdout, stderr=stderr, env=env
+    # The test holds the lock until all three applies say they wait for it, so that each of them really
+    # waits (however fast the machine is), then lets them take turns.
+    held = acquire(stack / ".aibplan", "test holds the lock")
+    try:
+        for out, err in files:
+            with open(out, "w") as stdout, open(err, "w") as stderr:
+                procs.append(
+                    subprocess.Popen(
+                        [*run_cli_args(stack), "--lock-timeout", "120"], stdout=stdout, stderr=stderr, env=env
+                    )
                 )
-            )
+        for proc, (_, err) in zip(procs, files, strict=True):
+            assert wait_for_text(err, "Waiting up to 120s for the state lock", proc), err.read_text()
+    finally:
+        held.release()
     codes = [p.wait(timeout=180) for p in procs]
     results = [(out.read_text(), err.read_text()) for out, err in files]
     assert codes == [0, 0, 0], results
     applied = [out for out, _ in results if f"Apply complete! Resources: {RESOURCES} added" in out]
     unchanged = [out for out, _ in results if "No changes." in out]
     assert len(applied) == 1 and len(unchanged) == 2
-    assert any("Waiting up to 120s for the state lock" in err for _, err in results)
     assert serial_watch == sorted(serial_watch) and -1 not in serial_watch
+
+
+def wait_for_text(path: Path, text: str, proc: subprocess.Popen[bytes]) -> bool:
+    """Until `text` appears in the file or the process ends (each process waits at most 180 s)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if text in path.read_text():
+            return True
+        if proc.poll() is not None:
+            return text in path.read_text()
+        time.sleep(0.05)
+    return False
 
 
 def run_cli_args(stack: Path) -> list[str]:

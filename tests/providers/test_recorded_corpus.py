@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parent / "fixtures" / "recorded"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 SWAGGER = CORPUS / "swagger"
 README = CORPUS / "README.md"
 

@@ -37,9 +37,9 @@ from providers.emulator.server import ArmEmulator
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import SimulatedAzure
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 PLANS = FIXTURES / "plans"
 BASES = PLANS / "bases"
 CASES = PLANS / "cases"
