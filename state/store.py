@@ -31,8 +31,14 @@ def dumps_state(state: State) -> str:
     resources = (
         "[\n" + ",\n".join(r.state_text for r in state.resources) + "\n  ]" if state.resources else "[]"
     )
+    saved_plan = (
+        f'  "last_saved_plan": {encode_basestring(state.last_saved_plan)},\n'
+        if state.last_saved_plan is not None
+        else ""
+    )
     return (
-        f'{{\n  "format_version": {state.format_version},\n  "lineage": {encode_basestring(state.lineage)},\n'
+        f'{{\n  "format_version": {state.format_version},\n{saved_plan}'
+        f'  "lineage": {encode_basestring(state.lineage)},\n'
         f'  "resources": {resources},\n  "serial": {state.serial}\n}}\n'
     )
 
@@ -113,6 +119,9 @@ def state_from_json(data: Any, source: str) -> State:
         resources = [ResourceState.from_json(r) for r in data.get("resources") or []]
         lineage = str(data["lineage"])
         serial = int(data["serial"])
+        last_saved_plan = data.get("last_saved_plan")
+        if last_saved_plan is not None and not isinstance(last_saved_plan, str):
+            raise TypeError("last_saved_plan must be a string")
     except (KeyError, TypeError, ValueError) as exc:
         raise StateError(
             f"{source}: the state file is damaged ({exc.__class__.__name__}: {exc}); restore it "
@@ -123,7 +132,9 @@ def state_from_json(data: Any, source: str) -> State:
         if r.address in seen:
             raise StateError(f"{source}: resource {r.address} appears twice (a bad merge?); keep one entry")
         seen.add(r.address)
-    return State(lineage=lineage, serial=serial, format_version=FORMAT_VERSION).with_resources(resources)
+    return State(
+        lineage=lineage, serial=serial, format_version=FORMAT_VERSION, last_saved_plan=last_saved_plan
+    ).with_resources(resources)
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:

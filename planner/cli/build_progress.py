@@ -132,8 +132,8 @@ class LiveBuildProgress(Hooks):
         self._console.print(text, markup=False, highlight=False)
 
 
-def build_progress() -> PlainBuildProgress | LiveBuildProgress:
+def build_progress(*, color: bool = True) -> PlainBuildProgress | LiveBuildProgress:
     """Live on a terminal (stderr), plain lines otherwise."""
     if sys.stderr.isatty():
-        return LiveBuildProgress(Console(stderr=True))
+        return LiveBuildProgress(Console(stderr=True, no_color=not color or None))
     return PlainBuildProgress()

@@ -1,8 +1,8 @@
-"""`aibplan plan`, `aibplan apply` and `aibplan destroy`."""
+"""`aibplan plan`, `apply`, `destroy` and `show`: arguments to a request, the operation, a view, the exit
+code."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,45 +10,29 @@ from typing import Any, NoReturn
 
 import click
 
-from providers.base import Provider
-from state import State
-from state.lock import StateLock
-
-from ..execution.apply import ApplyResult
+from .. import operations as ops
 from ..execution.cancel import DEFAULT_CANCEL_TIMEOUT
-from ..execution.engine import Prepared
-from ..hooks import Hooks
-from ..planning.saved_plan import (
-    PlanOptions,
-    SavedPlanError,
-    load_saved_plan,
-    plan_from_saved,
-    save_plan,
-    staleness,
-)
-from ..planning.targeting import address_errors
-from ..plans.plan import Plan
-from ..render.human import render_plan
-from ..render.json_plan import plan_to_json
-from ..render.markdown import plan_to_markdown
-from .apply_flow import apply_refresh_only, ask, execute, finish, refuse_blocked
-from .builds import run_after_apply
+from ..views import ApplyText, PlanText, plan_view, saved_plan_view
 from .common import (
     EXIT_CHANGES,
+    EXIT_ERROR,
     EXIT_OK,
-    StackOptions,
-    err,
+    call,
+    confirm,
+    emit,
     fail,
-    guard,
-    make_plan_with_warnings,
-    opened_provider,
-    out,
-    parse_stack_options,
-    plan_options,
-    prepare_or_exit,
+    lock_timeout_option,
+    no_color_option,
+    one_stack,
+    stack_options,
+    stack_request,
     use_color,
 )
-from .writer import lock_or_exit, lock_timeout_option, read_for_plan_or_exit, recover_or_exit
+from .completion import complete_addresses
+from .progress import CliHooks
+from .signals import interruptible
+
+FORMATS = click.Choice(["text", "json", "markdown"])
 
 
 def targeting_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,6 +41,7 @@ def targeting_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "replace_addresses",
         multiple=True,
         metavar="ADDRESS",
+        shell_complete=complete_addresses,
         help="Plan to replace this resource even if nothing forces it (repeatable).",
     )(f)
     f = click.option(
@@ -64,12 +49,21 @@ def targeting_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "targets",
         multiple=True,
         metavar="ADDRESS",
+        shell_complete=complete_addresses,
         help="Only this resource and what it depends on (repeatable).",
     )(f)
     return f
 
 
+def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--no-refresh", is_flag=True, help="Compare with the state file only; do not read the cloud."
+    )(f)
+    return stack_options(f)
+
+
 def apply_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """How a plan is carried out: the same options for apply (a new plan or a saved one) and destroy."""
     f = lock_timeout_option(f)
     f = click.option(
         "--cancel-timeout",
@@ -95,22 +89,25 @@ def apply_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def run_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--run",
-        "build",
-        is_flag=True,
-        help="After the apply, build every image template it created or replaced, in order, and wait.",
-    )(f)
+def _apply_options(
+    parallelism: int, allow_vhd_loss: bool, cancel_timeout: float, lock_timeout: float, build: bool = False
+) -> ops.ApplyOptions:
+    return ops.ApplyOptions(
+        parallelism=parallelism,
+        allow_vhd_loss=allow_vhd_loss,
+        cancel_timeout=cancel_timeout,
+        lock_timeout=lock_timeout,
+        build=build,
+    )
 
 
 @click.command()
-@click.argument("stack", default=".", type=click.Path())
+@click.argument("stack", required=False, type=click.Path())
 @click.option("--json", "json_flag", is_flag=True, help="Print the plan as one JSON document.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=FORMATS,
     default="text",
     show_default=True,
     help="markdown: a summary for pull-request comments and $GITHUB_STEP_SUMMARY, with a Mermaid graph.",
@@ -126,12 +123,14 @@ def run_option(f: Callable[..., Any]) -> Callable[..., Any]:
     "--out",
     "out_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Save the plan to FILE; `aibplan apply FILE` applies exactly it (or refuses when it is stale).",
+    help="Save the plan to FILE; `aibplan apply FILE` applies exactly it, once (or refuses when it is "
+    "stale). FILE must be new or an earlier saved plan.",
 )
 @targeting_options
 @plan_options
 def plan(
-    stack: str,
+    stack: str | None,
+    stack_dir: str | None,
     json_flag: bool,
     fmt: str,
     detailed_exitcode: bool,
@@ -145,276 +144,50 @@ def plan(
     var_files: Sequence[Path],
     provider: str | None,
 ) -> None:
-    """Show what apply would change: drift first ("Objects have changed outside of aibplan"), then actions."""
-    fmt = "json" if json_flag else fmt
-    _check_combination(
-        refresh_only=refresh_only, destroy=destroy, no_refresh=no_refresh, replace=replace_addresses
-    )
-    options = parse_stack_options(stack, variables, var_files, provider)
-    prepared = prepare_or_exit(options, json_output=fmt == "json")
-    with opened_provider(prepared, _PlanHooks()) as cloud:
-        state = read_for_plan_or_exit(prepared.stack, cloud)
-        _check_addresses(prepared, state, targets, replace_addresses, destroy)
-        the_plan = guard(
-            lambda: make_plan_with_warnings(
-                prepared,
-                cloud,
-                state,
-                refresh=not no_refresh,
-                destroy=destroy,
-                targets=targets,
-                replace_addresses=replace_addresses,
-                refresh_only=refresh_only,
-                json_output=fmt == "json",
-            )
-        )
-    if out_file is not None:
-        _save(
-            out_file,
-            the_plan,
-            prepared,
-            options,
-            no_refresh,
-            destroy,
-            refresh_only,
-            targets,
-            replace_addresses,
-        )
-    if fmt == "json":
-        out(json.dumps(plan_to_json(the_plan), indent=2, sort_keys=True) + "\n")
-    elif fmt == "markdown":
-        out(plan_to_markdown(the_plan))
-    else:
-        out(render_plan(the_plan, color=use_color(sys.stdout)))
-    if out_file is not None:
-        err(f"\nSaved the plan to {out_file}. To apply exactly this plan, run: aibplan apply {out_file}\n")
-    if detailed_exitcode and the_plan.has_changes:
-        sys.exit(EXIT_CHANGES)
-    sys.exit(EXIT_OK)
+    """Show what apply would change: drift first ("Objects have changed outside of aibplan"), then actions.
 
-
-def _check_combination(
-    *, refresh_only: bool, destroy: bool, no_refresh: bool, replace: Sequence[str]
-) -> None:
-    if refresh_only and destroy:
-        fail("--refresh-only and --destroy cannot be used together")
-    if refresh_only and no_refresh:
-        fail("--refresh-only reads the cloud; it cannot be used with --no-refresh")
-    if refresh_only and replace:
-        fail("--refresh-only changes nothing in the cloud; it cannot be used with --replace")
-    if destroy and replace:
-        fail("--destroy deletes everything; it cannot be used with --replace")
-
-
-def _check_addresses(
-    prepared: Prepared, state: Any, targets: Sequence[str], replace: Sequence[str], destroy: bool
-) -> None:
-    problems = address_errors(targets, prepared.stack, state, flag="--target", in_state_only=destroy)
-    problems += address_errors(replace, prepared.stack, state, flag="--replace")
-    if problems:
-        for line in problems[:-1]:
-            err(f"Error: {line}\n")
-        fail(problems[-1])
-
-
-def _save(
-    path: Path,
-    the_plan: Plan,
-    prepared: Prepared,
-    options: StackOptions,
-    no_refresh: bool,
-    destroy: bool,
-    refresh_only: bool,
-    targets: Sequence[str],
-    replace: Sequence[str],
-) -> None:
-    plan_options_used = PlanOptions(
-        variables=options.variables,
-        var_files=tuple(str(f) for f in options.var_files),
-        provider=options.provider,
+    Exit 0 (with --detailed-exitcode: no changes), 2 (changes, only with --detailed-exitcode), 1 (error).
+    """
+    view = plan_view("json" if json_flag else fmt, color=use_color(sys.stdout))
+    request = ops.PlanRequest(
+        stack=stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
         refresh=not no_refresh,
         destroy=destroy,
         refresh_only=refresh_only,
         targets=tuple(targets),
-        replace=tuple(replace),
+        replace=tuple(replace_addresses),
+        out=out_file,
     )
-    try:
-        save_plan(path, the_plan, prepared.stack, plan_options_used)
-    except OSError as exc:
-        fail(f"cannot write the plan to {path}: {exc}")
+    result = call(lambda: ops.plan(request, CliHooks()), view)
+    emit(view.show(result))
+    sys.exit(EXIT_CHANGES if detailed_exitcode and result.plan.has_changes else EXIT_OK)
 
 
-def _run_apply(
-    prepared: Prepared,
-    *,
-    destroy: bool,
-    auto_approve: bool,
-    parallelism: int,
-    refresh: bool,
-    targets: Sequence[str] = (),
-    replace_addresses: Sequence[str] = (),
-    refresh_only: bool = False,
-    allow_vhd_loss: bool = False,
-    cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
-    build: bool = False,
-    lock_timeout: float = 0.0,
-) -> NoReturn:
-    lock = lock_or_exit(prepared.stack, "destroy" if destroy else "apply", lock_timeout)
+def _carry_out(operation: Callable[[CliHooks, ops.Stop], ops.ApplyOutcome]) -> NoReturn:
+    """Run an apply-like operation with its plan shown when ready, progress, signals and the closing view."""
+    color = use_color(sys.stdout)
+    hooks = CliHooks(PlanText(color).plan, color=use_color(sys.stderr))
+    stop = ops.Stop()
     try:
-        with opened_provider(prepared, _PlanHooks()) as cloud:
-            state, existing = recover_or_exit(prepared.stack, cloud, _PlanHooks())
-            _check_addresses(prepared, state, targets, replace_addresses, destroy)
-            the_plan = guard(
-                lambda: make_plan_with_warnings(
-                    prepared,
-                    cloud,
-                    state,
-                    refresh=refresh,
-                    destroy=destroy,
-                    targets=targets,
-                    replace_addresses=replace_addresses,
-                    refresh_only=refresh_only,
-                )
-            )
-            result, builds = _carry_out(
-                the_plan,
-                prepared,
-                state,
-                existing,
-                cloud,
-                lock,
-                question="Do you really want to destroy all resources?"
-                if destroy
-                else "Do you want to perform these actions?",
-                auto_approve=auto_approve,
-                saved=False,
-                allow_vhd_loss=allow_vhd_loss,
-                parallelism=parallelism,
-                cancel_timeout=cancel_timeout,
-                build=build,
-            )
+        with interruptible(stop, on_abort=hooks.close) as signals:
+            outcome = call(lambda: operation(hooks, stop), PlanText(color))
     finally:
-        lock.release()
-    finish(result, destroy, builds)
-
-
-def _carry_out(
-    the_plan: Plan,
-    prepared: Prepared,
-    state: State,
-    existing: State | None,
-    cloud: Provider,
-    lock: StateLock,
-    *,
-    question: str | None,
-    auto_approve: bool,
-    saved: bool,
-    allow_vhd_loss: bool,
-    parallelism: int,
-    cancel_timeout: float,
-    build: bool,
-) -> tuple[ApplyResult, Any]:
-    """Show the plan, then (after confirmation, unless it was saved) make its changes and any builds."""
-    out(render_plan(the_plan, color=use_color(sys.stdout)))
-    if not the_plan.has_changes:
-        sys.exit(EXIT_OK)
-    if the_plan.refresh_only:
-        if not saved:
-            ask("Would you like to update the state file to match these changes?", auto_approve)
-        apply_refresh_only(the_plan, prepared, state, existing, cloud, saved=saved)
-    refuse_blocked(the_plan, allow_vhd_loss=allow_vhd_loss)
-    if question is not None:
-        ask(question, auto_approve)
-    result = execute(
-        the_plan,
-        prepared,
-        state,
-        existing,
-        cloud,
-        lock,
-        parallelism=parallelism,
-        cancel_timeout=cancel_timeout,
-    )
-    return result, _builds_after(build, prepared, cloud, the_plan, result, parallelism)
-
-
-class _PlanHooks(Hooks):
-    """Retries while reading the cloud for a plan, said on stderr."""
-
-    def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
-        err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
-
-
-def _builds_after(
-    build: bool, prepared: Prepared, cloud: Any, the_plan: Plan, result: Any, parallelism: int
-) -> Any:
-    if build and result.ok:
-        return run_after_apply(prepared, cloud, the_plan, result, parallelism)
-    if build:
-        err("Builds not started: the apply did not complete.\n")
-    return None
-
-
-def _apply_saved(
-    path: Path,
-    *,
-    parallelism: int,
-    allow_vhd_loss: bool,
-    cancel_timeout: float,
-    build: bool,
-    lock_timeout: float,
-) -> NoReturn:
-    """Apply a plan file exactly as it was shown, or refuse when the state or the inputs moved since."""
-    try:
-        saved = load_saved_plan(path)
-    except SavedPlanError as exc:
-        fail(str(exc))
-    options = StackOptions(
-        saved.stack_root,
-        saved.options.variables,
-        tuple(Path(f) for f in saved.options.var_files),
-        saved.options.provider,
-    )
-    prepared = prepare_or_exit(options)
-    lock = lock_or_exit(prepared.stack, "apply", lock_timeout)
-    try:
-        with opened_provider(prepared, _PlanHooks()) as cloud:
-            state, existing = recover_or_exit(prepared.stack, cloud, _PlanHooks())
-            reasons = staleness(saved, prepared.stack, state, existing is not None)
-            if reasons:
-                fail(
-                    f"Saved plan {path} is stale: "
-                    + "; ".join(reasons)
-                    + ". Nothing was changed; make a new plan with `aibplan plan --out FILE`."
-                )
-            try:
-                the_plan = plan_from_saved(saved, prepared.stack)
-            except SavedPlanError as exc:
-                fail(str(exc))
-            result, builds = _carry_out(
-                the_plan,
-                prepared,
-                state,
-                existing,
-                cloud,
-                lock,
-                question=None,
-                auto_approve=True,
-                saved=True,
-                allow_vhd_loss=allow_vhd_loss,
-                parallelism=parallelism,
-                cancel_timeout=cancel_timeout,
-                build=build,
-            )
-    finally:
-        lock.release()
-    finish(result, the_plan.destroy, builds)
+        hooks.close()
+    emit(ApplyText(color).show(outcome))
+    if outcome.interrupted:
+        sys.exit(signals.exit_code)
+    sys.exit(EXIT_OK if outcome.ok else EXIT_ERROR)
 
 
 @click.command()
-@click.argument("stack", default=".", type=click.Path(), metavar="[STACK | PLAN_FILE]")
+@click.argument("stack", required=False, type=click.Path(), metavar="[STACK | PLAN_FILE]")
 @apply_options
-@run_option
+@click.option(
+    "--run",
+    "build",
+    is_flag=True,
+    help="After the apply, build every image template it created or replaced, in order, and wait.",
+)
 @click.option(
     "--refresh-only",
     is_flag=True,
@@ -423,7 +196,8 @@ def _apply_saved(
 @targeting_options
 @plan_options
 def apply(
-    stack: str,
+    stack: str | None,
+    stack_dir: str | None,
     auto_approve: bool,
     parallelism: int,
     allow_vhd_loss: bool,
@@ -441,9 +215,10 @@ def apply(
     """Make the cloud match the stack: show the plan, ask, then apply it in graph order.
 
     Given a plan file written by `aibplan plan --out FILE`, apply exactly that plan without asking, or
-    refuse when the state or the configuration changed since it was made.
+    refuse when it was applied already or the state or the configuration changed since it was made.
     """
-    if Path(stack).is_file():
+    options = _apply_options(parallelism, allow_vhd_loss, cancel_timeout, lock_timeout, build)
+    if stack is not None and Path(stack).is_file():
         given = [
             name
             for name, value in (
@@ -454,6 +229,7 @@ def apply(
                 ("--replace", replace_addresses),
                 ("--refresh-only", refresh_only),
                 ("--no-refresh", no_refresh),
+                ("-C/--stack", stack_dir),
             )
             if value
         ]
@@ -462,48 +238,37 @@ def apply(
                 f"{', '.join(given)} cannot be used with a saved plan: "
                 "the plan file fixed them when it was made"
             )
-        _apply_saved(
-            Path(stack),
-            parallelism=parallelism,
-            allow_vhd_loss=allow_vhd_loss,
-            cancel_timeout=cancel_timeout,
-            build=build,
-            lock_timeout=lock_timeout,
-        )
-    _check_combination(
-        refresh_only=refresh_only, destroy=False, no_refresh=no_refresh, replace=replace_addresses
+        saved = ops.SavedApplyRequest(Path(stack), options)
+        _carry_out(lambda hooks, stop: ops.apply_saved(saved, hooks, stop))
+    request = ops.ApplyRequest(
+        ops.PlanRequest(
+            stack=stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
+            refresh=not no_refresh,
+            refresh_only=refresh_only,
+            targets=tuple(targets),
+            replace=tuple(replace_addresses),
+        ),
+        options,
     )
-    options = parse_stack_options(stack, variables, var_files, provider)
-    prepared = prepare_or_exit(options)
-    _run_apply(
-        prepared,
-        destroy=False,
-        auto_approve=auto_approve,
-        parallelism=parallelism,
-        refresh=not no_refresh,
-        targets=targets,
-        replace_addresses=replace_addresses,
-        refresh_only=refresh_only,
-        allow_vhd_loss=allow_vhd_loss,
-        cancel_timeout=cancel_timeout,
-        build=build,
-        lock_timeout=lock_timeout,
-    )
+    ask = ops.always if auto_approve else confirm
+    _carry_out(lambda hooks, stop: ops.apply(request, ask, hooks, stop))
 
 
 @click.command()
-@click.argument("stack", default=".", type=click.Path())
+@click.argument("stack", required=False, type=click.Path())
 @apply_options
 @click.option(
     "--target",
     "targets",
     multiple=True,
     metavar="ADDRESS",
+    shell_complete=complete_addresses,
     help="Only this resource and what depends on it (repeatable).",
 )
 @plan_options
 def destroy(
-    stack: str,
+    stack: str | None,
+    stack_dir: str | None,
     auto_approve: bool,
     parallelism: int,
     allow_vhd_loss: bool,
@@ -516,19 +281,30 @@ def destroy(
     provider: str | None,
 ) -> None:
     """Delete every resource in the state, dependents first."""
-    options = parse_stack_options(stack, variables, var_files, provider)
-    prepared = prepare_or_exit(options)
-    _run_apply(
-        prepared,
-        destroy=True,
-        auto_approve=auto_approve,
-        parallelism=parallelism,
+    request = ops.PlanRequest(
+        stack=stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
         refresh=not no_refresh,
-        targets=targets,
-        allow_vhd_loss=allow_vhd_loss,
-        cancel_timeout=cancel_timeout,
-        lock_timeout=lock_timeout,
+        targets=tuple(targets),
     )
+    options = _apply_options(parallelism, allow_vhd_loss, cancel_timeout, lock_timeout)
+    ask = ops.always if auto_approve else confirm
+    _carry_out(lambda hooks, stop: ops.destroy(request, options, ask, hooks, stop))
 
 
-__all__ = ["apply", "destroy", "plan"]
+@click.command()
+@click.argument("plan_file", metavar="PLAN_FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--json", "json_flag", is_flag=True, help="Print the plan as one JSON document (as plan --json)."
+)
+@no_color_option
+def show(plan_file: Path, json_flag: bool) -> None:
+    """Show a plan saved with `aibplan plan --out FILE`: what `aibplan apply FILE` would do.
+
+    Reads only the file (not the stack, the state or the cloud).
+    """
+    view = saved_plan_view("json" if json_flag else "text", color=use_color(sys.stdout))
+    emit(view.show(call(lambda: ops.show_saved_plan(plan_file), view)))
+    sys.exit(EXIT_OK)
+
+
+__all__ = ["apply", "destroy", "plan", "show"]
