@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -15,11 +14,11 @@ from ..views import BuildsText, Shown, outputs_view
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
+    StackLoading,
     call,
     emit,
     lock_timeout_option,
     stack_options,
-    stack_request,
     use_color,
 )
 from .completion import complete_templates
@@ -51,18 +50,9 @@ def _builds(title: str, operation: Callable[[CliHooks, ops.Stop], ops.BuildsResu
     sys.exit(EXIT_OK if result.report.ok else EXIT_ERROR)
 
 
-def _request(
-    args: Sequence[str],
-    stack_dir: str | None,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-    **settings: Any,
-) -> ops.BuildRequest:
-    stack, addresses = split_stack(args, stack_dir)
-    return ops.BuildRequest(
-        stack=stack_request(stack, variables, var_files, provider), addresses=tuple(addresses), **settings
-    )
+def _request(args: Sequence[str], loading: StackLoading, **settings: Any) -> ops.BuildRequest:
+    stack, addresses = split_stack(args, loading.stack_dir)
+    return ops.BuildRequest(stack=loading.request_at(stack), addresses=tuple(addresses), **settings)
 
 
 @click.command()
@@ -85,13 +75,10 @@ def _request(
 @lock_timeout_option
 def run(
     args: Sequence[str],
-    stack_dir: str | None,
+    loading: StackLoading,
     wait: bool,
     timeout: float | None,
     parallelism: int,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
     lock_timeout: float,
 ) -> None:
     """Build image templates (all of the stack's when none is named) with the Run action.
@@ -100,17 +87,8 @@ def run(
     succeeded; a failed build skips the builds that depend on it. Progress goes to stderr, a table of
     results and run outputs to stdout.
     """
-    request = _request(
-        args,
-        stack_dir,
-        variables,
-        var_files,
-        provider,
-        wait=wait,
-        timeout_minutes=timeout,
-        parallelism=parallelism,
-        lock_timeout=lock_timeout,
-    )
+    settings = {"wait": wait, "timeout_minutes": timeout, "lock_timeout": lock_timeout}
+    request = _request(args, loading, parallelism=parallelism, **settings)
     _builds("Build results", lambda hooks, stop: ops.run(request, hooks, stop))
 
 
@@ -121,26 +99,10 @@ def run(
 @stack_options
 @lock_timeout_option
 def cancel(
-    args: Sequence[str],
-    stack_dir: str | None,
-    wait: bool,
-    timeout: float | None,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-    lock_timeout: float,
+    args: Sequence[str], loading: StackLoading, wait: bool, timeout: float | None, lock_timeout: float
 ) -> None:
     """Cancel running builds of the named image templates (the Cancel action)."""
-    request = _request(
-        args,
-        stack_dir,
-        variables,
-        var_files,
-        provider,
-        wait=wait,
-        timeout_minutes=timeout,
-        lock_timeout=lock_timeout,
-    )
+    request = _request(args, loading, wait=wait, timeout_minutes=timeout, lock_timeout=lock_timeout)
     _builds("Cancel results", lambda hooks, stop: ops.cancel(request, hooks, stop))
 
 
@@ -162,22 +124,19 @@ def cancel(
 @lock_timeout_option
 def output(
     args: Sequence[str],
-    stack_dir: str | None,
+    loading: StackLoading,
     json_flag: bool,
     raw: str | None,
     refresh: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
     lock_timeout: float,
 ) -> None:
     """Show the run outputs of image templates by runOutputName: the image version or managed image id
     (artifactId), the VHD's URI (artifactUri) and their provisioning state, as the state recorded them.
 
     After a failed or canceled build, the outputs of the last successful build are shown."""
-    stack, addresses = split_stack(args, stack_dir)
+    stack, addresses = split_stack(args, loading.stack_dir)
     request = ops.OutputsRequest(
-        stack=stack_request(stack, variables, var_files, provider),
+        stack=loading.request_at(stack),
         addresses=tuple(addresses),
         refresh=refresh,
         lock_timeout=lock_timeout,

@@ -3,9 +3,11 @@ from an operation to a view and an exit code (`call`)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -111,32 +113,67 @@ def stack_dir_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+@dataclass(frozen=True)
+class StackLoading:
+    """How the command was asked to load the stack: `-C`, `--var`, `--var-file`, `--provider`."""
+
+    stack_dir: str | None
+    variables: tuple[str, ...]
+    var_files: tuple[Path, ...]
+    provider: str | None
+
+    def request(self, positional: str | None = None) -> StackRequest:
+        """The stack request, the folder from a positional STACK or -C (given once), else the current one."""
+        return self.request_at(one_stack(positional, self.stack_dir))
+
+    def request_at(self, stack: str) -> StackRequest:
+        parsed = []
+        for text in self.variables:
+            try:
+                parsed.append(parse_var(text))
+            except ValueError as exc:
+                fail(str(exc))
+        return StackRequest(Path(stack), tuple(parsed), self.var_files, self.provider)
+
+
 def stack_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of every command that loads a stack."""
-    f = verbose_option(f)
-    f = no_color_option(f)
-    f = stack_dir_option(f)
-    f = click.option(
+    """The options of every command that loads a stack; the command receives them as `loading`."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        stack_dir: str | None,
+        variables: Sequence[str],
+        var_files: Sequence[Path],
+        provider: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        loading = StackLoading(stack_dir, tuple(variables), tuple(var_files), provider)
+        return f(*args, loading=loading, **kwargs)
+
+    wrapped: Callable[..., Any] = verbose_option(command)
+    wrapped = no_color_option(wrapped)
+    wrapped = stack_dir_option(wrapped)
+    wrapped = click.option(
         "--provider",
         type=click.Choice(["local", "azure"]),
         default=None,
         help="Override the provider set in aibplan.json.",
-    )(f)
-    f = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--var-file",
         "var_files",
         multiple=True,
         type=click.Path(path_type=Path),
         help="An ARM parameters file; may be repeated (later files win).",
-    )(f)
-    f = click.option(
+    )(wrapped)
+    return click.option(
         "--var",
         "variables",
         multiple=True,
         metavar="NAME=VALUE",
         help="Set a parameter; may be repeated; wins over files and aibplan.json.",
-    )(f)
-    return f
+    )(wrapped)
 
 
 def one_stack(positional: str | None, stack_dir: str | None) -> str:
@@ -146,16 +183,24 @@ def one_stack(positional: str | None, stack_dir: str | None) -> str:
     return stack_dir or positional or "."
 
 
-def stack_request(
-    stack: str, variables: Sequence[str], var_files: Sequence[Path], provider: str | None
-) -> StackRequest:
-    parsed = []
-    for text in variables:
-        try:
-            parsed.append(parse_var(text))
-        except ValueError as exc:
-            fail(str(exc))
-    return StackRequest(Path(stack), tuple(parsed), tuple(var_files), provider)
+def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--json` or `--format text|json|markdown`; the command receives the one chosen as `fmt`."""
+
+    @functools.wraps(f)
+    def command(*args: Any, json_flag: bool, fmt: str, **kwargs: Any) -> Any:
+        return f(*args, fmt="json" if json_flag else fmt, **kwargs)
+
+    wrapped = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "markdown"]),
+        default="text",
+        show_default=True,
+        help="markdown: a summary for pull-request comments and $GITHUB_STEP_SUMMARY, with a Mermaid graph.",
+    )(command)
+    return click.option("--json", "json_flag", is_flag=True, help="Print one JSON document (--format json).")(
+        wrapped
+    )
 
 
 def lock_timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,55 +3,33 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from .. import operations as ops
 from ..views import drift_view
-from .common import EXIT_CHANGES, EXIT_OK, call, emit, one_stack, stack_options, stack_request, use_color
-from .plan_apply import FORMATS
+from .common import EXIT_CHANGES, EXIT_OK, StackLoading, call, emit, format_option, stack_options, use_color
 from .progress import CliHooks
 
 
 @click.command()
 @click.argument("stack", required=False, type=click.Path())
-@click.option("--json", "json_flag", is_flag=True, help="Print the report as one JSON document.")
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMATS,
-    default="text",
-    show_default=True,
-    help="markdown: a summary for pull-request comments and $GITHUB_STEP_SUMMARY, with a Mermaid graph.",
-)
+@format_option
 @click.option(
     "--include-unmanaged",
     is_flag=True,
     help="Also report resources of the managed kinds in the resource group that no state knows.",
 )
 @stack_options
-def drift(
-    stack: str | None,
-    stack_dir: str | None,
-    json_flag: bool,
-    fmt: str,
-    include_unmanaged: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-) -> None:
+def drift(stack: str | None, loading: StackLoading, fmt: str, include_unmanaged: bool) -> None:
     """Compare what the cloud holds with the state file, read-only.
 
     Reports resources changed outside aibplan (with the attributes that differ), deleted outside
     aibplan, templates the service now reports as Failed and, with --include-unmanaged, resources of
     the managed kinds in the resource group that no state knows. Exit 0: no drift; 2: drift; 1: error.
     """
-    view = drift_view("json" if json_flag else fmt, color=use_color(sys.stdout))
-    request = ops.DriftRequest(
-        stack_request(one_stack(stack, stack_dir), variables, var_files, provider), include_unmanaged
-    )
+    view = drift_view(fmt, color=use_color(sys.stdout))
+    request = ops.DriftRequest(loading.request(stack), include_unmanaged)
     result = call(lambda: ops.drift(request, CliHooks()), view)
     emit(view.show(result))
     sys.exit(EXIT_CHANGES if result.report.has_drift else EXIT_OK)

@@ -3,8 +3,10 @@ code."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,26 +19,53 @@ from .common import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    StackLoading,
     call,
     confirm,
     emit,
     fail,
+    format_option,
     lock_timeout_option,
     no_color_option,
-    one_stack,
     stack_options,
-    stack_request,
     use_color,
 )
 from .completion import complete_addresses
 from .progress import CliHooks
 from .signals import interruptible
 
-FORMATS = click.Choice(["text", "json", "markdown"])
+
+def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """How the plan is made (the stack, --no-refresh, --target, --replace with `targeting`); the command
+    receives them as one `PlanRequest`, `plan_request`."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        stack: str | None,
+        loading: StackLoading,
+        no_refresh: bool,
+        targets: Sequence[str],
+        replace_addresses: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> Any:
+        request = ops.PlanRequest(
+            stack=loading.request(stack),
+            refresh=not no_refresh,
+            targets=tuple(targets),
+            replace=tuple(replace_addresses),
+        )
+        return f(*args, stack=stack, plan_request=request, **kwargs)
+
+    wrapped = stack_options(command)
+    wrapped = click.option(
+        "--no-refresh", is_flag=True, help="Compare with the state file only; do not read the cloud."
+    )(wrapped)
+    return click.argument("stack", required=False, type=click.Path())(wrapped)
 
 
-def targeting_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
+def replace_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
         "--replace",
         "replace_addresses",
         multiple=True,
@@ -44,74 +73,67 @@ def targeting_options(f: Callable[..., Any]) -> Callable[..., Any]:
         shell_complete=complete_addresses,
         help="Plan to replace this resource even if nothing forces it (repeatable).",
     )(f)
-    f = click.option(
+
+
+def target_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
         "--target",
         "targets",
         multiple=True,
         metavar="ADDRESS",
         shell_complete=complete_addresses,
-        help="Only this resource and what it depends on (repeatable).",
-    )(f)
-    return f
-
-
-def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "--no-refresh", is_flag=True, help="Compare with the state file only; do not read the cloud."
-    )(f)
-    return stack_options(f)
+        help=f"Only this resource and {what} (repeatable).",
+    )
 
 
 def apply_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """How a plan is carried out: the same options for apply (a new plan or a saved one) and destroy."""
-    f = lock_timeout_option(f)
-    f = click.option(
+    """How a plan is carried out: the same options for apply (a new plan or a saved one) and destroy; the
+    command receives them as one `ApplyOptions`, `options`, and `confirm` (from --auto-approve)."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        auto_approve: bool,
+        parallelism: int,
+        allow_vhd_loss: bool,
+        cancel_timeout: float,
+        lock_timeout: float,
+        **kwargs: Any,
+    ) -> Any:
+        options = ops.ApplyOptions(
+            parallelism=parallelism,
+            allow_vhd_loss=allow_vhd_loss,
+            cancel_timeout=cancel_timeout,
+            lock_timeout=lock_timeout,
+        )
+        return f(*args, options=options, confirm=ops.always if auto_approve else confirm, **kwargs)
+
+    wrapped = lock_timeout_option(command)
+    wrapped = click.option(
         "--cancel-timeout",
         default=DEFAULT_CANCEL_TIMEOUT,
         show_default=True,
         type=click.FloatRange(0),
         metavar="SECONDS",
         help="How long to wait for a running build to reach Canceled before its template is deleted.",
-    )(f)
-    f = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--allow-vhd-loss",
         is_flag=True,
         help="Delete or replace templates even though the VHDs their last builds wrote are lost with them.",
-    )(f)
-    f = click.option(
+    )(wrapped)
+    wrapped = click.option(
         "--parallelism",
         default=10,
         show_default=True,
         type=click.IntRange(1, 256),
         help="How many changes run at once.",
-    )(f)
-    f = click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")(f)
-    return f
-
-
-def _apply_options(
-    parallelism: int, allow_vhd_loss: bool, cancel_timeout: float, lock_timeout: float, build: bool = False
-) -> ops.ApplyOptions:
-    return ops.ApplyOptions(
-        parallelism=parallelism,
-        allow_vhd_loss=allow_vhd_loss,
-        cancel_timeout=cancel_timeout,
-        lock_timeout=lock_timeout,
-        build=build,
-    )
+    )(wrapped)
+    return click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")(wrapped)
 
 
 @click.command()
-@click.argument("stack", required=False, type=click.Path())
-@click.option("--json", "json_flag", is_flag=True, help="Print the plan as one JSON document.")
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMATS,
-    default="text",
-    show_default=True,
-    help="markdown: a summary for pull-request comments and $GITHUB_STEP_SUMMARY, with a Mermaid graph.",
-)
+@format_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Plan to destroy every resource in the state.")
 @click.option(
@@ -126,38 +148,24 @@ def _apply_options(
     help="Save the plan to FILE; `aibplan apply FILE` applies exactly it, once (or refuses when it is "
     "stale). FILE must be new or an earlier saved plan.",
 )
-@targeting_options
+@replace_option
+@target_option("what it depends on")
 @plan_options
 def plan(
     stack: str | None,
-    stack_dir: str | None,
-    json_flag: bool,
+    plan_request: ops.PlanRequest,
     fmt: str,
     detailed_exitcode: bool,
     destroy: bool,
     refresh_only: bool,
     out_file: Path | None,
-    targets: Sequence[str],
-    replace_addresses: Sequence[str],
-    no_refresh: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
 ) -> None:
     """Show what apply would change: drift first ("Objects have changed outside of aibplan"), then actions.
 
     Exit 0 (with --detailed-exitcode: no changes), 2 (changes, only with --detailed-exitcode), 1 (error).
     """
-    view = plan_view("json" if json_flag else fmt, color=use_color(sys.stdout))
-    request = ops.PlanRequest(
-        stack=stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
-        refresh=not no_refresh,
-        destroy=destroy,
-        refresh_only=refresh_only,
-        targets=tuple(targets),
-        replace=tuple(replace_addresses),
-        out=out_file,
-    )
+    view = plan_view(fmt, color=use_color(sys.stdout))
+    request = replace(plan_request, destroy=destroy, refresh_only=refresh_only, out=out_file)
     result = call(lambda: ops.plan(request, CliHooks()), view)
     emit(view.show(result))
     sys.exit(EXIT_CHANGES if detailed_exitcode and result.plan.has_changes else EXIT_OK)
@@ -180,7 +188,6 @@ def _carry_out(operation: Callable[[CliHooks, ops.Stop], ops.ApplyOutcome]) -> N
 
 
 @click.command()
-@click.argument("stack", required=False, type=click.Path(), metavar="[STACK | PLAN_FILE]")
 @apply_options
 @click.option(
     "--run",
@@ -193,102 +200,63 @@ def _carry_out(operation: Callable[[CliHooks, ops.Stop], ops.ApplyOutcome]) -> N
     is_flag=True,
     help="Only take the changes made outside aibplan into the state file, after confirmation.",
 )
-@targeting_options
+@replace_option
+@target_option("what it depends on")
 @plan_options
 def apply(
     stack: str | None,
-    stack_dir: str | None,
-    auto_approve: bool,
-    parallelism: int,
-    allow_vhd_loss: bool,
-    cancel_timeout: float,
-    lock_timeout: float,
+    plan_request: ops.PlanRequest,
+    options: ops.ApplyOptions,
+    confirm: ops.Confirm,
     build: bool,
     refresh_only: bool,
-    targets: Sequence[str],
-    replace_addresses: Sequence[str],
-    no_refresh: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
 ) -> None:
     """Make the cloud match the stack: show the plan, ask, then apply it in graph order.
 
-    Given a plan file written by `aibplan plan --out FILE`, apply exactly that plan without asking, or
-    refuse when it was applied already or the state or the configuration changed since it was made.
+    STACK may be a PLAN_FILE written by `aibplan plan --out FILE`: then exactly that plan is applied
+    without asking, or refused when it was applied already or the state or the configuration changed
+    since it was made.
     """
-    options = _apply_options(parallelism, allow_vhd_loss, cancel_timeout, lock_timeout, build)
+    options = replace(options, build=build)
     if stack is not None and Path(stack).is_file():
-        given = [
-            name
-            for name, value in (
-                ("--var", variables),
-                ("--var-file", var_files),
-                ("--provider", provider),
-                ("--target", targets),
-                ("--replace", replace_addresses),
-                ("--refresh-only", refresh_only),
-                ("--no-refresh", no_refresh),
-                ("-C/--stack", stack_dir),
-            )
-            if value
-        ]
-        if given:
-            fail(
-                f"{', '.join(given)} cannot be used with a saved plan: "
-                "the plan file fixed them when it was made"
-            )
         saved = ops.SavedApplyRequest(Path(stack), options)
+        _refuse_plan_options(plan_request, refresh_only)
         _carry_out(lambda hooks, stop: ops.apply_saved(saved, hooks, stop))
-    request = ops.ApplyRequest(
-        ops.PlanRequest(
-            stack=stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
-            refresh=not no_refresh,
-            refresh_only=refresh_only,
-            targets=tuple(targets),
-            replace=tuple(replace_addresses),
-        ),
-        options,
-    )
-    ask = ops.always if auto_approve else confirm
-    _carry_out(lambda hooks, stop: ops.apply(request, ask, hooks, stop))
+    request = ops.ApplyRequest(replace(plan_request, refresh_only=refresh_only), options)
+    _carry_out(lambda hooks, stop: ops.apply(request, confirm, hooks, stop))
+
+
+def _refuse_plan_options(given: ops.PlanRequest, refresh_only: bool) -> None:
+    """A saved plan fixed how it was made: options that would change that are refused."""
+    stack = given.stack
+    named = [
+        name
+        for name, value in (
+            ("--var", stack.variables),
+            ("--var-file", stack.var_files),
+            ("--provider", stack.provider),
+            ("--target", given.targets),
+            ("--replace", given.replace),
+            ("--refresh-only", refresh_only),
+            ("--no-refresh", not given.refresh),
+        )
+        if value
+    ]
+    if named:
+        fail(
+            f"{', '.join(named)} cannot be used with a saved plan: the plan file fixed them when it was made"
+        )
 
 
 @click.command()
-@click.argument("stack", required=False, type=click.Path())
 @apply_options
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="ADDRESS",
-    shell_complete=complete_addresses,
-    help="Only this resource and what depends on it (repeatable).",
-)
+@target_option("what depends on it")
 @plan_options
 def destroy(
-    stack: str | None,
-    stack_dir: str | None,
-    auto_approve: bool,
-    parallelism: int,
-    allow_vhd_loss: bool,
-    cancel_timeout: float,
-    lock_timeout: float,
-    targets: Sequence[str],
-    no_refresh: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
+    stack: str | None, plan_request: ops.PlanRequest, options: ops.ApplyOptions, confirm: ops.Confirm
 ) -> None:
     """Delete every resource in the state, dependents first."""
-    request = ops.PlanRequest(
-        stack=stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
-        refresh=not no_refresh,
-        targets=tuple(targets),
-    )
-    options = _apply_options(parallelism, allow_vhd_loss, cancel_timeout, lock_timeout)
-    ask = ops.always if auto_approve else confirm
-    _carry_out(lambda hooks, stop: ops.destroy(request, options, ask, hooks, stop))
+    _carry_out(lambda hooks, stop: ops.destroy(plan_request, options, confirm, hooks, stop))
 
 
 @click.command()

@@ -21,11 +21,11 @@ from rich.text import Text
 
 from ..hooks import Hooks
 from ..plans.plan import Plan
-from .build_progress import LiveBuildProgress, PlainBuildProgress, build_progress
+from .build_progress import LiveBuildProgress, PlainBuildProgress, Ticking, build_progress
 from .common import err, out
 
 
-class ConsoleHooks(Hooks):
+class ConsoleHooks(Ticking, Hooks):
     """Plain progress lines on stderr, Terraform's words; a ticker says what is still running."""
 
     _VERBS: ClassVar[dict[str, tuple[str, str]]] = {
@@ -37,23 +37,13 @@ class ConsoleHooks(Hooks):
     }
 
     def __init__(self, tick: float = 10.0) -> None:
-        self._lock = threading.Lock()
         self._running: dict[str, tuple[str, float]] = {}
-        self._stop = threading.Event()
-        self._tick = tick
-        self._thread = threading.Thread(target=self._ticker, daemon=True, name="aibplan-progress")
-        self._thread.start()
+        super().__init__(tick, "aibplan-progress")
 
-    def close(self) -> None:
-        self._stop.set()
-
-    def _ticker(self) -> None:
-        while not self._stop.wait(self._tick):
-            with self._lock:
-                now = time.monotonic()
-                for address, (action, started) in sorted(self._running.items()):
-                    word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
-                    err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
+    def still_going(self, now: float) -> None:
+        for address, (action, started) in sorted(self._running.items()):
+            word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
+            err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
 
     def pre_apply(self, address: str, action: str) -> None:
         with self._lock:

@@ -32,6 +32,7 @@ from ..views.base import TextRejection
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
+    StackLoading,
     call,
     emit,
     err,
@@ -39,7 +40,6 @@ from .common import (
     out,
     stack_dir_option,
     stack_options,
-    stack_request,
 )
 from .completion import complete_addresses
 from .positional import split_stack
@@ -233,17 +233,11 @@ def start_build(args: Sequence[str], stack_dir: str | None) -> None:
     sys.exit(EXIT_OK)
 
 
-def _template(
-    args: Sequence[str],
-    stack_dir: str | None,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-) -> tuple[Stack, str]:
-    stack, names = split_stack(args, stack_dir)
+def _template(args: Sequence[str], loading: StackLoading) -> tuple[Stack, str]:
+    stack, names = split_stack(args, loading.stack_dir)
     if len(names) != 1:
         fail("name one image template, e.g. `aibplan sim build-fail imageTemplate.NAME`")
-    request = stack_request(stack, variables, var_files, provider)
+    request = loading.request_at(stack)
     loaded = call(lambda: open_stack(request).stack, TextRejection())
     try:
         (address,) = resolve_addresses(loaded, names)
@@ -271,18 +265,10 @@ def _template(
 @click.option("--clear", is_flag=True, help="Remove a failure planted earlier instead.")
 @stack_options
 def build_fail(
-    args: Sequence[str],
-    stack_dir: str | None,
-    step: str,
-    message: str | None,
-    hang: bool,
-    clear: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
+    args: Sequence[str], loading: StackLoading, step: str, message: str | None, hang: bool, clear: bool
 ) -> None:
     """Make the next build of an image template fail at a step (or hang there until it times out)."""
-    loaded, address = _template(args, stack_dir, variables, var_files, provider)
+    loaded, address = _template(args, loading)
     resource = loaded.by_address[address]
     try:
         wrapped = open_provider(loaded)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from .. import operations as ops
 from ..views import Imported, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
 from .common import (
     EXIT_OK,
+    StackLoading,
     call,
     emit,
     lock_timeout_option,
@@ -19,7 +19,6 @@ from .common import (
     one_stack,
     stack_dir_option,
     stack_options,
-    stack_request,
 )
 from .completion import complete_addresses
 from .progress import CliHooks
@@ -95,19 +94,10 @@ def state_mv(source: str, target: str, stack: str | None, stack_dir: str | None,
 @_STACK
 @lock_timeout_option
 @stack_options
-def import_(
-    address: str,
-    arm_id: str,
-    stack: str | None,
-    stack_dir: str | None,
-    lock_timeout: float,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-) -> None:
+def import_(address: str, arm_id: str, stack: str | None, loading: StackLoading, lock_timeout: float) -> None:
     """Track an existing cloud resource ARM_ID as ADDRESS, which the stack must declare."""
     request = ops.ImportRequest(
-        stack_request(one_stack(stack, stack_dir), variables, var_files, provider),
+        loading.request(stack),
         address,
         arm_id,
         lock_timeout=lock_timeout,

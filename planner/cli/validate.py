@@ -12,7 +12,7 @@ from ..diagnostics import has_errors
 from ..render.human import summary_counts
 from ..rules.validate import validate_paths
 from ..views import validation_view
-from .common import EXIT_ERROR, EXIT_OK, emit, fail, stack_options, stack_request, use_color
+from .common import EXIT_ERROR, EXIT_OK, StackLoading, emit, fail, stack_options, use_color
 
 
 @click.command()
@@ -27,15 +27,7 @@ from .common import EXIT_ERROR, EXIT_OK, emit, fail, stack_options, stack_reques
 )
 @click.option("--strict", is_flag=True, help="Count warnings as errors for the exit code.")
 @stack_options
-def validate(
-    paths: Sequence[Path],
-    stack_dir: str | None,
-    fmt: str,
-    strict: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-) -> None:
+def validate(paths: Sequence[Path], loading: StackLoading, fmt: str, strict: bool) -> None:
     """Check a stack, or template files, against the rules of the AIB reference and API, offline.
 
     With a folder (default: the current one) the stack is checked. With files, each file inside a stack is
@@ -43,12 +35,12 @@ def validate(
     subscription, resource group, location, parameters without a value) are reported, not guessed.
     Exit 0 without errors (with --strict: without warnings either), 1 otherwise.
     """
-    if stack_dir is not None and paths:
-        fail(f"give the stack folder once: -C {stack_dir} or {paths[0]}")
-    request = stack_request(".", variables, var_files, provider)
+    if loading.stack_dir is not None and paths:
+        fail(f"give the stack folder once: -C {loading.stack_dir} or {paths[0]}")
+    request = loading.request()
     view = validation_view(fmt, color=use_color(sys.stderr))
     result = validate_paths(
-        list(paths) or [Path(stack_dir or ".")],
+        list(paths) or [request.root],
         variables=request.variables,
         var_files=request.var_files,
         provider=request.provider,
