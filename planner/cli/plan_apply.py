@@ -35,9 +35,9 @@ from .progress import CliHooks
 from .signals import interruptible
 
 
-def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """How the plan is made (the stack, --no-refresh, --target, --replace with `targeting`); the command
-    receives them as one `PlanRequest`, `plan_request`."""
+def plan_options(f: Callable[..., Any], *, metavar: str = "[STACK]") -> Callable[..., Any]:
+    """How the plan is made (the stack, --no-refresh, --target and --replace, declared apart); the
+    command receives them as one `PlanRequest`, `plan_request`, and the positional STACK as `stack`."""
 
     @functools.wraps(f)
     def command(
@@ -61,7 +61,7 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
     wrapped = click.option(
         "--no-refresh", is_flag=True, help="Compare with the state file only; do not read the cloud."
     )(wrapped)
-    return click.argument("stack", required=False, type=click.Path())(wrapped)
+    return click.argument("stack", required=False, type=click.Path(), metavar=metavar)(wrapped)
 
 
 def replace_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -202,7 +202,7 @@ def _carry_out(operation: Callable[[CliHooks, ops.Stop], ops.ApplyOutcome]) -> N
 )
 @replace_option
 @target_option("what it depends on")
-@plan_options
+@functools.partial(plan_options, metavar="[STACK | PLAN_FILE]")
 def apply(
     stack: str | None,
     plan_request: ops.PlanRequest,
