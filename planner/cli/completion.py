@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from state import load_state
-
+from ..execution.state_access import StackState
 from ..stack.loader import load_stack
 
 
@@ -31,7 +30,7 @@ def addresses(root: Path, *, kind: str | None = None) -> list[str]:
         stack, _ = load_stack(root)
         if stack is not None:
             found.update(r.address for r in stack.resources)
-            state = load_state(stack.state_path)
+            state = StackState(stack).load()
             if state is not None:
                 found.update(r.address for r in state.resources)
     if kind is not None:

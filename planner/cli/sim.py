@@ -22,9 +22,10 @@ from providers.simulated.local import LocalProvider
 
 from ..builds.select import resolve_addresses
 from ..diagnostics import EngineError
-from ..execution.engine import open_provider, read_state
+from ..execution.engine import open_provider
 from ..execution.portal import CloudResource, Portal, PortalError, parse_value
 from ..execution.retry import unwrap
+from ..execution.state_access import StackState
 from ..operations.workspace import open_stack
 from ..stack.loader import load_stack
 from ..stack.model import Stack
@@ -69,7 +70,7 @@ def portal_for(stack: str) -> Iterator[Portal]:
         emit(TextRejection().rejected(diagnostics))
         sys.exit(EXIT_ERROR)
     try:
-        state, _ = read_state(loaded)
+        state, _ = StackState(loaded).read()
         wrapped = open_provider(loaded)
     except EngineError as exc:
         fail(str(exc))
