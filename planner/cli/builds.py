@@ -12,6 +12,7 @@ from typing import NoReturn
 import click
 
 from providers.base import Provider
+from providers.catalog import BUILDABLE, is_buildable
 from state import State
 from state.lock import StateLock
 
@@ -60,7 +61,7 @@ def split_stack(args: Sequence[str]) -> tuple[str, list[str]]:
     """`[STACK] ADDRESS...`: the first argument is the stack when it is a folder."""
     if args and Path(args[0]).is_dir():
         return args[0], list(args[1:])
-    if args and ("/" in args[0] or "\\" in args[0]) and not args[0].startswith("imageTemplate."):
+    if args and ("/" in args[0] or "\\" in args[0]) and not args[0].startswith(f"{BUILDABLE.kind}."):
         fail(f"{args[0]}: no such stack folder")
     return ".", list(args)
 
@@ -283,7 +284,7 @@ def run_after_apply(
     addresses = [
         c.address
         for c in plan.changes
-        if c.kind == "imageTemplate" and c.action in (Action.CREATE, Action.REPLACE)
+        if is_buildable(c.kind) and c.action in (Action.CREATE, Action.REPLACE)
     ]
     if not addresses:
         err("No image template was created or replaced: nothing to build (`aibplan run` builds anyway).\n")
