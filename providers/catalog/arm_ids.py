@@ -143,6 +143,47 @@ def resource_id_at(scope: str, arm_type: str, name: str) -> str:
     return f"{scope.rstrip('/')}/providers/{ns}/{pairs}"
 
 
+def scope_from(value: str, subscription: str, resource_group: str) -> str | None:
+    """The scope id an ARM template's `scope` names: a subscription or resource group id, a resource id,
+    or a resource relative to the resource group ("Microsoft.Compute/galleries/corpImages"); None when
+    `value` is none of these."""
+    text = value.strip().rstrip("/")
+    container = re.match(r"^/subscriptions/[^/]+(/resourceGroups/[^/]+)?$", text, re.IGNORECASE)
+    if container:
+        return text
+    if text.startswith("/"):
+        rid = parse_resource_id(text)
+        return str(rid) if rid is not None else None
+    namespace, *rest = text.split("/")
+    if "." not in namespace or len(rest) < 2 or len(rest) % 2:
+        return None
+    types, names = rest[0::2], rest[1::2]
+    return build_resource_id(subscription, resource_group, "/".join((namespace, *types)), "/".join(names))
+
+
+def split_extension(arm_type: str, name: str) -> tuple[str, str, str, str] | None:
+    """An extension resource written as a nested type: `Microsoft.Compute/galleries/providers/
+    roleAssignments` named `corpImages/Microsoft.Authorization/<guid>` is (scope type, scope name,
+    "Microsoft.Authorization/roleAssignments", "<guid>"); None for any other type."""
+    parts = arm_type.split("/")
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered[1:]:
+        return None
+    at = lowered.index("providers", 1)
+    scope_type, extension_types = "/".join(parts[:at]), parts[at + 1 :]
+    scope_names = at - 1
+    names = name.split("/")
+    if not extension_types or len(names) != scope_names + 1 + len(extension_types):
+        return None
+    namespace = names[scope_names]
+    return (
+        scope_type,
+        "/".join(names[:scope_names]),
+        "/".join((namespace, *extension_types)),
+        "/".join(names[scope_names + 1 :]),
+    )
+
+
 def fold_id(value: str) -> str:
     """The form two ARM ids are compared in: lower case, no trailing slash."""
     return value.strip().rstrip("/").lower()

@@ -10,6 +10,8 @@ from providers.catalog.arm_ids import (
     fold_id,
     parse_resource_id,
     resource_id_at,
+    scope_from,
+    split_extension,
 )
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
@@ -94,3 +96,32 @@ def test_a_resource_named_providers_is_a_name_not_a_scope() -> None:
 )
 def test_what_is_not_an_id(text: str) -> None:
     assert parse_resource_id(text) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "scope"),
+    [
+        (SUB, SUB),
+        (GROUP + "/", GROUP),
+        (GALLERY, GALLERY),
+        ("Microsoft.Compute/galleries/corpImages", GALLERY),
+        ("corpImages", None),
+        ("Microsoft.Compute/galleries", None),
+        ("/subscriptions", None),
+    ],
+)
+def test_a_templates_scope_names_a_subscription_a_group_or_a_resource(
+    written: str, scope: str | None
+) -> None:
+    assert scope_from(written, "00000000-0000-0000-0000-000000000000", "rg-images") == scope
+
+
+def test_an_extension_written_as_a_nested_type_splits_into_scope_and_resource() -> None:
+    assert split_extension(
+        "Microsoft.Compute/galleries/providers/roleAssignments", "corpImages/Microsoft.Authorization/abc"
+    ) == ("Microsoft.Compute/galleries", "corpImages", "Microsoft.Authorization/roleAssignments", "abc")
+    assert split_extension(
+        "Microsoft.Compute/galleries/images/providers/roleAssignments", "g/d/Microsoft.Authorization/abc"
+    ) == ("Microsoft.Compute/galleries/images", "g/d", "Microsoft.Authorization/roleAssignments", "abc")
+    assert split_extension("Microsoft.Compute/galleries/images", "g/d") is None
+    assert split_extension("Microsoft.Compute/galleries/providers/roleAssignments", "g/abc") is None
