@@ -12,10 +12,19 @@ from .external import SUBNET_API_VERSION, SUBNET_TYPE
 from .gallery import GALLERY, IMAGE_DEFINITION
 from .identity import IDENTITY
 from .image_template import IMAGE_TEMPLATE
+from .role_assignment import ROLE_ASSIGNMENT
+from .role_definition import ROLE_DEFINITION
 from .schema import CompiledSchema, Schema, SchemaCache, read_only_fields
 from .types import PathPattern, ResourceType, api_version_key
 
-RESOURCE_TYPES: tuple[ResourceType, ...] = (IDENTITY, GALLERY, IMAGE_DEFINITION, IMAGE_TEMPLATE)
+RESOURCE_TYPES: tuple[ResourceType, ...] = (
+    IDENTITY,
+    GALLERY,
+    IMAGE_DEFINITION,
+    IMAGE_TEMPLATE,
+    ROLE_DEFINITION,
+    ROLE_ASSIGNMENT,
+)
 BY_KIND: dict[str, ResourceType] = {t.kind: t for t in RESOURCE_TYPES}
 BY_ARM_TYPE: dict[str, ResourceType] = {t.arm_type.lower(): t for t in RESOURCE_TYPES}
 
