@@ -284,7 +284,7 @@ def _held_artifacts(change: Change, rtype: ResourceType, child_type: str, listin
     warning = Diagnostic(
         CODE_IMAGE_VERSIONS,
         Severity.WARNING,
-        f"this {rtype.title} still holds {held}(s) {names}; Azure refuses to delete {_a(rtype.title)} "
+        f"this {rtype.title} still holds {held}(s) {names}; Azure refuses to delete {rtype.a_title} "
         f"that has {held}s, so apply stops before starting",
         address=change.address,
         hint="delete the versions first (az sig image-version delete ... --gallery-image-version "
@@ -316,7 +316,7 @@ def _held_unmanaged(
         CODE_NESTED_DEFINITIONS,
         Severity.WARNING,
         f"this {rtype.title} still holds {what}(s) aibplan does not manage "
-        f"({', '.join(_last(d) for d in held)}); Azure refuses to delete {_a(rtype.title)} that has "
+        f"({', '.join(_last(d) for d in held)}); Azure refuses to delete {rtype.a_title} that has "
         f"{what}s, so apply stops before starting",
         address=change.address,
         hint=f"delete those {what}s (and what they hold) first, or keep the {rtype.title}",
@@ -332,10 +332,6 @@ def _title(change: Change) -> str:
 def _title_of_ids(arm_ids: Sequence[str]) -> str:
     rid = parse_resource_id(arm_ids[0])
     return title_of(rid.arm_type) if rid is not None else "resource"
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _last(arm_id: str) -> str:

@@ -93,7 +93,7 @@ def check_scope_allowed(resource: Resource, context: RuleContext) -> Iterator[Fi
         return
     allowed = " or ".join(_SCOPE_WORDS[s] for s in rtype.scopes)
     yield Finding(
-        f"{_a(rtype.title)} lives {allowed}, not {_SCOPE_WORDS[rid.scope_kind]} ({rid.scope_id})",
+        f"{rtype.a_title} lives {allowed}, not {_SCOPE_WORDS[rid.scope_kind]} ({rid.scope_id})",
         ("scope",),
         hint="leave 'scope' out" if rtype.scopes == (Scope.RESOURCE_GROUP,) else None,
     )
@@ -104,10 +104,6 @@ _SCOPE_WORDS = {
     Scope.SUBSCRIPTION: "in a subscription",
     Scope.RESOURCE: "on a resource",
 }
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def check_location(resource: Resource, context: RuleContext) -> Iterator[Finding]:

@@ -50,26 +50,47 @@ class Reference:
     blocks_delete: bool = False
 
 
-def values_at(body: Any, pattern: PathPattern) -> Iterator[tuple[Path, Any]]:
-    """Every (path, value) in `body` that `pattern` matches; shapes that do not fit are skipped."""
-    yield from _walk(body, pattern, ())
+def values_at(body: Any, pattern: PathPattern) -> list[tuple[Path, Any]]:
+    """Every (path, value) in `body` that `pattern` matches; shapes that do not fit are skipped.
+
+    Breadth first, one step of the pattern at a time, and stopping at the first step that finds nothing:
+    most bodies lack most paths, and the graph asks this for every reference of every resource."""
+    if _plain(pattern):
+        value = body
+        for head in pattern:
+            if type(value) is not dict or head not in value:
+                return []
+            value = value[head]
+        return [(pattern, value)]
+    frontier: list[tuple[Path, Any]] = [((), body)]
+    for head in pattern:
+        found: list[tuple[Path, Any]] = []
+        for path, value in frontier:
+            if head == "[]":
+                if type(value) is list:
+                    for index, item in enumerate(value):
+                        found.append(((*path, index), item))
+            elif type(value) is dict:
+                if head == "*":
+                    for key, item in value.items():
+                        found.append(((*path, key), item))
+                elif head in value:
+                    found.append(((*path, head), value[head]))
+        if not found:
+            return found
+        frontier = found
+    return frontier
 
 
-def _walk(value: Any, pattern: PathPattern, path: Path) -> Iterator[tuple[Path, Any]]:
-    if not pattern:
-        yield path, value
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "[]":
-        if isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from _walk(item, rest, (*path, index))
-    elif isinstance(value, dict):
-        if head == "*":
-            for key, item in value.items():
-                yield from _walk(item, rest, (*path, key))
-        elif head in value:
-            yield from _walk(value[head], rest, (*path, head))
+_PLAIN: dict[PathPattern, bool] = {}
+
+
+def _plain(pattern: PathPattern) -> bool:
+    """The pattern names one path (no "*" or "[]")."""
+    found = _PLAIN.get(pattern)
+    if found is None:
+        found = _PLAIN[pattern] = "*" not in pattern and "[]" not in pattern
+    return found
 
 
 def referenced_ids(body: Mapping[str, Any], reference: Reference) -> Iterator[tuple[str, Path]]:

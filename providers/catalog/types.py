@@ -90,6 +90,11 @@ class ResourceType:
 
     _ids: dict[str, tuple[PathPattern, ...]] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def a_title(self) -> str:
+        """The title with its article, for sentences: "an image definition", "a gallery"."""
+        return f"{'an' if self.title[:1] in 'aeiou' else 'a'} {self.title}"
+
     def all_api_versions(self) -> tuple[str, ...]:
         return self.preview_api_versions + self.api_versions
 
