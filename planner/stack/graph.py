@@ -19,6 +19,7 @@ from providers.catalog.references import (
     DISTRIBUTE,
     IDENTITY,
     PARENT,
+    PERMISSION,
     ROLE_DEFINITION,
     SCOPE,
     SOURCE,
@@ -45,6 +46,7 @@ __all__ = [
     "IDENTITY",
     "LOCATION",
     "PARENT",
+    "PERMISSION",
     "REPLICATION",
     "ROLE_DEFINITION",
     "SCOPE",
@@ -140,8 +142,23 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
                         else "name a resource declared in this stack",
                     )
                 )
+    _add_applied_before(graph, stack)
     diagnostics.extend(find_cycles(graph))
     return graph, diagnostics
+
+
+def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
+    """The catalog's `applied_before`: each resource of a kind that says so before every resource of the
+    kinds it names, unless that one already comes first (a role assignment on a template's own scope)."""
+    by_kind: dict[str, list[str]] = {}
+    for resource in stack.resources:
+        by_kind.setdefault(resource.kind, []).append(resource.address)
+    for resource in stack.resources:
+        rtype = BY_KIND.get(resource.kind)
+        for kind in rtype.applied_before if rtype is not None else ():
+            for later in by_kind.get(kind, ()):
+                if not nx.has_path(graph, later, resource.address):
+                    _add_edge(graph, resource.address, later, PERMISSION)
 
 
 def _is_unmanaged_id(entry: str, stack: Stack) -> bool:

@@ -96,6 +96,9 @@ def _schema_problems(rtype: ResourceType, versions: tuple[str, ...]) -> Iterator
 
 def _edge_problems(rtype: ResourceType, known: set[str]) -> Iterator[str]:
     reasons = {r.reason for r in rtype.references}
+    unknown_after = [k for k in rtype.applied_before if k not in known]
+    if unknown_after:
+        yield f"it is applied before unknown kind(s) {', '.join(unknown_after)}"
     for reference in rtype.references:
         if not reference.path or not reference.reason or not reference.kinds:
             yield "a reference needs a path, a reason and the kinds it names"

@@ -25,6 +25,7 @@ SOURCE = "source"
 DISTRIBUTE = "distribute"
 SUBNET = "subnet"
 ROLE_DEFINITION = "roleDefinition"
+PERMISSION = "permission"  # from a kind's `applied_before`, not from a path
 
 
 @dataclass(frozen=True)

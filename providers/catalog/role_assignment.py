@@ -43,6 +43,9 @@ ROLE_ASSIGNMENT = ResourceType(
     arm_type="Microsoft.Authorization/roleAssignments",
     scopes=(Scope.RESOURCE_GROUP, Scope.RESOURCE),
     located=False,
+    # Until reference() ties an assignment to its identity, every template of the stack waits for the
+    # stack's role assignments (a create can fail Unauthorized without them) and goes before them.
+    applied_before=("imageTemplate",),
     api_versions=ROLE_ASSIGNMENT_API_VERSIONS,
     preview_api_versions=ROLE_ASSIGNMENT_PREVIEW_API_VERSIONS,
     default_api_version="2022-04-01",

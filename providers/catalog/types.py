@@ -55,6 +55,9 @@ class ResourceType:
     schema: Schema | None
 
     # -- edges -------------------------------------------------------------------------------------
+    # Kinds every resource of this one is created before and deleted after, in the same stack (a role
+    # assignment before the image templates whose builds need it); the edge's reason is `permission`.
+    applied_before: tuple[str, ...] = ()
     # When a stack refers to one it does not declare, a plan reads it to check it exists (AIB8001).
     checked_when_referenced: bool = True
     references: tuple[Reference, ...]
