@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
+from providers.catalog import BUILDABLE
+
 from ..execution.state_access import StackState
 from ..stack.loader import load_stack
 
@@ -45,7 +47,7 @@ def complete_addresses(ctx: click.Context, param: click.Parameter, incomplete: s
 def complete_templates(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     return [
         CompletionItem(a)
-        for a in addresses(_stack_root(ctx), kind="imageTemplate")
+        for a in addresses(_stack_root(ctx), kind=BUILDABLE.kind)
         if a.startswith(incomplete)
     ]
 

@@ -23,6 +23,8 @@ from typing import Any
 import networkx as nx
 
 from providers.base import Provider, ProviderError, TransientError
+from providers.catalog import BY_KIND, is_buildable
+from providers.catalog.behaviour import PUT
 from state import ResourceState, State
 from state.journal import JournaledState
 from state.redact import redact
@@ -239,7 +241,7 @@ def apply_journaled(
         address = change.address
         if action == "delete":
             ref = change.old_ref()
-            if change.kind == "imageTemplate":
+            if is_buildable(change.kind):
                 invoke(
                     lambda: cancel_running_build(
                         cloud, ref, timeout=cancel_timeout, on_message=hooks.message
@@ -257,7 +259,9 @@ def apply_journaled(
             return
         seq = journal_ahead((action, address))
         try:
-            if action == "create":
+            rtype = BY_KIND.get(change.kind)
+            if action == "create" or (rtype is not None and rtype.service.update_verb == PUT):
+                # A kind updated by PUT (role assignments, role definitions) is sent whole either way.
                 body = dict(change.body or {})
                 observed = invoke(lambda: cloud.create(change.ref(), body), address, action)
             else:

@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 
 from providers.base import Provider
+from providers.catalog import is_buildable
 from state import State
 
 from ..builds import (
@@ -130,7 +131,7 @@ def build_after_apply(
     addresses = [
         c.address
         for c in plan.changes
-        if c.kind == "imageTemplate" and c.action in (Action.CREATE, Action.REPLACE)
+        if is_buildable(c.kind) and c.action in (Action.CREATE, Action.REPLACE)
     ]
     if not addresses:
         return (
@@ -177,7 +178,7 @@ def stale_dependents(prepared: Prepared, report: BuildReport) -> tuple[str, ...]
     rebuilt = {o.address for o in report.outcomes if o.result == SUCCEEDED}
     if not rebuilt:
         return ()
-    templates = {r.address: r.body for r in prepared.stack.resources if r.kind == "imageTemplate"}
+    templates = {r.address: r.body for r in prepared.stack.resources if is_buildable(r.kind)}
     try:
         graph = build_order(templates)
     except BuildOrderError:

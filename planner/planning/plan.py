@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 from providers.base import Provider
-from providers.catalog import BY_KIND, for_arm_type
+from providers.catalog import BY_KIND, for_arm_type, is_buildable
 from state import ResourceState, State
 from state.redact import redact
 
@@ -111,8 +111,8 @@ def make_plan(
 
 def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:
     """Out-of-date images and explicit image versions that a build could not publish (AIB7xxx)."""
-    templates = {c.address: c.after for c in changes if c.kind == "imageTemplate" and c.after is not None}
-    written = {c.address: c.body for c in changes if c.kind == "imageTemplate" and c.body is not None}
+    templates = {c.address: c.after for c in changes if is_buildable(c.kind) and c.after is not None}
+    written = {c.address: c.body for c in changes if is_buildable(c.kind) and c.body is not None}
     found = build_warnings(templates, written, state, provider)
     return [replace(c, warnings=(*c.warnings, *found.get(c.address, ()))) for c in changes]
 
@@ -126,7 +126,7 @@ def _change_for(
 ) -> Change:
     rtype = BY_KIND[resource.kind]
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
-    after = redact(normalize_body(rtype, resource.body))
+    after = redact(normalize_body(rtype, resource.body, resource.api_version))
     base = Change(
         address=resource.address,
         kind=resource.kind,
@@ -151,7 +151,7 @@ def _change_for(
                 action_reason=REASON_GONE,
                 reasons=("the resource was deleted outside aibplan; it will be created again",),
             )
-        before = redact(normalize_body(rtype, observed))
+        before = redact(normalize_body(rtype, observed, entry.api_version))
     else:
         observed = entry.observed
         before = dict(entry.applied)
@@ -172,7 +172,7 @@ def _change_for(
         return replacement(REASON_MOVED, f"its id changed from {entry.arm_id}")
     if entry.tainted:
         return replacement(REASON_TAINTED, "it is tainted: a previous apply left it half made")
-    if resource.kind == "imageTemplate" and _provisioning_state(observed) == "Failed":
+    if rtype.service.failed_is_replaced and _provisioning_state(observed) == "Failed":
         return replacement(
             REASON_FAILED,
             "the service reports it as Failed; a failed template must be deleted and submitted again",
