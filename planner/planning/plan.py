@@ -35,10 +35,13 @@ from ..plans.plan import (
     Plan,
 )
 from ..stack.graph import dependencies, topological_addresses
+from ..stack.loader import locator_for, resource_sources
+from ..stack.locate import place_all
 from ..stack.model import BODY_KEYS, Resource, Stack
 from .consequences import add_consequences, cascade
 from .diff import diff_bodies
 from .drift import detect_drift, read_live
+from .existing import already_existing
 from .external_refs import check_external_references
 from .targeting import request_replacements, select_targets
 
@@ -91,6 +94,10 @@ def make_plan(
     changes = cascade(changes, graph)
     changes = select_targets(changes, targets, graph, destroy=destroy)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
+    if refresh and not destroy and not refresh_only:
+        diagnostics.extend(
+            place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
+        )
     return Plan(
         changes=tuple(changes),
         provider=provider_description or provider.describe(),
