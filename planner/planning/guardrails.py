@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
+
+from state.redact import FINGERPRINT_RE
 
 from ..diagnostics import Diagnostic, JsonPath, Severity, format_path
 from ..plans.plan import REASON_DESTROY, REASON_REMOVED, Action, Change
@@ -35,8 +38,12 @@ def with_ignored_changes(
 
 
 def _take(body: dict[str, Any], cloud: Mapping[str, Any], path: JsonPath) -> None:
-    """Set `path` in `body` to the cloud's value there, or remove it where the cloud has none."""
+    """Set `path` in `body` to the cloud's value there, or remove it where the cloud has none. Where the
+    body read from the state (a plan without refresh) holds a secret's fingerprint, the stack's value
+    stays: a fingerprint must never be sent."""
     found, value = _lookup(cloud, path)
+    if found and FINGERPRINT_RE.search(json.dumps(value, default=str)):
+        return
     node: Any = body
     for depth, part in enumerate(path[:-1]):
         if isinstance(node, dict) and isinstance(part, str):

@@ -9,7 +9,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from planner.planning.guardrails import with_ignored_changes
 from planner.stack.jsonc import load_jsonc
+from planner.stack.model import Lifecycle, Resource, SourceRef
 from tests.helpers import Run, cloud_count, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
@@ -111,3 +113,23 @@ def test_a_lifecycle_that_cannot_be_used_stops_the_plan_with_its_place(
     assert run.exit_code == 0
     assert "aibplan.json names imageTemplate.ubuntu2024, which the stack does not declare" in run.stderr
     assert "did you mean 'imageTemplate.ubuntu2204'?" in run.stderr
+
+
+def test_ignored_paths_never_take_a_secret_fingerprint_from_the_state() -> None:
+    """Without a refresh the cloud's body is the state's, where secrets are fingerprints: those paths keep
+    the stack's value (a fingerprint is never sent), the others take the state's."""
+    resource = Resource(
+        "imageTemplate",
+        "t",
+        "Microsoft.VirtualMachineImages/imageTemplates",
+        "2024-02-01",
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.VirtualMachineImages/imageTemplates/t",
+        {"tags": {"password": "hunter2", "owner": "me"}},
+        (),
+        SourceRef("t.json"),
+    )
+    observed = {"tags": {"password": "<secret:sha256:0123456789ab>", "owner": "portal"}}
+    lifecycle = Lifecycle(ignore_changes=(("tags", "password"), ("tags", "owner")))
+    kept = with_ignored_changes(resource, observed, lifecycle)
+    assert kept.body == {"tags": {"password": "hunter2", "owner": "portal"}}
+    assert resource.body["tags"]["owner"] == "me", "the stack's resource is not changed in place"
