@@ -37,6 +37,11 @@ def generate(request: GenerateRequest, hooks: Hooks | None = None) -> Generated:
     config = _existing_config(request.out) if existing.is_file() else None
     subscription, group, prefixes = _scopes(request, config)
     if config is None:
+        if request.provider == "local":
+            raise OperationError(
+                f"the local cloud belongs to a stack folder, and {request.out} has no {CONFIG_FILE}: give "
+                "--out the stack whose local cloud (.aibplan/local-cloud.db) holds the resources"
+            )
         config = StackConfig(subscription, group, "", provider=request.provider or "azure")
     elif request.provider is not None:
         config = StackConfig(**{**config.__dict__, "provider": request.provider})

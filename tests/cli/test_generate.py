@@ -58,6 +58,9 @@ def test_generate_refuses_what_it_cannot_do_and_writes_nothing(
         assert run.exit_code == 1 and said in run.stderr, run.stderr
     run = cli("generate", "rg-images", "--out", str(tmp_path / "new"))
     assert run.exit_code == 1 and "give its subscription with --subscription ID" in run.stderr
+    local = ("--subscription", "s", "--provider", "local")
+    run = cli("generate", "rg-images", *local, "--out", str(tmp_path / "new"))
+    assert run.exit_code == 1 and "the local cloud belongs to a stack folder" in run.stderr
     assert not (tmp_path / "new").exists()
 
 
