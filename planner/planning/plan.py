@@ -35,11 +35,15 @@ from ..plans.plan import (
     Plan,
 )
 from ..stack.graph import dependencies, topological_addresses
+from ..stack.loader import locator_for, resource_sources
+from ..stack.locate import place_all
 from ..stack.model import BODY_KEYS, Resource, Stack
 from .consequences import add_consequences, cascade
 from .diff import diff_bodies
 from .drift import detect_drift, read_live
+from .existing import already_existing
 from .external_refs import check_external_references
+from .guardrails import prevent_destroy_errors, with_ignored_changes
 from .targeting import request_replacements, select_targets
 
 
@@ -74,10 +78,12 @@ def make_plan(
     desired_addresses = set() if destroy else set(stack.by_address)
     if not destroy:
         for address in topological_addresses(graph):
+            entry = state.get(address)
             resource = stack.by_address[address]
-            changes.append(
-                _change_for(resource, state.get(address), live, refresh, dependencies(graph, address))
-            )
+            if entry is not None:
+                cloud = live.get(entry.arm_id) if refresh else entry.observed
+                resource = with_ignored_changes(resource, cloud, stack.lifecycle(address))
+            changes.append(_change_for(resource, entry, live, refresh, dependencies(graph, address)))
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
     if not destroy:
@@ -91,6 +97,13 @@ def make_plan(
     changes = cascade(changes, graph)
     changes = select_targets(changes, targets, graph, destroy=destroy)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
+    diagnostics.extend(
+        place_all(prevent_destroy_errors(changes, stack), locator_for(stack), resource_sources(stack))
+    )
+    if refresh and not destroy and not refresh_only:
+        diagnostics.extend(
+            place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
+        )
     return Plan(
         changes=tuple(changes),
         provider=provider_description or provider.describe(),
