@@ -5,6 +5,8 @@ from __future__ import annotations
 from .types import ResourceType
 
 GALLERY_API_VERSIONS = (
+    "2019-03-01",
+    "2019-07-01",
     "2019-12-01",
     "2020-09-30",
     "2021-07-01",
@@ -14,6 +16,8 @@ GALLERY_API_VERSIONS = (
     "2022-08-03",
     "2023-07-03",
     "2024-03-03",
+    "2025-03-03",
+    "2026-03-03",
 )
 
 GALLERY = ResourceType(
