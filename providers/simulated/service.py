@@ -18,13 +18,14 @@ from pathlib import Path
 
 from ..catalog import IMAGE_TEMPLATE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
+from .api_versions import check_for_type
 from .build_artifacts import Refusal
 from .build_machine import Fault
 from .builds import TEMPLATE_TYPE, Builds
+from .errors import ServiceError
 from .service_rules import (
     TEMPLATE_UPDATE_REFUSED,
     TENANT_ID,
-    ServiceError,
     admit_put,
     check_template_patch,
     merge_patch,
@@ -78,6 +79,9 @@ class SimulatedAzure:
     # -- the REST surface ----------------------------------------------------------------------------
 
     def get(self, arm_id: str, api_version: str) -> Body:
+        rid = parse_resource_id(arm_id)
+        if rid is not None:
+            check_for_type(rid.arm_type, api_version, None)
         self._enter("read", arm_id, api_version, slow=False)
         if TEMPLATE_TYPE in arm_id.lower():
             self.builds.sync([arm_id])
@@ -173,6 +177,15 @@ class SimulatedAzure:
         prefix = fold_id(f"/subscriptions/{subscription}/resourceGroups/{resource_group}/")
         self.builds.sync()
         return [present(r) for r in self.store.rows_under(prefix)]
+
+    def list_type(self, arm_type: str, scope: str) -> list[Body]:
+        """Every resource of `arm_type` whose id starts with `scope` (a subscription, resource group or
+        parent id and a slash), ordered by id, as a GET returns each."""
+        rows = self.store.rows_of_type(fold_id(scope), arm_type)
+        if rows and arm_type.lower() == TEMPLATE_TYPE:
+            self.builds.sync([r[0] for r in rows])
+            rows = self.store.rows_of_type(fold_id(scope), arm_type)
+        return [present(r) for r in rows]
 
     def post_action(
         self, arm_id: str, api_version: str, action: str, body: Body | None = None

@@ -15,31 +15,13 @@ from ..catalog import IMAGE_TEMPLATE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.artifacts import artifact_type
 from ..catalog.types import has_prefix
+from .api_versions import check_for_type
+from .errors import ServiceError
 from .store import Body, ResourceStore, Row
 
 TEMPLATE_UPDATE_REFUSED = "Update/Upgrade of image templates is currently not supported"
 _NS = uuid.UUID("6b0c4f64-4a51-4b9e-9f0b-5f3a0d7c2e11")
 TENANT_ID = "72f988bf-0000-4000-8000-000000000001"
-
-
-class ServiceError(Exception):
-    """An ARM error response: HTTP status, ARM error code, message, optional target and Retry-After."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        target: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.target = target
-        self.retry_after = retry_after
 
 
 def parse_request(arm_id: str, api_version: str) -> tuple[ResourceId, Any]:
@@ -54,14 +36,7 @@ def parse_request(arm_id: str, api_version: str) -> tuple[ResourceId, Any]:
             "InvalidResourceType",
             f"The resource type '{rid.arm_type}' is not supported by this service.",
         )
-    if api_version not in rtype.all_api_versions():
-        raise ServiceError(
-            400,
-            "NoRegisteredProviderFound",
-            f"No registered resource provider found for API version '{api_version}' and type "
-            f"'{rtype.arm_type}'. The supported api-versions are "
-            f"'{', '.join(rtype.all_api_versions())}'.",
-        )
+    check_for_type(rtype.arm_type, api_version, None)
     return rid, rtype
 
 
