@@ -57,11 +57,12 @@ from .verbose import verbose_option
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault generator (repeatable runs).")
 @click.option(
-    "--operation-polls",
-    default=1,
+    "--operation-seconds",
+    default=1.0,
     show_default=True,
-    type=click.IntRange(0, 1000),
-    help="Status polls that report InProgress before a long-running operation succeeds.",
+    type=click.FloatRange(0, 3600),
+    help="Seconds a long-running operation (create, update, delete) takes before it succeeds, whether or "
+    "not anyone polls it.",
 )
 @click.option(
     "--operation-retry-after",
@@ -83,7 +84,7 @@ def emulator(
     retry_after: int,
     server_errors: float,
     seed: int,
-    operation_polls: int,
+    operation_seconds: float,
     operation_retry_after: int,
     json_output: bool,
 ) -> None:
@@ -98,7 +99,7 @@ def emulator(
         state_dir=state_dir.resolve(),
         port=port,
         auto_resource_groups=not strict_resource_groups,
-        operation_polls=operation_polls,
+        operation_seconds=operation_seconds,
         operation_retry_after=operation_retry_after or None,
         seed=seed,
         build_minute=build_minute,
