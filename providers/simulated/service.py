@@ -23,6 +23,7 @@ from .build_artifacts import Refusal
 from .build_machine import Fault
 from .builds import TEMPLATE_TYPE, Builds
 from .errors import ServiceError
+from .request_check import check_request, keep_read_only
 from .service_rules import (
     TEMPLATE_UPDATE_REFUSED,
     TENANT_ID,
@@ -103,6 +104,7 @@ class SimulatedAzure:
         refuse_artifact_write(rtype)
         self._enter("create", arm_id, api_version)
         body = request_body(body)
+        check_request(rtype, api_version, body, patch=False)
         if not isinstance(body.get("location"), str) or not body["location"]:
             raise ServiceError(
                 400, "LocationRequired", "The location property is required for this definition."
@@ -134,7 +136,9 @@ class SimulatedAzure:
                     "InvalidResourceLocation",
                     f"The resource '{rid.name}' cannot be moved to location '{patch['location']}'.",
                 )
-            merged = merge_patch(current, request_body(patch))
+            patch = request_body(patch)
+            check_request(rtype, api_version, patch, patch=True)
+            merged = keep_read_only(rtype, current, merge_patch(current, patch))
             self.store.write(rid, api_version, merged, created=False, now=self.clock())
             new_row = self.store.row(arm_id)
         assert new_row is not None
