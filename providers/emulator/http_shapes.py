@@ -58,6 +58,8 @@ def json_body(request: Request) -> Body:
             "InvalidRequestContent",
             f"The request content was invalid and could not be deserialized: {exc}",
         ) from None
+    if value is None:  # a JSON null: no content, as for an action that takes none
+        return {}
     if not isinstance(value, dict):
         raise ServiceError(400, "InvalidRequestContent", "The request content must be a JSON object.")
     return value
