@@ -105,6 +105,7 @@ class SimulatedAzure:
         self._enter("create", arm_id, api_version)
         body = request_body(body)
         check_request(rtype, api_version, body, patch=False)
+        body = keep_read_only(rtype, {}, body)  # what the service owns is not taken from a request
         if not isinstance(body.get("location"), str) or not body["location"]:
             raise ServiceError(
                 400, "LocationRequired", "The location property is required for this definition."
