@@ -11,6 +11,7 @@ import click
 
 from providers.emulator.faults import server_error, throttling
 from providers.emulator.server import ArmEmulator, EmulatorSettings
+from providers.simulated.service import TENANT_ID
 
 from ..diagnostics import EngineError
 from ..settings import build_minute_seconds
@@ -125,6 +126,7 @@ def emulator(
             "endpoint": server.endpoint,
             "ca_file": ca_file,
             "state_dir": str(settings.state_dir),
+            "tenant_id": TENANT_ID,
         }
         out(json.dumps(document) + "\n")
     else:
@@ -136,6 +138,8 @@ def emulator(
             f"  export AIBPLAN_AZURE_BASE_URL={server.endpoint}\n"
             f"  export AIBPLAN_AZURE_CA_BUNDLE={ca_file}\n"
             "  export AIBPLAN_AZURE_CREDENTIAL=emulator\n\n"
+            f"The Azure CLI signs in with any service principal at tenant {TENANT_ID} "
+            '(docs/azure.md, "The Azure CLI against the emulator").\n\n'
             "Press Ctrl-C to stop.\n"
         )
     sys.stdout.flush()

@@ -16,6 +16,7 @@ import pytest
 
 from providers.emulator.arm_surface import ArmSurface, Request
 from providers.emulator.faults import server_error, throttling
+from providers.simulated.service import TENANT_ID
 from tests.helpers import EXAMPLES, Run
 from tests.helpers.arm import (
     GALLERY,
@@ -150,6 +151,7 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def test_emulator_command_serves_https_with_its_own_ca(emulator_process: dict[str, str]) -> None:
     assert emulator_process["format_version"] == "1"
+    assert emulator_process["tenant_id"] == TENANT_ID  # the tenant `az login --service-principal` names
     assert emulator_process["endpoint"].startswith("https://127.0.0.1:")
     context = ssl.create_default_context(cafile=emulator_process["ca_file"])
     request = urllib.request.Request(

@@ -156,7 +156,9 @@ def _operation(path: Path, label: str) -> Any:
 
 
 @pytest.mark.parametrize("swagger", swagger_files(), ids=api_version_of)
-def test_the_answers_to_accepted_requests_conform(world: World, swagger: Path) -> None:
+def test_the_answers_to_accepted_requests_conform(
+    world: World, swagger: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     version = api_version_of(swagger)
     schema = schemathesis.openapi.from_dict(load_swagger(swagger))
     operations = {r.ok().label: r.ok() for r in schema.get_all_operations()}
@@ -194,6 +196,9 @@ def test_the_answers_to_accepted_requests_conform(world: World, swagger: Path) -
     assert send("GET", item).json()["properties"]["lastRunStatus"]["runState"] == "Succeeded"
     assert send("GET", item + "/runOutputs").json()["value"]
     assert send("GET", item + "/runOutputs/{runOutputName}", runOutputName=RUN_OUTPUT).status_code == 200
+    # A build that hangs, at 50 ms a simulated minute: still running when the cancel arrives.
+    monkeypatch.setattr(world.emulator.server.service.builds, "minute", 0.05)
+    world.emulator.server.service.plant_build_fault(template_id, "Customizing", hang=True)
     assert send("POST", item + "/run").status_code == 202
     assert send("POST", item + "/cancel").status_code == 204
     wait_for_build(world, template_id, version)
