@@ -50,6 +50,11 @@ LOG = logging.getLogger("aibplan.azure")
 
 # The api version of ARM's own resource-group listing.
 RESOURCES_API_VERSION = "2021-04-01"
+# Types whose writes are answered at once, with the resource: their 201 carries a Location header that
+# names the resource itself, relative and without api-version (recorded for identities,
+# tests/fixtures/recorded/azure-cli/identity_management_2022-01-31-preview.json#0); an SDK poller that
+# followed it would GET it without api-version and fail, so these are not polled.
+ANSWERED_AT_ONCE = frozenset({"microsoft.managedidentity/userassignedidentities"})
 _USER_AGENT = "aibplan"
 
 
@@ -153,7 +158,8 @@ class AzureProvider:
         """A PUT or PATCH as a long-running operation the SDK polls; what the service holds afterwards."""
         LOG.debug("%s %s (api-version %s)", verb, ref.arm_id, ref.api_version)
         try:
-            poller = begin(ref.arm_id, dict(body), api_version=ref.api_version, cls=_raw)
+            polling = ref.arm_type.lower() not in ANSWERED_AT_ONCE
+            poller = begin(ref.arm_id, dict(body), api_version=ref.api_version, cls=_raw, polling=polling)
             result: Body = poller.result()  # raw JSON through `cls`
         except AzureError as exc:
             raise self._error(exc, ref.arm_id) from None

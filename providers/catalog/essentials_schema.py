@@ -11,6 +11,8 @@ from __future__ import annotations
 from .schema import AnyValue, Arr, Bool, Field, Int, MapOf, Obj, Schema, Str
 
 GALLERY_API_VERSIONS = (
+    "2019-03-01",
+    "2019-07-01",
     "2019-12-01",
     "2020-09-30",
     "2021-07-01",
@@ -20,8 +22,18 @@ GALLERY_API_VERSIONS = (
     "2022-08-03",
     "2023-07-03",
     "2024-03-03",
+    "2025-03-03",
+    "2026-03-03",
 )
-IDENTITY_API_VERSIONS = ("2018-11-30", "2022-01-31-preview", "2023-01-31", "2023-07-31-preview", "2024-11-30")
+IDENTITY_API_VERSIONS = (
+    "2018-11-30",
+    "2021-09-30-preview",
+    "2022-01-31-preview",
+    "2023-01-31",
+    "2023-07-31-preview",
+    "2024-11-30",
+    "2025-05-31-preview",
+)
 
 # Gallery names: 1-80 characters, start with a letter or digit, then letters, digits, '_', '-', '.',
 # not ending with '-' or '.' (the 2024-03-03 schema's pattern, written so Python's re accepts it).

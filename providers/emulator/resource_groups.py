@@ -41,6 +41,18 @@ class ResourceGroups:
             found = self._groups.get(fold_id(group_id))
             return dict(found) if found is not None else None
 
+    def in_subscription(self, subscription: str) -> list[dict[str, Any]]:
+        """The subscription's groups, by id."""
+        prefix = fold_id(f"/subscriptions/{subscription}/")
+        with self._lock:
+            return [dict(self._groups[k]) for k in sorted(self._groups) if k.startswith(prefix)]
+
+    def subscriptions(self) -> list[str]:
+        """Every subscription that holds a group, as its groups' ids spell it."""
+        with self._lock:
+            found = {str(group["id"]).split("/")[2] for group in self._groups.values()}
+        return sorted(found, key=str.lower)
+
     def create(self, group_id: str, location: str) -> bool:
         """Create the group; False when it already existed (its location is kept)."""
         with self._lock:

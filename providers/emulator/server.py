@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..simulated.service import SimulatedAzure
 from .arm_surface import ArmSurface, Request, Response
+from .directory import DEFAULT_SUBSCRIPTION
 from .faults import FaultPlan
 from .resource_groups import GROUPS_FILE, ResourceGroups
 from .tls import ensure_certificates
@@ -44,8 +45,8 @@ class EmulatorSettings:
     host: str = LOOPBACK
     port: int = 0
     auto_resource_groups: bool = True
-    # Status polls that report InProgress before an operation reports Succeeded.
-    operation_polls: int = 1
+    # Seconds a long-running operation takes (on the service's clock), however often anyone polls it.
+    operation_seconds: float = 1.0
     # Retry-After (whole seconds) on 201/202 answers and InProgress polls; None leaves the client's
     # own polling interval.
     operation_retry_after: int | None = None
@@ -54,6 +55,10 @@ class EmulatorSettings:
     seed: int = 0
     # Real seconds one simulated build minute takes (None: the simulated service's default).
     build_minute: float | None = None
+    # Items per page of a list answer (more are behind a nextLink).
+    page_size: int = 100
+    # Subscriptions `GET /subscriptions` lists besides those holding a resource group.
+    subscriptions: tuple[str, ...] = (DEFAULT_SUBSCRIPTION,)
 
 
 class ArmEmulator:
@@ -83,8 +88,10 @@ class ArmEmulator:
             self.service,
             ResourceGroups(settings.state_dir / GROUPS_FILE, auto_create=settings.auto_resource_groups),
             faults=self.faults,
-            operation_polls=settings.operation_polls,
+            operation_seconds=settings.operation_seconds,
             operation_retry_after=settings.operation_retry_after,
+            page_size=settings.page_size,
+            subscriptions=settings.subscriptions,
         )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -19,12 +19,14 @@ from pathlib import Path
 from ..catalog import BUILDABLE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.behaviour import PUT
+from .api_versions import check_for_type
 from .build_artifacts import Refusal
 from .build_machine import Fault
 from .builds import Builds
+from .errors import ServiceError
+from .request_check import check_request, keep_read_only
 from .service_rules import (
     TENANT_ID,
-    ServiceError,
     admit_put,
     check_patch,
     merge_patch,
@@ -78,6 +80,9 @@ class SimulatedAzure:
     # -- the REST surface ----------------------------------------------------------------------------
 
     def get(self, arm_id: str, api_version: str) -> Body:
+        rid = parse_resource_id(arm_id)
+        if rid is not None:
+            check_for_type(rid.arm_type, api_version, None)
         self._enter("read", arm_id, api_version, slow=False)
         if _BUILT_FROM in arm_id.lower():
             self.builds.sync([arm_id])
@@ -99,6 +104,8 @@ class SimulatedAzure:
         refuse_artifact_write(rtype)
         self._enter("create", arm_id, api_version)
         body = request_body(body)
+        check_request(rtype, api_version, body, patch=False)
+        body = keep_read_only(rtype, {}, body)  # what the service owns is not taken from a request
         if rtype.located and (not isinstance(body.get("location"), str) or not body["location"]):
             raise ServiceError(
                 400, "LocationRequired", "The location property is required for this definition."
@@ -136,7 +143,9 @@ class SimulatedAzure:
                     "InvalidResourceLocation",
                     f"The resource '{rid.name}' cannot be moved to location '{patch['location']}'.",
                 )
-            merged = merge_patch(current, request_body(patch))
+            patch = request_body(patch)
+            check_request(rtype, api_version, patch, patch=True)
+            merged = keep_read_only(rtype, current, merge_patch(current, patch))
             self.store.write(rid, api_version, merged, created=False, now=self.clock())
             new_row = self.store.row(arm_id)
         assert new_row is not None
@@ -181,6 +190,16 @@ class SimulatedAzure:
         prefix = fold_id(f"/subscriptions/{subscription}/resourceGroups/{resource_group}/")
         self.builds.sync()
         return [present(r) for r in self.store.rows_under(prefix)]
+
+    def list_type(self, arm_type: str, scope: str) -> list[Body]:
+        """Every resource of `arm_type` whose id starts with `scope` (a subscription, resource group or
+        parent id and a slash), ordered by id, as a GET returns each."""
+        rows = self.store.rows_of_type(fold_id(scope), arm_type)
+        rtype = for_arm_type(arm_type)
+        if rows and rtype is not None and rtype.builds:
+            self.builds.sync([r[0] for r in rows])
+            rows = self.store.rows_of_type(fold_id(scope), arm_type)
+        return [present(r) for r in rows]
 
     def post_action(
         self, arm_id: str, api_version: str, action: str, body: Body | None = None

@@ -16,30 +16,12 @@ from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource
 from ..catalog.artifacts import artifact_type
 from ..catalog.references import referenced_ids
 from ..catalog.types import ResourceType, has_prefix
+from .api_versions import check_for_type
 from .computed import TENANT_ID, fill_computed
+from .errors import ServiceError
 from .store import Body, ResourceStore, Row
 
 __all__ = ["TENANT_ID", "ServiceError"]
-
-
-class ServiceError(Exception):
-    """An ARM error response: HTTP status, ARM error code, message, optional target and Retry-After."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        target: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.target = target
-        self.retry_after = retry_after
 
 
 def parse_request(arm_id: str, api_version: str) -> tuple[ResourceId, Any]:
@@ -54,14 +36,7 @@ def parse_request(arm_id: str, api_version: str) -> tuple[ResourceId, Any]:
             "InvalidResourceType",
             f"The resource type '{rid.arm_type}' is not supported by this service.",
         )
-    if api_version not in rtype.all_api_versions():
-        raise ServiceError(
-            400,
-            "NoRegisteredProviderFound",
-            f"No registered resource provider found for API version '{api_version}' and type "
-            f"'{rtype.arm_type}'. The supported api-versions are "
-            f"'{', '.join(rtype.all_api_versions())}'.",
-        )
+    check_for_type(rtype.arm_type, api_version, None)
     return rid, rtype
 
 
@@ -181,7 +156,7 @@ def refuse_blocked_delete(store: ResourceStore, rid: ResourceId, rtype: Resource
         for reference in other.references:
             if not reference.blocks_delete or rtype.kind not in reference.kinds:
                 continue
-            for row in store.rows_of_type(other.arm_type):
+            for row in store.all_of_type(other.arm_type):
                 for arm_id, _path in referenced_ids(json.loads(row[2]), reference):
                     if fold_id(arm_id) == folded:
                         raise ServiceError(

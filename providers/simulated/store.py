@@ -81,10 +81,14 @@ class ResourceStore:
         """(id, type, body text) of every resource whose folded id starts with `prefix`, by id."""
         with self.lock:
             rows = self.db.execute(
-                "SELECT id, type, body FROM resources WHERE key LIKE ? ORDER BY key",
-                (prefix.replace("_", r"\_").replace("%", r"\%") + "%",),
+                "SELECT id, type, body FROM resources WHERE key LIKE ? ESCAPE '\\' ORDER BY key",
+                (prefix.replace("\\", "\\\\").replace("_", r"\_").replace("%", r"\%") + "%",),
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows if fold_id(r[0]).startswith(prefix)]
+
+    def rows_of_type(self, prefix: str, arm_type: str) -> list[tuple[str, str, str]]:
+        """(id, type, body text) of the resources of `arm_type` whose folded id starts with `prefix`."""
+        return [r for r in self.rows_under(prefix) if r[1] == arm_type.lower()]
 
     def child_ids(self, arm_id: str) -> list[str]:
         rows = self.db.execute("SELECT id FROM resources WHERE parent = ?", (fold_id(arm_id),)).fetchall()
@@ -119,7 +123,7 @@ class ResourceStore:
             )
         return text
 
-    def rows_of_type(self, arm_type: str) -> list[tuple[str, str, str]]:
+    def all_of_type(self, arm_type: str) -> list[tuple[str, str, str]]:
         """(id, type, body text) of every resource of `arm_type`."""
         with self.lock:
             rows = self.db.execute(

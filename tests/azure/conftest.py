@@ -12,9 +12,21 @@ import pytest
 import trustme
 
 from providers.azure.provider import AzureProvider
-from providers.emulator.faults import Fault
+from providers.emulator.arm_surface import ArmSurface
+from providers.emulator.faults import Fault, FaultPlan
+from providers.emulator.resource_groups import ResourceGroups
 from providers.emulator.server import ArmEmulator, EmulatorSettings
-from tests.helpers import BUILD_MINUTE, EXAMPLES, POLLING_INTERVAL, SUBSCRIPTION, Emulator
+from providers.simulated.service import SimulatedAzure
+from tests.helpers import (
+    BUILD_MINUTE,
+    EXAMPLES,
+    OPERATION_SECONDS,
+    PAGE_SIZE,
+    POLLING_INTERVAL,
+    SUBSCRIPTION,
+    Emulator,
+)
+from tests.helpers.arm import GROUP, SURFACE_OPERATION_SECONDS, Clock
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +38,33 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     )
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
     settings = EmulatorSettings(
-        state_dir=folder / "state", auto_resource_groups=False, operation_polls=1, build_minute=BUILD_MINUTE
+        state_dir=folder / "state",
+        auto_resource_groups=False,
+        operation_seconds=OPERATION_SECONDS,
+        build_minute=BUILD_MINUTE,
+        page_size=PAGE_SIZE,
     )
     server = ArmEmulator(settings, server_certificate=folder / "server.pem", ca_file=folder / "ca.pem")
     with server:
         yield Emulator(server, folder / "ca.pem")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def surface(tmp_path: Path, clock: Clock) -> Iterator[ArmSurface]:
+    """The emulator's REST surface over a fresh service, with no sockets, on a clock the test moves; one
+    resource group (tests.helpers.arm.GROUP) exists."""
+    service = SimulatedAzure(tmp_path / "cloud.db", clock=clock)
+    groups = ResourceGroups(tmp_path / "groups.json", auto_create=False)
+    groups.create(GROUP, "westus2")
+    yield ArmSurface(
+        service, groups, faults=FaultPlan(seed=1), operation_seconds=SURFACE_OPERATION_SECONDS, page_size=2
+    )
+    service.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from planner.stack.jsonc import load_jsonc
 from state import load_state
-from tests.helpers import EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
+from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 
@@ -111,6 +111,9 @@ def test_cancel_and_timeout(
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     template_id = arm_id(root, TEMPLATE)
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
+    # The emulator's builds run at its own pace (the variable below reaches only a local provider): a
+    # hang lasting minutes of 0.25 s leaves the cancel time to arrive on a busy machine.
+    monkeypatch.setattr(azure_env.server.service.builds, "minute", 0.25)
     monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "250")
     started = cli("run", "--no-wait", str(root))
     assert started.exit_code == 0, started.stdout + started.stderr
@@ -119,6 +122,7 @@ def test_cancel_and_timeout(
     assert f"{TEMPLATE}  Canceled" in canceled.stdout
     assert extra(root, TEMPLATE)["last_run"]["run_state"] == "Canceled"
 
+    monkeypatch.setattr(azure_env.server.service.builds, "minute", BUILD_MINUTE)
     monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "1")
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
     run = cli("run", "--wait", str(root))

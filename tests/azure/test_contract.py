@@ -266,11 +266,28 @@ def test_a_template_needs_its_identity_and_image_definition(cloud: Cloud) -> Non
     assert cloud.provider.read(template) is None
 
 
-def test_an_unknown_api_version_is_refused(cloud: Cloud) -> None:
-    gallery = cloud.ref(GALLERY_TYPE, "corpImages", "1999-01-01")
-    with pytest.raises(PermanentError) as caught:
-        cloud.provider.create(gallery, gallery_body())
-    assert caught.value.code == "NoRegisteredProviderFound" and "2024-03-03" in caught.value.message
+def test_an_unknown_api_version_is_refused_on_every_verb(cloud: Cloud) -> None:
+    # ARM's two answers: a version nobody registers is invalid; one another type registers (Image
+    # Builder's 2025-10-01 for a gallery) has no provider for this type, and the message lists the
+    # type's versions.
+    cloud.provider.create(cloud.ref(GALLERY_TYPE, "corpImages"), gallery_body())
+    for version, code in (
+        ("1999-01-01", "InvalidApiVersionParameter"),
+        ("2025-10-01", "NoRegisteredProviderFound"),
+    ):
+        gallery = cloud.ref(GALLERY_TYPE, "corpImages", version)
+        calls = {
+            "create": lambda ref=gallery: cloud.provider.create(ref, gallery_body()),
+            "read": lambda ref=gallery: cloud.provider.read(ref),
+            "update": lambda ref=gallery: cloud.provider.update(ref, {"tags": {"a": "b"}}),
+            "delete": lambda ref=gallery: cloud.provider.delete(ref),
+        }
+        for verb, call in calls.items():
+            with pytest.raises(PermanentError) as caught:
+                call()
+            assert caught.value.code == code, (version, verb)
+        assert "2024-03-03" in caught.value.message
+    assert cloud.provider.read(cloud.ref(GALLERY_TYPE, "corpImages")) is not None
 
 
 def test_not_found(cloud: Cloud) -> None:
@@ -328,8 +345,15 @@ def wait_for_end(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
     raise AssertionError(f"the build did not end: {status}")
 
 
-def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud) -> None:
+def slow_builds(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, minute: float) -> None:
+    """Builds started from here on take `minute` real seconds per simulated minute, so that a state
+    read right after the run (or a hang a cancel must reach) does not end first on a busy machine."""
+    monkeypatch.setattr(cloud.service.builds, "minute", minute)
+
+
+def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     template = built_template(cloud)
+    slow_builds(cloud, monkeypatch, 0.02)
     assert cloud.provider.invoke_action(template, "run") is None
     assert run_state(cloud, template)["runState"] == "Running"
     status = wait_for_end(cloud, template)
@@ -341,8 +365,11 @@ def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud) -> None:
     assert outputs[0]["properties"]["provisioningState"] == "Succeeded"
 
 
-def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(cloud: Cloud) -> None:
+def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     template = built_template(cloud)
+    slow_builds(cloud, monkeypatch, 0.05)
     cloud.service.plant_build_fault(template.arm_id, "Customizing", hang=True)
     cloud.provider.invoke_action(template, "run")
     with pytest.raises(ConflictError) as caught:
@@ -357,8 +384,9 @@ def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(cloud: Cloud) 
     assert cloud.provider.read(template) is None
 
 
-def test_cancel_ends_in_canceled_and_needs_a_build(cloud: Cloud) -> None:
+def test_cancel_ends_in_canceled_and_needs_a_build(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     template = built_template(cloud)
+    slow_builds(cloud, monkeypatch, 0.05)
     with pytest.raises(ConflictError) as caught:
         cloud.provider.invoke_action(template, "cancel")
     assert "no build in progress" in caught.value.message

@@ -11,6 +11,7 @@ import pytest
 
 from planner.execution.engine import prepare
 from planner.execution.state_access import StackState
+from providers.catalog import for_arm_type
 from providers.simulated.local import LocalProvider
 from state import State, load_state
 from state.journal import JournaledState, journal_path
@@ -26,7 +27,9 @@ def died_while(root: Path, *calls: tuple[str, str, str, str]) -> None:
     state = load_state(root / "aibplan.state.json") or State.new()
     journal = JournaledState(root / "aibplan.state.json", root / ".aibplan", state, state)
     for action, address, arm_id, arm_type in calls:
-        version = "2023-01-31" if "Identity" in arm_type else "2024-03-03"
+        rtype = for_arm_type(arm_type)
+        assert rtype is not None
+        version = rtype.default_api_version
         journal.begin(action, address, arm_id, arm_type, version, {"location": "westus2"}, ())
     journal.abandon()
 

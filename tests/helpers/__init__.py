@@ -247,8 +247,12 @@ def golden_form(document: dict[str, Any]) -> dict[str, Any]:
 # -- the ARM emulator (tests/azure) -----------------------------------------------------------------------
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
-# Fast enough for tests, slow enough that the SDK's pollers really poll (see operation_polls).
+# Fast enough for tests, slow enough that the SDK's pollers really poll: an operation takes
+# OPERATION_SECONDS, polled every POLLING_INTERVAL.
 POLLING_INTERVAL = 0.01
+OPERATION_SECONDS = 0.03
+# Small, so that lists of a few resources come in pages and clients follow nextLink.
+PAGE_SIZE = 2
 # Real seconds per simulated build minute: a whole build takes a fraction of a second.
 BUILD_MINUTE = 0.002
 

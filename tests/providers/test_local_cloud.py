@@ -109,8 +109,12 @@ def test_identity_gets_read_only_ids_and_unknown_api_versions_fail(cloud: LocalP
     created = cloud.create(IDENTITY, {"location": "westus2"})
     assert set(created["properties"]) == {"principalId", "clientId", "tenantId"}
     assert created["id"] == IDENTITY.arm_id and created["name"] == "builder"
-    with pytest.raises(PermanentError, match="No registered resource provider found"):
+    with pytest.raises(PermanentError, match="The api-version '1999-01-01' is invalid"):
         cloud.create(ResourceRef(IDENTITY.arm_id, IDENTITY.arm_type, "1999-01-01"), {"location": "westus2"})
+    # A version another type registers (a gallery's) has no provider for identities.
+    with pytest.raises(PermanentError, match="No registered resource provider found") as caught:
+        cloud.read(ResourceRef(IDENTITY.arm_id, IDENTITY.arm_type, "2024-03-03"))
+    assert "The supported api-versions are '2025-05-31-preview, 2024-11-30," in str(caught.value)
 
 
 def test_image_definition_identity_fields_are_immutable(cloud: LocalProvider) -> None:
