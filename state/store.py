@@ -90,8 +90,10 @@ def _refuse_conflicts(text: str, source: str) -> None:
         f"{source}:{first}: the state file contains a git merge-conflict marker "
         f"({len(starts)} conflict(s), in {', '.join(where) or 'the file'}). Resolve the conflict so each "
         "resource appears once: keep both sides' resources, for a resource both sides changed keep either "
-        "side (the next `aibplan plan` compares it with the cloud), keep the higher serial and the lineage "
-        "they share; then run `aibplan plan` to check it. Or take one side whole with "
+        "side (the next `aibplan plan` compares it with the cloud), for a resource one side moved to a new "
+        "address (`state mv`) keep only the entry under the address the stack declares, never both (one id "
+        "under two addresses is refused), keep the higher serial and the lineage they share; then run "
+        "`aibplan plan` to check it. Or take one side whole with "
         "`git checkout --ours/--theirs -- STATE_FILE` and run `aibplan apply` (or `aibplan import`) to "
         "adopt what the other side created."
     )

@@ -22,13 +22,15 @@ from typing import Any
 
 import networkx as nx
 
-from providers.base import Provider, ProviderError, TransientError
+from providers.base import ConflictError, Provider, ProviderError, TransientError
+from providers.catalog.arm_ids import fold_id
 from state import ResourceState, State
 from state.journal import JournaledState
 from state.redact import redact
 
 from ..builds.record import extra_after_replace
 from ..hooks import Hooks
+from ..planning.identities import conflicting_ids, import_hint, with_moves
 from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
 from ..walk import walk
@@ -133,11 +135,24 @@ def apply_plan(
     is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
     """
     hooks = hooks or Hooks()
+    refused = conflicting_ids(plan.changes)
+    if refused:
+        # One Azure resource under two addresses (a saved plan made before the check, or edited): nothing
+        # is called, nothing is written.
+        return ApplyResult(
+            state=state, failures=[Failure(d.address or "", "apply", d.code, d.message) for d in refused]
+        )
+    # Entries that move to a new address (only the case of the name changed) move first, in the state file
+    # itself, so every journal line below names the address the state holds.
+    state = with_moves(state, {c.previous_address: c.address for c in plan.changes if c.previous_address})
+    tracked = {fold_id(entry.arm_id) for entry in state.resources}
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
     cloud = retrying(provider, hooks, names)
     journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
+    if any(c.previous_address for c in plan.changes):
+        journal.compact(wait=True)
     # What exists now (the plan, the state, the stack) lives until the apply ends: freeze it, so the
     # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
@@ -227,6 +242,8 @@ def apply_plan(
             return
         seq = journal_ahead((action, address))
         try:
+            if action == "create" and fold_id(change.arm_id) not in tracked:
+                _refuse_if_exists(cloud, change, invoke)
             if action == "create":
                 body = dict(change.body or {})
                 observed = invoke(lambda: cloud.create(change.ref(), body), address, action)
@@ -294,6 +311,15 @@ def apply_plan(
             if node not in walked.skipped:
                 result.skipped.append((node[1], "not started: interrupted"))
     return result
+
+
+def _refuse_if_exists(
+    cloud: Provider, change: Change, invoke: Callable[[Callable[[], Any], str, str], Any]
+) -> None:
+    """Read before creating an id the state does not know: a PUT would silently take over (overwrite) a
+    resource made elsewhere, or since the plan was made. Terraform's azurerm provider does the same."""
+    if invoke(lambda: cloud.read(change.ref()), change.address, "read") is not None:
+        raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists", status=409)
 
 
 def _certain(error: BaseException) -> bool:

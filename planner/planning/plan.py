@@ -35,11 +35,20 @@ from ..plans.plan import (
     Plan,
 )
 from ..stack.graph import dependencies, topological_addresses
+from ..stack.loader import locator_for, resource_sources
+from ..stack.locate import place_all
 from ..stack.model import BODY_KEYS, Resource, Stack
 from .consequences import add_consequences, cascade
 from .diff import diff_bodies
 from .drift import detect_drift, read_live
 from .external_refs import check_external_references
+from .identities import (
+    already_existing,
+    conflicting_ids,
+    duplicate_entries,
+    moved_addresses,
+    with_moves,
+)
 from .targeting import request_replacements, select_targets
 
 
@@ -66,7 +75,13 @@ def make_plan(
     Then the AIB consequences (planning.consequences) and the user's --replace and --target requests
     (planning.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
     """
-    diagnostics: list[Diagnostic] = []
+    # Identity is the ARM id without case (planning.identities): one resource tracked twice stops the plan;
+    # a name whose case alone changed keeps its entry, moved to the new address.
+    tracked_twice = duplicate_entries(state)
+    diagnostics: list[Diagnostic] = list(tracked_twice)
+    moves = {} if destroy or tracked_twice else moved_addresses(stack, state)
+    state = with_moves(state, moves)
+    moved_from = {new: old for old, new in moves.items()}
     live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
     drift = detect_drift(state, live) if refresh or refresh_only else ()
 
@@ -75,9 +90,8 @@ def make_plan(
     if not destroy:
         for address in topological_addresses(graph):
             resource = stack.by_address[address]
-            changes.append(
-                _change_for(resource, state.get(address), live, refresh, dependencies(graph, address))
-            )
+            change = _change_for(resource, state.get(address), live, refresh, dependencies(graph, address))
+            changes.append(_moved(change, moved_from[address]) if address in moved_from else change)
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
     if not destroy:
@@ -89,8 +103,16 @@ def make_plan(
         changes = []
     changes = request_replacements(changes, replace_addresses)
     changes = cascade(changes, graph)
+    moved_changes = [c for c in changes if c.previous_address is not None]
     changes = select_targets(changes, targets, graph, destroy=destroy)
+    changes = _keep_moves(changes, moved_changes)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
+    if not tracked_twice:
+        diagnostics.extend(conflicting_ids(changes))
+    if refresh and not destroy and not refresh_only:
+        diagnostics.extend(
+            place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
+        )
     return Plan(
         changes=tuple(changes),
         provider=provider_description or provider.describe(),
@@ -107,6 +129,24 @@ def make_plan(
         replace_requested=tuple(replace_addresses),
         refresh_only=refresh_only,
     )
+
+
+def _moved(change: Change, old_address: str) -> Change:
+    """A change whose state entry moves from `old_address` (only the case of the name changed)."""
+    said = f"moved from {old_address}: the same Azure resource (Azure compares names without case)"
+    return replace(change, previous_address=old_address, reasons=(*change.reasons, said))
+
+
+def _keep_moves(changes: list[Change], moved: list[Change]) -> list[Change]:
+    """A move is always applied, even when --target leaves the resource's other changes out: the
+    narrowed plan's changes already name the entry by its new address."""
+    kept = {c.address for c in changes}
+    left_out = [
+        replace(c, action=Action.NOOP, action_reason=None, attribute_diffs=(), running_build=None)
+        for c in moved
+        if c.address not in kept
+    ]
+    return [*changes, *left_out]
 
 
 def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:

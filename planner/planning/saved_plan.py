@@ -213,6 +213,7 @@ def _change(data: Mapping[str, Any], stack: Stack) -> Change:
         vhd_uris=tuple(data.get("vhd_uris") or ()),
         image_versions=tuple(data.get("image_versions") or ()),
         nested_definitions=tuple(data.get("nested_definitions") or ()),
+        previous_address=data.get("previous_address"),
     )
 
 

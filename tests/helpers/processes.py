@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.helpers import EXAMPLES
 
 # The program's entry point, whether or not the package's `aibplan` script is on PATH.
 _PROGRAM = (sys.executable, "-c", "from planner.cli import main; main(prog_name='aibplan')")
@@ -25,3 +28,34 @@ def aibplan(
     return subprocess.run(
         [*_PROGRAM, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment
     )
+
+
+def aibplan_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The same command run inside this process (click's runner, from `cwd`): the program's own code on the
+    same files without starting an interpreter, for the steps around the one a test is about."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+def applied_example(name: str, where: Path) -> Path:
+    """Copy an example stack into `where` (no state, no local cloud) and apply it with the program."""
+    root = where / name
+    shutil.copytree(EXAMPLES / name, root, ignore=shutil.ignore_patterns(".aibplan", "*.state.json*"))
+    done = aibplan("apply", "--auto-approve", ".", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def error_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    """What the program printed on stderr, without blank lines; never a traceback."""
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    return [line for line in done.stderr.splitlines() if line.strip()]

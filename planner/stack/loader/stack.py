@@ -113,16 +113,23 @@ def _resource_files(root: Path, config: StackConfig) -> Iterator[Path]:
 
 
 def _check_duplicates(loading: Loading) -> None:
-    """A resource id declared twice is an error (AIB0007); the first declaration is the one kept."""
+    """A resource id declared twice, compared without case as Azure compares ids, is an error (AIB0007)
+    naming both; the first declaration is the one kept."""
     first: dict[str, Resource] = {}
     for resource in loading.resources:
         key = resource.arm_id.lower()
         if key in first:
             other = first[key]
+            message = (
+                f"{resource.address} is declared twice (also in {other.source.file})"
+                if other.address == resource.address
+                else f"{resource.address} and {other.address} (in {other.source.file}) are one Azure "
+                f"resource, {resource.arm_id}: Azure compares names without case"
+            )
             loading.add(
                 "AIB0007",
                 Severity.ERROR,
-                f"{resource.address} is declared twice (also in {other.source.file})",
+                message,
                 file=resource.source.file,
                 pointer=resource.source.pointer,
                 address=resource.address,

@@ -1,10 +1,10 @@
 """A state aibplan cannot fully understand is refused, untouched, by every command and every backend.
 
 Each scenario applies the quickstart for real (the `aibplan` program, its local cloud), then edits the
-committed state file as a bad merge, a hand edit or another tool could, and runs `aibplan` again as a
-separate process: one line naming the field, exit 1, the state file's bytes and the cloud unchanged. A
-`"resources": null` read as "nothing managed" would make the next apply create everything again and
-orphan what exists.
+committed state file as a bad merge, a hand edit or another tool could, and runs `aibplan` again (apply
+as a separate process, the other commands in this one): one line naming the field, exit 1, the state
+file's bytes and the cloud unchanged. A `"resources": null` read as "nothing managed" would make the next
+apply create everything again and orphan what exists.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from providers.catalog import BY_KIND
 from state import StateError
 from state.backends import saving
 from state.schema import KIND_TYPES
-from tests.helpers import EXAMPLES, cloud_count
+from tests.helpers import cloud_count
 from tests.helpers.backends import Place
-from tests.helpers.processes import aibplan
+from tests.helpers.processes import aibplan, aibplan_here, applied_example
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -31,11 +31,7 @@ Edit = Callable[[dict[str, Any]], None]
 @pytest.fixture(scope="module")
 def quickstart_applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The quickstart applied once for the module: its state file and its local cloud."""
-    root = tmp_path_factory.mktemp("applied") / "quickstart"
-    shutil.copytree(EXAMPLES / "quickstart", root, ignore=shutil.ignore_patterns(".aibplan", "*.state.json*"))
-    done = aibplan("apply", "--auto-approve", ".", cwd=root)
-    assert done.returncode == 0, done.stderr
-    return root
+    return applied_example("quickstart", tmp_path_factory.mktemp("applied"))
 
 
 @pytest.fixture
@@ -114,7 +110,8 @@ def test_a_state_with_a_field_of_the_wrong_type_is_refused_untouched(
     if expected.startswith('"resources"'):
         commands += [("plan", "."), ("destroy", "--auto-approve", "."), ("state", "list", ".")]
     for command in commands:
-        done = aibplan(*command, cwd=applied)
+        run = aibplan if command[0] == "apply" else aibplan_here
+        done = run(*command, cwd=applied)
         assert done.returncode == 1, (command, done.stdout, done.stderr)
         errors = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(errors) == 1 and errors[0].startswith("Error: aibplan.state.json"), done.stderr
@@ -132,7 +129,7 @@ def test_the_error_points_at_the_line_of_the_entry(applied: Path) -> None:
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     state_file.write_text(text)
     line = next(n for n, t in enumerate(text.splitlines(), 1) if '"imageTemplate.ubuntu2204"' in t)
-    done = aibplan("state", "list", ".", cwd=applied)
+    done = aibplan_here("state", "list", ".", cwd=applied)
     assert done.returncode == 1
     assert f"Error: aibplan.state.json:{line}: resources[" in done.stderr
 
