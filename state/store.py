@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import replace
 from json.encoder import encode_basestring
@@ -42,12 +43,22 @@ def dumps_state(state: State) -> str:
 def load_state(path: Path) -> State | None:
     """The state at `path`, or None when there is no state file yet."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular_file(path).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"cannot read state file {path}: {exc}") from None
     return parse_state(text, str(path))
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes; refused without reading when it is not a regular file (a named pipe would block
+    the read, a device such as /dev/zero never ends)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read()
 
 
 def parse_state(text: str, source: str) -> State:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.helpers import EXAMPLES
@@ -15,9 +17,18 @@ _PROGRAM = (sys.executable, "-c", "from planner.cli import main; main(prog_name=
 
 
 def aibplan(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    wrapper: Sequence[str] = (),
+    max_memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `aibplan ARGS...` in `cwd`; the simulated cloud answers at once (no latency, fast builds)."""
+    """Run `aibplan ARGS...` in `cwd`; the simulated cloud answers at once (no latency, fast builds).
+
+    `wrapper` comes before the program (e.g. setpriv dropping capabilities); `max_memory` caps the
+    process's address space in bytes, so a program that would read without end fails instead of taking
+    the machine's memory."""
     environment = {
         **os.environ,
         "AIBPLAN_LOCAL_LATENCY_MS": "0",
@@ -25,8 +36,19 @@ def aibplan(
         "NO_COLOR": "1",
         **(env or {}),
     }
+
+    def limit() -> None:
+        if max_memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+
     return subprocess.run(
-        [*_PROGRAM, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment
+        [*wrapper, *_PROGRAM, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        preexec_fn=limit if max_memory is not None else None,
     )
 
 
