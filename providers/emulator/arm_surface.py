@@ -52,6 +52,8 @@ class Response:
     status: int
     body: Any = None  # JSON-serialisable, or None for an empty body
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Send nothing and reset the connection (an injected lost answer).
+    drop: bool = False
 
 
 class ArmSurface:
@@ -86,8 +88,16 @@ class ArmSurface:
                 nested=True,
             )
         fault = self.faults.pick(request.method, path)
+        if fault is not None and fault.answer_lost:
+            self._carry_out(request, path, api_version)
+            # Nobody polls an operation whose answer was lost: the work goes on and ends, as in Azure.
+            self.operations.settle(path)
+            return Response(0, drop=True)
         if fault is not None:
             return _fault_response(fault, _nested_errors(path, api_version))
+        return self._carry_out(request, path, api_version)
+
+    def _carry_out(self, request: Request, path: str, api_version: str) -> Response:
         if not api_version:
             return _error(
                 ServiceError(

@@ -92,6 +92,13 @@ class Operations:
             ]
         return _IN_PROGRESS_STATE[running[-1].kind] if running else None
 
+    def settle(self, arm_id: str) -> None:
+        """End the create, update and delete operations on `arm_id` now (their client will not poll)."""
+        with self._lock:
+            for op in self._operations.values():
+                if op.ended is None and op.kind != "action" and fold_id(op.arm_id) == fold_id(arm_id):
+                    op.ended = _now()
+
     def status(self, op_id: str, path: str) -> Answer:
         """GET of the Azure-AsyncOperation URL: the operation status resource."""
         op = self._advance(op_id)
