@@ -145,11 +145,16 @@ def apply_plan(
     # Entries that move to a new address (only the case of the name changed) move first, in the state file
     # itself, so every journal line below names the address the state holds.
     state = with_moves(state, {c.previous_address: c.address for c in plan.changes if c.previous_address})
-    tracked = {fold_id(entry.arm_id) for entry in state.resources}
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
     cloud = retrying(provider, hooks, names)
+    try:
+        taken = _already_there(plan, state, cloud)
+    except ProviderError as exc:
+        said = f"{exc.message}; nothing was changed"
+        failure = Failure("(before the first change)", "read", exc.code, said)
+        return ApplyResult(state=state, failures=[failure])
     journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
     if any(c.previous_address for c in plan.changes):
         journal.compact(wait=True)
@@ -242,8 +247,8 @@ def apply_plan(
             return
         seq = journal_ahead((action, address))
         try:
-            if action == "create" and fold_id(change.arm_id) not in tracked:
-                _refuse_if_exists(cloud, change, invoke)
+            if action == "create" and fold_id(change.arm_id) in taken:
+                raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists")
             if action == "create":
                 body = dict(change.body or {})
                 observed = invoke(lambda: cloud.create(change.ref(), body), address, action)
@@ -313,13 +318,20 @@ def apply_plan(
     return result
 
 
-def _refuse_if_exists(
-    cloud: Provider, change: Change, invoke: Callable[[Callable[[], Any], str, str], Any]
-) -> None:
-    """Read before creating an id the state does not know: a PUT would silently take over (overwrite) a
-    resource made elsewhere, or since the plan was made. Terraform's azurerm provider does the same."""
-    if invoke(lambda: cloud.read(change.ref()), change.address, "read") is not None:
-        raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists", status=409)
+def _already_there(plan: Plan, state: State, cloud: Provider) -> set[str]:
+    """The folded ids this apply would create that the state does not track and the cloud already holds,
+    read in one call before the first change: a PUT would silently take them over (a --no-refresh plan
+    does not read, a saved plan may be applied long after it read). Their creates are refused."""
+    tracked = {fold_id(entry.arm_id) for entry in state.resources}
+    wanted = [
+        c
+        for c in plan.changes
+        if c.action in (Action.CREATE, Action.REPLACE) and fold_id(c.arm_id) not in tracked
+    ]
+    if not wanted:
+        return set()
+    found = cloud.read_many(c.ref() for c in wanted)
+    return {fold_id(c.arm_id) for c in wanted if found.get(c.arm_id) is not None}
 
 
 def _certain(error: BaseException) -> bool:
