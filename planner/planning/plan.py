@@ -79,7 +79,7 @@ def make_plan(
     # a name whose case alone changed keeps its entry, moved to the new address.
     tracked_twice = duplicate_entries(state)
     diagnostics: list[Diagnostic] = list(tracked_twice)
-    moves = {} if destroy or tracked_twice else moved_addresses(stack, state)
+    moves = {} if destroy or refresh_only or tracked_twice else moved_addresses(stack, state)
     state = with_moves(state, moves)
     moved_from = {new: old for old, new in moves.items()}
     live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
@@ -133,7 +133,7 @@ def make_plan(
 
 def _moved(change: Change, old_address: str) -> Change:
     """A change whose state entry moves from `old_address` (only the case of the name changed)."""
-    said = f"moved from {old_address}: the same Azure resource (Azure compares names without case)"
+    said = f"moved from {old_address}: the same Azure resource, as Azure compares names without case"
     return replace(change, previous_address=old_address, reasons=(*change.reasons, said))
 
 
