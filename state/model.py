@@ -79,6 +79,9 @@ class State:
     serial: int = 0
     resources: tuple[ResourceState, ...] = ()
     format_version: int = FORMAT_VERSION
+    # The id of the last saved plan (`aibplan plan --out`) applied to this state: a saved plan applies once,
+    # and recording its id makes the content, and so the serial, change even when nothing else did.
+    last_saved_plan: str | None = None
 
     @staticmethod
     def new() -> State:
@@ -102,8 +105,12 @@ class State:
         return self.with_resources(r for r in self.resources if r.address != address)
 
     def same_content(self, other: State) -> bool:
-        """Equal lineage and resources: saving would not change anything but the serial."""
-        if self.lineage != other.lineage or len(self.resources) != len(other.resources):
+        """Equal lineage, resources and last saved plan: saving would not change anything but the serial."""
+        if (
+            self.lineage != other.lineage
+            or self.last_saved_plan != other.last_saved_plan
+            or len(self.resources) != len(other.resources)
+        ):
             return False
         # Entries carried over unchanged are the same objects: no need to compare their contents.
         return all(
@@ -112,9 +119,12 @@ class State:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "format_version": self.format_version,
             "serial": self.serial,
             "lineage": self.lineage,
             "resources": [r.to_json() for r in self.resources],
         }
+        if self.last_saved_plan is not None:
+            document["last_saved_plan"] = self.last_saved_plan
+        return document

@@ -2,12 +2,12 @@
 
 A state aibplan cannot fully understand is refused, untouched: a `"resources": null` read as "nothing
 managed" would make the next apply create everything again and orphan what exists, and an entry whose
-address, type and id disagree (a "gallery" whose id is an identity) would let an edit of the state delete
+type and id disagree (a "gallery" whose id is an identity) would let an edit of the state aim a delete at
 an arbitrary resource. So every field's type is checked here, where every backend's text is parsed
 (state.store.state_from_json), and the first problem is reported in one line naming the field.
 
-The address kinds and their ARM types are those of `providers.catalog` (this package imports nothing of
-it; a test keeps the two tables equal).
+Which ARM type each address kind has is the catalog's to say (this package imports nothing of it): plan
+checks that an entry's kind and type agree (planner.planning.identities, AIB8006) before it plans anything.
 """
 
 from __future__ import annotations
@@ -17,21 +17,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# Each address kind and the ARM type its entries must have (providers.catalog.BY_KIND).
-KIND_TYPES: Mapping[str, str] = {
-    "identity": "Microsoft.ManagedIdentity/userAssignedIdentities",
-    "gallery": "Microsoft.Compute/galleries",
-    "imageDefinition": "Microsoft.Compute/galleries/images",
-    "imageTemplate": "Microsoft.VirtualMachineImages/imageTemplates",
-}
-
 TOP_LEVEL = ("format_version", "lineage", "resources", "serial")
+TOP_LEVEL_OPTIONAL = ("last_saved_plan",)
 REQUIRED = ("address", "type", "id", "api_version", "applied", "observed", "dependencies")
 OPTIONAL = ("tainted", "extra")
 
 _ADDRESS_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\.(?P<name>[^\s.][^\s]*)$")
+# A resource group's, a subscription's, or (after another resource's id) an extension resource's.
 _ID_RE = re.compile(
-    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/(?P<ns>[^/]+)/(?P<rest>[^\s]+)$", re.IGNORECASE
+    r"^/subscriptions/[^/\s]+(?:/resourceGroups/[^/\s]+)?/providers/(?P<rest>\S+)$", re.IGNORECASE
 )
 
 
@@ -47,7 +41,7 @@ class StateSchemaError(Exception):
 def check_document(data: Mapping[str, Any]) -> None:
     """Raise StateSchemaError for the first field that is missing, unknown or of the wrong type."""
     for key in data:
-        if key not in TOP_LEVEL:
+        if key not in TOP_LEVEL and key not in TOP_LEVEL_OPTIONAL:
             raise StateSchemaError(json.dumps(key), "is not a field of an aibplan state file")
     for key in TOP_LEVEL:
         if key not in data:
@@ -59,6 +53,9 @@ def check_document(data: Mapping[str, Any]) -> None:
         raise StateSchemaError('"lineage"', f"must be a non-empty string; found {_shown(lineage)}")
     if not isinstance(resources, list):
         raise StateSchemaError('"resources"', f"must be a list ([] when empty); found {_shown(resources)}")
+    saved_plan = data.get("last_saved_plan")
+    if saved_plan is not None and not isinstance(saved_plan, str):
+        raise StateSchemaError('"last_saved_plan"', f"must be a string; found {_shown(saved_plan)}")
     seen: dict[str, int] = {}
     for index, entry in enumerate(resources):
         address = check_entry(entry, index)
@@ -79,10 +76,8 @@ def check_entry(entry: Any, index: int) -> str:
     address = entry.get("address")
     if not isinstance(address, str):
         raise StateSchemaError(f"{where}.address", f"must be a string KIND.NAME; found {_shown(address)}")
-    match = _ADDRESS_RE.match(address)
-    if match is None or match["kind"] not in KIND_TYPES:
-        kinds = ", ".join(sorted(KIND_TYPES))
-        message = f"{_shown(address)} is not KIND.NAME with KIND one of {kinds}"
+    if _ADDRESS_RE.match(address) is None:
+        message = f"{_shown(address)} is not an address, KIND.NAME"
         raise StateSchemaError(f"{where}.address", message, address=address)
     where = f"resources[{index}] ({address})"
 
@@ -106,18 +101,13 @@ def check_entry(entry: Any, index: int) -> str:
         raise refuse("dependencies", f"must be a list of addresses; found {_shown(dependencies)}")
     if "tainted" in entry and not isinstance(entry["tainted"], bool):
         raise refuse("tainted", f"must be true or false; found {_shown(entry['tainted'])}")
-    _check_identity(where, match["kind"], entry["type"], entry["id"], address)
+    _check_identity(where, entry["type"], entry["id"], address)
     return address
 
 
-def _check_identity(where: str, kind: str, arm_type: str, arm_id: str, address: str) -> None:
-    """The address kind, the type and the type the id encodes must name one ARM type (compared without
-    case, as Azure compares them): a state edit must not aim a gallery's delete at an identity."""
-    expected = KIND_TYPES[kind]
-    if arm_type.lower() != expected.lower():
-        raise StateSchemaError(
-            f"{where}.type", f"is {_shown(arm_type)}, but a {kind} is a {expected}", address=address
-        )
+def _check_identity(where: str, arm_type: str, arm_id: str, address: str) -> None:
+    """The type and the type the id encodes must be one ARM type (compared without case, as Azure compares
+    them): a state edit must not aim a gallery's delete at an identity."""
     id_type = id_arm_type(arm_id)
     if id_type is None:
         raise StateSchemaError(
@@ -126,21 +116,31 @@ def _check_identity(where: str, kind: str, arm_type: str, arm_id: str, address: 
             "(/subscriptions/SUB/resourceGroups/GROUP/providers/NAMESPACE/TYPE/NAME)",
             address=address,
         )
-    if id_type.lower() != expected.lower():
+    if id_type.lower() != arm_type.lower():
         raise StateSchemaError(
-            f"{where}.id", f"names a {id_type}, but a {kind} is a {expected}: {arm_id}", address=address
+            f"{where}.id", f"names a {id_type}, but the entry's type is {arm_type}: {arm_id}", address=address
         )
 
 
 def id_arm_type(arm_id: str) -> str | None:
-    """The ARM type a resource-group-scoped id encodes (namespace and type segments); None if not an id."""
+    """The ARM type an id encodes (its last provider's namespace and type segments; `providers` at a type
+    position starts an extension resource); None when it is not an id."""
     match = _ID_RE.match(arm_id)
     if match is None:
         return None
     segments = match["rest"].rstrip("/").split("/")
-    if len(segments) % 2 != 0 or not all(segments):
-        return None
-    return "/".join((match["ns"], *segments[0::2]))
+    namespace, index = segments[0], 1
+    types: list[str] = []
+    while index < len(segments):
+        if segments[index].lower() == "providers" and index + 2 < len(segments):
+            namespace, index = segments[index + 1], index + 2
+            types = []
+            continue
+        if index + 1 >= len(segments) or not segments[index] or not segments[index + 1]:
+            return None
+        types.append(segments[index])
+        index += 2
+    return "/".join((namespace, *types)) if namespace and types else None
 
 
 def _is_count(value: Any) -> bool:

@@ -34,8 +34,14 @@ def dumps_state(state: State) -> str:
     resources = (
         "[\n" + ",\n".join(r.state_text for r in state.resources) + "\n  ]" if state.resources else "[]"
     )
+    saved_plan = (
+        f'  "last_saved_plan": {encode_basestring(state.last_saved_plan)},\n'
+        if state.last_saved_plan is not None
+        else ""
+    )
     return (
-        f'{{\n  "format_version": {state.format_version},\n  "lineage": {encode_basestring(state.lineage)},\n'
+        f'{{\n  "format_version": {state.format_version},\n{saved_plan}'
+        f'  "lineage": {encode_basestring(state.lineage)},\n'
         f'  "resources": {resources},\n  "serial": {state.serial}\n}}\n'
     )
 
@@ -137,7 +143,10 @@ def state_from_json(data: Any, source: str, text: str | None = None) -> State:
     data = upgrade(data)
     resources = [ResourceState.from_json(r) for r in data["resources"]]
     return State(
-        lineage=data["lineage"], serial=data["serial"], format_version=FORMAT_VERSION
+        lineage=data["lineage"],
+        serial=data["serial"],
+        format_version=FORMAT_VERSION,
+        last_saved_plan=data.get("last_saved_plan"),
     ).with_resources(resources)
 
 

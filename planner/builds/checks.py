@@ -65,7 +65,10 @@ def build_warnings(
                     "the image is out of date: it was built from an older definition of this template"
                     + (f" (last successful build ended {when})" if when else ""),
                     address=address,
-                    hint="build it again after the apply: `aibplan apply --run`, or `aibplan run` later",
+                    hint=(
+                        "`aibplan apply --run` builds it again only when the apply creates or replaces it; "
+                        f"after an in-place update, or with no change, build it with `aibplan run {address}`"
+                    ),
                 ),
             )
 

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Sequence
 
 from providers.base import ResourceRef
-from providers.catalog import IMAGE_TEMPLATE
+from providers.catalog import BUILDABLE, is_buildable
 from state import State
 
 from ..diagnostics import EngineError
@@ -18,16 +18,17 @@ from .record import fingerprint
 
 def resolve_addresses(stack: Stack, names: Sequence[str]) -> list[str]:
     """Template addresses for `names` (`imageTemplate.x` or `x`); every template of the stack for none."""
-    templates = [r.address for r in stack.resources if r.kind == "imageTemplate"]
+    templates = [r.address for r in stack.resources if is_buildable(r.kind)]
+    prefix = f"{BUILDABLE.kind}."
     if not names:
         return templates
     found: list[str] = []
     for name in names:
-        address = name if name.startswith("imageTemplate.") else f"imageTemplate.{name}"
+        address = name if name.startswith(prefix) else f"{prefix}{name}"
         if address not in templates:
             close = difflib.get_close_matches(address, templates, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            if "." in name and not name.startswith("imageTemplate."):
+            if "." in name and not name.startswith(prefix):
                 hint = "; only image templates are built" + hint
             raise EngineError(f"{name} is not an image template of this stack{hint}")
         if address not in found:
@@ -60,7 +61,7 @@ def build_targets(
         target = BuildTarget(address, ref, dict(entry.applied), dict(entry.observed) or None)
         resource = stack.by_address.get(address)
         if resource is not None:
-            desired = fingerprint(normalize_body(IMAGE_TEMPLATE, resource.body))
+            desired = fingerprint(normalize_body(BUILDABLE, resource.body))
             if desired != target.fingerprint:
                 notes.append(
                     f"{address}: the configuration differs from what was applied; this builds the template "

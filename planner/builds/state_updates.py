@@ -7,12 +7,37 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from state import State, StateError, load_state, save_state
 
 from .outcome import BuildTarget
 from .record import RunOutput, RunStatus, updated_extra
+
+
+class StateFile(Protocol):
+    """Where the build records go: the state as stored now, and a save of a changed one
+    (execution.state_access.StackState is one; `StateAt` is a plain file)."""
+
+    def load(self) -> State | None: ...
+
+    def save(self, state: State, previous: State | None) -> State: ...
+
+
+class StateAt:
+    """A state file at a path, as a StateFile."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> State | None:
+        try:
+            return load_state(self.path)
+        except StateError:
+            return None
+
+    def save(self, state: State, previous: State | None) -> State:
+        return save_state(self.path, state, previous)
 
 
 class BuildRecorder:
@@ -24,13 +49,13 @@ class BuildRecorder:
 
     def __init__(
         self,
-        path: Path,
+        where: StateFile | Path,
         state: State,
         previous: State | None,
         *,
         guard: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
-        self.path = path
+        self._where = StateAt(where) if isinstance(where, Path) else where
         self.state = state
         self._previous = previous
         self._lock = threading.Lock()
@@ -61,15 +86,12 @@ class BuildRecorder:
         extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
         if extra == dict(entry.extra):
             return
-        written = save_state(self.path, current.with_resource(replace(entry, extra=extra)), current)
+        written = self._where.save(current.with_resource(replace(entry, extra=extra)), current)
         self.state = written
         self._previous = written
 
     def _current(self) -> State:
-        try:
-            on_disk = load_state(self.path)
-        except StateError:
-            on_disk = None
+        on_disk = self._where.load()
         if on_disk is None or on_disk.lineage != self.state.lineage:
             return self.state
         self._previous = on_disk

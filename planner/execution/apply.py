@@ -16,14 +16,16 @@ import gc
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from providers.base import ConflictError, Provider, ProviderError, TransientError
+from providers.catalog import BY_KIND, is_buildable
 from providers.catalog.arm_ids import fold_id
+from providers.catalog.behaviour import PUT
 from state import ResourceState, State
 from state.journal import JournaledState
 from state.redact import redact
@@ -48,15 +50,17 @@ class Failure:
     message: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class ApplyResult:
+    """What an apply did: the state it left, counts per kind of change, failures, what it did not start."""
+
     state: State
     added: int = 0
     changed: int = 0
     replaced: int = 0
     destroyed: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failures: tuple[Failure, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
     interrupted: bool = False
     # How many times the state file was written (compactions), for the benchmarks.
     state_writes: int = 0
@@ -127,24 +131,49 @@ def apply_plan(
     runtime_dir: Path | None = None,
     cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
 ) -> ApplyResult:
-    """Run the plan's changes against the provider; the journal and the state file know every call.
+    """Run the plan's changes against the provider; the journal and the state file at `state_path` know
+    every call. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file); see
+    `apply_journaled` for the rest."""
+    journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
+    return apply_journaled(
+        plan,
+        state,
+        journal,
+        provider,
+        parallelism=parallelism,
+        hooks=hooks,
+        stop=stop,
+        call=call,
+        cancel_timeout=cancel_timeout,
+    )
+
+
+def apply_journaled(
+    plan: Plan,
+    state: State,
+    journal: JournaledState,
+    provider: Provider,
+    *,
+    parallelism: int = 10,
+    hooks: Hooks | None = None,
+    stop: threading.Event | None = None,
+    call: Callable[[Callable[[], Any], str, str], Any] | None = None,
+    cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
+) -> ApplyResult:
+    """Run the plan's changes against the provider, each call written into `journal` (which the state's
+    owner opened: execution.state_access.StackState.journal) before and after it is made.
 
     `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
-    `fn()`. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file). The caller holds
-    the state lock (state_access.lock_state). Before an image template is deleted, a build still running
-    is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
+    `fn()`. The caller holds the state lock (StackState.lock). Before an image template is deleted, a
+    build still running is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
     """
     hooks = hooks or Hooks()
     refused = conflicting_ids(plan.changes)
     if refused:
         # One Azure resource under two addresses (a saved plan made before the check, or edited): nothing
         # is called, nothing is written.
-        return ApplyResult(
-            state=state, failures=[Failure(d.address or "", "apply", d.code, d.message) for d in refused]
-        )
-    # Entries that move to a new address (only the case of the name changed) move first, in the state file
-    # itself, so every journal line below names the address the state holds.
-    state = with_moves(state, {c.previous_address: c.address for c in plan.changes if c.previous_address})
+        refusals = tuple(Failure(d.address or "", "apply", d.code, d.message) for d in refused)
+        return ApplyResult(state=state, failures=refusals)
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
@@ -154,9 +183,13 @@ def apply_plan(
     except ProviderError as exc:
         said = f"{exc.message}; nothing was changed"
         failure = Failure("(before the first change)", "read", exc.code, said)
-        return ApplyResult(state=state, failures=[failure])
-    journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
-    if any(c.previous_address for c in plan.changes):
+        return ApplyResult(state=state, failures=(failure,))
+    moves = {c.previous_address: c.address for c in plan.changes if c.previous_address}
+    if moves:
+        # Entries that move to a new address (only the case of the name changed) move first, in the state
+        # file itself, so every journal line below names the address the state holds.
+        state = with_moves(state, moves)
+        journal.rebase(state)
         journal.compact(wait=True)
     # What exists now (the plan, the state, the stack) lives until the apply ends: freeze it, so the
     # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
@@ -229,7 +262,7 @@ def apply_plan(
         address = change.address
         if action == "delete":
             ref = change.old_ref()
-            if change.kind == "imageTemplate":
+            if is_buildable(change.kind):
                 invoke(
                     lambda: cancel_running_build(
                         cloud, ref, timeout=cancel_timeout, on_message=hooks.message
@@ -249,7 +282,9 @@ def apply_plan(
         try:
             if action == "create" and fold_id(change.arm_id) in taken:
                 raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists")
-            if action == "create":
+            rtype = BY_KIND.get(change.kind)
+            if action == "create" or (rtype is not None and rtype.service.update_verb == PUT):
+                # A kind updated by PUT (role assignments, role definitions) is sent whole either way.
                 body = dict(change.body or {})
                 observed = invoke(lambda: cloud.create(change.ref(), body), address, action)
             else:
@@ -286,36 +321,38 @@ def apply_plan(
             final = journal.close()
         finally:
             gc.unfreeze()
-    result = ApplyResult(state=final, state_writes=journal.writes)
     succeeded = set(walked.succeeded)
     ops_of: dict[str, list[Operation]] = {}
     for node in graph.nodes:
         ops_of.setdefault(node[1], []).append(node)
+    counts = {action: 0 for action in Action}
     for change in plan.changes:
         ops = ops_of.get(change.address, [])
-        if not ops or not all(op in succeeded for op in ops):
-            continue
-        if change.action is Action.CREATE:
-            result.added += 1
-        elif change.action is Action.UPDATE:
-            result.changed += 1
-        elif change.action is Action.REPLACE:
-            result.replaced += 1
-        elif change.action is Action.DELETE:
-            result.destroyed += 1
+        if ops and all(op in succeeded for op in ops):
+            counts[change.action] += 1
+    failures = []
     for node, error in sorted(walked.failed.items(), key=lambda item: item[0][1]):
         action, address = node
         code = error.code if isinstance(error, ProviderError) else type(error).__name__
         message = error.message if isinstance(error, ProviderError) else str(error)
-        result.failures.append(Failure(address, action, code, message))
-    for node, reason in walked.skipped.items():
-        result.skipped.append((node[1], reason))
-    if walked.not_started and stop is not None and stop.is_set():
-        result.interrupted = True
-        for node in walked.not_started:
-            if node not in walked.skipped:
-                result.skipped.append((node[1], "not started: interrupted"))
-    return result
+        failures.append(Failure(address, action, code, message))
+    skipped = [(node[1], reason) for node, reason in walked.skipped.items()]
+    interrupted = bool(walked.not_started) and stop is not None and stop.is_set()
+    if interrupted:
+        skipped.extend(
+            (node[1], "not started: interrupted") for node in walked.not_started if node not in walked.skipped
+        )
+    return ApplyResult(
+        state=final,
+        added=counts[Action.CREATE],
+        changed=counts[Action.UPDATE],
+        replaced=counts[Action.REPLACE],
+        destroyed=counts[Action.DELETE],
+        failures=tuple(failures),
+        skipped=tuple(skipped),
+        interrupted=interrupted,
+        state_writes=journal.writes,
+    )
 
 
 def _already_there(plan: Plan, state: State, cloud: Provider) -> set[str]:

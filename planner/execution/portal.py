@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.catalog import IMAGE_TEMPLATE, for_arm_type
+from providers.catalog import BUILDABLE, for_arm_type
 from providers.catalog.arm_ids import fold_id, parse_resource_id
 from providers.simulated.build_machine import CUSTOMIZING, steps_for
 from providers.simulated.service import ServiceError, SimulatedAzure
@@ -176,7 +176,7 @@ class Portal:
         steps = [name for name, _minutes in steps_for(current.get("properties") or {})]
         step = CUSTOMIZING if CUSTOMIZING in steps else steps[0]
         self.service.plant_build_fault(arm_id, step, hang=True)
-        api_version = self._api_version(arm_id, IMAGE_TEMPLATE.default_api_version)
+        api_version = self._api_version(arm_id, BUILDABLE.default_api_version)
         try:
             self.service.post_action(arm_id, api_version, "run")
         except ServiceError as exc:

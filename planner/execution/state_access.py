@@ -1,10 +1,15 @@
-"""The state as the engine uses it: locked for writers, reconciled with a leftover journal, read whole.
+"""One stack's state as the operations use it: read, locked, reconciled with a leftover journal, saved.
 
-Writers (apply, destroy, import, state edits) call `lock_state` and then `recover`: a journal left by a
-run that died is folded into the state, and every call it began without finishing is settled by reading
-the resource back from the provider: a resource that exists is adopted into the state (tainted when it is
-half made, so the next apply replaces it), one that does not is dropped. The reconciled state is saved
-and the journal removed before the writer plans anything.
+`StackState` is the one seam between the engine and where a state lives: every read, write, lock and
+journal an operation needs goes through it (the build recorder and apply's journal included), so moving
+the state to another place (a `state.backends` backend, docs/state.md "Backends") changes this class
+and nothing that calls it. Today it works on the local files: the state file, `.aibplan/`.
+
+Writers (apply, destroy, import, state edits, builds) call `lock` and then `recover`: a journal left by
+a run that died is folded into the state, and every call it began without finishing is settled by
+reading the resource back from the provider: a resource that exists is adopted into the state (tainted
+when it is half made, so the next apply replaces it), one that does not is dropped. The reconciled state
+is saved and the journal removed before the writer plans anything.
 
 Readers (plan, drift) take no lock. `read_for_plan` reads the state file (replaced atomically, so always
 whole) and, when a dead run's journal is left and nobody holds the lock, reconciles it in memory only.
@@ -14,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from providers.base import Provider, ProviderError, ResourceRef
-from state import ResourceState, State, StateError, save_state
-from state.journal import PendingCall, journal_path, read_journal, remove_journal, replay
-from state.lock import LockError, LockInfo, StateLock, acquire, is_held
+from state import ResourceState, State, StateError, load_state, save_state
+from state.journal import JournaledState, PendingCall, journal_path, read_journal, remove_journal, replay
+from state.lock import LockError, LockInfo, StateLock, acquire, force_unlock, is_held
 from state.redact import redact
 
 from ..diagnostics import EngineError
@@ -58,36 +64,112 @@ class Reconciled:
         return lines
 
 
-def lock_state(
-    stack: Stack,
-    operation: str,
-    *,
-    timeout: float = 0.0,
-    on_wait: Callable[[LockInfo | None], None] | None = None,
-) -> StateLock:
-    """Take the stack's write lock; EngineError says who holds it (or that it is stale) and what to do."""
-    try:
-        return acquire(stack.runtime_dir, operation, timeout=timeout, on_wait=on_wait)
-    except LockError as exc:
-        raise EngineError(str(exc)) from None
+class StackState:
+    """Where one stack's state lives, and everything an operation does with it (see the module's text)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    @property
+    def _runtime_dir(self) -> Path:
+        return self.stack.runtime_dir
+
+    def where(self) -> str:
+        """Where the state is, for messages."""
+        return str(self.stack.state_path)
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def read(self) -> tuple[State, State | None]:
+        """(the state to plan against, the state as stored or None when there is none yet)."""
+        return read_state(self.stack)
+
+    def load(self) -> State | None:
+        """The state as stored now (None when there is none, or it cannot be read): for the build records,
+        which re-read it before each write."""
+        try:
+            return load_state(self.stack.state_path)
+        except StateError:
+            return None
+
+    def read_for_plan(self, provider: Provider | None) -> tuple[State, Reconciled, LockInfo | None]:
+        """For a reader: (state, what was reconciled in memory, the live lock holder if a writer runs)."""
+        state, _ = self.read()
+        held, holder = is_held(self._runtime_dir)
+        if held or provider is None:
+            return state, Reconciled(state), holder
+        return state, self.reconcile(state, provider), None
+
+    def has_journal(self) -> bool:
+        """Whether a run that stopped left a journal for the next writer to reconcile."""
+        return journal_path(self._runtime_dir).exists()
+
+    # -- writing (under the lock) ------------------------------------------------------------------------
+
+    def lock(
+        self,
+        operation: str,
+        *,
+        timeout: float = 0.0,
+        on_wait: Callable[[LockInfo | None], None] | None = None,
+    ) -> StateLock:
+        """Take the stack's write lock; EngineError says who holds it (or that it is stale) and what to do."""
+        try:
+            return acquire(self._runtime_dir, operation, timeout=timeout, on_wait=on_wait)
+        except LockError as exc:
+            raise EngineError(str(exc)) from None
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Clear a lock left by a run that is gone; who held it."""
+        try:
+            return force_unlock(self._runtime_dir, lock_id)
+        except LockError as exc:
+            raise EngineError(str(exc)) from None
+
+    def recover(self, provider: Provider) -> tuple[State, State | None, Reconciled]:
+        """For a writer holding the lock: (state, state as stored, what was reconciled); saves and clears
+        the journal when there was one."""
+        state, existing = self.read()
+        result = self.reconcile(state, provider)
+        if not result.had_journal:
+            return state, existing, result
+        written = self.save(result.state, existing)
+        remove_journal(journal_path(self._runtime_dir))
+        return written, written, replace(result, state=written)
+
+    def save(self, state: State, previous: State | None) -> State:
+        """Write `state` if it differs from `previous` (serial bumped); the state as stored."""
+        try:
+            return save_state(self.stack.state_path, state, previous)
+        except OSError as exc:
+            raise EngineError(f"cannot write the state file {self.stack.state_path}: {exc}") from None
+
+    def journal(self, state: State, previous: State | None) -> JournaledState:
+        """The journal an apply writes each call into, compacted into the state as it goes."""
+        return JournaledState(self.stack.state_path, self._runtime_dir, state, previous)
+
+    def reconcile(self, state: State, provider: Provider) -> Reconciled:
+        """The state with a leftover journal folded in and its unfinished calls settled. Writes nothing."""
+        path = journal_path(self._runtime_dir)
+        try:
+            header, events = read_journal(path)
+        except StateError as exc:
+            raise EngineError(str(exc)) from None
+        if header is None and not events:
+            return Reconciled(state)
+        if header is not None and state.serial > 0 and header.get("lineage") != state.lineage:
+            raise EngineError(
+                f"the apply journal {path} belongs to another state (lineage {header.get('lineage')}, this "
+                f"state is {state.lineage}); if the state file was replaced on purpose, move the journal "
+                "aside"
+            )
+        if header is not None and state.serial == 0 and isinstance(header.get("lineage"), str):
+            state = replace(state, lineage=header["lineage"])
+        return _settle(state, events, provider)
 
 
-def reconcile(stack: Stack, state: State, provider: Provider) -> Reconciled:
-    """The state with a leftover journal folded in and its unfinished calls settled. Writes nothing."""
-    path = journal_path(stack.runtime_dir)
-    try:
-        header, events = read_journal(path)
-    except StateError as exc:
-        raise EngineError(str(exc)) from None
-    if header is None and not events:
-        return Reconciled(state)
-    if header is not None and state.serial > 0 and header.get("lineage") != state.lineage:
-        raise EngineError(
-            f"the apply journal {path} belongs to another state (lineage {header.get('lineage')}, this "
-            f"state is {state.lineage}); if the state file was replaced on purpose, move the journal aside"
-        )
-    if header is not None and state.serial == 0 and isinstance(header.get("lineage"), str):
-        state = replace(state, lineage=header["lineage"])
+def _settle(state: State, events: list[dict[str, Any]], provider: Provider) -> Reconciled:
+    """Replay the journal's events and settle each call it began without finishing."""
     replayed = replay(state, events)
     by_address = dict(replayed.state.by_address)
     adopted: list[str] = []
@@ -131,30 +213,6 @@ def reconcile(stack: Stack, state: State, provider: Provider) -> Reconciled:
         dropped=tuple(dropped),
         refreshed=tuple(refreshed),
     )
-
-
-def recover(stack: Stack, provider: Provider) -> tuple[State, State | None, Reconciled]:
-    """For a writer holding the lock: (state, state as on disk, what was reconciled); saves and clears
-    the journal when there was one."""
-    state, existing = read_state(stack)
-    result = reconcile(stack, state, provider)
-    if not result.had_journal:
-        return state, existing, result
-    try:
-        written = save_state(stack.state_path, result.state, existing)
-    except OSError as exc:
-        raise EngineError(f"cannot write the state file {stack.state_path}: {exc}") from None
-    remove_journal(journal_path(stack.runtime_dir))
-    return written, written, replace(result, state=written)
-
-
-def read_for_plan(stack: Stack, provider: Provider | None) -> tuple[State, Reconciled, LockInfo | None]:
-    """For a reader: (state, what was reconciled in memory, the live lock holder if a writer is running)."""
-    state, _ = read_state(stack)
-    held, holder = is_held(stack.runtime_dir)
-    if held or provider is None:
-        return state, Reconciled(state), holder
-    return state, reconcile(stack, state, provider), None
 
 
 def _read_back(provider: Provider, call: PendingCall) -> dict[str, Any] | None:

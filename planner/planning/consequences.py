@@ -1,8 +1,9 @@
 """What a plan's deletes and replaces bring with them in Azure VM Image Builder.
 
-- Replacing a gallery, an image definition or an identity replaces what depends on it (`cascade`): an
-  image definition goes with its gallery, a template with the image definition it distributes to or
-  builds from, and with the identity it builds as.
+- Replacing a resource replaces what depends on it where the dependent's kind says so in the catalog
+  (`cascade`, from `ResourceType.cascades` by the reason of the graph edge): an image definition goes
+  with its gallery, a template with the image definition it distributes to or builds from, and with
+  the identity it builds as.
 - Deleting a template while a build runs is refused by the service: apply cancels the build and waits
   for Canceled first, and the plan says so.
 - A VHD that a template's last build wrote into the staging resource group is lost with the template;
@@ -20,12 +21,13 @@ from typing import Any
 import networkx as nx
 
 from providers.base import Provider
+from providers.catalog import BY_KIND, ResourceType, artifact_type, for_arm_type, title_of
 from providers.catalog.arm_ids import fold_id, parse_resource_id
 from state import State
 
 from ..diagnostics import Diagnostic, Severity
 from ..plans.plan import Action, Change, Plan
-from ..stack.graph import BUILD_IDENTITY, DISTRIBUTE, IDENTITY, PARENT, RESOURCE, SOURCE
+from ..stack.graph import RESOURCE
 
 REASON_CASCADE = "cascade"
 
@@ -35,39 +37,31 @@ CODE_IMAGE_VERSIONS = "AIB6004"
 CODE_NESTED_DEFINITIONS = "AIB6005"
 
 ACTIVE_RUN_STATES = ("Running", "Canceling")
-_VERSIONS_TYPE = "microsoft.compute/galleries/images/versions"
-_DEFINITIONS_TYPE = "microsoft.compute/galleries/images"
 
-# Which dependents a replaced resource takes with it, by the reason of the graph edge between them.
-_CASCADE_REASONS = {
-    PARENT: "its gallery {origin} is replaced, and a gallery can only be deleted once its image "
-    "definitions are gone",
-    DISTRIBUTE: "the image definition it distributes to, {origin}, is replaced",
-    SOURCE: "the image definition it builds from, {origin}, is replaced",
-    IDENTITY: "the identity it uses, {origin}, is replaced; a template keeps the principal of the "
-    "identity it was created with",
-    BUILD_IDENTITY: "the build VM identity it uses, {origin}, is replaced",
-}
-_CASCADING_KINDS = ("gallery", "imageDefinition", "identity")
+
+def cascade_texts(graph: nx.DiGraph, origin: str, dependent: str, kind: str) -> list[str]:
+    """Why replacing `origin` replaces `dependent` (of `kind`), one text per edge reason its kind
+    cascades on; empty when it does not."""
+    rtype = BY_KIND.get(kind)
+    if rtype is None or graph.nodes[dependent].get("role") != RESOURCE:
+        return []
+    reasons = graph.edges[origin, dependent].get("reasons", ())
+    return [text.format(origin=origin) for r in reasons if (text := rtype.cascade(r)) is not None]
 
 
 def cascade(changes: Sequence[Change], graph: nx.DiGraph) -> list[Change]:
-    """Replace every existing dependent of a replaced gallery, image definition or identity, transitively."""
+    """Replace every existing dependent of a replaced resource where its kind says it goes along,
+    transitively."""
     by_address = {c.address: c for c in changes}
     order = [c.address for c in changes]
     for address in order:
         origin = by_address[address]
-        if origin.action is not Action.REPLACE or origin.kind not in _CASCADING_KINDS:
-            continue
-        if address not in graph:
+        if origin.action is not Action.REPLACE or address not in graph:
             continue
         for dependent in sorted(graph.successors(address)):
-            if graph.nodes[dependent].get("role") != RESOURCE or dependent not in by_address:
+            if dependent not in by_address:
                 continue
-            edge_reasons = graph.edges[address, dependent].get("reasons", ())
-            texts = [
-                _CASCADE_REASONS[r].format(origin=address) for r in edge_reasons if r in _CASCADE_REASONS
-            ]
+            texts = cascade_texts(graph, address, dependent, by_address[dependent].kind)
             if not texts:
                 continue
             change = by_address[dependent]
@@ -108,7 +102,8 @@ def add_consequences(
         if body is None:
             out.append(change)
             continue
-        if change.kind == "imageTemplate":
+        rtype = BY_KIND.get(change.kind) or for_arm_type(change.arm_type)
+        if rtype is not None and rtype.builds:
             change = _running_build(change, body)
             outputs = (
                 _run_outputs(provider, change)
@@ -116,10 +111,12 @@ def add_consequences(
                 else _outputs_from_extra(entry.extra if entry else {})
             )
             change = _vhd_loss(change, body, outputs)
-        elif change.kind == "imageDefinition" and listing is not None:
-            change = _held_versions(change, listing)
-        elif change.kind == "gallery" and listing is not None:
-            change = _held_definitions(change, listing, deleting, state)
+        for child_type in rtype.service.delete_blocked_by if rtype is not None and listing else ():
+            assert listing is not None and rtype is not None
+            if artifact_type(child_type) is not None:
+                change = _held_artifacts(change, rtype, child_type, listing)
+            else:
+                change = _held_unmanaged(change, rtype, child_type, listing, deleting, state)
         out.append(change)
     return out
 
@@ -134,18 +131,21 @@ def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
                 f"template loses the VHD its last build wrote ({', '.join(change.vhd_uris)}); copy it "
                 "somewhere safe, then run again with --allow-vhd-loss"
             )
+        what = _title(change)
         if change.image_versions:
+            held = _title_of_ids(change.image_versions)
             found.append(
-                f"{change.address}: the image definition still holds image version(s) "
+                f"{change.address}: the {what} still holds {held}(s) "
                 f"{', '.join(_last(v) for v in change.image_versions)}; Azure refuses to delete it. Delete "
                 "the versions first (az sig image-version delete; on the local simulated cloud, "
                 "aibplan sim delete STACK VERSION_ID), or keep the definition as it is"
             )
         if change.nested_definitions:
+            held = _title_of_ids(change.nested_definitions)
             found.append(
-                f"{change.address}: the gallery still holds image definition(s) that aibplan does not "
+                f"{change.address}: the {what} still holds {held}(s) that aibplan does not "
                 f"manage ({', '.join(_last(v) for v in change.nested_definitions)}); Azure refuses to "
-                "delete it. Delete them first, or keep the gallery as it is"
+                f"delete it. Delete them first, or keep the {what} as it is"
             )
     return found
 
@@ -244,7 +244,7 @@ def _vhd_loss(change: Change, body: Mapping[str, Any], outputs: Sequence[Mapping
     return replace(change, vhd_uris=uris, warnings=(*change.warnings, *warnings))
 
 
-# -- galleries and image definitions ----------------------------------------------------------------
+# -- resources that hold others --------------------------------------------------------------------
 
 
 class _GroupListing:
@@ -266,7 +266,7 @@ class _GroupListing:
         for body in self._cache[key]:
             arm_id = body.get("id")
             child = parse_resource_id(arm_id) if isinstance(arm_id, str) else None
-            if child is None or child.arm_type.lower() != child_type:
+            if child is None or child.arm_type.lower() != child_type.lower():
                 continue
             up = child.parent()
             if up is not None and fold_id(str(up)) == parent:
@@ -274,16 +274,18 @@ class _GroupListing:
         return sorted(found)
 
 
-def _held_versions(change: Change, listing: _GroupListing) -> Change:
-    versions = tuple(listing.children(change.old_arm_id or change.arm_id, _VERSIONS_TYPE))
+def _held_artifacts(change: Change, rtype: ResourceType, child_type: str, listing: _GroupListing) -> Change:
+    """What builds made inside it (image versions): the service refuses the delete while they exist."""
+    versions = tuple(listing.children(change.old_arm_id or change.arm_id, child_type))
     if not versions:
         return change
     names = ", ".join(_last(v) for v in versions)
+    held = title_of(child_type)
     warning = Diagnostic(
         CODE_IMAGE_VERSIONS,
         Severity.WARNING,
-        f"this image definition still holds image version(s) {names}; Azure refuses to delete an image "
-        "definition that has versions, so apply stops before starting",
+        f"this {rtype.title} still holds {held}(s) {names}; Azure refuses to delete {rtype.a_title} "
+        f"that has {held}s, so apply stops before starting",
         address=change.address,
         hint="delete the versions first (az sig image-version delete ... --gallery-image-version "
         f"{_last(versions[0])}; on the local simulated cloud: aibplan sim delete STACK {versions[0]}), "
@@ -292,25 +294,44 @@ def _held_versions(change: Change, listing: _GroupListing) -> Change:
     return replace(change, image_versions=versions, warnings=(*change.warnings, warning))
 
 
-def _held_definitions(change: Change, listing: _GroupListing, deleting: set[str], state: State) -> Change:
+def _held_unmanaged(
+    change: Change,
+    rtype: ResourceType,
+    child_type: str,
+    listing: _GroupListing,
+    deleting: set[str],
+    state: State,
+) -> Change:
+    """Children of a kind aibplan manages that this plan does not delete (made elsewhere)."""
     managed = {fold_id(e.arm_id) for e in state.resources if e.address in deleting}
     held = tuple(
         d
-        for d in listing.children(change.old_arm_id or change.arm_id, _DEFINITIONS_TYPE)
+        for d in listing.children(change.old_arm_id or change.arm_id, child_type)
         if fold_id(d) not in managed
     )
     if not held:
         return change
+    what = title_of(child_type)
     warning = Diagnostic(
         CODE_NESTED_DEFINITIONS,
         Severity.WARNING,
-        f"this gallery still holds image definition(s) aibplan does not manage "
-        f"({', '.join(_last(d) for d in held)}); Azure refuses to delete a gallery that has image "
-        "definitions, so apply stops before starting",
+        f"this {rtype.title} still holds {what}(s) aibplan does not manage "
+        f"({', '.join(_last(d) for d in held)}); Azure refuses to delete {rtype.a_title} that has "
+        f"{what}s, so apply stops before starting",
         address=change.address,
-        hint="delete those image definitions (and their versions) first, or keep the gallery",
+        hint=f"delete those {what}s (and what they hold) first, or keep the {rtype.title}",
     )
     return replace(change, nested_definitions=held, warnings=(*change.warnings, warning))
+
+
+def _title(change: Change) -> str:
+    rtype = BY_KIND.get(change.kind) or for_arm_type(change.arm_type)
+    return rtype.title if rtype is not None else change.kind
+
+
+def _title_of_ids(arm_ids: Sequence[str]) -> str:
+    rid = parse_resource_id(arm_ids[0])
+    return title_of(rid.arm_type) if rid is not None else "resource"
 
 
 def _last(arm_id: str) -> str:

@@ -1,4 +1,8 @@
-"""Attribute-level differences between two normalised bodies, computed with deepdiff."""
+"""Attribute-level differences between two normalised bodies, computed with deepdiff.
+
+A field the service fills in when a request leaves it out (the catalog's `Computed` facts with
+`only_when_omitted`) is no difference when the desired body leaves it out: the cloud has the value the
+service chose, and sending the body again would get the same one."""
 
 from __future__ import annotations
 
@@ -45,6 +49,8 @@ def diff_bodies(
             path = tuple(level.path(output_format="list"))
             old_present = not isinstance(level.t1, NotPresent)
             new_present = not isinstance(level.t2, NotPresent)
+            if not new_present and rtype.computed_when_omitted(path, api_version) is not None:
+                continue
             out.append(
                 AttributeDiff(
                     path=path,

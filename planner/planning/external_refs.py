@@ -11,19 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from providers.base import Provider, ProviderError, ResourceRef
-from providers.catalog import EXTERNAL_KINDS
+from providers.catalog import EXTERNAL_API_VERSIONS, title_of
 from providers.catalog.arm_ids import ResourceId, fold_id, parse_resource_id
-from providers.catalog.external import EXTERNAL_API_VERSIONS
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
-from ..stack.graph import DISTRIBUTE, references
+from ..stack.graph import Reference, references, target_of
 from ..stack.loader import locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import Stack
 
 MISSING = "AIB8001"
 UNCHECKED = "AIB8002"
-_VERSIONS = "microsoft.compute/galleries/images/versions"
 
 
 @dataclass(frozen=True)
@@ -40,11 +38,11 @@ def check_external_references(stack: Stack, provider: Provider) -> list[Diagnost
     for resource in stack.resources:
         for reference in references(resource):
             rid = parse_resource_id(reference.arm_id)
-            target = _what_must_exist(rid, reference.reason) if rid is not None else None
+            target = _what_must_exist(rid, reference) if rid is not None else None
             if target is None or fold_id(str(target)) in managed:
                 continue
-            if target.arm_type.lower() == _VERSIONS and fold_id(str(target.parent())) in managed:
-                continue
+            if target_of(target, reference) is not target and fold_id(str(target.parent())) in managed:
+                continue  # the stack makes what holds it: a build of another template may make it
             api_version = EXTERNAL_API_VERSIONS.get(target.arm_type.lower())
             if api_version is None:
                 continue
@@ -73,20 +71,16 @@ def check_external_references(stack: Stack, provider: Provider) -> list[Diagnost
     return place_all(diagnostics, locator_for(stack), resource_sources(stack))
 
 
-def _what_must_exist(rid: ResourceId, reason: str) -> ResourceId | None:
+def _what_must_exist(rid: ResourceId, reference: Reference) -> ResourceId | None:
     # A distribution target names the version to make; `latest` means whichever version exists.
-    if rid.arm_type.lower() == _VERSIONS and (reason == DISTRIBUTE or rid.names[-1].lower() == "latest"):
-        return rid.parent()
+    holder = target_of(rid, reference)
+    if holder is not rid and (reference.output or rid.names[-1].lower() == "latest"):
+        return holder
     return rid
 
 
 def _kind(ref: ResourceRef) -> str:
-    kind = EXTERNAL_KINDS.get(ref.arm_type.lower(), ref.arm_type)
-    return {
-        "imageVersion": "image version",
-        "imageDefinition": "image definition",
-        "managedImage": "managed image",
-    }.get(kind, kind)
+    return title_of(ref.arm_type)
 
 
 def _missing(ref: ResourceRef, use: _Use) -> Diagnostic:

@@ -8,6 +8,9 @@ one identity. What follows from that for a plan:
   delete would remove the resource the state goes on listing;
 - two state entries for one id are an error naming both (AIB8004), never a delete of the one the stack
   no longer names;
+- a state entry whose address kind is not its type's (a "gallery" entry holding an identity's type and
+  id, which the state's own check cannot see: it does not know the kinds) is an error (AIB8006), never a
+  replace or a delete aimed at that id;
 - a resource the plan would create that already exists in the cloud, unknown to the state, is an error
   with the command that imports it (AIB8003): a PUT would overwrite it silently;
 - whatever the reason, a plan in which one address deletes an id that another creates or keeps is
@@ -20,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from providers.base import Provider, ResourceRef
+from providers.catalog import BY_KIND
 from providers.catalog.arm_ids import fold_id
 from state import State
 
@@ -30,6 +34,7 @@ from ..stack.model import Stack
 ALREADY_EXISTS = "AIB8003"
 SAME_RESOURCE_IN_STATE = "AIB8004"
 SAME_RESOURCE_TWICE = "AIB8005"
+KIND_AND_TYPE_DISAGREE = "AIB8006"
 
 
 def moved_addresses(stack: Stack, state: State) -> dict[str, str]:
@@ -85,6 +90,30 @@ def duplicate_entries(state: State) -> list[Diagnostic]:
                 f"case): {arm_id}; planning either one's delete would delete the other",
                 address=addresses[0],
                 hint="keep the entry under the address the stack declares and drop the other with "
+                "`aibplan state rm ADDRESS` (the resource stays in Azure)",
+            )
+        )
+    return found
+
+
+def entries_of_another_kind(state: State) -> list[Diagnostic]:
+    """AIB8006 for each state entry whose address kind the catalog does not give its type."""
+    found = []
+    for entry in state.resources:
+        kind = entry.address.partition(".")[0]
+        rtype = BY_KIND.get(kind)
+        if rtype is not None and rtype.arm_type.lower() == entry.arm_type.lower():
+            continue
+        what = f"a {kind} is a {rtype.arm_type}" if rtype is not None else f"aibplan manages no kind {kind!r}"
+        found.append(
+            Diagnostic(
+                KIND_AND_TYPE_DISAGREE,
+                Severity.ERROR,
+                f"the state entry {entry.address} has the type {entry.arm_type} and the id "
+                f"{entry.arm_id}, but {what}; aibplan plans nothing against such a state (a change would be "
+                "aimed at that id)",
+                address=entry.address,
+                hint="restore the state file from git or from its .backup, or drop the entry with "
                 "`aibplan state rm ADDRESS` (the resource stays in Azure)",
             )
         )

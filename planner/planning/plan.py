@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 from providers.base import Provider
-from providers.catalog import BY_KIND, for_arm_type
+from providers.catalog import BY_KIND, for_arm_type, is_buildable
 from state import ResourceState, State
 from state.redact import redact
 
@@ -46,6 +46,7 @@ from .identities import (
     already_existing,
     conflicting_ids,
     duplicate_entries,
+    entries_of_another_kind,
     moved_addresses,
     with_moves,
 )
@@ -77,9 +78,22 @@ def make_plan(
     """
     # Identity is the ARM id without case (planning.identities): one resource tracked twice stops the plan;
     # a name whose case alone changed keeps its entry, moved to the new address.
-    tracked_twice = duplicate_entries(state)
-    diagnostics: list[Diagnostic] = list(tracked_twice)
-    moves = {} if destroy or refresh_only or tracked_twice else moved_addresses(stack, state)
+    refused = [*entries_of_another_kind(state), *duplicate_entries(state)]
+    if refused:
+        # Nothing is planned against such a state: no change could be aimed at those ids by mistake.
+        return Plan(
+            changes=(),
+            provider=provider_description or provider.describe(),
+            state_lineage=state.lineage,
+            state_serial=state.serial,
+            inputs_hash=stack.inputs_hash,
+            destroy=destroy,
+            refreshed=refresh,
+            diagnostics=tuple(refused),
+            stack_root=str(stack.root),
+        )
+    diagnostics: list[Diagnostic] = []
+    moves = {} if destroy or refresh_only else moved_addresses(stack, state)
     state = with_moves(state, moves)
     moved_from = {new: old for old, new in moves.items()}
     live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
@@ -107,8 +121,7 @@ def make_plan(
     changes = select_targets(changes, targets, graph, destroy=destroy)
     changes = _keep_moves(changes, moved_changes)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
-    if not tracked_twice:
-        diagnostics.extend(conflicting_ids(changes))
+    diagnostics.extend(conflicting_ids(changes))
     if refresh and not destroy and not refresh_only:
         diagnostics.extend(
             place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
@@ -151,8 +164,8 @@ def _keep_moves(changes: list[Change], moved: list[Change]) -> list[Change]:
 
 def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:
     """Out-of-date images and explicit image versions that a build could not publish (AIB7xxx)."""
-    templates = {c.address: c.after for c in changes if c.kind == "imageTemplate" and c.after is not None}
-    written = {c.address: c.body for c in changes if c.kind == "imageTemplate" and c.body is not None}
+    templates = {c.address: c.after for c in changes if is_buildable(c.kind) and c.after is not None}
+    written = {c.address: c.body for c in changes if is_buildable(c.kind) and c.body is not None}
     found = build_warnings(templates, written, state, provider)
     return [replace(c, warnings=(*c.warnings, *found.get(c.address, ()))) for c in changes]
 
@@ -166,7 +179,7 @@ def _change_for(
 ) -> Change:
     rtype = BY_KIND[resource.kind]
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
-    after = redact(normalize_body(rtype, resource.body))
+    after = redact(normalize_body(rtype, resource.body, resource.api_version))
     base = Change(
         address=resource.address,
         kind=resource.kind,
@@ -191,7 +204,7 @@ def _change_for(
                 action_reason=REASON_GONE,
                 reasons=("the resource was deleted outside aibplan; it will be created again",),
             )
-        before = redact(normalize_body(rtype, observed))
+        before = redact(normalize_body(rtype, observed, entry.api_version))
     else:
         observed = entry.observed
         before = dict(entry.applied)
@@ -212,7 +225,7 @@ def _change_for(
         return replacement(REASON_MOVED, f"its id changed from {entry.arm_id}")
     if entry.tainted:
         return replacement(REASON_TAINTED, "it is tainted: a previous apply left it half made")
-    if resource.kind == "imageTemplate" and _provisioning_state(observed) == "Failed":
+    if rtype.service.failed_is_replaced and _provisioning_state(observed) == "Failed":
         return replacement(
             REASON_FAILED,
             "the service reports it as Failed; a failed template must be deleted and submitted again",

@@ -1,132 +1,40 @@
-"""Saved plans: `aibplan plan --out FILE` and `aibplan apply FILE`.
+"""Saved plans against the stack and the state: whether a plan file may still be applied, the plan with its
+request bodies, and where `plan --out` may write.
 
-The file is the JSON plan (the same document `plan --json` prints) wrapped with what is needed to apply it
-later: where the stack is (relative to the plan file) and the options the plan was made with. Applying it
-loads the stack again with those options and refuses when anything moved since the plan was made: another
-state lineage, another state serial, or other inputs (the hash of the evaluated stack). The request bodies
-come from the stack loaded again, which the matching hash proves identical to what was planned.
+The file format is planner.plans.saved. Applying a plan file loads the stack again with the options it
+was made with and refuses when anything moved since: the plan was applied already (its id is the state's
+`last_saved_plan`), another state lineage, another state serial, or other inputs (the hash of the
+evaluated stack). The request bodies come from the stack loaded again, which the matching hash proves
+identical to what was planned.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from providers.catalog import for_arm_type
 from state import State
-from state.store import write_atomic
 
-from ..diagnostics import Diagnostic, Severity
 from ..normalize import normalize_body
-from ..plans.diff import AttributeDiff
-from ..plans.drift import DriftKind, ResourceDrift
-from ..plans.plan import Action, Change, Plan
-from ..render.json_plan import plan_to_json
+from ..plans.drift import DriftKind
+from ..plans.plan import Action, Plan
+from ..plans.saved import SavedPlan, SavedPlanError, is_saved_plan
 from ..stack.model import Stack
 from .plan import request_body
-
-KIND = "aibplan-saved-plan"
-FORMAT_VERSION = "1"
-
-
-class SavedPlanError(Exception):
-    """The plan file cannot be applied; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """The options a plan was made with; applying a saved plan loads the stack with the same ones."""
-
-    variables: tuple[tuple[str, str], ...] = ()
-    var_files: tuple[str, ...] = ()
-    provider: str | None = None
-    refresh: bool = True
-    destroy: bool = False
-    refresh_only: bool = False
-    targets: tuple[str, ...] = ()
-    replace: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SavedPlan:
-    path: Path
-    stack_root: Path
-    options: PlanOptions
-    document: Mapping[str, Any]
-
-    @property
-    def plan_json(self) -> Mapping[str, Any]:
-        return self.document["plan"]  # type: ignore[no-any-return]
-
-
-def save_plan(path: Path, plan: Plan, stack: Stack, options: PlanOptions) -> None:
-    """Write the plan file atomically. Paths are kept relative to the plan file's folder."""
-    folder = path.resolve().parent
-    document = {
-        "format_version": FORMAT_VERSION,
-        "kind": KIND,
-        "stack": _relative(stack.root, folder),
-        "options": {
-            "variables": [list(v) for v in options.variables],
-            "var_files": [_relative(Path(f), folder) for f in options.var_files],
-            "provider": options.provider,
-            "refresh": options.refresh,
-            "destroy": options.destroy,
-            "refresh_only": options.refresh_only,
-            "targets": list(options.targets),
-            "replace": list(options.replace),
-        },
-        "plan": plan_to_json(plan),
-    }
-    write_atomic(path, json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def load_saved_plan(path: Path) -> SavedPlan:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SavedPlanError(f"cannot read plan file {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise SavedPlanError(
-            f"{path}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})"
-        ) from None
-    if not isinstance(document, dict) or document.get("kind") != KIND:
-        raise SavedPlanError(f"{path}: not a saved plan (write one with `aibplan plan --out {path.name}`)")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise SavedPlanError(
-            f"{path}: saved plan format {document.get('format_version')!r} is not the one this aibplan "
-            f"reads ({FORMAT_VERSION}); make the plan again with this version"
-        )
-    try:
-        raw = document["options"]
-        folder = path.resolve().parent
-        options = PlanOptions(
-            variables=tuple((str(n), str(v)) for n, v in raw["variables"]),
-            var_files=tuple(str(folder / f) for f in raw["var_files"]),
-            provider=raw["provider"],
-            refresh=bool(raw["refresh"]),
-            destroy=bool(raw["destroy"]),
-            refresh_only=bool(raw["refresh_only"]),
-            targets=tuple(raw["targets"]),
-            replace=tuple(raw["replace"]),
-        )
-        stack_root = Path(os.path.normpath(folder / document["stack"]))
-        if not isinstance(document["plan"], dict):
-            raise TypeError("plan")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SavedPlanError(f"{path}: the saved plan is damaged ({exc}); make the plan again") from None
-    return SavedPlan(path, stack_root, options, document)
 
 
 def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) -> list[str]:
     """Why the saved plan no longer fits the stack and state (empty when it may be applied)."""
+    if state_exists and state.last_saved_plan == saved.plan_id:
+        return [
+            f"it was applied already (state serial {state.serial} records plan {saved.plan_id}); a saved "
+            "plan applies once"
+        ]
     reasons = []
-    planned = saved.plan_json.get("state") or {}
-    lineage, serial = planned.get("lineage"), planned.get("serial")
+    lineage, serial = saved.plan.state_lineage, saved.plan.state_serial
     current_lineage = state.lineage if state_exists else None
     current_serial = state.serial if state_exists else None
     if lineage is not None and current_lineage is not None and lineage != current_lineage:
@@ -145,7 +53,7 @@ def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) 
         reasons.append(
             f"the state changed since the plan was made (serial {serial} then, {current_serial} now)"
         )
-    if saved.plan_json.get("inputs_hash") != stack.inputs_hash:
+    if saved.plan.inputs_hash != stack.inputs_hash:
         reasons.append(
             "the configuration changed since the plan was made (the evaluated stack's hash differs: "
             "a resource file, aibplan.json, a --var or a --var-file)"
@@ -155,102 +63,41 @@ def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) 
 
 def plan_from_saved(saved: SavedPlan, stack: Stack) -> Plan:
     """The Plan the file holds, with request bodies from the (identical) stack loaded again."""
-    data = saved.plan_json
-    try:
-        changes = tuple(_change(c, stack) for c in data["resource_changes"])
-        return Plan(
-            changes=changes,
-            provider=str(data["provider"]),
-            state_lineage=data["state"]["lineage"],
-            state_serial=data["state"]["serial"],
-            inputs_hash=str(data["inputs_hash"]),
-            destroy=bool(data["destroy"]),
-            refreshed=bool(data["refreshed"]),
-            diagnostics=tuple(_diagnostic(d) for d in data["diagnostics"] if not _on_change(d, changes)),
-            unmanaged=tuple(data["unmanaged"]),
-            stack_root=str(stack.root),
-            drift=tuple(_drift(d) for d in data["resource_drift"]),
-            targets=tuple(data["targets"]),
-            replace_requested=tuple(data["replace_requested"]),
-            refresh_only=bool(data["refresh_only"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SavedPlanError(
-            f"{saved.path}: the saved plan is damaged ({exc}); make the plan again"
-        ) from None
+    changes = []
+    for change in saved.plan.changes:
+        if change.action in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+            resource = stack.by_address.get(change.address)
+            if resource is None:
+                raise SavedPlanError(
+                    f"{saved.path}: {change.address} is not in the stack any more; plan again"
+                )
+            change = replace(change, body=request_body(resource))
+        changes.append(change)
+    return replace(saved.plan, changes=tuple(changes), stack_root=str(stack.root))
 
 
-def _change(data: Mapping[str, Any], stack: Stack) -> Change:
-    action = Action(data["action"])
-    address = str(data["address"])
-    body = None
-    if action in (Action.CREATE, Action.UPDATE, Action.REPLACE):
-        resource = stack.by_address.get(address)
-        if resource is None:
-            raise ValueError(f"{address} is not in the stack")
-        body = request_body(resource)
-    previous = data.get("previous") or {}
-    return Change(
-        address=address,
-        kind=str(data["kind"]),
-        name=str(data["name"]),
-        arm_type=str(data["type"]),
-        arm_id=str(data["id"]),
-        api_version=str(data["api_version"]),
-        action=action,
-        before=data.get("before"),
-        after=data.get("after"),
-        attribute_diffs=tuple(AttributeDiff.from_json(d) for d in data["attribute_diffs"]),
-        reasons=tuple(data["reasons"]),
-        action_reason=data.get("action_reason"),
-        warnings=tuple(_diagnostic(w) for w in data["warnings"]),
-        body=body,
-        depends_on=tuple(data["depends_on"]),
-        old_depends_on=tuple(previous.get("depends_on") or ()),
-        old_api_version=previous.get("api_version"),
-        old_arm_id=previous.get("id"),
-        running_build=data.get("running_build"),
-        vhd_uris=tuple(data.get("vhd_uris") or ()),
-        image_versions=tuple(data.get("image_versions") or ()),
-        nested_definitions=tuple(data.get("nested_definitions") or ()),
-        previous_address=data.get("previous_address"),
-    )
-
-
-def _diagnostic(data: Mapping[str, Any]) -> Diagnostic:
-    path = data.get("path")
-    return Diagnostic(
-        code=str(data["code"]),
-        severity=Severity(data["severity"]),
-        message=str(data["message"]),
-        address=data.get("address"),
-        path=(path,) if path else (),
-        file=data.get("file"),
-        line=data.get("line"),
-        column=data.get("column"),
-        hint=data.get("hint"),
-    )
-
-
-def _on_change(data: Mapping[str, Any], changes: Sequence[Change]) -> bool:
-    """The JSON plan lists a change's warnings among all diagnostics; keep them on the change only."""
-    return any(
-        w.code == data.get("code") and w.message == data.get("message") and w.address == data.get("address")
-        for c in changes
-        for w in c.warnings
-    )
-
-
-def _drift(data: Mapping[str, Any]) -> ResourceDrift:
-    return ResourceDrift(
-        address=str(data["address"]),
-        arm_type=str(data["type"]),
-        arm_id=str(data["id"]),
-        drift=DriftKind(data["drift"]),
-        message=str(data["message"]),
-        attribute_diffs=tuple(AttributeDiff.from_json(d) for d in data["attribute_diffs"]),
-        before=data.get("before"),
-        after=data.get("after"),
+def out_path_problem(path: Path, stack: Stack) -> str | None:
+    """Why `plan --out` must not write `path` (None when it may): the state, aibplan.json, a file the
+    stack was loaded from, anything in the runtime folder, or any existing file that is not a saved plan."""
+    target = path.resolve()
+    protected = {
+        stack.state_path.resolve(): "the state file",
+        (stack.root / "aibplan.json").resolve(): "the stack's aibplan.json",
+    }
+    for name in (*stack.texts, *(r.source.file for r in stack.resources)):
+        protected.setdefault((stack.root / name).resolve(), "a file of the stack")
+    what = protected.get(target)
+    if what is None and target.is_relative_to(stack.runtime_dir.resolve()):
+        what = "aibplan's runtime folder"
+    if what is None and target == stack.state_path.resolve().with_name(stack.state_path.name + ".backup"):
+        what = "the state file's backup"
+    if what is None and (path.exists() or path.is_symlink()) and not is_saved_plan(path):
+        what = "an existing file that is not a saved plan"
+    if what is None:
+        return None
+    return (
+        f"--out {path}: refusing to overwrite {what}; choose another file name "
+        "(a saved plan is usually NAME.plan)"
     )
 
 
@@ -271,7 +118,3 @@ def cloud_moved(plan: Plan, live: Mapping[str, Any]) -> list[str]:
         elif rtype is not None and normalize_body(rtype, body) != dict(item.after or {}):
             moved.append(f"{item.address} changed again")
     return moved
-
-
-def _relative(path: Path, folder: Path) -> str:
-    return Path(os.path.relpath(path.resolve(), folder)).as_posix()

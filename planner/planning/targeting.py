@@ -18,9 +18,9 @@ from state import State
 from ..plans.plan import Action, Change
 from ..stack.graph import RESOURCE
 from ..stack.model import Stack
+from .consequences import cascade_texts
 
 REASON_BY_REQUEST = "replace_by_request"
-_CASCADING_KINDS = ("gallery", "imageDefinition", "identity")
 
 
 def address_errors(
@@ -82,13 +82,16 @@ def select_targets(
         grew = False
         for address in sorted(selected):
             change = by_address.get(address)
-            if change is None or change.action is not Action.REPLACE or change.kind not in _CASCADING_KINDS:
-                continue
-            if address not in graph:
+            if change is None or change.action is not Action.REPLACE or address not in graph:
                 continue
             for dependent in graph.successors(address):
                 other = by_address.get(dependent)
-                if other is not None and other.action is Action.REPLACE and dependent not in selected:
+                if (
+                    other is not None
+                    and other.action is Action.REPLACE
+                    and dependent not in selected
+                    and cascade_texts(graph, address, dependent, other.kind)
+                ):
                     selected.add(dependent)
                     grew = True
     return [c for c in changes if c.address in selected]

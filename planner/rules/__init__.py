@@ -3,7 +3,8 @@ the api versions it concerns, a failing example, and a check. The registry (`reg
 rule explicitly (no discovery by import side effects); `docs/rules.md` is generated from it.
 
 Id ranges: AIB0xxx loading, AIB1xxx graph, AIB2xxx resource envelope, AIB3xxx image template properties,
-AIB4xxx galleries, image definitions, identities and names, AIB5xxx across resources.
+AIB4xxx galleries, image definitions, identities and names, AIB5xxx across resources, AIB9xxx role
+assignments and role definitions.
 
 A few rules are enforced while loading (JSON syntax, expressions) or while building the graph (cycles,
 dangling dependsOn); they are registered with `stage` "load" or "graph" and no check, so they are

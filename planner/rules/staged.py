@@ -49,7 +49,7 @@ RULES = (
         _ALL,
         None,
         stage="load",
-        example='"type": "Microsoft.Authorization/roleAssignments"',
+        example='"type": "Microsoft.Storage/storageAccounts"',
     ),
     Rule(
         "AIB0010",

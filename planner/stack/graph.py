@@ -9,12 +9,24 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import networkx as nx
 
-from providers.catalog import EXTERNAL_KINDS
+from providers.catalog import BY_KIND, EXTERNAL_KINDS
 from providers.catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
+from providers.catalog.references import (
+    BUILD_IDENTITY,
+    DISTRIBUTE,
+    IDENTITY,
+    PARENT,
+    PERMISSION,
+    ROLE_DEFINITION,
+    SCOPE,
+    SOURCE,
+    SUBNET,
+    referenced_ids,
+    values_at,
+)
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
 from .model import Resource, Stack
@@ -23,16 +35,24 @@ RESOURCE = "resource"
 EXTERNAL = "external"
 REGION = "region"
 
-# Reasons an edge exists.
+# Reasons an edge exists: `dependsOn` and the regions here; the rest come from the catalog's references.
 DEPENDS_ON = "dependsOn"
-IDENTITY = "identity"
-PARENT = "parent"
-DISTRIBUTE = "distribute"
-SOURCE = "source"
-BUILD_IDENTITY = "buildIdentity"
-SUBNET = "subnet"
 LOCATION = "location"
 REPLICATION = "replicationRegion"
+__all__ = [
+    "BUILD_IDENTITY",
+    "DEPENDS_ON",
+    "DISTRIBUTE",
+    "IDENTITY",
+    "LOCATION",
+    "PARENT",
+    "PERMISSION",
+    "REPLICATION",
+    "ROLE_DEFINITION",
+    "SCOPE",
+    "SOURCE",
+    "SUBNET",
+]
 
 
 @dataclass(frozen=True)
@@ -42,56 +62,26 @@ class Reference:
     arm_id: str
     reason: str
     path: JsonPath
+    # ARM types whose ids stand for their parent here (an image version for its image definition).
+    through_parent: tuple[str, ...] = ()
+    # The id names what a build will make: only what holds it must exist beforehand.
+    output: bool = False
 
 
 def references(resource: Resource) -> Iterator[Reference]:
-    """Every ARM id a resource's body points at, with the reason the edge exists."""
-    body = resource.body
-    props = resource.properties
-    if resource.kind == "imageTemplate":
-        identity = body.get("identity")
-        identities = identity.get("userAssignedIdentities") if isinstance(identity, dict) else None
-        if isinstance(identities, dict):
-            for key in identities:
-                yield Reference(key, IDENTITY, ("identity", "userAssignedIdentities", key))
-        source = props.get("source") or {}
-        if isinstance(source, dict):
-            for key in ("imageId", "imageVersionId"):
-                if isinstance(source.get(key), str):
-                    yield Reference(source[key], SOURCE, ("properties", "source", key))
-        vm_profile = props.get("vmProfile") or {}
-        if isinstance(vm_profile, dict):
-            for index, value in enumerate(_list(vm_profile.get("userAssignedIdentities"))):
-                if isinstance(value, str):
-                    yield Reference(
-                        value, BUILD_IDENTITY, ("properties", "vmProfile", "userAssignedIdentities", index)
-                    )
-            vnet = vm_profile.get("vnetConfig") or {}
-            if isinstance(vnet, dict):
-                for key in ("subnetId", "containerInstanceSubnetId"):
-                    if isinstance(vnet.get(key), str) and vnet[key]:
-                        yield Reference(vnet[key], SUBNET, ("properties", "vmProfile", "vnetConfig", key))
-        for index, target in enumerate(_list(props.get("distribute"))):
-            if (
-                isinstance(target, dict)
-                and target.get("type") == "SharedImage"
-                and isinstance(target.get("galleryImageId"), str)
-            ):
-                yield Reference(
-                    target["galleryImageId"],
-                    DISTRIBUTE,
-                    ("properties", "distribute", index, "galleryImageId"),
-                )
+    """Every ARM id a resource's body points at, with the reason the edge exists (the catalog's
+    references of the resource's kind)."""
+    rtype = BY_KIND.get(resource.kind)
+    if rtype is None:
+        return
+    for declared in rtype.references:
+        for arm_id, path in referenced_ids(resource.body, declared):
+            yield Reference(arm_id, declared.reason, path, declared.through_parent, declared.output)
 
 
-def _list(value: Any) -> list[Any]:
-    """A list from the body, or nothing when the user wrote something else (validation reports it)."""
-    return value if isinstance(value, list) else []
-
-
-def _definition_of(rid: ResourceId) -> ResourceId:
-    """An image version id's image definition; other ids unchanged."""
-    if rid.arm_type.lower() == "microsoft.compute/galleries/images/versions":
+def target_of(rid: ResourceId, reference: Reference) -> ResourceId:
+    """What a reference's edge starts from: the id itself, or its parent for the types that stand for it."""
+    if reference.through_parent and rid.arm_type.lower() in (t.lower() for t in reference.through_parent):
         parent = rid.parent()
         if parent is not None:
             return parent
@@ -121,16 +111,17 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
         unmanaged_ids.add(f"{other.arm_type}/{other.name}".lower())
 
     for resource in stack.resources:
-        parent = parse_resource_id(resource.arm_id)
-        parent = parent.parent() if parent else None
+        own = parse_resource_id(resource.arm_id)
+        parent = own.parent() if own else None
         if parent is not None:
             _link(graph, by_id, parent, resource, PARENT, ("name",))
+        if own is not None and own.scope is not None:
+            _link(graph, by_id, own.scope, resource, SCOPE, ("scope",))
         for ref in references(resource):
             rid = parse_resource_id(ref.arm_id)
             if rid is None:
                 continue
-            target = _definition_of(rid) if ref.reason in (SOURCE, DISTRIBUTE) else rid
-            _link(graph, by_id, target, resource, ref.reason, ref.path)
+            _link(graph, by_id, target_of(rid, ref), resource, ref.reason, ref.path)
         _add_regions(graph, resource)
         for index, entry in enumerate(resource.depends_on):
             target_resource = _resolve_depends_on(entry, resource, stack, by_id)
@@ -151,8 +142,23 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
                         else "name a resource declared in this stack",
                     )
                 )
+    _add_applied_before(graph, stack)
     diagnostics.extend(find_cycles(graph))
     return graph, diagnostics
+
+
+def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
+    """The catalog's `applied_before`: each resource of a kind that says so before every resource of the
+    kinds it names, unless that one already comes first (a role assignment on a template's own scope)."""
+    by_kind: dict[str, list[str]] = {}
+    for resource in stack.resources:
+        by_kind.setdefault(resource.kind, []).append(resource.address)
+    for resource in stack.resources:
+        rtype = BY_KIND.get(resource.kind)
+        for kind in rtype.applied_before if rtype is not None else ():
+            for later in by_kind.get(kind, ()):
+                if not nx.has_path(graph, later, resource.address):
+                    _add_edge(graph, resource.address, later, PERMISSION)
 
 
 def _is_unmanaged_id(entry: str, stack: Stack) -> bool:
@@ -208,18 +214,15 @@ def _link(
 
 
 def _add_regions(graph: nx.DiGraph, resource: Resource) -> None:
+    """The region a resource lives in, and the regions it sends things to (the catalog's other region
+    paths: a template's replication and target regions, a managed image's location)."""
     if resource.location:
         _add_region_edge(graph, resource.address, resource.location, LOCATION)
-    if resource.kind != "imageTemplate":
-        return
-    for target in _list(resource.properties.get("distribute")):
-        if not isinstance(target, dict):
+    rtype = BY_KIND.get(resource.kind)
+    for pattern in rtype.location_paths if rtype is not None else ():
+        if pattern == ("location",):
             continue
-        regions: list[Any] = list(_list(target.get("replicationRegions")))
-        regions += [t.get("name") for t in _list(target.get("targetRegions")) if isinstance(t, dict)]
-        if target.get("type") == "ManagedImage":
-            regions.append(target.get("location"))
-        for region in regions:
+        for _path, region in values_at(resource.body, pattern):
             if isinstance(region, str) and region:
                 _add_region_edge(graph, resource.address, region, REPLICATION)
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .types import PathPattern, api_version_key
+from .paths import PathPattern, api_version_key, in_force
 
 # ------------------------------------------------------------------------------------------ written form
 
@@ -204,10 +204,7 @@ class CompiledSchema:
 
 
 def available(since: str | None, until: str | None, version: str) -> bool:
-    key = api_version_key(version)
-    if since is not None and key < api_version_key(since):
-        return False
-    return not (until is not None and key >= api_version_key(until))
+    return in_force(since, until, version)
 
 
 def _why_absent(since: str | None, until: str | None, version: str, note: str | None = None) -> str:

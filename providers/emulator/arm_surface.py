@@ -8,7 +8,8 @@ service is what ARM adds around every resource provider:
 - resource groups: a write into a group that does not exist fails with 404 ResourceGroupNotFound (or,
   in the emulator's "auto" mode, creates the group as `az group create` would have);
 - long-running operations: PUT (201 created, 200 replaced), PATCH (202) and DELETE (202) on every type
-  but identities answer with `Azure-AsyncOperation` and `Location` headers and an operation status
+  the catalog does not call synchronous (identities and role assignments answer at once) answer with
+  `Azure-AsyncOperation` and `Location` headers and an operation status
   resource that reports InProgress for a set number of polls, then Succeeded, so SDK pollers poll;
 - POST `/run` and `/cancel`, GET `/runOutputs` and `/runOutputs/{name}` on image templates;
 - ARM error bodies: `{"error": {"code", "message", "target"}}`, and the flat `{"code", "message"}` that
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from ..catalog import for_arm_type
 from ..catalog.arm_ids import parse_resource_id
 from ..catalog.types import api_version_key
 from ..simulated.service import ServiceError, SimulatedAzure
@@ -35,7 +37,6 @@ Body = dict[str, Any]
 
 # The Image Builder service wraps errors in {"error": ...} from this api version on.
 NESTED_ERRORS_SINCE = "2021-10-01"
-_SYNCHRONOUS_TYPES = ("microsoft.managedidentity/userassignedidentities",)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ class ArmSurface:
         return Response(202, None, self.operations.headers(request.headers.get("host", "localhost"), op))
 
     def _delete(self, request: Request, arm_id: str, api_version: str) -> Response:
-        if not self.resource_groups.exists(_group_id(arm_id)):
+        group_id = _group_id(arm_id)
+        if group_id is not None and not self.resource_groups.exists(group_id):
             return Response(204)
         try:
             before: Body | None = self.service.get(arm_id, api_version)
@@ -219,7 +221,7 @@ class ArmSurface:
 
     def _require_group(self, arm_id: str, *, creating: object = None) -> None:
         group_id = _group_id(arm_id)
-        if self.resource_groups.exists(group_id):
+        if group_id is None or self.resource_groups.exists(group_id):
             return
         if creating is not None and self.resource_groups.auto_create:
             self.resource_groups.create(group_id, str(creating))
@@ -268,16 +270,21 @@ class ArmSurface:
         return Response(200, {"value": items})
 
 
-def _group_id(arm_id: str) -> str:
+def _group_id(arm_id: str) -> str | None:
+    """The resource group the resource lives in; None at subscription scope."""
     rid = parse_resource_id(arm_id)
     if rid is None:
         return arm_id
+    if not rid.resource_group:
+        return None
     return f"/subscriptions/{rid.subscription}/resourceGroups/{rid.resource_group}"
 
 
 def _is_synchronous(arm_id: str) -> bool:
+    """The catalog says the service answers writes of this type at once (no long-running operation)."""
     rid = parse_resource_id(arm_id)
-    return rid is not None and rid.arm_type.lower() in _SYNCHRONOUS_TYPES
+    rtype = for_arm_type(rid.arm_type) if rid is not None else None
+    return rtype is not None and rtype.service.synchronous
 
 
 def _nested_errors(path: str, api_version: str) -> bool:

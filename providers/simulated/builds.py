@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS run_outputs (
 """
 
 RUN_OUTPUT_TYPE = "Microsoft.VirtualMachineImages/imageTemplates/runOutputs"
-TEMPLATE_TYPE = "microsoft.virtualmachineimages/imagetemplates"
 # Real milliseconds one simulated build minute takes, unless the caller says otherwise (the engine's
 # settings and aibplan.json can).
 DEFAULT_BUILD_MINUTE_MS = 250.0

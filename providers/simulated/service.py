@@ -16,27 +16,27 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..catalog import IMAGE_TEMPLATE, for_arm_type
+from ..catalog import BUILDABLE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
+from ..catalog.behaviour import PUT
 from .build_artifacts import Refusal
 from .build_machine import Fault
-from .builds import TEMPLATE_TYPE, Builds
+from .builds import Builds
 from .service_rules import (
-    TEMPLATE_UPDATE_REFUSED,
     TENANT_ID,
     ServiceError,
     admit_put,
-    check_template_patch,
+    check_patch,
     merge_patch,
     not_found,
     parse_request,
     refuse_artifact_write,
+    refuse_blocked_delete,
     request_body,
 )
 from .store import Body, ResourceStore, present
 
 __all__ = [
-    "TEMPLATE_UPDATE_REFUSED",
     "TENANT_ID",
     "Body",
     "FaultHook",
@@ -79,7 +79,7 @@ class SimulatedAzure:
 
     def get(self, arm_id: str, api_version: str) -> Body:
         self._enter("read", arm_id, api_version, slow=False)
-        if TEMPLATE_TYPE in arm_id.lower():
+        if _BUILT_FROM in arm_id.lower():
             self.builds.sync([arm_id])
         row = self.store.row(arm_id)
         if row is None:
@@ -99,13 +99,13 @@ class SimulatedAzure:
         refuse_artifact_write(rtype)
         self._enter("create", arm_id, api_version)
         body = request_body(body)
-        if not isinstance(body.get("location"), str) or not body["location"]:
+        if rtype.located and (not isinstance(body.get("location"), str) or not body["location"]):
             raise ServiceError(
                 400, "LocationRequired", "The location property is required for this definition."
             )
         with self.store.lock, self.store.transaction():
             existing = self.store.row(arm_id)
-            stored = admit_put(self.store, rid, rtype.kind, api_version, body, existing)
+            stored = admit_put(self.store, rid, rtype, api_version, body, existing, self.clock())
             text = self.store.write(rid, api_version, stored, created=existing is None, now=self.clock())
         # What was just stored, without reading it back (a big apply makes thousands of these calls).
         row = (existing[0] if existing is not None else str(rid), rtype.arm_type, text)
@@ -120,8 +120,14 @@ class SimulatedAzure:
             if row is None:
                 raise not_found(arm_id)
             current = json.loads(row[2])
-            if rtype.kind == "imageTemplate":
-                check_template_patch(api_version, patch)
+            if rtype.service.update_verb == PUT:
+                raise ServiceError(
+                    405,
+                    "MethodNotAllowed",
+                    f"The requested resource does not support http method 'PATCH' ({rtype.arm_type}).",
+                )
+            if rtype.patchable_since:
+                check_patch(rtype, api_version, patch)
             elif "location" in patch and fold_location(str(patch["location"])) != fold_location(
                 current.get("location", "")
             ):
@@ -140,7 +146,7 @@ class SimulatedAzure:
         """Returns 200 when deleted, 204 when there was nothing to delete."""
         rid, rtype = parse_request(arm_id, api_version)
         self._enter("delete", arm_id, api_version)
-        if rtype.kind == "imageTemplate":
+        if rtype.builds:
             self.builds.sync([arm_id])
         with self.store.lock, self.store.transaction():
             row = self.store.row(arm_id)
@@ -155,7 +161,8 @@ class SimulatedAzure:
                     "Can not delete resource before nested resources are deleted: "
                     f"'{rid.name}' still holds {', '.join(held)}.",
                 )
-            if rtype.kind == "imageTemplate":
+            refuse_blocked_delete(self.store, rid, rtype)
+            if rtype.builds:
                 run = (json.loads(row[2]).get("properties") or {}).get("lastRunStatus") or {}
                 if run.get("runState") in ("Running", "Canceling"):
                     raise ServiceError(
@@ -164,8 +171,9 @@ class SimulatedAzure:
                         f"Image template '{rid.name}' cannot be deleted while a build is "
                         f"{run['runState'].lower()}; cancel the build and wait for it to end.",
                     )
-            self.store.delete(arm_id)
-            if rtype.kind == "imageTemplate":
+            # ARM removes the extension resources attached to a resource (role assignments on it) with it.
+            self.store.delete_with_extensions(arm_id)
+            if rtype.builds:
                 self.builds.forget(arm_id)
         return 200
 
@@ -180,7 +188,7 @@ class SimulatedAzure:
         """POST run / cancel on an image template: both return at once; lastRunStatus follows the build."""
         _rid, rtype = parse_request(arm_id, api_version)
         verb = action.lower()
-        if rtype.kind == "imageTemplate" and verb in ("run", "cancel"):
+        if rtype.builds and verb in rtype.service.actions:
             self._enter(verb, arm_id, api_version)
             try:
                 if verb == "run":
@@ -208,7 +216,7 @@ class SimulatedAzure:
         row = self.store.row(arm_id)
         # Written from nothing, it is kept at its type's default api version; a type the catalog does not
         # know (a subnet a stack refers to) at the image template's, as every write before it was.
-        rtype = for_arm_type(rid.arm_type) or IMAGE_TEMPLATE
+        rtype = for_arm_type(rid.arm_type) or BUILDABLE
         api_version = row[3] if row else rtype.default_api_version
         with self.store.lock, self.store.transaction():
             self.store.write(rid, api_version, body, created=row is None, now=self.clock())
@@ -246,6 +254,9 @@ class SimulatedAzure:
             self.fault_hook(operation, arm_id)
         if slow and self.latency > 0:
             self.sleep(self.latency)
+
+
+_BUILT_FROM = BUILDABLE.arm_type.lower()
 
 
 def _resource_id(arm_id: str) -> ResourceId:

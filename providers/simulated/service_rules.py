@@ -1,25 +1,25 @@
-"""What the simulated service refuses and what it adds, as Azure does for the four managed types: ids,
-types and api versions it knows, a gallery before its image definitions, the image definition and the
-identities before a template that uses them, no second PUT of an image template, no PATCH of a field the
-api version cannot change, no move to another region; principal and client ids, provisioningState.
+"""What the simulated service refuses and what it adds, as Azure does, from the catalog's facts about
+each kind: ids, types and api versions it knows, a parent before its children and a scope before what is
+attached to it, what a resource refers to before the resource when the service checks it, no second PUT
+where the service refuses one, no change of a create-only field, no PATCH of a field the api version
+cannot change, no move to another region; and the values the service fills in (`simulated.computed`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import uuid
 from typing import Any
 
-from ..catalog import IMAGE_TEMPLATE, for_arm_type
+from ..catalog import RESOURCE_TYPES, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.artifacts import artifact_type
-from ..catalog.types import has_prefix
+from ..catalog.references import referenced_ids
+from ..catalog.types import ResourceType, has_prefix
+from .computed import TENANT_ID, fill_computed
 from .store import Body, ResourceStore, Row
 
-TEMPLATE_UPDATE_REFUSED = "Update/Upgrade of image templates is currently not supported"
-_NS = uuid.UUID("6b0c4f64-4a51-4b9e-9f0b-5f3a0d7c2e11")
-TENANT_ID = "72f988bf-0000-4000-8000-000000000001"
+__all__ = ["TENANT_ID", "ServiceError"]
 
 
 class ServiceError(Exception):
@@ -78,24 +78,26 @@ def refuse_artifact_write(rtype: Any) -> None:
 def admit_put(
     store: ResourceStore,
     rid: ResourceId,
-    kind: str,
+    rtype: ResourceType,
     api_version: str,
     body: Body,
     existing: Row | None,
+    now: float,
 ) -> Body:
     """The body a PUT stores (with what the service adds), or the ServiceError Azure answers with."""
     stored = body  # put() passes a copy of its own (request_body)
-    props = stored.setdefault("properties", {}) if kind != "identity" else None
     if existing is not None:
         current = json.loads(existing[2])
-        if kind == "imageTemplate":
+        if rtype.service.second_put_refused:
             raise ServiceError(
                 409,
                 "Conflict",
-                f"{TEMPLATE_UPDATE_REFUSED}. Delete the template "
+                f"Update/Upgrade of {rtype.title}s is currently not supported. Delete the {rtype.title} "
                 f"'{rid.name}' first or submit it under another name.",
             )
-        if fold_location(current.get("location", "")) != fold_location(stored["location"]):
+        if rtype.located and fold_location(current.get("location", "")) != fold_location(
+            str(stored.get("location", ""))
+        ):
             raise ServiceError(
                 400,
                 "InvalidResourceLocation",
@@ -103,85 +105,96 @@ def admit_put(
                 f"'{current.get('location')}'. A resource with the same name cannot be "
                 f"created in location '{stored['location']}'.",
             )
-        if kind == "imageDefinition":
-            old_props = current.get("properties") or {}
-            for field in ("osType", "osState", "hyperVGeneration", "architecture", "identifier"):
-                if field in old_props and _fold(old_props.get(field)) != _fold((props or {}).get(field)):
-                    raise ServiceError(
-                        409,
-                        "PropertyChangeNotAllowed",
-                        f"Changing property '{field}' is not allowed.",
-                        target=field,
-                    )
-    if kind == "identity":
-        principal = str(uuid.uuid5(_NS, fold_id(str(rid)) + "/principal"))
-        client = str(uuid.uuid5(_NS, fold_id(str(rid)) + "/client"))
-        stored["properties"] = {"tenantId": TENANT_ID, "principalId": principal, "clientId": client}
-    elif kind == "gallery":
-        assert props is not None
-        props["identifier"] = {"uniqueName": f"{rid.subscription}-{rid.names[-1].upper()}"}
-        props["provisioningState"] = "Succeeded"
-    elif kind == "imageDefinition":
-        assert props is not None
-        parent = rid.parent()
-        if parent is None or store.row(str(parent)) is None:
-            raise ServiceError(
-                404,
-                "ParentResourceNotFound",
-                f"Can not perform requested operation on nested resource. Parent resource "
-                f"'{rid.names[0]}' not found.",
-            )
-        props["provisioningState"] = "Succeeded"
-    elif kind == "imageTemplate":
-        assert props is not None
-        _check_template_references(store, rid, stored)
-        props["provisioningState"] = "Succeeded"
+        _check_create_only(rtype, rid, current, stored)
+    parent = rid.parent()
+    if rtype.parent_kind is not None and (parent is None or store.row(str(parent)) is None):
+        raise ServiceError(
+            404,
+            "ParentResourceNotFound",
+            f"Can not perform requested operation on nested resource. Parent resource "
+            f"'{rid.names[0]}' not found.",
+        )
+    if rid.scope is not None and store.row(str(rid.scope)) is None:
+        raise not_found(str(rid.scope))
+    _check_references(store, rid, rtype, stored)
+    fill_computed(store, rid, rtype, api_version, stored, now)
     return stored
 
 
-def _check_template_references(store: ResourceStore, rid: ResourceId, body: Body) -> None:
-    """The identities and image definitions a template uses exist; the identities' ids are filled in."""
-    identities = (body.get("identity") or {}).get("userAssignedIdentities") or {}
-    for identity_id in identities:
-        identity_row = store.row(identity_id)
-        if identity_row is None:
+def _check_create_only(rtype: ResourceType, rid: ResourceId, current: Body, new: Body) -> None:
+    """A PUT over an existing resource keeps the fields that can only be set at creation."""
+    refusal = rtype.service.create_only_refusal
+    for pattern in rtype.create_only:
+        if pattern == ("location",):
+            continue  # a move answers InvalidResourceLocation, above
+        old, sent = _at(current, pattern), _at(new, pattern)
+        if old is not None and _fold(old) != _fold(sent):
+            field = pattern[-1]
             raise ServiceError(
-                400,
-                "InvalidParameter",
-                f"The user-assigned identity '{identity_id}' of image template '{rid.name}' does not exist.",
-                target="identity",
+                refusal.status,
+                refusal.code,
+                refusal.message.format(field=field, name=rid.name),
+                target=field,
             )
-        identity = json.loads(identity_row[2])
-        identities[identity_id] = {
-            "principalId": identity["properties"]["principalId"],
-            "clientId": identity["properties"]["clientId"],
-        }
-    for index, target in enumerate((body.get("properties") or {}).get("distribute") or []):
-        if not isinstance(target, dict) or target.get("type") != "SharedImage":
+
+
+def _at(body: Any, pattern: tuple[str, ...]) -> Any:
+    for key in pattern:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body
+
+
+def _check_references(store: ResourceStore, rid: ResourceId, rtype: ResourceType, body: Body) -> None:
+    """What the resource refers to exists, where the service checks it (a template's identity and the
+    image definitions it distributes to)."""
+    for reference in rtype.references:
+        if not reference.checked_on_create:
             continue
-        gallery_image = parse_resource_id(str(target.get("galleryImageId", "")))
-        if gallery_image is None:
-            raise ServiceError(
-                400,
-                "InvalidParameter",
-                f"distribute[{index}].galleryImageId is not a gallery image id.",
-                target=f"properties.distribute[{index}].galleryImageId",
-            )
-        definition = gallery_image if len(gallery_image.types) == 2 else gallery_image.parent()
-        if definition is None or store.row(str(definition)) is None:
-            raise ServiceError(
-                400,
-                "InvalidParameter",
-                f"The gallery image definition '{definition or gallery_image}' in "
-                f"distribute[{index}] does not exist; create the gallery and the image "
-                f"definition before the image template.",
-                target=f"properties.distribute[{index}].galleryImageId",
-            )
+        for arm_id, path in referenced_ids(body, reference):
+            # An id that is a key is named by the field holding the map (as the service does: "identity").
+            shown = str(path[0]) if reference.in_keys else _shown(path)
+            target = parse_resource_id(arm_id)
+            if target is None:
+                raise ServiceError(
+                    400, "InvalidParameter", f"{shown} is not a resource id: '{arm_id}'.", target=shown
+                )
+            needed = target
+            if target.arm_type.lower() in (t.lower() for t in reference.through_parent):
+                needed = target.parent() or target
+            if store.row(str(needed)) is None:
+                kind = for_arm_type(needed.arm_type) or artifact_type(needed.arm_type)
+                what = kind.title if kind is not None else needed.arm_type
+                raise ServiceError(
+                    400,
+                    "InvalidParameter",
+                    f"The {what} '{needed}' that {rtype.title} '{rid.name}' uses at {shown} does not "
+                    f"exist; create it before the {rtype.title}.",
+                    target=shown,
+                )
 
 
-def check_template_patch(api_version: str, patch: Body) -> None:
-    """A PATCH of an image template changes only what its api version lets it change."""
-    allowed = IMAGE_TEMPLATE.patchable_prefixes(api_version)
+def refuse_blocked_delete(store: ResourceStore, rid: ResourceId, rtype: ResourceType) -> None:
+    """A resource that another one names where the service keeps them together (a role definition that
+    is still assigned) cannot be deleted."""
+    folded = fold_id(str(rid))
+    for other in RESOURCE_TYPES:
+        for reference in other.references:
+            if not reference.blocks_delete or rtype.kind not in reference.kinds:
+                continue
+            for row in store.rows_of_type(other.arm_type):
+                for arm_id, _path in referenced_ids(json.loads(row[2]), reference):
+                    if fold_id(arm_id) == folded:
+                        raise ServiceError(
+                            409,
+                            "CannotDeleteResource",
+                            f"The {rtype.title} '{rid.name}' cannot be deleted: {other.title} "
+                            f"'{row[0].rsplit('/', 1)[-1]}' still uses it.",
+                        )
+
+
+def check_patch(rtype: ResourceType, api_version: str, patch: Body) -> None:
+    """A PATCH changes only what its api version lets it change."""
+    allowed = rtype.patchable_prefixes(api_version)
     for path in _leaf_paths(patch):
         if not any(has_prefix(path, p) or has_prefix(p, path) for p in allowed):  # type: ignore[arg-type]
             shown = ".".join(str(p) for p in path)
@@ -245,6 +258,10 @@ def _leaf_paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[st
             out.extend(_leaf_paths(v, (*prefix, k)))
         return out
     return [prefix]
+
+
+def _shown(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def _fold(value: Any) -> Any:

@@ -119,8 +119,22 @@ class ResourceStore:
             )
         return text
 
+    def rows_of_type(self, arm_type: str) -> list[tuple[str, str, str]]:
+        """(id, type, body text) of every resource of `arm_type`."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, type, body FROM resources WHERE type = ? ORDER BY key", (arm_type.lower(),)
+            ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def delete(self, arm_id: str) -> None:
         self.db.execute("DELETE FROM resources WHERE key = ?", (fold_id(arm_id),))
+
+    def delete_with_extensions(self, arm_id: str) -> None:
+        """The resource and the extension resources attached to it (`<id>/providers/...`)."""
+        key = fold_id(arm_id)
+        prefix = (key + "/providers/").replace("_", r"\_").replace("%", r"\%")
+        self.db.execute("DELETE FROM resources WHERE key = ? OR key LIKE ? ESCAPE '\\'", (key, prefix + "%"))
 
     def delete_with_children(self, arm_id: str) -> bool:
         """The resource and its direct children gone, whatever holds them; False when none was there."""

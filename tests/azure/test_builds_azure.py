@@ -105,6 +105,9 @@ def test_cancel_and_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = azure_quickstart()
+    # A hanging build fails when its timeout runs out (960 simulated minutes: about 2 s here), so the
+    # cancel below finds it running even on a busy machine.
+    edit_json(root / "ubuntu2204.json", lambda d: d["properties"].update(buildTimeoutInMinutes=960))
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     template_id = arm_id(root, TEMPLATE)
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)

@@ -98,7 +98,7 @@ def test_fail_and_start_build_are_for_templates(root: str, cli: Callable[..., Ru
         (("edit", "{root}", TEMPLATE, "properties..x=1"), "not a JSON path"),
         (("edit", "{root}", TEMPLATE, "[0].x=1"), "not a JSON path"),
         (("remove-tag", "{root}", TEMPLATE, "missing"), "has no tag 'missing'"),
-        (("show", "{root}", TEMPLATE, "extra"), "expected [STACK] TARGET, got 3 argument(s)"),
+        (("show", "{root}", TEMPLATE, "extra"), "expected TARGET [STACK], got 3 argument(s)"),
         (("show", "not-a-folder", TEMPLATE), "not-a-folder: no such stack folder"),
         (("edit", "{root}", "--remove", TEMPLATE, "properties.nothing"), "nothing to remove"),
     ],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from planner.execution.engine import prepare
-from planner.execution.state_access import reconcile
+from planner.execution.state_access import StackState
 from providers.simulated.local import LocalProvider
 from state import State, load_state
 from state.journal import JournaledState, journal_path
@@ -73,7 +73,7 @@ def test_a_half_made_resource_is_tainted_and_replaced(
     assert prepared is not None
     provider = cloud(root)
     try:
-        result = reconcile(prepared.stack, State.new(), provider)
+        result = StackState(prepared.stack).reconcile(State.new(), provider)
     finally:
         provider.close()
     assert result.tainted == ("gallery.corpImages",)

@@ -131,20 +131,28 @@ def test_a_saved_plan_that_creates_and_deletes_one_id_is_refused(root: Path) -> 
     rename_identity_case(root)
     ok(aibplan_here("plan", "--out", "rename.plan", ".", cwd=root))
     saved = json.loads((root / "rename.plan").read_text())
-    changes = saved["plan"]["resource_changes"]
+    changes = saved["plan"]["changes"]
     moved = next(c for c in changes if c.get("previous_address"))
-    del moved["previous_address"]
-    moved.update(action="create", action_reason="new_in_configuration", before=None, previous=None)
+    moved.update(
+        previous_address=None,
+        action="create",
+        action_reason="new_in_configuration",
+        before=None,
+        old_arm_id=None,
+        old_api_version=None,
+        old_depends_on=[],
+    )
     changes.append(
         {
             **moved,
             "address": "identity.aibBuilder",
             "name": "aibBuilder",
-            "id": IDENTITY_ID,
+            "arm_id": IDENTITY_ID,
             "action": "delete",
             "action_reason": "delete_because_not_in_configuration",
             "after": None,
-            "previous": {"id": IDENTITY_ID, "api_version": "2023-01-31", "depends_on": []},
+            "old_arm_id": IDENTITY_ID,
+            "old_api_version": "2023-01-31",
         }
     )
     (root / "rename.plan").write_text(json.dumps(saved, indent=2))
@@ -158,7 +166,9 @@ def test_a_saved_plan_that_creates_and_deletes_one_id_is_refused(root: Path) -> 
         for line in error_lines(done)
     ), done.stderr
     assert identity_in_cloud(root) is not None
-    assert (root / "aibplan.state.json").read_bytes() == state_before
+    # Nothing changed but the record that the plan file was used (a saved plan applies once).
+    after = json.loads((root / "aibplan.state.json").read_text())
+    assert after["resources"] == json.loads(state_before)["resources"]
 
 
 # -- one resource under two addresses -------------------------------------------------------------------
@@ -229,21 +239,28 @@ def test_a_state_edit_cannot_aim_a_gallery_delete_at_an_identity(root: Path) -> 
     (root / "aibplan.state.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     before = (root / "aibplan.state.json").read_bytes()
 
-    done = aibplan("apply", "--auto-approve", ".", cwd=root)
-    assert done.returncode == 1
-    [line] = error_lines(done)
-    assert "(gallery.corpImages).type is" in line and "but a gallery is a Microsoft.Compute/galleries" in line
+    # The type and the id agree, the kind does not: the plan refuses before it plans anything.
+    for command in (("apply", "--auto-approve", "."), ("destroy", "--auto-approve", ".")):
+        done = aibplan(*command, cwd=root)
+        assert done.returncode == 1
+        lines = "\n".join(error_lines(done))
+        assert f"AIB8006 the state entry gallery.corpImages has the type {IDENTITY_TYPE}" in lines, lines
+        assert "but a gallery is a Microsoft.Compute/galleries; aibplan plans nothing" in lines
+        assert (root / "aibplan.state.json").read_bytes() == before
 
+    # The type says gallery, the id an identity: refused as the state is read.
     gallery.update(type="Microsoft.Compute/galleries")
     (root / "aibplan.state.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    before = (root / "aibplan.state.json").read_bytes()
     done = aibplan_here("apply", "--auto-approve", ".", cwd=root)
     assert done.returncode == 1
     [line] = error_lines(done)
-    assert f"(gallery.corpImages).id names a {IDENTITY_TYPE}, but a gallery is a" in line
+    assert (
+        f"(gallery.corpImages).id names a {IDENTITY_TYPE}, but the entry's type is Microsoft.Compute" in line
+    )
+    assert (root / "aibplan.state.json").read_bytes() == before
     assert identity_in_cloud(root) is not None
     assert cloud_body(root, GALLERY_ID, "Microsoft.Compute/galleries", "2024-03-03") is not None
-    assert (root / "aibplan.state.json").read_bytes() != before  # the second edit, not a write by aibplan
-    assert json.loads((root / "aibplan.state.json").read_text())["serial"] == data["serial"]
 
 
 # -- what exists in the cloud but not in the state ------------------------------------------------------

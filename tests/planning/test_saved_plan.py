@@ -146,8 +146,12 @@ def test_a_saved_refresh_only_plan_is_refused_when_the_cloud_moved_again(
     [
         ("not json", "not a saved plan (invalid JSON"),
         ('{"kind": "something"}', "not a saved plan (write one with"),
-        ('{"kind": "aibplan-saved-plan", "format_version": "9"}', "saved plan format '9' is not the one"),
-        ('{"kind": "aibplan-saved-plan", "format_version": "1"}', "the saved plan is damaged"),
+        ('{"kind": "aibplan-saved-plan", "format_version": "9"}', "made by a newer aibplan (saved plan"),
+        (
+            '{"kind": "aibplan-saved-plan", "format_version": "1", "plan": {}}',
+            "made by an older aibplan (saved plan format '1'; this one reads '2'); plan again",
+        ),
+        ('{"kind": "aibplan-saved-plan", "format_version": "2"}', "the saved plan is damaged"),
     ],
 )
 def test_a_broken_plan_file_is_a_clear_error(
@@ -157,3 +161,35 @@ def test_a_broken_plan_file_is_a_clear_error(
     plan_file.write_text(content)
     run = cli("apply", str(plan_file))
     assert run.exit_code == 1 and message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_saved_plan_applies_once(
+    example: Callable[[str], Path], cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    root = applied_root(example, cli)
+    # A plan that only repairs drift leaves the state's resources as they were after it is applied.
+    assert cli("sim", "set-tag", TEMPLATE, "owner=portal", str(root)).exit_code == 0
+    plan_file = tmp_path / "repair.plan"
+    assert cli("plan", "--out", str(plan_file), str(root)).exit_code == 0
+    run = cli("apply", str(plan_file))
+    assert run.exit_code == 0 and f"{TEMPLATE}: Modifications complete" in run.stderr
+    state_bytes = (root / "aibplan.state.json").read_bytes()
+    assert cli("sim", "set-tag", TEMPLATE, "owner=portal-again", str(root)).exit_code == 0
+    run = cli("apply", str(plan_file))
+    assert run.exit_code == 1 and "is stale: it was applied already" in run.stderr
+    assert "a saved plan applies once. Nothing was changed" in run.stderr
+    assert "Modifying" not in run.stderr and (root / "aibplan.state.json").read_bytes() == state_bytes
+    drift = json.loads(cli("drift", "--json", str(root)).stdout)
+    assert [d["address"] for d in drift["drift"]] == [TEMPLATE], "the second apply changed nothing"
+
+
+def test_plan_out_never_overwrites_the_state_or_the_stack(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = applied_root(example, cli)
+    for name in ("aibplan.state.json", "aibplan.json", "ubuntu2204.json"):
+        before = (root / name).read_bytes()
+        run = cli("plan", "--out", str(root / name), str(root))
+        assert run.exit_code == 1 and f"--out {root / name}: refusing to overwrite" in run.stderr
+        assert (root / name).read_bytes() == before
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0, "the state is still whole"

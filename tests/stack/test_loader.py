@@ -245,14 +245,14 @@ def test_shell_syntax_in_inline_commands_is_not_a_placeholder(tmp_path: Path) ->
 def test_unmanaged_type_is_a_visible_warning(tmp_path: Path) -> None:
     resources = [
         {"type": IDENTITY_TYPE, "name": "x"},
-        {"type": "Microsoft.Authorization/roleAssignments", "name": "abc"},
+        {"type": "Microsoft.Storage/storageAccounts", "name": "abc"},
     ]
     stack, diagnostics = load_stack(write_stack(tmp_path, {"r.json": resources}))
     assert stack is not None
     (d,) = diagnostics
     assert d.severity is Severity.WARNING and d.code == "AIB0006"
-    assert "does not manage Microsoft.Authorization/roleAssignments" in d.message
-    assert [u.address for u in stack.unmanaged] == ["Microsoft.Authorization/roleAssignments.abc"]
+    assert "does not manage Microsoft.Storage/storageAccounts" in d.message
+    assert [u.address for u in stack.unmanaged] == ["Microsoft.Storage/storageAccounts.abc"]
 
 
 def test_missing_type_and_config_errors(tmp_path: Path) -> None:

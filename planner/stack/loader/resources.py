@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.catalog import RESOURCE_TYPES, for_arm_type
-from providers.catalog.arm_ids import build_resource_id
+from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
 
 from ...diagnostics import JsonPath, Severity
 from ..evaluate import evaluate
@@ -162,6 +162,15 @@ def _load_resource(
             hint="write one resource per copy",
         )
         return
+    subscription = config.subscription_id or UNKNOWN_SUBSCRIPTION
+    resource_group = config.resource_group or UNKNOWN_RESOURCE_GROUP
+    # An extension resource written as a nested type (`Microsoft.Compute/galleries/providers/
+    # roleAssignments`, named `gallery/Microsoft.Authorization/<guid>`) lives on the resource it names.
+    scope: str | None = None
+    extension = split_extension(arm_type, name)
+    if extension is not None:
+        scope_type, scope_name, arm_type, name = extension
+        scope = build_resource_id(subscription, resource_group, scope_type, scope_name)
     rtype = for_arm_type(arm_type)
     if rtype is None:
         _unmanaged(arm_type, name, shown, pointer, loading)
@@ -179,6 +188,24 @@ def _load_resource(
     address = f"{rtype.kind}.{name}"
     body: dict[str, Any] = {}
     unresolved: list[JsonPath] = [("name",)] if name_unresolved else []
+    if "scope" in raw and raw["scope"] is not None:
+        # `"scope": "[resourceId(...)]"`: an extension resource on that resource (or group, subscription).
+        written, scope_paths = envelope.evaluate(raw["scope"], ("scope",), address)
+        unresolved += scope_paths
+        if not scope_paths:
+            scope = scope_from(written, subscription, resource_group) if isinstance(written, str) else None
+            if scope is None:
+                loading.add(
+                    "AIB0008",
+                    Severity.ERROR,
+                    f"'scope' must be a resource id, a resource group or subscription id, got {written!r}",
+                    file=shown,
+                    path=("scope",),
+                    pointer=pointer,
+                    address=address,
+                    hint="[resourceId('Microsoft.Compute/galleries', 'NAME')] or [resourceGroup().id]",
+                )
+                return
     plain = shown in loading.plain
     for key in BODY_KEYS:
         if key in raw and raw[key] is not None:
@@ -203,7 +230,7 @@ def _load_resource(
             address=address,
         )
         depends_on = []
-    if "location" not in body and config.location:
+    if "location" not in body and config.location and rtype.located:
         body["location"] = config.location
     api_version_given = isinstance(api_version, str) and bool(api_version) and not api_version_unresolved
     if not api_version_given:
@@ -242,12 +269,9 @@ def _load_resource(
         name=name,
         arm_type=rtype.arm_type,
         api_version=api_version,
-        arm_id=build_resource_id(
-            config.subscription_id or UNKNOWN_SUBSCRIPTION,
-            config.resource_group or UNKNOWN_RESOURCE_GROUP,
-            rtype.arm_type,
-            name,
-        ),
+        arm_id=resource_id_at(scope, rtype.arm_type, name)
+        if scope is not None
+        else build_resource_id(subscription, resource_group, rtype.arm_type, name),
         body=body,
         depends_on=tuple(depends_on),
         source=SourceRef(shown, pointer),

@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 
-from providers.catalog import BY_KIND
 from state import StateError
 from state.backends import saving
-from state.schema import KIND_TYPES
 from tests.helpers import cloud_count
 from tests.helpers.backends import Place
 from tests.helpers.processes import aibplan, aibplan_here, applied_example
@@ -149,8 +147,3 @@ def test_every_backend_refuses_it_untouched(place: Place) -> None:
     with pytest.raises(StateError, match=r'"resources" must be a list \(\[\] when empty\); found null'):
         saving.load(backend)
     assert place.open().read().text == text
-
-
-def test_the_kinds_a_state_may_hold_are_the_catalogs() -> None:
-    """state.schema cannot import the catalog (state imports nothing above it): the tables must agree."""
-    assert dict(KIND_TYPES) == {kind: rtype.arm_type for kind, rtype in BY_KIND.items()}

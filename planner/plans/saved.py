@@ -1,0 +1,139 @@
+"""The saved plan file (`aibplan plan --out FILE`, `aibplan apply FILE`, `aibplan show FILE`): a versioned
+format of its own, independent of `plan --json`.
+
+    {"kind": "aibplan-saved-plan", "format_version": "2", "plan_id": "<uuid>",
+     "stack": "<the stack folder, relative to the file>", "options": {...}, "plan": {...}}
+
+`plan` is the plan data field by field (plans.codec), without request bodies; `options` are those the
+plan was made with (`--var` values included). `plan_id` is unique per file: applying the plan records it
+in the state, so the same plan never applies twice (docs/state.md). A file of another format version is
+refused with what to do: plan again with this aibplan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from state.store import write_atomic
+
+from .codec import CodecError, decode, encode
+from .plan import Plan
+
+KIND = "aibplan-saved-plan"
+# 1: the JSON view's document wrapped (aibplan before the operations layer). 2: this format.
+FORMAT_VERSION = "2"
+
+
+class SavedPlanError(Exception):
+    """The plan file cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """The options a plan was made with; applying a saved plan loads the stack with the same ones."""
+
+    variables: tuple[tuple[str, str], ...] = ()
+    var_files: tuple[str, ...] = ()
+    provider: str | None = None
+    refresh: bool = True
+    destroy: bool = False
+    refresh_only: bool = False
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan file as read: its id, the stack folder, the options and the plan (without request bodies)."""
+
+    path: Path
+    plan_id: str
+    stack_root: Path
+    options: PlanOptions
+    plan: Plan
+
+
+def new_plan_id() -> str:
+    return str(uuid.uuid4())
+
+
+def save_plan(path: Path, plan: Plan, stack_root: Path, options: PlanOptions) -> SavedPlan:
+    """Write the plan file atomically (paths relative to its folder); the plan as saved."""
+    folder = path.resolve().parent
+    plan_id = new_plan_id()
+    document = {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "plan_id": plan_id,
+        "stack": _relative(stack_root, folder),
+        "options": encode(
+            replace(options, var_files=tuple(_relative(Path(f), folder) for f in options.var_files))
+        ),
+        "plan": encode(plan),
+    }
+    write_atomic(path, json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return SavedPlan(path, plan_id, stack_root, options, plan)
+
+
+def read_document(path: Path) -> dict[str, Any] | None:
+    """The file's JSON object when it is one (None otherwise); SavedPlanError when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SavedPlanError(f"cannot read plan file {path}: {exc}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SavedPlanError(
+            f"{path}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})"
+        ) from None
+    except RecursionError:
+        raise SavedPlanError(f"{path}: not a saved plan (nested too deeply)") from None
+    return document if isinstance(document, dict) else None
+
+
+def is_saved_plan(path: Path) -> bool:
+    """Whether the file is an aibplan saved plan of any format version (one `plan --out` may replace)."""
+    try:
+        document = read_document(path)
+    except SavedPlanError:
+        return False
+    return document is not None and document.get("kind") == KIND
+
+
+def load_saved_plan(path: Path) -> SavedPlan:
+    document = read_document(path)
+    if document is None or document.get("kind") != KIND:
+        raise SavedPlanError(f"{path}: not a saved plan (write one with `aibplan plan --out {path.name}`)")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        number = int(version) if isinstance(version, str) and version.isdigit() else None
+        made_by = "another"
+        if number is not None:
+            made_by = "an older" if number < int(FORMAT_VERSION) else "a newer"
+        raise SavedPlanError(
+            f"{path}: this plan file was made by {made_by} aibplan (saved plan format {version!r}; this one "
+            f"reads {FORMAT_VERSION!r}); plan again with `aibplan plan --out {path.name}`"
+        )
+    folder = path.resolve().parent
+    try:
+        plan_id = document["plan_id"]
+        stack = document["stack"]
+        if not isinstance(plan_id, str) or not plan_id or not isinstance(stack, str):
+            raise CodecError("plan_id and stack must be strings")
+        options = decode(PlanOptions, document["options"])
+        options = replace(options, var_files=tuple(str(folder / f) for f in options.var_files))
+        stack_root = Path(os.path.normpath(folder / stack))
+        plan = replace(decode(Plan, document["plan"]), stack_root=str(stack_root))
+    except (KeyError, CodecError) as exc:
+        raise SavedPlanError(f"{path}: the saved plan is damaged ({exc}); plan again") from None
+    return SavedPlan(path, plan_id, stack_root, options, plan)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), folder)).as_posix()

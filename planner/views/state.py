@@ -1,0 +1,91 @@
+"""Views of the state commands: `state list` (text, JSON), `state show`, edits, import, force-unlock."""
+
+from __future__ import annotations
+
+from ..operations.results import StateEdited, StateEntry, StateListing, Unlocked
+from .base import JsonRejection, Shown, TextRejection, View, document
+
+
+class StateListText(TextRejection):
+    def show(self, result: StateListing) -> Shown:
+        return Shown(
+            out="".join(
+                entry.address + (" (tainted)" if entry.tainted else "") + "\n"
+                for entry in result.state.resources
+            )
+        )
+
+
+class StateListJson(JsonRejection):
+    def show(self, result: StateListing) -> Shown:
+        state = result.state
+        return Shown(
+            out=document(
+                {
+                    "format_version": "1",
+                    "serial": state.serial,
+                    "lineage": state.lineage,
+                    "resources": [
+                        {"address": r.address, "id": r.arm_id, "type": r.arm_type, "tainted": r.tainted}
+                        for r in state.resources
+                    ],
+                }
+            )
+        )
+
+
+def state_list_view(fmt: str) -> View[StateListing]:
+    return StateListJson() if fmt == "json" else StateListText()
+
+
+class StateEntryJson(TextRejection):
+    def show(self, result: StateEntry) -> Shown:
+        return Shown(out=document(result.entry.to_json(), ascii_only=False))
+
+
+class Removed(TextRejection):
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def show(self, result: StateEdited) -> Shown:
+        return Shown(
+            out=f"Removed {self.address} from the state (serial {result.state.serial}). "
+            "The resource itself was not touched.\n"
+        )
+
+
+class Moved(TextRejection):
+    def __init__(self, source: str, target: str) -> None:
+        self.source = source
+        self.target = target
+
+    def show(self, result: StateEdited) -> Shown:
+        return Shown(out=f"Moved {self.source} to {self.target} (serial {result.state.serial}).\n")
+
+
+class Imported(TextRejection):
+    def __init__(self, address: str, arm_id: str) -> None:
+        self.address = address
+        self.arm_id = arm_id
+
+    def show(self, result: StateEdited) -> Shown:
+        return Shown(
+            out=f"Import successful: {self.address} now tracks {self.arm_id} "
+            f"(serial {result.state.serial}).\nRun `aibplan plan` to see how it differs from the stack.\n",
+            err="".join(note + "\n" for note in result.notes),
+        )
+
+
+class UnlockedText(TextRejection):
+    def __init__(self, lock_id: str) -> None:
+        self.lock_id = lock_id
+
+    def show(self, result: Unlocked) -> Shown:
+        holder = result.holder
+        out = (
+            f"The state lock {self.lock_id} ({holder.operation} by {holder.user}@{holder.host}, pid "
+            f"{holder.pid}) was cleared.\n"
+        )
+        if result.journal_left:
+            out += "The run it belonged to left a journal; the next apply reconciles it with the cloud.\n"
+        return Shown(out=out)
