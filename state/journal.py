@@ -218,6 +218,15 @@ class JournaledState:
         with self._lock:
             return self._snapshot()
 
+    def rebase(self, state: State) -> None:
+        """Start from `state` instead (entries renamed before the first call: a state move); only before
+        anything is journaled, so no line names the state it replaces. `compact` then writes it."""
+        with self._lock:
+            if self._seq or self._written:
+                raise RuntimeError("rebase after a call was journaled")
+            self._base = state
+            self._entries = dict(state.by_address)
+
     def _snapshot(self) -> State:
         return self._base.with_resources(self._entries.values())
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import replace
 from json.encoder import encode_basestring
@@ -13,6 +15,7 @@ from typing import Any
 
 from .model import FORMAT_VERSION, ResourceState, State
 from .redact import redact
+from .schema import StateSchemaError, check_document
 
 BACKUP_SUFFIX = ".backup"
 _CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
@@ -46,12 +49,22 @@ def dumps_state(state: State) -> str:
 def load_state(path: Path) -> State | None:
     """The state at `path`, or None when there is no state file yet."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular_file(path).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"cannot read state file {path}: {exc}") from None
     return parse_state(text, str(path))
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes; refused without reading when it is not a regular file (a named pipe would block
+    the read, a device such as /dev/zero never ends)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read()
 
 
 def parse_state(text: str, source: str) -> State:
@@ -68,7 +81,7 @@ def parse_state(text: str, source: str) -> State:
             f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
             "restore it from git or from its .backup"
         ) from None
-    return state_from_json(data, source)
+    return state_from_json(data, source, text)
 
 
 def _refuse_conflicts(text: str, source: str) -> None:
@@ -94,18 +107,22 @@ def _refuse_conflicts(text: str, source: str) -> None:
         f"{source}:{first}: the state file contains a git merge-conflict marker "
         f"({len(starts)} conflict(s), in {', '.join(where) or 'the file'}). Resolve the conflict so each "
         "resource appears once: keep both sides' resources, for a resource both sides changed keep either "
-        "side (the next `aibplan plan` compares it with the cloud), keep the higher serial and the lineage "
-        "they share; then run `aibplan plan` to check it. Or take one side whole with "
+        "side (the next `aibplan plan` compares it with the cloud), for a resource one side moved to a new "
+        "address (`state mv`) keep only the entry under the address the stack declares, never both (one id "
+        "under two addresses is refused), keep the higher serial and the lineage they share; then run "
+        "`aibplan plan` to check it. Or take one side whole with "
         "`git checkout --ours/--theirs -- STATE_FILE` and run `aibplan apply` (or `aibplan import`) to "
         "adopt what the other side created."
     )
 
 
-def state_from_json(data: Any, source: str) -> State:
+def state_from_json(data: Any, source: str, text: str | None = None) -> State:
+    """The State a parsed state file holds; StateError names the first field that is not what aibplan
+    writes (state.schema), with its line when the file's `text` is given."""
     if not isinstance(data, dict):
         raise StateError(f"{source}: the state file must hold a JSON object")
     version = data.get("format_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise StateError(f"{source}: the state file has no format_version; is this an aibplan state file?")
     if version < 1:
         raise StateError(f"{source}: format_version {version} is not a version aibplan ever wrote")
@@ -114,27 +131,35 @@ def state_from_json(data: Any, source: str) -> State:
             f"{source}: the state file has format_version {version}, written by a newer aibplan "
             f"(this one reads up to {FORMAT_VERSION}); upgrade aibplan"
         )
-    data = upgrade(data)
     try:
-        resources = [ResourceState.from_json(r) for r in data.get("resources") or []]
-        lineage = str(data["lineage"])
-        serial = int(data["serial"])
-        last_saved_plan = data.get("last_saved_plan")
-        if last_saved_plan is not None and not isinstance(last_saved_plan, str):
-            raise TypeError("last_saved_plan must be a string")
-    except (KeyError, TypeError, ValueError) as exc:
+        check_document(data)
+    except StateSchemaError as exc:
+        line = _line_of(text, exc) if text is not None else None
+        where = f"{source}:{line}" if line else source
         raise StateError(
-            f"{source}: the state file is damaged ({exc.__class__.__name__}: {exc}); restore it "
-            "from git or from its .backup"
+            f"{where}: {exc}. The state was not used and is left untouched: correct that field, or "
+            "restore the file from git or from its .backup"
         ) from None
-    seen: set[str] = set()
-    for r in resources:
-        if r.address in seen:
-            raise StateError(f"{source}: resource {r.address} appears twice (a bad merge?); keep one entry")
-        seen.add(r.address)
+    data = upgrade(data)
+    resources = [ResourceState.from_json(r) for r in data["resources"]]
     return State(
-        lineage=lineage, serial=serial, format_version=FORMAT_VERSION, last_saved_plan=last_saved_plan
+        lineage=data["lineage"],
+        serial=data["serial"],
+        format_version=FORMAT_VERSION,
+        last_saved_plan=data.get("last_saved_plan"),
     ).with_resources(resources)
+
+
+def _line_of(text: str, error: StateSchemaError) -> int | None:
+    """The line a schema error points at: its entry's address, else the top-level key it names."""
+    if error.address is not None:
+        pattern = r'"address"\s*:\s*' + re.escape(json.dumps(error.address, ensure_ascii=False))
+    elif error.where.startswith('"'):
+        pattern = re.escape(error.where) + r"\s*:"
+    else:
+        return None
+    found = re.search(pattern, text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from typing import Any
 
 import networkx as nx
 
-from providers.base import Provider, ProviderError, TransientError
+from providers.base import ConflictError, Provider, ProviderError, TransientError
 from providers.catalog import BY_KIND, is_buildable
+from providers.catalog.arm_ids import fold_id
 from providers.catalog.behaviour import PUT
 from state import ResourceState, State
 from state.journal import JournaledState
@@ -31,6 +32,7 @@ from state.redact import redact
 
 from ..builds.record import extra_after_replace
 from ..hooks import Hooks
+from ..planning.identities import conflicting_ids, import_hint, with_moves
 from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
 from ..walk import walk
@@ -166,10 +168,29 @@ def apply_journaled(
     build still running is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
     """
     hooks = hooks or Hooks()
+    refused = conflicting_ids(plan.changes)
+    if refused:
+        # One Azure resource under two addresses (a saved plan made before the check, or edited): nothing
+        # is called, nothing is written.
+        refusals = tuple(Failure(d.address or "", "apply", d.code, d.message) for d in refused)
+        return ApplyResult(state=state, failures=refusals)
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
     cloud = retrying(provider, hooks, names)
+    try:
+        taken = _already_there(plan, state, cloud)
+    except ProviderError as exc:
+        said = f"{exc.message}; nothing was changed"
+        failure = Failure("(before the first change)", "read", exc.code, said)
+        return ApplyResult(state=state, failures=(failure,))
+    moves = {c.previous_address: c.address for c in plan.changes if c.previous_address}
+    if moves:
+        # Entries that move to a new address (only the case of the name changed) move first, in the state
+        # file itself, so every journal line below names the address the state holds.
+        state = with_moves(state, moves)
+        journal.rebase(state)
+        journal.compact(wait=True)
     # What exists now (the plan, the state, the stack) lives until the apply ends: freeze it, so the
     # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
@@ -259,6 +280,8 @@ def apply_journaled(
             return
         seq = journal_ahead((action, address))
         try:
+            if action == "create" and fold_id(change.arm_id) in taken:
+                raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists")
             rtype = BY_KIND.get(change.kind)
             if action == "create" or (rtype is not None and rtype.service.update_verb == PUT):
                 # A kind updated by PUT (role assignments, role definitions) is sent whole either way.
@@ -330,6 +353,22 @@ def apply_journaled(
         interrupted=interrupted,
         state_writes=journal.writes,
     )
+
+
+def _already_there(plan: Plan, state: State, cloud: Provider) -> set[str]:
+    """The folded ids this apply would create that the state does not track and the cloud already holds,
+    read in one call before the first change: a PUT would silently take them over (a --no-refresh plan
+    does not read, a saved plan may be applied long after it read). Their creates are refused."""
+    tracked = {fold_id(entry.arm_id) for entry in state.resources}
+    wanted = [
+        c
+        for c in plan.changes
+        if c.action in (Action.CREATE, Action.REPLACE) and fold_id(c.arm_id) not in tracked
+    ]
+    if not wanted:
+        return set()
+    found = cloud.read_many(c.ref() for c in wanted)
+    return {fold_id(c.arm_id) for c in wanted if found.get(c.arm_id) is not None}
 
 
 def _certain(error: BaseException) -> bool:

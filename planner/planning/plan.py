@@ -41,9 +41,16 @@ from ..stack.model import BODY_KEYS, Resource, Stack
 from .consequences import add_consequences, cascade
 from .diff import diff_bodies
 from .drift import detect_drift, read_live
-from .existing import already_existing
 from .external_refs import check_external_references
 from .guardrails import prevent_destroy_errors, with_ignored_changes
+from .identities import (
+    already_existing,
+    conflicting_ids,
+    duplicate_entries,
+    entries_of_another_kind,
+    moved_addresses,
+    with_moves,
+)
 from .targeting import request_replacements, select_targets
 
 
@@ -70,7 +77,26 @@ def make_plan(
     Then the AIB consequences (planning.consequences) and the user's --replace and --target requests
     (planning.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
     """
+    # Identity is the ARM id without case (planning.identities): one resource tracked twice stops the plan;
+    # a name whose case alone changed keeps its entry, moved to the new address.
+    refused = [*entries_of_another_kind(state), *duplicate_entries(state)]
+    if refused:
+        # Nothing is planned against such a state: no change could be aimed at those ids by mistake.
+        return Plan(
+            changes=(),
+            provider=provider_description or provider.describe(),
+            state_lineage=state.lineage,
+            state_serial=state.serial,
+            inputs_hash=stack.inputs_hash,
+            destroy=destroy,
+            refreshed=refresh,
+            diagnostics=tuple(refused),
+            stack_root=str(stack.root),
+        )
     diagnostics: list[Diagnostic] = []
+    moves = {} if destroy or refresh_only else moved_addresses(stack, state)
+    state = with_moves(state, moves)
+    moved_from = {new: old for old, new in moves.items()}
     live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
     drift = detect_drift(state, live) if refresh or refresh_only else ()
 
@@ -83,7 +109,8 @@ def make_plan(
             if entry is not None:
                 cloud = live.get(entry.arm_id) if refresh else entry.observed
                 resource = with_ignored_changes(resource, cloud, stack.lifecycle(address))
-            changes.append(_change_for(resource, entry, live, refresh, dependencies(graph, address)))
+            change = _change_for(resource, entry, live, refresh, dependencies(graph, address))
+            changes.append(_moved(change, moved_from[address]) if address in moved_from else change)
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
     if not destroy:
@@ -95,11 +122,14 @@ def make_plan(
         changes = []
     changes = request_replacements(changes, replace_addresses)
     changes = cascade(changes, graph)
+    moved_changes = [c for c in changes if c.previous_address is not None]
     changes = select_targets(changes, targets, graph, destroy=destroy)
+    changes = _keep_moves(changes, moved_changes)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
     diagnostics.extend(
         place_all(prevent_destroy_errors(changes, stack), locator_for(stack), resource_sources(stack))
     )
+    diagnostics.extend(conflicting_ids(changes))
     if refresh and not destroy and not refresh_only:
         diagnostics.extend(
             place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
@@ -120,6 +150,24 @@ def make_plan(
         replace_requested=tuple(replace_addresses),
         refresh_only=refresh_only,
     )
+
+
+def _moved(change: Change, old_address: str) -> Change:
+    """A change whose state entry moves from `old_address` (only the case of the name changed)."""
+    said = f"moved from {old_address}: the same Azure resource, as Azure compares names without case"
+    return replace(change, previous_address=old_address, reasons=(*change.reasons, said))
+
+
+def _keep_moves(changes: list[Change], moved: list[Change]) -> list[Change]:
+    """A move is always applied, even when --target leaves the resource's other changes out: the
+    narrowed plan's changes already name the entry by its new address."""
+    kept = {c.address for c in changes}
+    left_out = [
+        replace(c, action=Action.NOOP, action_reason=None, attribute_diffs=(), running_build=None)
+        for c in moved
+        if c.address not in kept
+    ]
+    return [*changes, *left_out]
 
 
 def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:

@@ -69,10 +69,14 @@ class Change:
     vhd_uris: tuple[str, ...] = ()
     image_versions: tuple[str, ...] = ()
     nested_definitions: tuple[str, ...] = ()
+    # The address the state tracked this resource under, when only the case of its name changed: the same
+    # Azure resource (ids compare without case), so apply moves the state entry instead of a delete.
+    previous_address: str | None = None
 
     @property
     def is_change(self) -> bool:
-        return self.action not in (Action.NOOP, Action.READ)
+        """Something to apply: a call to the cloud, or a state entry to move."""
+        return self.action not in (Action.NOOP, Action.READ) or self.previous_address is not None
 
     def ref(self) -> ResourceRef:
         return ResourceRef(self.arm_id, self.arm_type, self.api_version)

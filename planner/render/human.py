@@ -99,9 +99,11 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.extend(_render_change(change, s))
         lines.append("")
     summary = plan.summary
+    moved = sum(c.previous_address is not None for c in changes)
     lines.append(
         s("Plan:", "bold") + f" {summary.add} to add, {summary.change} to change, "
-        f"{summary.replace} to replace, {summary.destroy} to destroy."
+        f"{summary.replace} to replace, {summary.destroy} to destroy"
+        + (f"; {moved} to move to a new address in the state." if moved else ".")
     )
     lines.extend(_warnings(plan, s))
     return "\n".join(lines) + "\n"
@@ -182,6 +184,8 @@ def _warnings(plan: Plan, s: Style) -> list[str]:
 def _render_change(change: Change, s: Style) -> list[str]:
     colour = _ACTION_COLOUR[change.action]
     symbol = _SYMBOL[change.action]
+    if change.action is Action.NOOP and change.previous_address is not None:
+        return _render_move(change, s)
     lines = [s(f"  # {change.address} {_VERB[change.action]}", "bold")]
     for reason in change.reasons:
         lines.append(f"  # ({reason})")
@@ -201,6 +205,17 @@ def _render_change(change: Change, s: Style) -> list[str]:
             lines.append(s(f"        # ({unchanged} unchanged attributes hidden)", "dim"))
     lines.append("    }")
     return lines
+
+
+def _render_move(change: Change, s: Style) -> list[str]:
+    """A state entry that moves to a new address, nothing else changing (Terraform's "has moved to")."""
+    return [
+        s(f"  # {change.previous_address} has moved to {change.address}", "bold"),
+        "  # (the same Azure resource: Azure compares names without case; nothing in the cloud changes)",
+        f'    resource "{change.arm_type}" "{change.name}" {{',
+        f'        id = "{change.old_arm_id or change.arm_id}"',
+        "    }",
+    ]
 
 
 def _render_diff(diff: AttributeDiff, s: Style) -> list[str]:

@@ -38,7 +38,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 
 
 def change_to_json(change: Change) -> dict[str, Any]:
-    return {
+    document = {
         "address": change.address,
         "kind": change.kind,
         "type": change.arm_type,
@@ -66,6 +66,10 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "image_versions": list(change.image_versions),
         "nested_definitions": list(change.nested_definitions),
     }
+    if change.previous_address is not None:
+        # The address the state tracked it under (only the case of its name changed): apply moves it.
+        document["previous_address"] = change.previous_address
+    return document
 
 
 def drift_to_json(drift: ResourceDrift) -> dict[str, Any]:

@@ -29,6 +29,7 @@ _ACTION_WORD = {
     Action.REPLACE: "`-/+` replace",
     Action.DELETE: "`-` destroy",
     Action.READ: "`<=` read",
+    Action.NOOP: "moved in the state",
 }
 _CLASS = {
     Action.CREATE: "aibCreate",
@@ -36,6 +37,7 @@ _CLASS = {
     Action.REPLACE: "aibReplace",
     Action.DELETE: "aibDelete",
     Action.READ: "aibRead",
+    Action.NOOP: "aibRead",
 }
 _CLASS_DEFS = (
     "classDef aibCreate fill:#dafbe1,stroke:#1a7f37,color:#0d1117",

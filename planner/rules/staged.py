@@ -63,6 +63,17 @@ RULES = (
         example='"location": "[resourceGroup().location]" in a file given without a stack',
     ),
     Rule(
+        "AIB0011",
+        Severity.WARNING,
+        "a file left out of the stack for its name (*.plan.json, *.state.json, *.parameters.json, .jsonc) "
+        "holds no resources",
+        _FORMAT,
+        _ALL,
+        None,
+        stage="load",
+        example="images.plan.json holding an image template",
+    ),
+    Rule(
         "AIB1001",
         Severity.ERROR,
         "resources do not depend on each other in a cycle",

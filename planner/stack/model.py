@@ -129,6 +129,15 @@ _NO_LIFECYCLE = Lifecycle()
 
 
 @dataclass(frozen=True)
+class StackFile:
+    """A path in the stack folder and what loading did with it: read (as what), or ignored (and why)."""
+
+    path: str
+    read: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Stack:
     """A stack folder after loading: settings, resources, and the text of each file for error positions."""
 
@@ -137,6 +146,8 @@ class Stack:
     resources: tuple[Resource, ...]
     unmanaged: tuple[UnmanagedResource, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
+    # Every path in the stack folder, read or ignored and why (`validate -v` lists them).
+    files: tuple[StackFile, ...] = ()
     # A hash of the evaluated resources and settings, so a saved plan can tell the inputs changed.
     inputs_hash: str = ""
 

@@ -17,7 +17,7 @@ def entry(address: str, **kw: object) -> ResourceState:
     return ResourceState(
         address=address,
         arm_type="Microsoft.Compute/galleries",
-        arm_id=f"/x/{address}",
+        arm_id=f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/{address[8:]}",
         api_version="2024-03-03",
         applied={"location": "westus2"},
         observed={"b": 1, "a": 2},

@@ -6,7 +6,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,13 @@ from ..locate import Locator
 from ..model import CONFIG_FILE, Resource, Stack, StackConfig
 from .alone import report_missing, report_stand_ins
 from .config import read_config
+from .files import resource_files
 from .loading import Loading, placed, rel
 from .parameters import parameter_pool
 from .resources import load_resource_file
+
+# `-v` shows every path of the stack folder, read or ignored and why (stack.loader.files).
+_LOG = logging.getLogger("aibplan.stack")
 
 
 def load_stack(
@@ -37,8 +42,10 @@ def load_stack(
     if provider is not None:
         config = StackConfig(**{**config.__dict__, "provider": provider})
     pool, pool_sources = parameter_pool(config, variables, var_files, loading)
-    for file in _resource_files(root, config):
+    for file in resource_files(root, config, loading):
         load_resource_file(file, config, pool, pool_sources, loading)
+    for entry in loading.files:
+        _LOG.info("%s %s: %s", "read   " if entry.read else "ignored", entry.path, entry.reason)
     return _finish(root, config, loading, partial)
 
 
@@ -57,6 +64,7 @@ def _finish(
         resources=tuple(sorted(loading.resources, key=lambda r: r.address)),
         unmanaged=tuple(loading.unmanaged),
         texts=loading.texts,
+        files=tuple(loading.files),
         inputs_hash=_inputs_hash(config, loading.resources),
     )
     return stack, diagnostics
@@ -103,29 +111,24 @@ def load_files(
     return stack, diagnostics
 
 
-def _resource_files(root: Path, config: StackConfig) -> Iterator[Path]:
-    """The stack's resource files: every JSON file below it but its settings, state, plans and parameters."""
-    skip = {CONFIG_FILE, config.state_file, config.state_file + ".backup"}
-    for file in sorted(root.rglob("*.json")):
-        inside = file.relative_to(root)
-        if any(part.startswith(".") for part in inside.parts) or str(inside) in skip:
-            continue
-        if file.name.endswith((".parameters.json", ".plan.json", ".state.json", ".state.json.backup")):
-            continue
-        yield file
-
-
 def _check_duplicates(loading: Loading) -> None:
-    """A resource id declared twice is an error (AIB0007); the first declaration is the one kept."""
+    """A resource id declared twice, compared without case as Azure compares ids, is an error (AIB0007)
+    naming both; the first declaration is the one kept."""
     first: dict[str, Resource] = {}
     for resource in loading.resources:
         key = resource.arm_id.lower()
         if key in first:
             other = first[key]
+            message = (
+                f"{resource.address} is declared twice (also in {other.source.file})"
+                if other.address == resource.address
+                else f"{resource.address} and {other.address} (in {other.source.file}) are one Azure "
+                f"resource, {resource.arm_id}: Azure compares names without case"
+            )
             loading.add(
                 "AIB0007",
                 Severity.ERROR,
-                f"{resource.address} is declared twice (also in {other.source.file})",
+                message,
                 file=resource.source.file,
                 pointer=resource.source.pointer,
                 address=resource.address,
