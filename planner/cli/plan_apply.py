@@ -25,12 +25,14 @@ from ..planning.saved_plan import (
     plan_from_saved,
     save_plan,
     staleness,
+    with_secret_variables,
 )
 from ..planning.targeting import address_errors
 from ..plans.plan import Plan
 from ..render.human import render_plan
 from ..render.json_plan import plan_to_json
 from ..render.markdown import plan_to_markdown
+from ..stack.loader import parse_var
 from .apply_flow import apply_refresh_only, ask, execute, finish, refuse_blocked
 from .builds import run_after_apply
 from .common import (
@@ -357,6 +359,7 @@ def _builds_after(
 
 def _apply_saved(
     path: Path,
+    variables: Sequence[str],
     *,
     parallelism: int,
     allow_vhd_loss: bool,
@@ -367,11 +370,13 @@ def _apply_saved(
     """Apply a plan file exactly as it was shown, or refuse when the state or the inputs moved since."""
     try:
         saved = load_saved_plan(path)
-    except SavedPlanError as exc:
+        given = tuple(parse_var(text) for text in variables)
+        plan_variables = with_secret_variables(saved, given)
+    except (SavedPlanError, ValueError) as exc:
         fail(str(exc))
     options = StackOptions(
         saved.stack_root,
-        saved.options.variables,
+        plan_variables,
         tuple(Path(f) for f in saved.options.var_files),
         saved.options.provider,
     )
@@ -447,7 +452,6 @@ def apply(
         given = [
             name
             for name, value in (
-                ("--var", variables),
                 ("--var-file", var_files),
                 ("--provider", provider),
                 ("--target", targets),
@@ -464,6 +468,7 @@ def apply(
             )
         _apply_saved(
             Path(stack),
+            variables,
             parallelism=parallelism,
             allow_vhd_loss=allow_vhd_loss,
             cancel_timeout=cancel_timeout,

@@ -18,6 +18,8 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from state.redact import redact_known
+
 from ..hooks import Hooks
 from .common import err
 
@@ -114,7 +116,7 @@ class LiveHooks(Hooks):
         return Group(*lines)
 
     def _print(self, text: str, style: str | None = None) -> None:
-        self._console.print(Text(text, style=style or ""), soft_wrap=True)
+        self._console.print(Text(redact_known(text), style=style or ""), soft_wrap=True)
 
     def close(self) -> None:
         if not self._closed:

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from state.redact import redact_known
+
 LOGGER = "aibplan"
 
 
@@ -20,7 +22,7 @@ class _ClickErrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            click.echo(self.format(record), err=True)
+            click.echo(redact_known(self.format(record)), err=True)
         except Exception:
             self.handleError(record)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from providers.catalog import for_arm_type
 from state import State
+from state.redact import fingerprint, redact_text
 from state.store import write_atomic
 
 from ..diagnostics import Diagnostic, Severity
@@ -43,6 +44,9 @@ class PlanOptions:
 
     variables: tuple[tuple[str, str], ...] = ()
     var_files: tuple[str, ...] = ()
+    # `--var`s whose value is a secret: the file keeps only their fingerprints (name, fingerprint), and
+    # `apply FILE --var NAME=VALUE` gives them again.
+    secret_variables: tuple[tuple[str, str], ...] = ()
     provider: str | None = None
     refresh: bool = True
     destroy: bool = False
@@ -71,7 +75,7 @@ def save_plan(path: Path, plan: Plan, stack: Stack, options: PlanOptions) -> Non
         "kind": KIND,
         "stack": _relative(stack.root, folder),
         "options": {
-            "variables": [list(v) for v in options.variables],
+            "variables": [_saved_variable(name, value) for name, value in options.variables],
             "var_files": [_relative(Path(f), folder) for f in options.var_files],
             "provider": options.provider,
             "refresh": options.refresh,
@@ -104,8 +108,10 @@ def load_saved_plan(path: Path) -> SavedPlan:
     try:
         raw = document["options"]
         folder = path.resolve().parent
+        variables, secret_variables = _loaded_variables(raw["variables"])
         options = PlanOptions(
-            variables=tuple((str(n), str(v)) for n, v in raw["variables"]),
+            variables=variables,
+            secret_variables=secret_variables,
             var_files=tuple(str(folder / f) for f in raw["var_files"]),
             provider=raw["provider"],
             refresh=bool(raw["refresh"]),
@@ -120,6 +126,53 @@ def load_saved_plan(path: Path) -> SavedPlan:
     except (KeyError, TypeError, ValueError) as exc:
         raise SavedPlanError(f"{path}: the saved plan is damaged ({exc}); make the plan again") from None
     return SavedPlan(path, stack_root, options, document)
+
+
+def _saved_variable(name: str, value: str) -> list[Any]:
+    """A `--var` as the plan file keeps it: a secret one (a secure parameter's value, or a value in one of
+    the secret forms) as its fingerprint only."""
+    if redact_text(value) != value:
+        return [name, {"secret": fingerprint(value)}]
+    return [name, value]
+
+
+def _loaded_variables(
+    raw: Any,
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    plain, secret = [], []
+    for name, value in raw:
+        if isinstance(value, dict):
+            secret.append((str(name), str(value["secret"])))
+        else:
+            plain.append((str(name), str(value)))
+    return tuple(plain), tuple(secret)
+
+
+def with_secret_variables(saved: SavedPlan, given: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The plan's `--var`s with the secret ones given again on the command line, each checked against the
+    fingerprint the file keeps; raises SavedPlanError naming what is missing, wrong or not asked for."""
+    wanted = dict(saved.options.secret_variables)
+    values = dict(given)
+    unexpected = sorted(set(values) - set(wanted))
+    if unexpected:
+        raise SavedPlanError(
+            f"--var cannot be used with a saved plan ({', '.join(unexpected)}): the plan file fixed its "
+            "variables when it was made; only secret ones, which it does not keep, are given again"
+        )
+    missing = sorted(set(wanted) - set(values))
+    if missing:
+        shown = " ".join(f"--var {name}=..." for name in missing)
+        raise SavedPlanError(
+            f"{saved.path} was made with secret --var {', '.join(missing)}, which a plan file does not keep: "
+            f"give {'it' if len(missing) == 1 else 'them'} again (`aibplan apply {saved.path.name} {shown}`)"
+        )
+    wrong = sorted(name for name, value in values.items() if fingerprint(value) != wanted[name])
+    if wrong:
+        raise SavedPlanError(
+            f"--var {', '.join(wrong)}: not the value the plan was made with (its fingerprint differs); "
+            "give the same value, or make a new plan"
+        )
+    return (*saved.options.variables, *((name, values[name]) for name, _ in saved.options.secret_variables))
 
 
 def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) -> list[str]:

@@ -60,6 +60,9 @@ class Resource:
     name_from_file: bool = False
     # Top-level keys that are neither ARM template syntax nor part of the body (typos such as "propertes").
     extra_keys: tuple[str, ...] = ()
+    # Texts in the body that are secret: the values of securestring/secureObject parameters and what the
+    # expressions computed from them (the redactor keeps them out of every output; never shown).
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def address(self) -> str:
