@@ -142,9 +142,17 @@ def redact_text(text: str) -> str:
     return text if result == text else result
 
 
-def redact(value: Any, key: str | None = None) -> Any:
+def redact(value: Any, key: str | None = None, *, like: Iterable[Any] = ()) -> Any:
     """A copy of `value` with secrets fingerprinted; unchanged parts are shared, not copied (and `value`
-    itself comes back when it holds nothing that is a secret)."""
+    itself comes back when it holds nothing that is a secret).
+
+    `like`: earlier redacted versions of the same body (what the state holds): a text where one of them
+    holds a fingerprint is a secret too, even when this process does not know the value (a command that
+    reads a body back from the cloud without loading the stack's parameters).
+    """
+    templates = [t for t in like if t]
+    if templates:
+        value = _secret_where(value, templates, 0)
     if isinstance(value, (Mapping, list)) and key is None:
         # One pass over the serialised value (C speed) spares the walk for most bodies.
         try:
@@ -159,6 +167,40 @@ def redact(value: Any, key: str | None = None) -> Any:
         ):
             return value
     return _redact(value, key)
+
+
+_LIKE_DEPTH = 100
+
+
+def _secret_where(value: Any, templates: list[Any], depth: int) -> Any:
+    """`value` with every text fingerprinted where a template holds a fingerprint at the same place."""
+    if isinstance(value, str):
+        if not FINGERPRINT_RE.fullmatch(value) and any(
+            isinstance(t, str) and FINGERPRINT_RE.fullmatch(t) for t in templates
+        ):
+            return fingerprint(value)
+        return value
+    if depth > _LIKE_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] | None = None
+        for k, v in value.items():
+            under = [t[k] for t in templates if isinstance(t, Mapping) and k in t]
+            new = _secret_where(v, under, depth + 1) if under else v
+            if new is not v and out is None:
+                out = dict(value)
+            if out is not None:
+                out[k] = new
+        return out if out is not None else value
+    if isinstance(value, list):
+        items = [
+            _secret_where(v, under, depth + 1)
+            if (under := [t[i] for t in templates if isinstance(t, list) and i < len(t)])
+            else v
+            for i, v in enumerate(value)
+        ]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
 
 
 def _redact(value: Any, key: str | None) -> Any:

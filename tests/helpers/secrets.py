@@ -305,29 +305,7 @@ def _killed_apply(code_root: Path, workdir: Path, corpus: Mapping[str, Any], out
     stack = workdir / "killed"
     params = write_secret_stack(stack, corpus)
     run = Runner(code_root, stack, outputs)
-    journal = stack / ".aibplan" / "journal.jsonl"
-    env = {**run.env, "AIBPLAN_LOCAL_LATENCY_MS": "400"}
-    proc = subprocess.Popen(
-        run.command(["apply", ".", "--auto-approve", *params]),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=stack,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if journal.exists() and b'"imageTemplate.ubuntu2204"' in journal.read_bytes():
-                break
-            time.sleep(0.01)
-        killed_in_time = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    outputs.add("killed apply output", stdout + stderr)
-    outputs.exit_codes["killed apply (killed before it ended: 1)"] = int(killed_in_time)
+    _kill_apply_once_journaled(run, params, b'"imageTemplate.ubuntu2204"', "killed apply")
     run.file("journal", ".aibplan/journal.jsonl")
     for lock in (stack / ".aibplan").glob("*lock*"):
         run.file("lock file", str(lock.relative_to(stack)))
@@ -339,7 +317,43 @@ def _killed_apply(code_root: Path, workdir: Path, corpus: Mapping[str, Any], out
         run.run("force-unlock", "force-unlock", lock_id.group(1), ".")
     run.run("apply after kill (reconciles)", "apply", ".", "--auto-approve", "-v", *params)
     run.file("state after kill", "aibplan.state.json")
+    # An update killed mid-way, then a state edit: it reconciles the journal too, reading the gallery back
+    # from the cloud, without the stack's parameters.
+    write_secret_stack(stack, corpus, tag="v2")
+    _kill_apply_once_journaled(run, params, b'"gallery.corpImages"', "killed update")
+    run.file("journal (update)", ".aibplan/journal.jsonl")
+    info = stack / ".aibplan" / "lock.json"
+    holder = json.loads(info.read_text()) if info.exists() else {}
+    run.run("force-unlock (update)", "force-unlock", str(holder.get("id", "")), ".")
+    run.run("state rm after kill", "state", "rm", "identity.aibBuilder", ".")
+    run.file("state after kill and state rm", "aibplan.state.json")
     shutil.rmtree(stack / ".aibplan", ignore_errors=True)
+
+
+def _kill_apply_once_journaled(run: Runner, params: Sequence[str], address: bytes, name: str) -> None:
+    """`aibplan apply` in a slow local cloud, killed with SIGKILL once `address`'s call is journaled."""
+    journal = run.stack / ".aibplan" / "journal.jsonl"
+    proc = subprocess.Popen(
+        run.command(["apply", ".", "--auto-approve", *params]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=run.stack,
+        env={**run.env, "AIBPLAN_LOCAL_LATENCY_MS": "400"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists() and address in journal.read_bytes():
+                break
+            time.sleep(0.01)
+        killed_in_time = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    run.outputs.add(f"{name} output", stdout + stderr)
+    run.outputs.exit_codes[f"{name} (killed before it ended: 1)"] = int(killed_in_time)
 
 
 def scan(outputs: Outputs, corpus: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -2,7 +2,8 @@
 leaks. The commands run in their own processes, as a user runs them (validate in three formats, plan in
 three formats and with -v, a saved plan applied with a build, state list/show, output, drift, a second
 apply that leaves a backup, an apply killed with SIGKILL mid-way and the commands that reconcile its
-journal, destroy); every byte each wrote to stdout, stderr and to its files is read for every secret.
+journal, an update killed the same way and a `state rm` that reconciles it without the stack's
+parameters, destroy); every byte each wrote to stdout, stderr and to its files is read for every secret.
 
 On the main branch before the one secret table and the marking of secure parameters, 20 of these 34 forms
 leaked into the plan, the saved plan, the state, its backup, the journal and `state show`.
@@ -33,6 +34,9 @@ def test_the_commands_did_what_a_user_asked(outputs: Outputs) -> None:
         assert codes[name] == 0, outputs.bytes_by_output[name].decode(errors="replace")[-3000:]
     assert codes["killed apply (killed before it ended: 1)"] == 1
     assert codes["apply after kill (reconciles)"] == 0
+    assert codes["killed update (killed before it ended: 1)"] == 1
+    assert codes["state rm after kill"] == 0
+    assert b"gallery.corpImages: read back" in outputs.bytes_by_output["state rm after kill"]
     by = outputs.bytes_by_output
     assert b"Apply complete! Resources: 4 added" in by["apply output"]
     assert b"Succeeded" in by["output"]

@@ -143,3 +143,17 @@ def test_a_known_value_with_quotes_is_found_inside_a_body() -> None:
         assert line == "echo " + fingerprint('pa"ss\\word')
     finally:
         forget_secrets()
+
+
+def test_a_body_read_back_keeps_secret_what_the_state_held_secret() -> None:
+    """A command that does not know the value (it did not load the stack's parameters) still fingerprints
+    a text where the state's earlier body held a fingerprint."""
+    state_body = {"tags": {"note": fingerprint("old-S3cret"), "env": "dev"}, "list": [fingerprint("a"), "b"]}
+    live = {"tags": {"note": "new-S3cret", "env": "prod"}, "list": ["a-value", "b"], "extra": "x"}
+    redacted = redact(live, like=(state_body,))
+    assert redacted == {
+        "tags": {"note": fingerprint("new-S3cret"), "env": "prod"},
+        "list": [fingerprint("a-value"), "b"],
+        "extra": "x",
+    }
+    assert redact(live, like=()) == live
