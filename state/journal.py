@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .jsontext import JsonLimitError, check_limits, limit_problem
 from .model import ResourceState, State
 from .store import StateError, fsync_dir, save_state
 
@@ -126,11 +127,19 @@ def parse_journal(text: str, source: str) -> tuple[dict[str, Any] | None, list[d
             continue
         try:
             value = json.loads(line)
+            check_limits(value, line)
         except json.JSONDecodeError:
             if number >= len(lines) - 1:
                 break  # torn final line
             raise StateError(
                 f"{source}:{number}: the apply journal is damaged; move it aside and run "
+                "`aibplan plan` to compare the state with the cloud"
+            ) from None
+        except (ValueError, RecursionError) as exc:  # JsonLimitError, or a limit json.loads hit
+            problem = exc if isinstance(exc, JsonLimitError) else limit_problem(exc, line)
+            why = problem.message if problem is not None else str(exc)
+            raise StateError(
+                f"{source}:{number}: the apply journal cannot be read ({why}); move it aside and run "
                 "`aibplan plan` to compare the state with the cloud"
             ) from None
         if isinstance(value, dict):

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .jsontext import unicode_text
 from .secrets import FINGERPRINT_RE, find_secrets, is_secret_key, might_hold_secret
 
 __all__ = [
@@ -144,7 +145,8 @@ def redact_text(text: str) -> str:
 
 def redact(value: Any, key: str | None = None, *, like: Iterable[Any] = ()) -> Any:
     """A copy of `value` with secrets fingerprinted; unchanged parts are shared, not copied (and `value`
-    itself comes back when it holds nothing that is a secret).
+    itself comes back when it holds nothing that is a secret). Text that is not Unicode (a lone surrogate:
+    a body read from the cloud with a stray byte) is shown with U+FFFD in its place, so it can be stored.
 
     `like`: earlier redacted versions of the same body (what the state holds): a text where one of them
     holds a fingerprint is a secret too, even when this process does not know the value (a command that
@@ -163,6 +165,7 @@ def redact(value: Any, key: str | None = None, *, like: Iterable[Any] = ()) -> A
         if (
             text is not None
             and not might_hold_secret(text)
+            and unicode_text(text) is text
             and (known is None or (_KNOWN.json_safe and not known.search(text)))
         ):
             return value
@@ -205,6 +208,7 @@ def _secret_where(value: Any, templates: list[Any], depth: int) -> Any:
 
 def _redact(value: Any, key: str | None) -> Any:
     if isinstance(value, str):
+        value = unicode_text(value)
         if key is not None and is_secret_key(key) and value and not FINGERPRINT_RE.fullmatch(value):
             return fingerprint(value)
         return redact_text(value)

@@ -10,6 +10,9 @@ from typing import Any
 
 import click
 
+from state.redact import redact_known
+
+from ..diagnostics import EngineError
 from .builds import cancel, output, run
 from .drift import drift
 from .emulator import emulator
@@ -34,6 +37,9 @@ class _Commands(click.Group):
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(1)
+        except EngineError as exc:  # what a command did not catch itself: still one line
+            click.echo(redact_known(f"Error: {exc}"), err=True)
             sys.exit(1)
 
 

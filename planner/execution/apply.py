@@ -28,6 +28,7 @@ from state.journal import JournaledState
 from state.redact import redact
 
 from ..builds.record import extra_after_replace
+from ..diagnostics import EngineError
 from ..hooks import Hooks
 from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
@@ -136,17 +137,19 @@ def apply_plan(
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
+    graph = operation_graph(plan)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = " → ".join(f"{address} ({action})" for (action, address), _ in nx.find_cycle(graph))
+        raise EngineError(
+            f"the operations of this plan wait for each other in a cycle ({cycle}); nothing was changed. "
+            "Were the state's `dependencies` edited by hand? Restore the state from git"
+        )
     cloud = retrying(provider, hooks, names)
     journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
     # What exists now (the plan, the state, the stack) lives until the apply ends: freeze it, so the
     # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
     gc.freeze()
-    try:
-        graph = operation_graph(plan)
-    except BaseException:
-        gc.unfreeze()
-        raise
     invoke = call or (lambda fn, _address, _action: fn())
 
     def visit(node: Operation) -> None:

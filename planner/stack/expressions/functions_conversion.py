@@ -10,6 +10,8 @@ import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from state.jsontext import JsonLimitError, check_limits, limit_problem
+
 from .errors import ExpressionError
 from .functions import Function, registrar, want_int, want_str
 from .values import check_int64, is_int, to_string, type_name
@@ -82,9 +84,16 @@ def _fn_json(ev: Evaluator, name: str, args: list[Any]) -> Any:
         raise ValueError(f"{constant} is not valid JSON")
 
     try:
-        return json.loads(text, parse_constant=reject)
+        value = json.loads(text, parse_constant=reject)
+        check_limits(value, text)
+    except JsonLimitError as exc:
+        raise ExpressionError(f"{name}(): {exc.message}") from None
+    except RecursionError:
+        raise ExpressionError(f"{name}(): {limit_problem(RecursionError(), text)}") from None
     except ValueError as exc:
-        raise ExpressionError(f"{name}(): invalid JSON: {exc}") from None
+        problem = limit_problem(exc, text)
+        raise ExpressionError(f"{name}(): invalid JSON: {problem.message if problem else exc}") from None
+    return value
 
 
 @_register("base64", 1, 1)

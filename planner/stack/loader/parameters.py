@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from state.jsontext import JsonLimitError, check_limits, limit_problem, lone_surrogate_path, unicode_text
 from state.redact import remember_secrets
 
 from ...diagnostics import Severity
@@ -28,7 +29,12 @@ def parse_var(text: str) -> tuple[str, str]:
     """`NAME=VALUE` from the command line; raises ValueError with a usable message."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise ValueError(f"--var {text!r}: expected NAME=VALUE")
+        raise ValueError(f"--var {unicode_text(text)!r}: expected NAME=VALUE")
+    if lone_surrogate_path(text) is not None:
+        raise ValueError(
+            f"--var {unicode_text(name.strip())}: the value is not UTF-8 text (a byte the shell passed as "
+            "it was); give UTF-8 text"
+        )
     return name.strip(), value
 
 
@@ -207,8 +213,14 @@ def _coerce(value: Any, ptype: str) -> Any:
     if ptype in ("array", "object", "secureobject"):
         try:
             parsed = json.loads(value)
+            check_limits(parsed, value)
         except json.JSONDecodeError:
             raise ValueError(f"expected a JSON {ptype}, got {value!r}") from None
+        except (JsonLimitError, ValueError, RecursionError) as exc:
+            problem = exc if isinstance(exc, JsonLimitError) else limit_problem(exc, value)
+            if problem is None:
+                raise
+            raise ValueError(f"expected a JSON {ptype}: {problem.message}") from None
         if not isinstance(parsed, list if ptype == "array" else dict):
             raise ValueError(f"expected a JSON {ptype}, got {value!r}")
         return parsed
