@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .jsontext import JsonLimitError, check_limits, limit_problem
+from .jsontext import JsonLimitError, loads
 from .model import ResourceState, State
 from .store import StateError, fsync_dir, save_state
 
@@ -126,8 +126,7 @@ def parse_journal(text: str, source: str) -> tuple[dict[str, Any] | None, list[d
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-            check_limits(value, line)
+            value = loads(line)
         except json.JSONDecodeError:
             if number >= len(lines) - 1:
                 break  # torn final line
@@ -135,12 +134,10 @@ def parse_journal(text: str, source: str) -> tuple[dict[str, Any] | None, list[d
                 f"{source}:{number}: the apply journal is damaged; move it aside and run "
                 "`aibplan plan` to compare the state with the cloud"
             ) from None
-        except (ValueError, RecursionError) as exc:  # JsonLimitError, or a limit json.loads hit
-            problem = exc if isinstance(exc, JsonLimitError) else limit_problem(exc, line)
-            why = problem.message if problem is not None else str(exc)
+        except JsonLimitError as exc:
             raise StateError(
-                f"{source}:{number}: the apply journal cannot be read ({why}); move it aside and run "
-                "`aibplan plan` to compare the state with the cloud"
+                f"{source}:{number}: the apply journal cannot be read ({exc.message}); move it aside and "
+                "run `aibplan plan` to compare the state with the cloud"
             ) from None
         if isinstance(value, dict):
             parsed.append(value)

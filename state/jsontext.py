@@ -11,6 +11,7 @@ recursive writer (strings still escaped by the C encoder) is worth its few lines
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -93,7 +94,7 @@ _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _STRING_OR_LONG_NUMBER = re.compile(rf'"(?:[^"\\]|\\.)*"|-?\d{{{MAX_DIGITS + 1},}}')
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_BIG_NUMBER = re.compile(r"\d[eE][+-]?\d{3}|\d{300}")
+_FLOAT_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|NaN|Infinity)')
 
 
 class JsonLimitError(ValueError):
@@ -131,10 +132,55 @@ def limit_problem(error: BaseException, text: str) -> JsonLimitError | None:
     return None
 
 
+def loads(text: str, **options: Any) -> Any:
+    """json.loads within aibplan's limits. Raises json.JSONDecodeError for what is not JSON, JsonLimitError
+    (with the offset) for what JSON allows but aibplan refuses: see check_limits, and numbers that are not
+    finite (`1e999`, `NaN`, `Infinity`)."""
+    options.setdefault("parse_float", _finite_float)
+    options.setdefault("parse_constant", _no_constant)
+    try:
+        value = json.loads(text, **options)
+    except json.JSONDecodeError:
+        raise
+    except _NotFinite as exc:
+        raise JsonLimitError(exc.message, _float_offset(text, exc.literal)) from None
+    except (ValueError, RecursionError) as exc:
+        problem = limit_problem(exc, text)
+        if problem is None:
+            raise
+        raise problem from None
+    check_limits(value, text)
+    return value
+
+
+class _NotFinite(ValueError):
+    def __init__(self, literal: str, message: str) -> None:
+        super().__init__(message)
+        self.literal, self.message = literal, message
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotFinite(literal, f"{literal} is too big to be a finite number (at most about 1.8e308)")
+    return value
+
+
+def _no_constant(literal: str) -> Any:
+    raise _NotFinite(literal, f"{literal} is not a JSON number (only finite numbers are allowed)")
+
+
+def _float_offset(text: str, literal: str) -> int:
+    for match in _FLOAT_OR_STRING.finditer(text):
+        if match.group() == literal or match.group().lstrip("-") == literal.lstrip("-"):
+            return match.start()
+    return 0
+
+
 def check_limits(value: Any, text: str) -> None:
-    """Raise JsonLimitError when the parsed `value` of `text` is nested more than MAX_DEPTH levels, holds a
-    lone surrogate escape (`\\ud800`: not a character, so it cannot be written as UTF-8) or a number too
-    big to be finite. Each check runs only when a cheap test of the text says it may be needed."""
+    """Raise JsonLimitError when the parsed `value` of `text` is nested more than MAX_DEPTH levels or holds
+    a lone surrogate escape (`\\ud800`: not a character, so it cannot be written as UTF-8). Each check
+    runs only when a cheap test of the text says it may be needed."""
     if text.count("{") + text.count("[") > MAX_DEPTH and _depth_exceeds(value):
         raise JsonLimitError(_too_deep(), _depth_offset(text))
     if _SURROGATE_ESCAPE.search(text) and _any_leaf(value, _has_surrogate):
@@ -143,11 +189,6 @@ def check_limits(value: Any, text: str) -> None:
             f"a lone surrogate escape ({escape}) is not a character and cannot be stored; write the "
             "character itself, or both halves of its pair (\\ud83d\\ude00)",
             offset,
-        )
-    if _BIG_NUMBER.search(text) and _any_leaf(value, _not_finite):
-        match = _BIG_NUMBER.search(text)
-        raise JsonLimitError(
-            "a number too big to be a finite number (more than about 1.8e308)", match.start() if match else 0
         )
 
 
@@ -221,10 +262,6 @@ def _any_leaf(value: Any, test: Callable[[Any], bool]) -> bool:
 
 def _has_surrogate(item: Any) -> bool:
     return isinstance(item, str) and _SURROGATE.search(item) is not None
-
-
-def _not_finite(item: Any) -> bool:
-    return isinstance(item, float) and not math.isfinite(item)
 
 
 def lone_surrogate_path(value: Any) -> tuple[str | int, ...] | None:

@@ -11,7 +11,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from .jsontext import JsonLimitError, check_limits, limit_problem, line_col
+from .jsontext import JsonLimitError, line_col, loads
 from .model import FORMAT_VERSION, ResourceState, State
 from .redact import redact
 
@@ -57,27 +57,19 @@ def parse_state(text: str, source: str) -> State:
             f"{source}: the state file is empty; delete it to start afresh or restore it from git"
         )
     try:
-        data = json.loads(text, parse_constant=_not_json)
-        check_limits(data, text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise StateError(
             f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
             "restore it from git or from its .backup"
         ) from None
-    except (JsonLimitError, ValueError, RecursionError) as exc:
-        problem = exc if isinstance(exc, JsonLimitError) else limit_problem(exc, text)
-        if problem is None:
-            raise
-        line, column = line_col(text, problem.offset)
+    except JsonLimitError as exc:
+        line, column = line_col(text, exc.offset)
         raise StateError(
-            f"{source}:{line}:{column}: the state file cannot be read: {problem.message}; restore it from "
+            f"{source}:{line}:{column}: the state file cannot be read: {exc.message}; restore it from "
             "git or from its .backup"
         ) from None
     return state_from_json(data, source)
-
-
-def _not_json(name: str) -> Any:
-    raise JsonLimitError(f"{name} is not a JSON number (only finite numbers are allowed)", 0)
 
 
 def _refuse_conflicts(text: str, source: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from providers.catalog import for_arm_type
 from state import State
-from state.jsontext import JsonLimitError, check_limits, limit_problem, line_col
+from state.jsontext import JsonLimitError, line_col, loads
 from state.redact import fingerprint, redact_text
 from state.store import write_atomic
 
@@ -93,21 +93,17 @@ def save_plan(path: Path, plan: Plan, stack: Stack, options: PlanOptions) -> Non
 def load_saved_plan(path: Path) -> SavedPlan:
     try:
         text = path.read_text(encoding="utf-8")
-        document = json.loads(text)
-        check_limits(document, text)
+        document = loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise SavedPlanError(f"cannot read plan file {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise SavedPlanError(
             f"{path}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})"
         ) from None
-    except (JsonLimitError, ValueError, RecursionError) as exc:
-        problem = exc if isinstance(exc, JsonLimitError) else limit_problem(exc, text)
-        if problem is None:
-            raise
-        line, column = line_col(text, problem.offset)
+    except JsonLimitError as exc:
+        line, column = line_col(text, exc.offset)
         raise SavedPlanError(
-            f"{path}:{line}:{column}: not a saved plan aibplan reads ({problem.message})"
+            f"{path}:{line}:{column}: not a saved plan aibplan reads ({exc.message})"
         ) from None
     if not isinstance(document, dict) or document.get("kind") != KIND:
         raise SavedPlanError(f"{path}: not a saved plan (write one with `aibplan plan --out {path.name}`)")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from state.jsontext import JsonLimitError, check_limits, limit_problem
+from state.jsontext import JsonLimitError, loads
 
 __all__ = ["JsonSyntaxError", "SourceMap", "load_jsonc", "strip_comments"]
 
@@ -128,18 +128,18 @@ def load_jsonc(text: str, file: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:  # most files have no comment: then the text parses as it is, and stripping is not needed
-        value = json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
     except (ValueError, _DuplicateKeyError, _NonJsonConstantError, RecursionError):
         pass  # comments, or a mistake: the careful path below says which, and where
-    else:
-        return _within_limits(value, text, file)
     stripped, unterminated = _strip(text)
     if unterminated is not None:
         raise JsonSyntaxError("unterminated /* comment", file, *_line_col(text, unterminated))
     if not stripped.strip(_JSON_WHITESPACE):
         raise JsonSyntaxError("file is empty", file, 1, 1)
     try:
-        value = json.loads(stripped, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return loads(stripped, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    except JsonLimitError as exc:
+        raise JsonSyntaxError(exc.message, file, *_line_col(stripped, exc.offset)) from None
     except json.JSONDecodeError as exc:
         message, offset = _describe(exc.msg, exc.pos, stripped)
         raise JsonSyntaxError(message, file, *_line_col(stripped, offset)) from None
@@ -153,21 +153,6 @@ def load_jsonc(text: str, file: str) -> Any:
             file,
             *_line_col(stripped, offset),
         ) from None
-    except (RecursionError, ValueError) as exc:
-        problem = limit_problem(exc, stripped)
-        if problem is None:
-            raise
-        raise JsonSyntaxError(problem.message, file, *_line_col(stripped, problem.offset)) from None
-    return _within_limits(value, stripped, file)
-
-
-def _within_limits(value: Any, text: str, file: str) -> Any:
-    """`value`, unless it is nested too deeply or holds what cannot be stored (state.jsontext)."""
-    try:
-        check_limits(value, text)
-    except JsonLimitError as exc:
-        raise JsonSyntaxError(exc.message, file, *_line_col(text, exc.offset)) from None
-    return value
 
 
 def _find_constant(text: str) -> int:

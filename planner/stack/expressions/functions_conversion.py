@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from state.jsontext import JsonLimitError, check_limits, limit_problem
+from state.jsontext import JsonLimitError, loads
 
 from .errors import ExpressionError
 from .functions import Function, registrar, want_int, want_str
@@ -80,20 +79,12 @@ def _fn_create_object(ev: Evaluator, name: str, args: list[Any]) -> Any:
 def _fn_json(ev: Evaluator, name: str, args: list[Any]) -> Any:
     text = want_str(name, args[0])
 
-    def reject(constant: str) -> Any:
-        raise ValueError(f"{constant} is not valid JSON")
-
     try:
-        value = json.loads(text, parse_constant=reject)
-        check_limits(value, text)
+        return loads(text)
     except JsonLimitError as exc:
-        raise ExpressionError(f"{name}(): {exc.message}") from None
-    except RecursionError:
-        raise ExpressionError(f"{name}(): {limit_problem(RecursionError(), text)}") from None
+        raise ExpressionError(f"{name}(): invalid JSON: {exc.message}") from None
     except ValueError as exc:
-        problem = limit_problem(exc, text)
-        raise ExpressionError(f"{name}(): invalid JSON: {problem.message if problem else exc}") from None
-    return value
+        raise ExpressionError(f"{name}(): invalid JSON: {exc}") from None
 
 
 @_register("base64", 1, 1)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from state.jsontext import JsonLimitError, check_limits, limit_problem, lone_surrogate_path, unicode_text
+from state.jsontext import JsonLimitError, loads, lone_surrogate_path, unicode_text
 from state.redact import remember_secrets
 
 from ...diagnostics import Severity
@@ -212,15 +212,11 @@ def _coerce(value: Any, ptype: str) -> Any:
         raise ValueError(f"expected true or false, got {value!r}")
     if ptype in ("array", "object", "secureobject"):
         try:
-            parsed = json.loads(value)
-            check_limits(parsed, value)
+            parsed = loads(value)
+        except JsonLimitError as exc:
+            raise ValueError(f"expected a JSON {ptype}: {exc.message}") from None
         except json.JSONDecodeError:
             raise ValueError(f"expected a JSON {ptype}, got {value!r}") from None
-        except (JsonLimitError, ValueError, RecursionError) as exc:
-            problem = exc if isinstance(exc, JsonLimitError) else limit_problem(exc, value)
-            if problem is None:
-                raise
-            raise ValueError(f"expected a JSON {ptype}: {problem.message}") from None
         if not isinstance(parsed, list if ptype == "array" else dict):
             raise ValueError(f"expected a JSON {ptype}, got {value!r}")
         return parsed
