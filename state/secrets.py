@@ -8,8 +8,9 @@ Two kinds of entries:
   `v1`/`v2` for a quoted value) is the secret part; the rest of the text is kept.
 
 A value that only names a secret is not one: a shell or PowerShell variable (`$PASSWORD`, `$(cmd)`,
-`%PASSWORD%`, `${VAR}`), a template placeholder (`<password>`, `[parameters('x')]`) or a fingerprint made
-before. docs/state.md ("No secrets") lists this table (tests/state/test_secret_table.py keeps it true).
+`%PASSWORD%`, `${VAR}`), a template placeholder (`[parameters('x')]`, `VALUE`, `...`) or a fingerprint
+made before. docs/state.md ("No secrets") lists this table
+(tests/secrets/test_secret_table.py keeps it true).
 """
 
 from __future__ import annotations
@@ -87,10 +88,8 @@ FORMS: tuple[SecretForm, ...] = (
     SecretForm(
         "authorization",
         "a bearer token or basic credentials",
-        "`Bearer` and `Basic` credentials (8 characters or more, with a digit or one of `+/=`)",
-        re.compile(
-            r"\b(?:Bearer|Basic)\s+(?P<v>(?=[A-Za-z0-9\-._~+/]*[0-9+/=])[A-Za-z0-9\-._~+/]{8,}=*)", _I
-        ),
+        "`Bearer` and `Basic` credentials (8 characters or more)",
+        re.compile(r"\b(?:Bearer|Basic)\s+(?P<v>[A-Za-z0-9\-._~+/]{8,}=*)", _I),
         _signs("bearer", "basic"),
     ),
     SecretForm(
@@ -113,7 +112,7 @@ FORMS: tuple[SecretForm, ...] = (
         "too, as PowerShell's `-Password`), with `=` or a space, quoted values with spaces included",
         re.compile(
             r"(?:^|(?<=\s))--?(?:password|passwd|pwd|client-secret|secret|sas-token|sas|account-key|token|"
-            r"api-key|access-key|pat)(?:=|[ \t]+)" + _QUOTED_OR_WORD,
+            r"api-key|access-key|pat)(?:=|\s+)" + _QUOTED_OR_WORD,
             _I,
         ),
         _signs(
@@ -143,15 +142,16 @@ FORMS: tuple[SecretForm, ...] = (
         "assignment",
         "a password, token or key",
         "assignments and settings of a name ending in `PASSWORD`, `PASSWD`, `PWD`, `SECRET`, `TOKEN`, "
-        "`APIKEY`/`API_KEY`, `SAS` (any case) or `_KEY` (upper case, as `STORAGE_KEY`), with `=` or `:` "
+        "`APIKEY`/`API_KEY`, `ACCOUNT_KEY`, `ACCESS_KEY`, `SAS` (any case) or `_KEY` (upper case, as "
+        "`STORAGE_KEY`), with `=` or `:` "
         '(`DB_PASSWORD=...`, `$env:API_TOKEN = "..."`, `password: ...`, `"clientSecret": "..."`), '
         "quoted values with spaces included",
         re.compile(
-            r"\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|SAS|(?-i:_KEY))"
-            r"[\"']?[ \t]*[=:][ \t]*" + _QUOTED_OR_WORD.replace(r"[^\s'\"]+", r"[^\s'\";&|,}]+"),
+            r"\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCOUNT_KEY|ACCESS_KEY|SAS|(?-i:_KEY))"
+            r"(?:[\"']?[ \t]*:[ \t]*|[\"']?\s*=\s*)" + _QUOTED_OR_WORD.replace(r"[^\s'\"]+", r"[^\s'\";]+"),
             _I,
         ),
-        _signs("pass", "pwd", "secret", "token", "key", "sas", then=r"\w*[\"']?[ \t]*[=:]"),
+        _signs("pass", "pwd", "secret", "token", "key", "sas", then=r"\w*[\"']?\s*[=:]"),
     ),
     SecretForm(
         "net-user",
@@ -230,8 +230,8 @@ _SECRET_KEY_ALSO = re.compile("(" + "|".join(SECRET_KEY_ENDINGS) + ")$", _I)
 # What a secret becomes in the state and output (state.redact); never taken for a secret again.
 FINGERPRINT_RE = re.compile(r"<secret:sha256:[0-9a-f]{12}>")
 # What names a secret without being one: variables, command substitutions, placeholders.
-_REFERENCE_STARTS = ("$", "%", "[", "{", "(", "<")
-_PLACEHOLDERS = frozenset(("***", "...", "VALUE", "PASSWORD", "SECRET", "TOKEN", "KEY"))
+_REFERENCE_STARTS = ("$", "%", "[", "<secret:")
+_PLACEHOLDERS = frozenset(("***", "<redacted>", "...", "VALUE"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -287,6 +287,16 @@ class Found:
     end: int
 
 
+def _value_start(match: re.Match[str]) -> int | None:
+    for group in ("v", "v1", "v2"):
+        try:
+            if match.group(group) is not None:
+                return match.start(group)
+        except IndexError:
+            continue
+    return None
+
+
 def secret_value_span(match: re.Match[str]) -> tuple[int, int] | None:
     """Where the secret value of a match is, or None when it is a reference (not a secret)."""
     for group in ("v", "v1", "v2"):
@@ -306,10 +316,15 @@ def find_secrets(text: str) -> Iterator[Found]:
     low = text.lower()
     made = [m.span() for m in FINGERPRINT_RE.finditer(text)] if "<secret:" in text else []
     for form in _candidates(low):
-        for match in form.pattern.finditer(text):
+        position = 0
+        while (match := form.pattern.search(text, position)) is not None:
             span = secret_value_span(match)
             if span is not None and not any(s < span[1] and span[0] < e for s, e in made):
                 yield Found(form, *span)
+            # Go on from where the value starts, not past the match: a value may hold another secret's
+            # name (`token: $X password=S3cret`), and a reference skipped must not hide what follows it.
+            start = _value_start(match)
+            position = max(match.start() + 1, start if start is not None else match.end())
 
 
 def describe() -> str:
