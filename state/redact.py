@@ -36,6 +36,7 @@ __all__ = [
     "known_secrets",
     "redact",
     "redact_known",
+    "redact_output",
     "redact_text",
     "remember_secrets",
 ]
@@ -118,6 +119,17 @@ def redact_known(text: str) -> str:
         return text
     result = pattern.sub(_fingerprint_match, text)
     return text if result == text else result
+
+
+# Output longer than this (a whole plan as JSON) is made of values redacted where they were read; only the
+# known values are looked for again in it, which stays cheap however long it is.
+_SHORT_OUTPUT = 65536
+
+
+def redact_output(text: str) -> str:
+    """What the command line prints: every known secret value replaced, and in lines and messages (short
+    text) every secret the table finds too: a service's error message may quote one."""
+    return redact_text(text) if len(text) <= _SHORT_OUTPUT else redact_known(text)
 
 
 @functools.lru_cache(maxsize=65536)

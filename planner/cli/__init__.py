@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from state.redact import redact_known
+from state.redact import redact_output
 
 from ..diagnostics import EngineError
 from .builds import cancel, output, run
@@ -39,7 +39,7 @@ class _Commands(click.Group):
             click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
             sys.exit(1)
         except EngineError as exc:  # what a command did not catch itself: still one line
-            click.echo(redact_known(f"Error: {exc}"), err=True)
+            click.echo(redact_output(f"Error: {exc}"), err=True)
             sys.exit(1)
 
 

@@ -18,7 +18,7 @@ import click
 
 from providers.base import Provider, ProviderError
 from state import State
-from state.redact import redact_known
+from state.redact import redact_output
 
 from ..diagnostics import Diagnostic, EngineError, Severity
 from ..execution.engine import Prepared, open_provider, prepare, read_state
@@ -42,11 +42,11 @@ def use_color(stream: Any) -> bool:
 
 def out(text: str) -> None:
     # Every line the command line prints passes here: a secret the loader found is never shown.
-    click.echo(redact_known(text), nl=False)
+    click.echo(redact_output(text), nl=False)
 
 
 def err(text: str) -> None:
-    click.echo(redact_known(text), nl=False, err=True)
+    click.echo(redact_output(text), nl=False, err=True)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from state.redact import redact_known
+from state.redact import redact_output
 
 LOGGER = "aibplan"
 
@@ -22,7 +22,7 @@ class _ClickErrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            click.echo(redact_known(self.format(record)), err=True)
+            click.echo(redact_output(self.format(record)), err=True)
         except Exception:
             self.handleError(record)
 

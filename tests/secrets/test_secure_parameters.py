@@ -159,3 +159,22 @@ def test_a_saved_plan_keeps_a_secret_var_as_its_fingerprint(tmp_path: Path, cli:
     state = (root / "aibplan.state.json").read_text()
     assert PW not in state and fingerprint(f"echo {PW}") in state
     assert '"env": "prod"' in state
+
+
+def test_a_failed_builds_message_is_kept_without_its_secret(
+    tmp_path: Path, cli: Callable[..., Run], example: Callable[[str], Path]
+) -> None:
+    """The service's words on a failed build (which can echo a script's command line) reach the state
+    and `output` with their secret fingerprinted."""
+    root = example("quickstart")
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    message = "Customization failed: curl -u deploy:Bu1ldM3ssageSecret https://x exited with 22"
+    planted = cli("sim", "build-fail", str(root), "imageTemplate.ubuntu2204", "--message", message)
+    assert planted.exit_code == 0, planted.stderr
+    run = cli("run", "--wait", str(root), "imageTemplate.ubuntu2204")
+    assert run.exit_code == 1
+    shown = cli("output", "--json", str(root))
+    state = (root / "aibplan.state.json").read_text()
+    assert "Customization failed: curl -u deploy:<secret:sha256:" in state
+    for text in (run.stdout, run.stderr, shown.stdout, shown.stderr, state):
+        assert "Bu1ldM3ssageSecret" not in text
