@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .jsontext import JsonLimitError, loads
 from .model import ResourceState, State
 from .store import StateError, fsync_dir, save_state
 
@@ -125,13 +126,18 @@ def parse_journal(text: str, source: str) -> tuple[dict[str, Any] | None, list[d
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads(line)
         except json.JSONDecodeError:
             if number >= len(lines) - 1:
                 break  # torn final line
             raise StateError(
                 f"{source}:{number}: the apply journal is damaged; move it aside and run "
                 "`aibplan plan` to compare the state with the cloud"
+            ) from None
+        except JsonLimitError as exc:
+            raise StateError(
+                f"{source}:{number}: the apply journal cannot be read ({exc.message}); move it aside and "
+                "run `aibplan plan` to compare the state with the cloud"
             ) from None
         if isinstance(value, dict):
             parsed.append(value)

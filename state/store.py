@@ -13,6 +13,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+from .jsontext import JsonLimitError, line_col, loads
 from .model import FORMAT_VERSION, ResourceState, State
 from .redact import redact
 from .schema import StateSchemaError, check_document
@@ -75,11 +76,17 @@ def parse_state(text: str, source: str) -> State:
             f"{source}: the state file is empty; delete it to start afresh or restore it from git"
         )
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise StateError(
             f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
             "restore it from git or from its .backup"
+        ) from None
+    except JsonLimitError as exc:
+        line, column = line_col(text, exc.offset)
+        raise StateError(
+            f"{source}:{line}:{column}: the state file cannot be read: {exc.message}; restore it from "
+            "git or from its .backup"
         ) from None
     return state_from_json(data, source, text)
 

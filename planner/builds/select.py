@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from providers.base import ResourceRef
 from providers.catalog import BUILDABLE, is_buildable
 from state import State
+from state.redact import redact
 
 from ..diagnostics import EngineError
 from ..normalize import normalize_body
@@ -61,7 +62,8 @@ def build_targets(
         target = BuildTarget(address, ref, dict(entry.applied), dict(entry.observed) or None)
         resource = stack.by_address.get(address)
         if resource is not None:
-            desired = fingerprint(normalize_body(BUILDABLE, resource.body))
+            # The state records the body as redacted (state.redact): compare like with like.
+            desired = fingerprint(redact(normalize_body(BUILDABLE, resource.body)))
             if desired != target.fingerprint:
                 notes.append(
                     f"{address}: the configuration differs from what was applied; this builds the template "

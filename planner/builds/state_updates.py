@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from state import State, StateError, load_state, save_state
+from state.redact import redact
 
 from .outcome import BuildTarget
 from .record import RunOutput, RunStatus, updated_extra
@@ -83,7 +84,8 @@ class BuildRecorder:
         entry = current.get(target.address)
         if entry is None or entry.arm_id.lower() != target.ref.arm_id.lower():
             return
-        extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
+        # The service's words on a failure and the run outputs' URIs may carry a secret (a SAS token).
+        extra = redact(updated_extra(entry.extra, status, outputs, target.fingerprint))
         if extra == dict(entry.extra):
             return
         written = self._where.save(current.with_resource(replace(entry, extra=extra)), current)

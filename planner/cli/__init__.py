@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from ..diagnostics import EngineError
 from .builds import cancel, output, run
 from .common import EXIT_ERROR, err, no_color_option
 from .drift import drift
@@ -62,6 +63,9 @@ class _Commands(click.Group):
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             err(f"Error: {exc.strerror or exc}{where}\n")
+            sys.exit(EXIT_ERROR)
+        except EngineError as exc:  # what a command did not catch itself: still one line (err redacts)
+            err(f"Error: {exc}\n")
             sys.exit(EXIT_ERROR)
 
 

@@ -13,6 +13,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from state.redact import redact_output
+
 from ..diagnostics import EngineError
 from ..operations import OperationError, StackRejected, StackRequest
 from ..stack.loader import parse_var
@@ -63,11 +65,12 @@ def no_color_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def out(text: str) -> None:
-    click.echo(text, nl=False)
+    # Every line the command line prints passes here: a secret the loader found is never shown.
+    click.echo(redact_output(text), nl=False)
 
 
 def err(text: str) -> None:
-    click.echo(text, nl=False, err=True)
+    click.echo(redact_output(text), nl=False, err=True)
 
 
 def emit(shown: Shown) -> None:

@@ -31,6 +31,7 @@ from state.journal import JournaledState
 from state.redact import redact
 
 from ..builds.record import extra_after_replace
+from ..diagnostics import EngineError
 from ..hooks import Hooks
 from ..planning.identities import conflicting_ids, import_hint, with_moves
 from ..plans.plan import Action, Change, Plan
@@ -177,6 +178,13 @@ def apply_journaled(
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
+    graph = operation_graph(plan)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = " → ".join(f"{address} ({action})" for (action, address), _ in nx.find_cycle(graph))
+        raise EngineError(
+            f"the operations of this plan wait for each other in a cycle ({cycle}); nothing was changed. "
+            "Were the state's `dependencies` edited by hand? Restore the state from git"
+        )
     cloud = retrying(provider, hooks, names)
     try:
         taken = _already_there(plan, state, cloud)
@@ -195,11 +203,6 @@ def apply_journaled(
     # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
     gc.freeze()
-    try:
-        graph = operation_graph(plan)
-    except BaseException:
-        gc.unfreeze()
-        raise
     invoke = call or (lambda fn, _address, _action: fn())
 
     def visit(node: Operation) -> None:

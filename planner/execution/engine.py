@@ -5,6 +5,7 @@ Nothing here prints; every function returns data or raises EngineError with a me
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,12 +67,18 @@ def _open_base_provider(stack: Stack) -> Provider:
         except FaultConfigError as exc:
             raise EngineError(str(exc)) from None
         injector = FaultInjector(faults) if faults is not None and faults.active else None
-        return LocalProvider(
-            stack.runtime_dir,
-            latency=latency,
-            build_minute=build_minute_seconds(stack),
-            fault_hook=injector,
-        )
+        try:
+            return LocalProvider(
+                stack.runtime_dir,
+                latency=latency,
+                build_minute=build_minute_seconds(stack),
+                fault_hook=injector,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise EngineError(
+                f"cannot open the local cloud in {stack.runtime_dir}: {exc}; the folder must be one "
+                "aibplan can read and write (its local cloud database is local-cloud.db)"
+            ) from None
     if stack.config.provider == "azure":
         return _open_azure(stack)
     raise EngineError(f"the '{stack.config.provider}' provider is not available in this build")

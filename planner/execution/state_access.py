@@ -194,14 +194,17 @@ def _settle(state: State, events: list[dict[str, Any]], provider: Provider) -> R
                 arm_id=call.arm_id,
                 api_version=call.api_version,
                 applied=dict(call.applied),
-                observed=redact(live),
+                # Where the journaled body held a secret, the body read back holds one too.
+                observed=redact(live, like=(call.applied,)),
                 dependencies=call.dependencies,
                 tainted=half_made,
             )
             (tainted if half_made else adopted).append(call.address)
         else:
             by_address[call.address] = replace(
-                entry, observed=redact(live), tainted=entry.tainted or half_made
+                entry,
+                observed=redact(live, like=(entry.observed, call.applied)),
+                tainted=entry.tainted or half_made,
             )
             (tainted if half_made else refreshed).append(call.address)
     return Reconciled(

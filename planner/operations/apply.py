@@ -24,7 +24,13 @@ from ..execution.state_access import StackState
 from ..hooks import Hooks
 from ..planning.consequences import blockers
 from ..planning.drift import read_live
-from ..planning.saved_plan import cloud_moved, ignoring_changes, plan_from_saved, staleness
+from ..planning.saved_plan import (
+    cloud_moved,
+    ignoring_changes,
+    plan_from_saved,
+    staleness,
+    with_secret_variables,
+)
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
 from .builds import build_after_apply
@@ -99,11 +105,12 @@ def apply_saved(
     stop = stop or Stop()
     try:
         saved = load_saved_plan(request.path)
+        variables = with_secret_variables(saved, request.variables)
     except SavedPlanError as exc:
         raise OperationError(str(exc)) from None
     stack = StackRequest(
         saved.stack_root,
-        saved.options.variables,
+        variables,
         tuple(Path(f) for f in saved.options.var_files),
         saved.options.provider,
     )

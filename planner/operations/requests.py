@@ -76,6 +76,8 @@ class SavedApplyRequest:
 
     path: Path
     options: ApplyOptions = field(default_factory=ApplyOptions)
+    # The secret `--var`s the plan file keeps only as fingerprints, given again (NAME, VALUE).
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

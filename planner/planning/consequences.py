@@ -124,6 +124,14 @@ def add_consequences(
 def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
     """Why apply must not start this plan, one sentence each (empty when it may)."""
     found: list[str] = []
+    cycle = delete_cycle(plan.changes)
+    if cycle:
+        shown = " → ".join([*cycle, cycle[0]])
+        found.append(
+            f"the state's dependencies form a cycle ({shown}), so no order to delete these resources in "
+            "is right; was the state file edited by hand? Each entry's `dependencies` lists what it was "
+            "created after: remove the dependency that closes the cycle, or restore the state from git"
+        )
     for change in plan.changes:
         if change.vhd_uris and not allow_vhd_loss:
             found.append(
@@ -148,6 +156,21 @@ def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
                 f"delete it. Delete them first, or keep the {what} as it is"
             )
     return found
+
+
+def delete_cycle(changes: Sequence[Change]) -> list[str]:
+    """Addresses on a cycle of the dependencies the state recorded between resources being deleted (a
+    delete waits for its dependents' deletes), or [] when there is none."""
+    graph = nx.DiGraph()
+    deleting = {c.address for c in changes if c.action in (Action.DELETE, Action.REPLACE)}
+    for change in changes:
+        if change.address in deleting:
+            graph.add_node(change.address)
+            graph.add_edges_from((change.address, dep) for dep in change.old_depends_on if dep in deleting)
+    try:
+        return [edge[0] for edge in nx.find_cycle(graph)]
+    except nx.NetworkXNoCycle:
+        return []
 
 
 # -- image templates --------------------------------------------------------------------------------

@@ -10,13 +10,14 @@ identical to what was planned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from providers.catalog import for_arm_type
 from state import State
+from state.redact import fingerprint
 
 from ..normalize import normalize_body
 from ..plans.drift import DriftKind
@@ -25,6 +26,33 @@ from ..plans.saved import SavedPlan, SavedPlanError, is_saved_plan
 from ..stack.model import Stack
 from .guardrails import with_ignored_changes
 from .plan import request_body
+
+
+def with_secret_variables(saved: SavedPlan, given: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The plan's `--var`s with the secret ones given again on the command line, each checked against the
+    fingerprint the file keeps; raises SavedPlanError naming what is missing, wrong or not asked for."""
+    wanted = dict(saved.options.secret_variables)
+    values = dict(given)
+    unexpected = sorted(set(values) - set(wanted))
+    if unexpected:
+        raise SavedPlanError(
+            f"--var cannot be used with a saved plan ({', '.join(unexpected)}): the plan file fixed its "
+            "variables when it was made; only secret ones, which it does not keep, are given again"
+        )
+    missing = sorted(set(wanted) - set(values))
+    if missing:
+        shown = " ".join(f"--var {name}=..." for name in missing)
+        raise SavedPlanError(
+            f"{saved.path} was made with secret --var {', '.join(missing)}, which a plan file does not keep: "
+            f"give {'it' if len(missing) == 1 else 'them'} again (`aibplan apply {saved.path.name} {shown}`)"
+        )
+    wrong = sorted(name for name, value in values.items() if fingerprint(value) != wanted[name])
+    if wrong:
+        raise SavedPlanError(
+            f"--var {', '.join(wrong)}: not the value the plan was made with (its fingerprint differs); "
+            "give the same value, or make a new plan"
+        )
+    return (*saved.options.variables, *((name, values[name]) for name, _ in saved.options.secret_variables))
 
 
 def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) -> list[str]:

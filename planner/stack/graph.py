@@ -125,7 +125,18 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
         _add_regions(graph, resource)
         for index, entry in enumerate(resource.depends_on):
             target_resource = _resolve_depends_on(entry, resource, stack, by_id)
-            if target_resource is not None:
+            if target_resource is resource:
+                diagnostics.append(
+                    Diagnostic(
+                        "AIB1001",
+                        Severity.ERROR,
+                        f"dependency cycle: dependsOn '{entry}' names {resource.address} itself",
+                        address=resource.address,
+                        path=("dependsOn", index),
+                        hint="remove it: a resource cannot wait for itself",
+                    )
+                )
+            elif target_resource is not None:
                 _add_edge(graph, target_resource.address, resource.address, DEPENDS_ON)
             elif entry.lower() not in unmanaged_ids and not _is_unmanaged_id(entry, stack):
                 names = [r.name for r in stack.resources] + [r.address for r in stack.resources]

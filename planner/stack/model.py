@@ -94,6 +94,9 @@ class Resource:
     extra_keys: tuple[str, ...] = ()
     # `metadata.aibplan.lifecycle` (the stack's own view, with aibplan.json's: Stack.lifecycle).
     lifecycle: Lifecycle | None = None
+    # Texts in the body that are secret: the values of securestring/secureObject parameters and what the
+    # expressions computed from them (the redactor keeps them out of every output; never shown).
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def address(self) -> str:

@@ -4,7 +4,7 @@ calling the function library (every `functions_*` module)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
@@ -56,8 +56,14 @@ class Evaluator:
     the branch it picks. ``newGuid()``/``utcNow()`` are rejected unless
     ``allow_nondeterministic`` is set (ARM only allows them in a parameter's
     ``defaultValue``); ``clock`` supplies "now" for ``utcNow()`` (tests). The function library reads
-    ``scope``, ``parameters`` and ``clock`` and calls ``variable()``, ``scope_object()``,
+    ``scope`` and ``clock`` and calls ``parameter()``, ``variable()``, ``scope_object()``,
     ``subscription_id()``, ``resource_group()`` and ``require_nondeterministic()``.
+
+    Secrets: ``secure`` names the parameters declared ``securestring``/``secureObject``. A value computed
+    from one is marked as it is computed (a function's result is marked when an argument was, a property
+    or index of a marked value is marked, a variable computed from one is marked wherever it is used; an
+    ``if()`` condition and a boolean result carry no characters of it and are not). ``secret_values`` holds
+    the secure parameters' texts and every text of a marked result, for the redactor.
     """
 
     def __init__(
@@ -68,9 +74,18 @@ class Evaluator:
         *,
         allow_nondeterministic: bool = False,
         clock: Callable[[], datetime] | None = None,
+        secure: Collection[str] = (),
     ) -> None:
         self.scope = scope
         self.parameters = parameters
+        self._secure = frozenset(name.lower() for name in secure)
+        self.secret_values: set[str] = set()
+        for name, value in parameters.items():
+            if name.lower() in self._secure:
+                self.secret_values.update(string_leaves(value))
+        # Whether what is being evaluated now read a secure value (see the class docstring).
+        self._marked = False
+        self._variable_marked: dict[str, bool] = {}
         self._raw_variables = variables
         self._variable_names = {name.lower(): name for name in variables}
         self._variable_cache: dict[str, Any] = {}
@@ -117,14 +132,22 @@ class Evaluator:
             return text
         if text.startswith("[["):
             return text[1:]
+        outer = self._marked
+        self._marked = False
         try:
-            return copy_json(self._eval(parse(text)))
+            value = copy_json(self._eval(parse(text)))
         except ExpressionError as exc:
             if exc.expression is None:
                 exc.expression = text
             raise
         except RecursionError:
             raise ExpressionError("expression is nested too deeply", expression=text) from None
+        finally:
+            marked = self._marked
+            self._marked = outer or marked
+        if marked:
+            self.secret_values.update(string_leaves(value))
+        return value
 
     # -- evaluation
 
@@ -178,7 +201,9 @@ class Evaluator:
         if lowered == "if":
             if count != 3:
                 raise ExpressionError(f"{node.name}() expects 3 arguments, got {count}")
+            before = self._marked
             condition = self._eval(node.args[0])
+            self._marked = before  # the condition picks a branch; it is not part of the value
             if not isinstance(condition, bool):
                 raise ExpressionError(
                     f"{node.name}() expects a boolean condition, got {type_name(condition)}"
@@ -187,7 +212,11 @@ class Evaluator:
         assert spec is not None
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             raise ExpressionError(arity_message(node.name, spec, count))
-        return spec.impl(self, node.name, [self._eval(arg) for arg in node.args])
+        before = self._marked
+        result = spec.impl(self, node.name, [self._eval(arg) for arg in node.args])
+        if isinstance(result, bool):
+            self._marked = before  # a yes or no carries none of a secret's characters
+        return result
 
     @staticmethod
     def _unknown_function(name: str) -> NoReturn:
@@ -201,9 +230,19 @@ class Evaluator:
             raise ExpressionError(f"unsupported function '{name}': not implemented by aibplan", function=name)
         raise ExpressionError(f"unknown function '{name}'", function=name)
 
+    def parameter(self, name: str) -> Any:
+        """The value of parameter `name` (any case); marks what is being evaluated when it is secure."""
+        found, value = lookup(self.parameters, name)
+        if not found:
+            raise ExpressionError(f"parameter '{name}' is not defined", missing=f"parameter '{name}'")
+        if name.lower() in self._secure:
+            self._marked = True
+        return value
+
     def variable(self, name: str) -> Any:
         lowered = name.lower()
         if lowered in self._variable_cache:
+            self._marked = self._marked or self._variable_marked[lowered]
             return self._variable_cache[lowered]
         actual = self._variable_names.get(lowered)
         if actual is None:
@@ -213,6 +252,8 @@ class Evaluator:
             chain = [self._variable_names[v] for v in self._in_progress[start:]] + [actual]
             raise ExpressionError("variable cycle: " + " -> ".join(chain))
         self._in_progress.append(lowered)
+        outer = self._marked
+        self._marked = False
         try:
             value = self.evaluate_value(self._raw_variables[actual], ("variables", actual))
         except ExpressionError as exc:
@@ -224,7 +265,10 @@ class Evaluator:
             raise
         finally:
             self._in_progress.pop()
+            marked = self._marked
+            self._marked = outer or marked
         self._variable_cache[lowered] = value
+        self._variable_marked[lowered] = marked
         return value
 
     def require_nondeterministic(self, name: str) -> None:
@@ -275,3 +319,20 @@ class Evaluator:
         if not found:
             return {key: None for key in builders}  # lets _access report the missing name
         return {wanted: build()}
+
+
+def string_leaves(value: Any, *, keys: bool = False) -> Iterator[str]:
+    """Every non-empty text inside a JSON value, however deep; object keys too with `keys` (the keys of a
+    secure object are its shape, not its secret)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item:
+                yield item
+        elif isinstance(item, dict):
+            if keys:
+                stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

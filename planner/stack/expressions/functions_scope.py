@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ExpressionError
 from .functions import Function, registrar, want_str
-from .values import lookup
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
@@ -21,11 +20,7 @@ _TYPE_PATTERN = re.compile(r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+(?:/[^/]+)+")
 
 @_register("parameters", 1, 1)
 def _fn_parameters(ev: Evaluator, name: str, args: list[Any]) -> Any:
-    key = want_str(name, args[0], "a parameter name (string)")
-    found, value = lookup(ev.parameters, key)
-    if not found:
-        raise ExpressionError(f"parameter '{key}' is not defined", missing=f"parameter '{key}'")
-    return value
+    return ev.parameter(want_str(name, args[0], "a parameter name (string)"))
 
 
 @_register("variables", 1, 1)

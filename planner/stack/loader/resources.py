@@ -9,10 +9,12 @@ from typing import Any
 
 from providers.catalog import RESOURCE_TYPES, for_arm_type
 from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
+from state.redact import remember_secrets
 
 from ...diagnostics import JsonPath, Severity
 from ..evaluate import evaluate
 from ..expressions import Evaluator, Scope
+from ..expressions.evaluator import string_leaves
 from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .guardrails import resource_lifecycle
@@ -81,6 +83,8 @@ def load_resource_file(
             return
         for pointer, raw in items:
             _load_resource(raw, pointer, shown, evaluator, config, loading, name_from_file=None)
+        # Texts computed from secure parameters are secrets wherever they appear from now on.
+        remember_secrets(evaluator.secret_values)
         return
     evaluator = Evaluator(scope, pool, {})
     if isinstance(data, list):
@@ -281,6 +285,7 @@ def _load_resource(
         name_from_file="name" not in raw,
         extra_keys=tuple(k for k in raw if k not in _KNOWN_RESOURCE_KEYS),
         lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
+        secret_values=_secrets_in(body, evaluator),
     )
     loading.resources.append(resource)
     children = raw.get("resources")
@@ -357,6 +362,14 @@ def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading:
         path=(*pointer, "type"),
     )
     loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
+
+
+def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:
+    """The secret texts (secure parameters and what was computed from them) the body holds."""
+    if not evaluator.secret_values:
+        return ()
+    texts = set(string_leaves(body, keys=True))
+    return tuple(sorted(v for v in evaluator.secret_values if v in texts or any(v in t for t in texts)))
 
 
 def _canonical_key(key: str) -> str:
