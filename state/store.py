@@ -168,10 +168,16 @@ def save_state(path: Path, state: State, previous: State | None, *, backup: bool
     """
     if previous is not None and state.same_content(previous) and path.exists():
         return previous
-    base_serial = previous.serial if previous is not None else state.serial
-    written = replace(state, serial=base_serial + 1, format_version=FORMAT_VERSION)
+    written = next_state(state, previous)
     write_atomic(path, dumps_state(written), backup=backup)
     return written
+
+
+def next_state(state: State, previous: State | None) -> State:
+    """`state` as it is written over `previous` (None: the first write): the serial moved on, the current
+    format version."""
+    base_serial = previous.serial if previous is not None else state.serial
+    return replace(state, serial=base_serial + 1, format_version=FORMAT_VERSION)
 
 
 def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:

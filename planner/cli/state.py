@@ -1,4 +1,4 @@
-"""`aibplan state list|show|rm|mv`, `aibplan import` and `aibplan force-unlock`."""
+"""`aibplan state list|show|rm|mv|pull|push|migrate`, `aibplan import` and `aibplan force-unlock`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,23 @@ from pathlib import Path
 import click
 
 from .. import operations as ops
-from ..views import Imported, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
+from ..operations import state_transfer
+from ..views import (
+    Imported,
+    Moved,
+    MovedStateText,
+    PulledText,
+    Removed,
+    StateEntryJson,
+    UnlockedText,
+    state_list_view,
+)
 from .common import (
     EXIT_OK,
     StackLoading,
     call,
     emit,
+    fail,
     lock_timeout_option,
     no_color_option,
     one_stack,
@@ -28,7 +39,73 @@ _STACK = click.argument("stack", required=False, type=click.Path())
 
 @click.group()
 def state() -> None:
-    """Read and edit the state file: list, show, rm, mv (the stack folder last, or as -C DIR)."""
+    """Read and edit the state: list, show, rm, mv; pull, push and migrate it (the stack folder last, or
+    as -C DIR)."""
+
+
+@state.command("pull")
+@_STACK
+@stack_dir_option
+@no_color_option
+def state_pull(stack: str | None, stack_dir: str | None) -> None:
+    """Print the stack's state as its backend holds it (redirect it to a file to keep a copy)."""
+    root = Path(one_stack(stack, stack_dir))
+    view = PulledText()
+    emit(view.show(call(lambda: state_transfer.pull(root), view)))
+    sys.exit(EXIT_OK)
+
+
+@state.command("push")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@_STACK
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the state even when it is newer or went its own way (never another stack's).",
+)
+@stack_dir_option
+@lock_timeout_option
+@no_color_option
+def state_push(
+    file: Path, stack: str | None, stack_dir: str | None, force: bool, lock_timeout: float
+) -> None:
+    """Replace the stack's state by the state in FILE, under the lock. Refused when the state there is
+    another stack's (lineage), newer (serial), or changed apart at the same serial."""
+    request = state_transfer.PushRequest(Path(one_stack(stack, stack_dir)), file, force, lock_timeout)
+    view = MovedStateText()
+    emit(view.show(call(lambda: state_transfer.push(request), view)))
+    sys.exit(EXIT_OK)
+
+
+@state.command("migrate")
+@_STACK
+@click.option(
+    "--from",
+    "source",
+    metavar="BACKEND",
+    help="Copy the state from BACKEND into the stack's backend.",
+)
+@click.option("--to", "target", metavar="BACKEND", help="Copy the stack's state to BACKEND.")
+@stack_dir_option
+@lock_timeout_option
+@no_color_option
+def state_migrate(
+    stack: str | None, source: str | None, target: str | None, stack_dir: str | None, lock_timeout: float
+) -> None:
+    """Copy the state between the stack's backend (aibplan.json's `backend`) and another one. BACKEND is
+    `local` (the state file next to aibplan.json) or a backend's settings as JSON, inline or in a file.
+    Refused when the target holds another stack's state or a newer one, or the source has a journal left
+    by a run that stopped."""
+    if (source is None) == (target is None):
+        fail("give one of --from BACKEND or --to BACKEND (the other side is the stack's own backend)")
+    other = source if source is not None else target
+    assert other is not None
+    request = state_transfer.MigrateRequest(
+        Path(one_stack(stack, stack_dir)), other, to_other=target is not None, lock_timeout=lock_timeout
+    )
+    view = MovedStateText()
+    emit(view.show(call(lambda: state_transfer.migrate(request), view)))
+    sys.exit(EXIT_OK)
 
 
 @state.command("list")

@@ -24,7 +24,7 @@ import networkx as nx
 
 from providers.base import Provider, ProviderError, TransientError
 from state import ResourceState, State
-from state.journal import JournaledState
+from state.journaled import JournaledState, file_journal
 from state.redact import redact
 
 from ..builds.record import extra_after_replace
@@ -130,7 +130,7 @@ def apply_plan(
     """Run the plan's changes against the provider; the journal and the state file at `state_path` know
     every call. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file); see
     `apply_journaled` for the rest."""
-    journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
+    journal = file_journal(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
     return apply_journaled(
         plan,
         state,

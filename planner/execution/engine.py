@@ -15,7 +15,7 @@ from providers.azure.settings import SettingsError, load_settings
 from providers.base import Provider
 from providers.simulated.local import LocalProvider
 from providers.simulated.local_faults import FaultConfigError, FaultInjector, settings_from
-from state import State, StateError, load_state
+from state import State
 
 from ..diagnostics import Diagnostic, EngineError, has_errors
 from ..hooks import Hooks
@@ -23,6 +23,7 @@ from ..rules.validate import check_stack
 from ..settings import build_minute_seconds, environment, local_latency_seconds
 from ..stack.model import Stack
 from .retry import Retrier, RetryingProvider, RetryPolicy
+from .state_access import StackState
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,7 @@ def _open_azure(stack: Stack) -> Provider:
 
 
 def read_state(stack: Stack) -> tuple[State, State | None]:
-    """(the state to plan against, the state as read or None when there is no file yet)."""
-    try:
-        existing = load_state(stack.state_path)
-    except StateError as exc:
-        raise EngineError(str(exc)) from None
-    return (existing if existing is not None else State.new()), existing
+    """(the state to plan against, the state as read or None when there is none yet), from wherever the
+    stack keeps it (execution.state_access.StackState)."""
+    with StackState(stack) as store:
+        return store.read()

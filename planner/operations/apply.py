@@ -14,6 +14,7 @@ from pathlib import Path
 
 from providers.base import Provider, ProviderError
 from state import State
+from state.journaled import JournalStopped
 
 from ..execution.apply import apply_journaled
 from ..execution.engine import Prepared
@@ -48,9 +49,9 @@ def apply(
     stop = stop or Stop()
     request.plan.check()
     prepared = open_stack(request.plan.stack)
-    store = StackState(prepared.stack)
     operation = "destroy" if request.plan.destroy else "apply"
     with (
+        StackState(prepared.stack) as store,
         locked(store, operation, request.options.lock_timeout, hooks, stop),
         provider_for(prepared.stack, hooks) as provider,
     ):
@@ -106,8 +107,8 @@ def apply_saved(
         saved.options.provider,
     )
     prepared = open_stack(stack)
-    store = StackState(prepared.stack)
     with (
+        StackState(prepared.stack) as store,
         locked(store, "apply", request.options.lock_timeout, hooks, stop),
         provider_for(prepared.stack, hooks) as provider,
     ):
@@ -163,16 +164,25 @@ def _make_changes(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOu
     if saved is not None:
         # The plan is spent before its first change: applying the same file again is refused.
         state = previous = ctx.store.save(replace(state, last_saved_plan=saved.plan_id), previous)
-    result = apply_journaled(
-        plan,
-        state,
-        ctx.store.journal(state, previous),
-        ctx.provider,
-        parallelism=ctx.options.parallelism,
-        hooks=ctx.hooks,
-        stop=ctx.stop.event,
-        cancel_timeout=ctx.options.cancel_timeout,
-    )
+    try:
+        result = apply_journaled(
+            plan,
+            state,
+            ctx.store.journal(state, previous),
+            ctx.provider,
+            parallelism=ctx.options.parallelism,
+            hooks=ctx.hooks,
+            stop=ctx.stop.event,
+            cancel_timeout=ctx.options.cancel_timeout,
+        )
+    except JournalStopped as exc:
+        raise OperationError(
+            str(exc),
+            details=(
+                "the apply stopped part way: what it did is in its journal, which the next command "
+                "reconciles first",
+            ),
+        ) from None
     outcome = ApplyOutcome(plan, ApplyStatus.APPLIED, applied=result)
     if not ctx.options.build:
         return outcome

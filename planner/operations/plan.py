@@ -32,8 +32,8 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
         problem = out_path_problem(request.out, prepared.stack)
         if problem is not None:
             raise OperationError(problem)
-    with provider_for(prepared.stack, hooks) as provider:
-        state = read_for_plan(StackState(prepared.stack), provider, hooks)
+    with provider_for(prepared.stack, hooks) as provider, StackState(prepared.stack) as store:
+        state = read_for_plan(store, provider, hooks)
         the_plan = checked_plan(prepared, provider, state, request)
     if request.out is None:
         return PlanResult(the_plan)
@@ -81,7 +81,8 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
         raise StackRejected(diagnostics)
     provider = open_provider(loaded, hooks)
     try:
-        state = read_for_plan(StackState(loaded), provider, hooks)
+        with StackState(loaded) as store:
+            state = read_for_plan(store, provider, hooks)
         report = stack_drift(loaded, state, provider, include_unmanaged=request.include_unmanaged)
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None

@@ -9,8 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from providers.base import Provider, ProviderError
-from state import State
-from state.lock import LockInfo, StateLock
+from state import State, StateError
+from state.backends import HeldLock
+from state.lock import LockError, LockInfo
 
 from ..diagnostics import Severity
 from ..execution.engine import Prepared, open_provider, prepare
@@ -57,8 +58,9 @@ def provider_for(stack: Stack, hooks: Hooks) -> Iterator[Provider]:
 @contextlib.contextmanager
 def locked(
     store: StackState, operation: str, timeout: float, hooks: Hooks, stop: Stop | None = None
-) -> Iterator[StateLock]:
-    """Hold the state lock for the block; an abort (a second signal) releases it too."""
+) -> Iterator[HeldLock]:
+    """Hold the state lock for the block; an abort (a second signal) releases it too. A lock taken over
+    from a run that died holding it (its lease ran out) is said: its journal is reconciled next."""
 
     def waiting(holder: LockInfo | None) -> None:
         who = (
@@ -69,11 +71,20 @@ def locked(
         hooks.message(f"Waiting up to {timeout:g}s for the state lock held by {who}...")
 
     lock = store.lock(operation, timeout=timeout, on_wait=waiting)
+    gone = lock.taken_over
+    if gone is not None:
+        hooks.message(
+            f"Note: the state lock of {gone.operation} by {gone.user}@{gone.host} (pid {gone.pid}, since "
+            f"{gone.created}, lock {gone.id}) ran out: that run stopped without releasing it. This run "
+            "took the lock over."
+        )
     try:
         with stop.on_abort(lock.release) if stop is not None else contextlib.nullcontext():
             yield lock
     finally:
-        lock.release()
+        # A lock that cannot be released (the network) runs out on its own.
+        with contextlib.suppress(StateError, LockError):
+            lock.release()
 
 
 def recovered(store: StackState, provider: Provider, hooks: Hooks) -> tuple[State, State | None]:

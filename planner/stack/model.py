@@ -38,6 +38,8 @@ class StackConfig:
     state_file: str = DEFAULT_STATE_FILE
     local: Mapping[str, Any] = field(default_factory=dict)
     azure: Mapping[str, Any] = field(default_factory=dict)
+    # Where the state lives (aibplan.json's `backend`, read by state.backends.backend_settings).
+    backend: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,16 @@ from .apply import ApplyText
 from .base import Shown, View
 from .builds import BuildsText, outputs_view
 from .plans import PlanText, drift_view, plan_view, saved_plan_view
-from .state import Imported, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
+from .state import (
+    Imported,
+    Moved,
+    MovedStateText,
+    PulledText,
+    Removed,
+    StateEntryJson,
+    UnlockedText,
+    state_list_view,
+)
 from .validation import validation_view
 
 __all__ = [
@@ -15,7 +24,9 @@ __all__ = [
     "BuildsText",
     "Imported",
     "Moved",
+    "MovedStateText",
     "PlanText",
+    "PulledText",
     "Removed",
     "Shown",
     "StateEntryJson",

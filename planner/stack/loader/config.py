@@ -19,6 +19,7 @@ _CONFIG_KEYS = (
     "state",
     "local",
     "azure",
+    "backend",
     "$schema",
     "description",
 )
@@ -90,7 +91,7 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
             path=("provider",),
         )
         ok = False
-    for key in ("parameters", "local", "azure"):
+    for key in ("parameters", "local", "azure", "backend"):
         if key in data and not isinstance(data[key], dict):
             loading.add(
                 "AIB0003",
@@ -123,4 +124,5 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
         state_file=state_file,
         local=dict(data.get("local") or {}),
         azure=dict(data.get("azure") or {}),
+        backend=dict(data["backend"]) if "backend" in data else None,
     )
