@@ -23,7 +23,6 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +309,12 @@ class JournaledState:
                 in_flight = [self._begin_lines[seq] for seq in self._pending if seq in self._begin_lines]
             written = self._save(snapshot, previous)
             with self._sync_lock, self._lock:
-                self._base = replace(self._base, serial=written.serial)
+                # Entries unchanged since the snapshot become the written ones (with their serials), so
+                # the next write finds them unchanged at a glance.
+                taken = snapshot.by_address
+                for entry in written.resources:
+                    if self._entries.get(entry.address) is taken.get(entry.address):
+                        self._entries[entry.address] = entry
                 self._start_journal([*in_flight, *self._lines[mark:]])
                 self._compacted_at = time.monotonic()
                 return written

@@ -155,6 +155,7 @@ def apply_journaled(
     stop: threading.Event | None = None,
     call: Callable[[Callable[[], Any], str, str], Any] | None = None,
     cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
+    saved_plan: str | None = None,
 ) -> ApplyResult:
     """Run the plan's changes against the provider, each call written into `journal` (which the state's
     owner opened: execution.state_access.StackState.journal) before and after it is made.
@@ -162,6 +163,8 @@ def apply_journaled(
     `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
     `fn()`. The caller holds the state lock (StackState.lock). Before an image template is deleted, a
     build still running is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
+    `saved_plan`, the id of the saved plan being applied, is recorded in each entry the apply writes (a
+    saved plan applies once).
     """
     hooks = hooks or Hooks()
     changes = {c.address: c for c in plan.changes}
@@ -266,7 +269,7 @@ def apply_journaled(
         except BaseException as exc:
             journal.failed(seq, certain=_certain(exc))
             raise
-        journal.done(seq, _entry(change, observed, _kept_extra(state, change)))
+        journal.done(seq, _entry(change, observed, _kept_extra(state, change), saved_plan))
 
     def on_skip(node: Operation, reason: str) -> None:
         action, address = node
@@ -348,7 +351,7 @@ def _kept_extra(state: State, change: Change) -> dict[str, Any]:
     return extra_after_replace(entry.extra) if change.action is Action.REPLACE else dict(entry.extra)
 
 
-def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceState:
+def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str | None) -> ResourceState:
     return ResourceState(
         address=change.address,
         arm_type=change.arm_type,
@@ -358,6 +361,7 @@ def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceStat
         observed=redact(dict(observed or {})),
         dependencies=change.depends_on,
         extra=extra,
+        saved_plan=saved_plan,
     )
 
 

@@ -27,11 +27,13 @@ from typing import Any
 
 from providers.base import Provider, ProviderError, ResourceRef
 from state import ResourceState, State, StateError
-from state.backends import HeldLock, Session, open_backend
+from state.backends import HeldLock, LocalBackend, Session, open_backend
+from state.backends.branches import states_elsewhere
 from state.journal import PendingCall, replay
 from state.journaled import JournaledState
 from state.lock import LockError, LockInfo
 from state.redact import redact
+from state.store import parse_state
 
 from ..diagnostics import EngineError
 from ..settings import state_backend
@@ -132,6 +134,21 @@ class StackState:
         if holder is not None or provider is None:
             return state, Reconciled(state), holder
         return state, self.reconcile(state, provider), None
+
+    def elsewhere(self) -> tuple[tuple[str, State], ...]:
+        """The states of this stack that other lines of work hold (for the `local` backend, the state file
+        on each git branch not merged here: planning.elsewhere), newest knowledge of applies made there.
+        A shared backend holds one state: nothing is elsewhere."""
+        backend = self.session.backend
+        if not isinstance(backend, LocalBackend):
+            return ()
+        found = []
+        for where, text in states_elsewhere(backend.state_path):
+            try:
+                found.append((where, parse_state(text, f"{backend.state_path.name} on {where}")))
+            except StateError:
+                continue  # a branch whose state cannot be read tells nothing
+        return tuple(found)
 
     def has_journal(self) -> bool:
         """Whether a run that stopped left a journal for the next writer to reconcile."""

@@ -23,7 +23,7 @@ from ..execution.state_access import StackState
 from ..hooks import Hooks
 from ..planning.consequences import blockers
 from ..planning.drift import read_live
-from ..planning.saved_plan import cloud_moved, plan_from_saved, staleness
+from ..planning.saved_plan import cloud_moved, marked, plan_from_saved, staleness
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
 from .builds import build_after_apply
@@ -56,7 +56,7 @@ def apply(
         provider_for(prepared.stack, hooks) as provider,
     ):
         state, existing = recovered(store, provider, hooks)
-        the_plan = checked_plan(prepared, provider, state, request.plan)
+        the_plan = checked_plan(prepared, provider, state, request.plan, store.elsewhere)
         return _carry_out(
             the_plan,
             _Context(prepared, store, provider, state, existing, request.options, hooks, stop),
@@ -162,8 +162,12 @@ def _carry_out(plan: Plan, ctx: _Context, *, confirm: Confirm, saved: SavedPlan 
 def _make_changes(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOutcome:
     state, previous = ctx.state, ctx.existing
     if saved is not None:
-        # The plan is spent before its first change: applying the same file again is refused.
-        state = previous = ctx.store.save(replace(state, last_saved_plan=saved.plan_id), previous)
+        # The plan is spent before its first change: each entry it is about to change records its id, so
+        # applying the same file again is refused. (A plan that only creates changes no entry yet; what
+        # it creates records the id, and the state it was made against is gone once anything was made.)
+        spent = marked(state, (c.address for c in plan.changes if c.is_change), saved.plan_id)
+        if not spent.same_content(state):
+            state = previous = ctx.store.save(spent, previous)
     try:
         result = apply_journaled(
             plan,
@@ -174,6 +178,7 @@ def _make_changes(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOu
             hooks=ctx.hooks,
             stop=ctx.stop.event,
             cancel_timeout=ctx.options.cancel_timeout,
+            saved_plan=saved.plan_id if saved is not None else None,
         )
     except JournalStopped as exc:
         raise OperationError(
@@ -218,7 +223,7 @@ def _refresh(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOutcome
     result = refreshed_state(ctx.state, plan.drift, live)
     new_state = result.state
     if saved is not None:
-        new_state = replace(new_state, last_saved_plan=saved.plan_id)
+        new_state = marked(new_state, (d.address for d in plan.drift), saved.plan_id)
     elif not result.updated and not result.removed:
         return ApplyOutcome(plan, ApplyStatus.ALREADY_REFRESHED, refreshed=result)
     written = ctx.store.save(new_state, ctx.existing)

@@ -12,6 +12,7 @@ from ..execution.engine import open_provider
 from ..execution.state_access import StackState
 from ..hooks import Hooks
 from ..planning.drift import stack_drift
+from ..planning.elsewhere import unseen_in_report
 from ..planning.saved_plan import out_path_problem
 from ..plans.saved import PlanOptions, SavedPlanError, load_saved_plan, save_plan
 from ..stack.loader import load_stack
@@ -34,7 +35,7 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
             raise OperationError(problem)
     with provider_for(prepared.stack, hooks) as provider, StackState(prepared.stack) as store:
         state = read_for_plan(store, provider, hooks)
-        the_plan = checked_plan(prepared, provider, state, request)
+        the_plan = checked_plan(prepared, provider, state, request, store.elsewhere)
     if request.out is None:
         return PlanResult(the_plan)
     options = PlanOptions(
@@ -83,7 +84,9 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     try:
         with StackState(loaded) as store:
             state = read_for_plan(store, provider, hooks)
-        report = stack_drift(loaded, state, provider, include_unmanaged=request.include_unmanaged)
+            report = stack_drift(loaded, state, provider, include_unmanaged=request.include_unmanaged)
+            if report.drift:
+                report = unseen_in_report(report, state, store.elsewhere())
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
     finally:

@@ -4,7 +4,7 @@ state (reconciling a leftover journal), and make a plan that the stack's and the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,8 +17,10 @@ from ..diagnostics import Severity
 from ..execution.engine import Prepared, open_provider, prepare
 from ..execution.state_access import Reconciled, StackState
 from ..hooks import Hooks
+from ..planning.elsewhere import Elsewhere, unseen_applies
 from ..planning.plan import make_plan
 from ..planning.targeting import address_errors
+from ..plans.drift import DriftKind
 from ..plans.plan import Plan
 from ..stack.loader import load_config
 from ..stack.model import Stack
@@ -114,9 +116,17 @@ def _say(reconciled: Reconciled, hooks: Hooks, *, saved: bool) -> None:
         hooks.message(line)
 
 
-def checked_plan(prepared: Prepared, provider: Provider, state: State, request: PlanRequest) -> Plan:
+def checked_plan(
+    prepared: Prepared,
+    provider: Provider,
+    state: State,
+    request: PlanRequest,
+    elsewhere: Callable[[], Sequence[Elsewhere]] = tuple,
+) -> Plan:
     """The plan for `request`, the stack's warnings with it; OperationError for an address that names
-    nothing, StackRejected when what the cloud said makes the plan impossible."""
+    nothing, StackRejected when what the cloud said makes the plan impossible. `elsewhere` gives the
+    states other branches hold, asked for only when the cloud differs from the state
+    (planning.elsewhere: what another branch applied is neither drift nor changed back)."""
     problems = address_errors(
         request.targets, prepared.stack, state, flag="--target", in_state_only=request.destroy
     )
@@ -137,6 +147,8 @@ def checked_plan(prepared: Prepared, provider: Provider, state: State, request: 
         )
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
+    if any(d.drift in (DriftKind.CHANGED, DriftKind.DELETED) for d in plan.drift):
+        plan = unseen_applies(plan, state, elsewhere())
     warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         raise StackRejected([*warnings, *plan.diagnostics])

@@ -106,6 +106,7 @@ def make_plan(
         targets=tuple(targets),
         replace_requested=tuple(replace_addresses),
         refresh_only=refresh_only,
+        state_digest=state.digest if state.serial > 0 else None,
     )
 
 

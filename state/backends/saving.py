@@ -37,5 +37,6 @@ def save(backend: StateBackend, state: State, loaded: Loaded, *, keep_previous: 
     if previous is not None and state.same_content(previous):
         return loaded
     written = next_state(state, previous)
-    version = backend.write(dumps_state(written), loaded.version, keep_previous=keep_previous)
-    return Loaded(written, version, loaded.where)
+    text = dumps_state(written)
+    version = backend.write(text, loaded.version, keep_previous=keep_previous)
+    return Loaded(written.stored_as(text), version, loaded.where)

@@ -61,7 +61,7 @@ class Session:
             self.check()
             text = dumps_state(written)
             self._version = self.backend.write(text, self._version, keep_previous=keep_previous)
-            return written
+            return written.stored_as(text)
 
     # -- the lock --------------------------------------------------------------------------------------
 
