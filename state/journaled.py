@@ -23,6 +23,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ class JournaledState:
         self._compacted_at = time.monotonic()
         # Why the journal stopped (a write that failed), if it did.
         self._failure: str | None = None
+        # The serial the next write gives what changed.
+        self._stamp = (previous.serial if previous is not None else 0) + 1
         self.writes = 0  # state writes, for the benchmarks and tests
 
     @property
@@ -156,6 +159,9 @@ class JournaledState:
         so the worker goes on to its next call meanwhile. A line lost in a crash only sends the next
         command to read the resource back: its begin line is durable."""
         with self._lock:
+            # The serial the entry is written with (state.store.next_state), set now so that its text,
+            # made by the background thread, is the one written.
+            entry = replace(entry, serial=self._stamp)
             self._pending.pop(seq, None)
             self._begin_lines.pop(seq, None)
             self._entries[entry.address] = entry
@@ -332,6 +338,7 @@ class JournaledState:
             if written is not previous:
                 self.writes += 1
             self._previous = written
+            self._stamp = written.serial + 1
         return written
 
     def close(self) -> State:

@@ -162,13 +162,15 @@ def next_state(state: State, previous: State | None) -> State:
     `previous`, and each address that left (its removal). Unchanged entries keep their serial, so an
     apply changes the lines of the resources it changed and no others."""
     base = previous if previous is not None else state
-    stamp = base.serial + 1
+    stamp = (previous.serial if previous is not None else 0) + 1
     before = previous.by_address if previous is not None else {}
     resources = []
     for entry in state.resources:
         old = before.get(entry.address)
         if old is not None and entry.same_content(old):
             resources.append(old)
+        elif entry.serial == stamp:
+            resources.append(entry)  # stamped ahead (an apply's journal), its text already made
         else:
             resources.append(replace(entry, serial=stamp))
     present = state.by_address
