@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from providers.simulated.builds import DEFAULT_BUILD_MINUTE_MS
-from state.backends import BackendError, BackendSettings, backend_settings
+from state.backends import AzureBlobSettings, BackendError, BackendSettings, backend_settings
 from state.backends.settings import ENV_CONNECTION_STRING, ENV_SAS_TOKEN
 
 from .diagnostics import EngineError
+from .stack.loader.environments import named_after
 from .stack.model import CONFIG_FILE, Stack
 
 LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
@@ -85,12 +87,17 @@ def poll_interval(stack: Stack, env: Mapping[str, str] | None = None) -> float:
 
 
 def state_backend(stack: Stack, env: Mapping[str, str] | None = None) -> BackendSettings:
-    """Where the stack's state lives: aibplan.json's `backend`, AIBPLAN_BACKEND_* winning over it."""
+    """Where the stack's state lives: aibplan.json's `backend`, AIBPLAN_BACKEND_* winning over it. An
+    environment without a backend of its own shares the stack's, under a blob key named after it."""
     env = environment() if env is None else env
     try:
-        return backend_settings(stack.config.backend, env, source=CONFIG_FILE)
+        settings = backend_settings(stack.config.backend, env, source=CONFIG_FILE)
     except BackendError as exc:
         raise EngineError(str(exc)) from None
+    name = stack.config.environment
+    if name and isinstance(settings, AzureBlobSettings) and not stack.config.environment_backend:
+        settings = replace(settings, key=named_after(settings.key, name))
+    return settings
 
 
 def other_backend(config: Any, *, source: str, env: Mapping[str, str] | None = None) -> BackendSettings:

@@ -22,7 +22,9 @@ from ..views import (
 from .common import (
     EXIT_OK,
     StackLoading,
+    announce_environment,
     call,
+    chosen_environment,
     emit,
     fail,
     lock_timeout_option,
@@ -50,8 +52,9 @@ def state() -> None:
 def state_pull(stack: str | None, stack_dir: str | None) -> None:
     """Print the stack's state as its backend holds it (redirect it to a file to keep a copy)."""
     root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
     view = PulledText()
-    emit(view.show(call(lambda: state_transfer.pull(root), view)))
+    emit(view.show(call(lambda: state_transfer.pull(root, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
@@ -71,7 +74,9 @@ def state_push(
 ) -> None:
     """Replace the stack's state by the state in FILE, under the lock. Refused when the state there is
     another stack's (lineage), newer (serial), or changed apart at the same serial."""
-    request = state_transfer.PushRequest(Path(one_stack(stack, stack_dir)), file, force, lock_timeout)
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = state_transfer.PushRequest(root, file, force, lock_timeout, chosen_environment())
     view = MovedStateText()
     emit(view.show(call(lambda: state_transfer.push(request), view)))
     sys.exit(EXIT_OK)
@@ -100,8 +105,10 @@ def state_migrate(
         fail("give one of --from BACKEND or --to BACKEND (the other side is the stack's own backend)")
     other = source if source is not None else target
     assert other is not None
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
     request = state_transfer.MigrateRequest(
-        Path(one_stack(stack, stack_dir)), other, to_other=target is not None, lock_timeout=lock_timeout
+        root, other, to_other=target is not None, lock_timeout=lock_timeout, environment=chosen_environment()
     )
     view = MovedStateText()
     emit(view.show(call(lambda: state_transfer.migrate(request), view)))
@@ -117,7 +124,8 @@ def state_list(stack: str | None, stack_dir: str | None, json_flag: bool) -> Non
     """List the addresses the state tracks (tainted ones are marked)."""
     view = state_list_view("json" if json_flag else "text")
     root = Path(one_stack(stack, stack_dir))
-    emit(view.show(call(lambda: ops.list_state(root), view)))
+    announce_environment(root)
+    emit(view.show(call(lambda: ops.list_state(root, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
@@ -130,7 +138,8 @@ def state_show(address: str, stack: str | None, stack_dir: str | None) -> None:
     """Print one resource's state entry as JSON (secrets appear as fingerprints)."""
     view = StateEntryJson()
     root = Path(one_stack(stack, stack_dir))
-    emit(view.show(call(lambda: ops.show_entry(root, address), view)))
+    announce_environment(root)
+    emit(view.show(call(lambda: ops.show_entry(root, address, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
@@ -142,7 +151,9 @@ def state_show(address: str, stack: str | None, stack_dir: str | None) -> None:
 @no_color_option
 def state_rm(address: str, stack: str | None, stack_dir: str | None, lock_timeout: float) -> None:
     """Stop tracking ADDRESS; the resource stays in the cloud, unmanaged."""
-    request = ops.StateEditRequest(Path(one_stack(stack, stack_dir)), address, lock_timeout=lock_timeout)
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = ops.StateEditRequest(root, address, lock_timeout=lock_timeout, environment=chosen_environment())
     view = Removed(address)
     emit(view.show(call(lambda: ops.edit_state(request, CliHooks()), view)))
     sys.exit(EXIT_OK)
@@ -157,8 +168,10 @@ def state_rm(address: str, stack: str | None, stack_dir: str | None, lock_timeou
 @no_color_option
 def state_mv(source: str, target: str, stack: str | None, stack_dir: str | None, lock_timeout: float) -> None:
     """Track the resource known as FROM under the address TO (after a rename in the stack)."""
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
     request = ops.StateEditRequest(
-        Path(one_stack(stack, stack_dir)), source, target=target, lock_timeout=lock_timeout
+        root, source, target=target, lock_timeout=lock_timeout, environment=chosen_environment()
     )
     view = Moved(source, target)
     emit(view.show(call(lambda: ops.edit_state(request, CliHooks()), view)))
@@ -173,6 +186,7 @@ def state_mv(source: str, target: str, stack: str | None, stack_dir: str | None,
 @stack_options
 def import_(address: str, arm_id: str, stack: str | None, loading: StackLoading, lock_timeout: float) -> None:
     """Track an existing cloud resource ARM_ID as ADDRESS, which the stack must declare."""
+    announce_environment(loading.request(stack).root)
     request = ops.ImportRequest(
         loading.request(stack),
         address,
@@ -192,8 +206,9 @@ def import_(address: str, arm_id: str, stack: str | None, loading: StackLoading,
 def force_unlock_(lock_id: str, stack: str | None, stack_dir: str | None) -> None:
     """Clear a lock left by a run that is gone (the error that reported it gives LOCK_ID)."""
     root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
     view = UnlockedText(lock_id)
-    emit(view.show(call(lambda: ops.force_unlock(root, lock_id), view)))
+    emit(view.show(call(lambda: ops.force_unlock(root, lock_id, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 

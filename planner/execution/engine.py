@@ -39,10 +39,13 @@ def prepare(
     variables: Sequence[tuple[str, str]] = (),
     var_files: Sequence[Path] = (),
     provider: str | None = None,
+    environment: str | None = None,
 ) -> tuple[Prepared | None, list[Diagnostic]]:
-    """Load, validate and graph a stack (the same checks as `aibplan validate`). Returns
-    (None, diagnostics) when errors stop the way."""
-    checked = check_stack(root, variables=variables, var_files=var_files, provider=provider)
+    """Load, validate and graph a stack (the same checks as `aibplan validate`), for `environment` (None:
+    the stack's default). Returns (None, diagnostics) when errors stop the way."""
+    checked = check_stack(
+        root, variables=variables, var_files=var_files, provider=provider, environment=environment
+    )
     diagnostics = list(checked.diagnostics)
     if checked.stack is None or checked.graph is None or has_errors(diagnostics):
         return None, diagnostics

@@ -100,11 +100,19 @@ def apply_saved(
         saved = load_saved_plan(request.path)
     except SavedPlanError as exc:
         raise OperationError(str(exc)) from None
+    asked, made_for = request.environment, saved.options.environment
+    if asked is not None and asked != made_for:
+        raise OperationError(
+            f"{request.path} was made for "
+            + (f"environment {made_for}" if made_for else "a stack without environments")
+            + f", not for environment {asked}; nothing was changed"
+        )
     stack = StackRequest(
         saved.stack_root,
         saved.options.variables,
         tuple(Path(f) for f in saved.options.var_files),
         saved.options.provider,
+        made_for,
     )
     prepared = open_stack(stack)
     with (

@@ -42,6 +42,7 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
         variables=request.stack.variables,
         var_files=tuple(str(f) for f in request.stack.var_files),
         provider=request.stack.provider,
+        environment=prepared.stack.config.environment,
         refresh=request.refresh,
         destroy=request.destroy,
         refresh_only=request.refresh_only,
@@ -74,6 +75,7 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     hooks = hooks or Hooks()
     loaded, diagnostics = load_stack(
         request.stack.root,
+        environment=request.stack.environment,
         variables=request.stack.variables,
         var_files=request.stack.var_files,
         provider=request.stack.provider,

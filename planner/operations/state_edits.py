@@ -42,7 +42,7 @@ def edit_state(
 ) -> StateEdited:
     """`state rm` (no target) or `state mv`: the state saved with the change; the cloud is not touched."""
     hooks = hooks or Hooks()
-    stack = settings_only(request.root)
+    stack = settings_only(request.root, request.environment)
     operation = "state rm" if request.target is None else "state mv"
     with StackState(stack) as store, locked(store, operation, request.lock_timeout, hooks, stop):
         with provider_for(stack, hooks) as provider:  # to settle a leftover journal
@@ -55,23 +55,24 @@ def edit_state(
         return StateEdited(store.save(changed, existing))
 
 
-def list_state(root: Path) -> StateListing:
+def list_state(root: Path, environment: str | None = None) -> StateListing:
     """The state as stored (no lock; a leftover journal is not reconciled: this shows the file)."""
-    with StackState(settings_only(root)) as store:
+    stack = settings_only(root, environment)
+    with StackState(stack) as store:
         state, existing = store.read()
-    return StateListing(state, existing is not None)
+    return StateListing(state, existing is not None, stack.config.environment)
 
 
-def show_entry(root: Path, address: str) -> StateEntry:
+def show_entry(root: Path, address: str, environment: str | None = None) -> StateEntry:
     """One state entry (secrets appear as fingerprints, as the state holds them)."""
     state_edit.check_address(address)
-    with StackState(settings_only(root)) as store:
+    with StackState(settings_only(root, environment)) as store:
         state, _ = store.read()
     return StateEntry(state_edit.entry_or_error(state, address))
 
 
-def force_unlock(root: Path, lock_id: str) -> Unlocked:
+def force_unlock(root: Path, lock_id: str, environment: str | None = None) -> Unlocked:
     """Clear a lock left by a run that is gone; whether it left a journal for the next writer."""
-    with StackState(settings_only(root)) as store:
+    with StackState(settings_only(root, environment)) as store:
         holder = store.force_unlock(lock_id)
         return Unlocked(holder, store.has_journal())

@@ -35,6 +35,7 @@ class PushRequest:
     file: Path
     force: bool = False
     lock_timeout: float = 0.0
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class MigrateRequest:
     other: str
     to_other: bool = False
     lock_timeout: float = 0.0
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,9 @@ class StateMoved:
     target_kind: str = LOCAL
 
 
-def pull(root: Path) -> StatePulled:
+def pull(root: Path, environment: str | None = None) -> StatePulled:
     """The stack's state as its backend holds it (the text, byte for byte)."""
-    with StackState(settings_only(root)) as store:
+    with StackState(settings_only(root, environment)) as store:
         backend = store.session.backend
         text = _guarded(lambda: backend.read().text)
         if text is None:
@@ -85,7 +87,7 @@ def push(request: PushRequest) -> StateMoved:
     except (OSError, UnicodeDecodeError) as exc:
         raise OperationError(f"cannot read {request.file}: {exc}") from None
     state = _guarded(lambda: parse_state(text, str(request.file)))
-    with StackState(settings_only(request.root)) as store:
+    with StackState(settings_only(request.root, request.environment)) as store:
         backend = store.session.backend
         pushed = _guarded(
             lambda: push_state(backend, state, force=request.force, lock_timeout=request.lock_timeout)
@@ -97,7 +99,7 @@ def push(request: PushRequest) -> StateMoved:
 
 def migrate(request: MigrateRequest) -> StateMoved:
     """Copy the state from one backend to the other, both locked; refuses to overwrite a newer state."""
-    stack = settings_only(request.root)
+    stack = settings_only(request.root, request.environment)
     with StackState(stack) as store:
         configured = store.session.backend
         other = _open_other(stack, request.other)

@@ -32,16 +32,21 @@ from .requests import PlanRequest, StackRequest
 def open_stack(request: StackRequest) -> Prepared:
     """The stack loaded, checked and graphed; StackRejected when its diagnostics stop the way."""
     prepared, diagnostics = prepare(
-        request.root, variables=request.variables, var_files=request.var_files, provider=request.provider
+        request.root,
+        variables=request.variables,
+        var_files=request.var_files,
+        provider=request.provider,
+        environment=request.environment,
     )
     if prepared is None:
         raise StackRejected(diagnostics)
     return prepared
 
 
-def settings_only(root: Path) -> Stack:
-    """A stack with only its aibplan.json read: where its state lives (the state commands need no more)."""
-    config, diagnostics = load_config(root)
+def settings_only(root: Path, environment: str | None = None) -> Stack:
+    """A stack with only its aibplan.json read (for `environment`): where its state lives (the state
+    commands need no more)."""
+    config, diagnostics = load_config(root, environment)
     if config is None:
         raise StackRejected(diagnostics)
     return Stack(root=root, config=config, resources=())

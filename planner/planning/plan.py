@@ -107,6 +107,7 @@ def make_plan(
         replace_requested=tuple(replace_addresses),
         refresh_only=refresh_only,
         state_digest=state.digest if state.serial > 0 else None,
+        environment=stack.config.environment,
     )
 
 

@@ -46,6 +46,8 @@ class PlanOptions:
     refresh_only: bool = False
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
+    # The environment the plan was made for (None: a stack without environments).
+    environment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class StateListJson(JsonRejection):
                         {"address": r.address, "id": r.arm_id, "type": r.arm_type, "tainted": r.tainted}
                         for r in state.resources
                     ],
+                    **({"environment": result.environment} if result.environment is not None else {}),
                 }
             )
         )

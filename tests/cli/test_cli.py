@@ -81,8 +81,12 @@ def test_arm_deployment_with_var_override(example: Callable[[str], Path], cli: C
 
 def test_var_file_and_bad_var_syntax(example: Callable[[str], Path], cli: Callable[..., Run]) -> None:
     root = example("arm-deployment")
-    run = cli("plan", "--var-file", str(root / "prod.parameters.json"), str(root))
+    run = cli("plan", "--env", "prod", str(root))
     assert run.exit_code == 0 and "id-aib-prod" in run.stdout and "swedencentral" in run.stdout
+    # Another environment's parameters against this environment's state would plan to destroy it.
+    run = cli("plan", "--var-file", str(root / "prod.parameters.json"), str(root))
+    assert run.exit_code == 1 and "holds the parameters of environment prod" in run.stderr
+    assert "use --env prod" in run.stderr
     run = cli("plan", "--var", "novalue", str(root))
     assert run.exit_code == 1 and "expected NAME=VALUE" in run.stderr
 

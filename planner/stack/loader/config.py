@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...diagnostics import Severity
 from ..model import CONFIG_FILE, DEFAULT_STATE_FILE, StackConfig
+from . import environments
 from .loading import Loading, read_json, rel
 from .placeholders import check_placeholders
 
@@ -20,14 +21,17 @@ _CONFIG_KEYS = (
     "local",
     "azure",
     "backend",
+    "environments",
+    "defaultEnvironment",
     "$schema",
     "description",
 )
 _PROVIDERS = ("local", "azure")
 
 
-def read_config(root: Path, loading: Loading) -> StackConfig | None:
-    """The settings in `root`'s aibplan.json; None when the folder or they cannot be used (reported)."""
+def read_config(root: Path, loading: Loading, environment: str | None = None) -> StackConfig | None:
+    """The settings in `root`'s aibplan.json, for `environment` (None: the default one; loader.environments);
+    None when the folder or they cannot be used (reported)."""
     if root.is_file():
         loading.add(
             "AIB0002",
@@ -69,6 +73,10 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
                 path=(key,),
                 hint=f"did you mean '{close[0]}'?" if close else None,
             )
+    selected = environments.select(root, data, environment, shown, loading)
+    if selected is None:
+        return None
+    data = selected.data
     ok = True
     for key in ("subscriptionId", "resourceGroup", "location"):
         value = data.get(key)
@@ -125,4 +133,8 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
         local=dict(data.get("local") or {}),
         azure=dict(data.get("azure") or {}),
         backend=dict(data["backend"]) if "backend" in data else None,
+        environment=selected.name,
+        environments=selected.names,
+        parameter_file=selected.parameter_file,
+        environment_backend=selected.own_backend,
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from azure.storage.blob import BlobServiceClient
 
 from state import load_state
 from tests.helpers import Run, edit_json
@@ -147,3 +148,23 @@ def test_a_missing_container_is_one_line_with_the_command_that_makes_it(
     assert run.exit_code == 1
     assert "nothere" in run.stderr and "az storage container create" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_each_environment_has_its_own_blob_on_a_shared_backend(
+    example: Callable[[str], Path], cli: Callable[..., Run], blob: dict[str, object], azurite: Azurite
+) -> None:
+    root = example("arm-deployment")
+    use_backend(root, blob)
+    listed = cli("env", "list", str(root))
+    container = blob["container"]
+    assert f"azureblob {container}/team/aibplan.dev.state.json" in listed.stdout
+    assert f"azureblob {container}/team/aibplan.prod.state.json" in listed.stdout
+    for env in ("dev", "prod"):
+        assert cli("apply", "--auto-approve", "--env", env, str(root)).exit_code == 0
+    with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
+        names = {b.name for b in service.get_container_client(str(container)).list_blobs()}
+    assert {"team/aibplan.dev.state.json", "team/aibplan.prod.state.json"} <= names
+    assert not any(name.endswith("journal.0") or name.endswith("journal.1") for name in names)
+    for env, name in (("dev", "id-aib-dev"), ("prod", "id-aib-prod")):
+        pulled = cli("state", "pull", "--env", env, str(root))
+        assert pulled.exit_code == 0 and name in pulled.stdout and f"Environment: {env}" in pulled.stderr
