@@ -125,12 +125,15 @@ class State:
         """A hash of the state as stored: what a saved plan was made against. A state read from a backend
         has the hash of the bytes read; one made in memory, of the bytes it would be written as (those of
         state.store.dumps_state, made here without each entry's cached text)."""
-        text = dumps_indented(self.to_json()) + "\n"
-        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return text_digest((dumps_indented(self.to_json()) + "\n").encode("utf-8"))
 
     def stored_as(self, text: str) -> State:
         """This state, known to be stored as `text` (its digest is that text's hash)."""
-        self.__dict__["digest"] = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return self.with_digest(text_digest(text.encode("utf-8")))
+
+    def with_digest(self, digest: str) -> State:
+        """This state, known to be stored as bytes whose `text_digest` is `digest`."""
+        self.__dict__["digest"] = digest
         return self
 
     @cached_property
@@ -167,6 +170,11 @@ class State:
             "lineage": self.lineage,
             "resources": [item for _, item in sorted(_items(self), key=lambda pair: pair[0])],
         }
+
+
+def text_digest(data: bytes) -> str:
+    """The digest of a state's stored bytes (State.digest)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def removed_json(address: str, serial: int) -> dict[str, Any]:

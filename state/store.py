@@ -55,7 +55,9 @@ def load_state(path: Path) -> State | None:
     return parse_state(text, str(path))
 
 
-def parse_state(text: str, source: str) -> State:
+def parse_state(text: str, source: str, *, digest: str | None = None) -> State:
+    """The state in `text` (read from `source`), upgraded; `digest` is the text's hash when the caller
+    has it already (State.digest), else it is computed."""
     if has_conflict_markers(text):
         message = conflict_message(text, source)
         if message is not None:
@@ -71,7 +73,8 @@ def parse_state(text: str, source: str) -> State:
             f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
             "restore it from git or from its .backup"
         ) from None
-    return state_from_json(data, source).stored_as(text)
+    state = state_from_json(data, source)
+    return state.stored_as(text) if digest is None else state.with_digest(digest)
 
 
 def state_from_json(data: Any, source: str) -> State:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from ..journal import journal_path, remove_journal
 from ..lock import LockError, LockInfo, StateLock, acquire, force_unlock, is_held
+from ..model import text_digest
 from ..store import BACKUP_SUFFIX, fsync_dir, write_atomic
 from .base import (
     BackendError,
@@ -39,7 +39,8 @@ BACKUP_ID = "backup"
 
 
 def version_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    """The version token: the bytes' digest, the same as the state's (state.model.text_digest)."""
+    return text_digest(data)
 
 
 class LocalLock:

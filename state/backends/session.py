@@ -40,7 +40,9 @@ class Session:
     def read(self) -> State | None:
         """The state as stored now (None: there is none yet); its version is what the next write names."""
         stored = self.backend.read()
-        state = parse_state(stored.text, stored.where) if stored.text is not None else None
+        # The local backend's version is the digest of the bytes read: not computed twice.
+        digest = stored.version if isinstance(self.backend, LocalBackend) else None
+        state = parse_state(stored.text, stored.where, digest=digest) if stored.text is not None else None
         with self._guard:
             self._version = stored.version
         return state
@@ -61,6 +63,8 @@ class Session:
             self.check()
             text = dumps_state(written)
             self._version = self.backend.write(text, self._version, keep_previous=keep_previous)
+            if isinstance(self.backend, LocalBackend):
+                return written.with_digest(self._version)
             return written.stored_as(text)
 
     # -- the lock --------------------------------------------------------------------------------------
