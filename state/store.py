@@ -93,6 +93,8 @@ def state_from_json(data: Any, source: str) -> State:
     data = upgrade(data)
     try:
         listed = data.get("resources") or []
+        if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
+            raise TypeError("resources must be a list of objects")
         removed = {str(r["address"]): int(r["serial"]) for r in listed if r.get("removed") is True}
         resources = [ResourceState.from_json(r) for r in listed if r.get("removed") is not True]
         lineage = str(data["lineage"])
