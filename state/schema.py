@@ -6,6 +6,11 @@ type and id disagree (a "gallery" whose id is an identity) would let an edit of 
 an arbitrary resource. So every field's type is checked here, where every backend's text is parsed
 (state.store.state_from_json), and the first problem is reported in one line naming the field.
 
+Each format version is checked as it was written (state.store checks before it upgrades): up to version
+2 a top-level `serial` (and an optional `last_saved_plan`); from version 3 no top-level serial, each entry
+with its own `serial` and optional `saved_plan`, and a removed resource as `{"address", "removed": true,
+"serial"}` in its entry's place.
+
 Which ARM type each address kind has is the catalog's to say (this package imports nothing of it): plan
 checks that an entry's kind and type agree (planner.planning.identities, AIB8006) before it plans anything.
 """
@@ -17,10 +22,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-TOP_LEVEL = ("format_version", "lineage", "resources", "serial")
-TOP_LEVEL_OPTIONAL = ("last_saved_plan",)
+# Up to format 2: a serial for the whole state, and the id of the last saved plan applied.
+TOP_LEVEL_V2 = ("format_version", "lineage", "resources", "serial")
+TOP_LEVEL_OPTIONAL_V2 = ("last_saved_plan",)
+OPTIONAL_V2 = ("tainted", "extra")
+# From format 3: a serial and the saved plan that last changed it on each entry; removed entries.
+TOP_LEVEL = ("format_version", "lineage", "resources")
+OPTIONAL = ("tainted", "extra", "serial", "saved_plan")
+REMOVED = ("address", "removed", "serial")
 REQUIRED = ("address", "type", "id", "api_version", "applied", "observed", "dependencies")
-OPTIONAL = ("tainted", "extra")
 
 _ADDRESS_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\.(?P<name>[^\s.][^\s]*)$")
 # A resource group's, a subscription's, or (after another resource's id) an extension resource's.
@@ -38,17 +48,23 @@ class StateSchemaError(Exception):
         self.address = address
 
 
-def check_document(data: Mapping[str, Any]) -> None:
-    """Raise StateSchemaError for the first field that is missing, unknown or of the wrong type."""
+def check_document(data: Mapping[str, Any], version: int = 3) -> None:
+    """Raise StateSchemaError for the first field that is missing, unknown or of the wrong type, as
+    format `version` writes it."""
+    per_entry = version >= 3
+    top_level = TOP_LEVEL if per_entry else TOP_LEVEL_V2
+    optional = () if per_entry else TOP_LEVEL_OPTIONAL_V2
     for key in data:
-        if key not in TOP_LEVEL and key not in TOP_LEVEL_OPTIONAL:
+        if key not in top_level and key not in optional:
             raise StateSchemaError(json.dumps(key), "is not a field of an aibplan state file")
-    for key in TOP_LEVEL:
+    for key in top_level:
         if key not in data:
             raise StateSchemaError(f'"{key}"', "is missing")
-    serial, lineage, resources = data["serial"], data["lineage"], data["resources"]
-    if not _is_count(serial):
-        raise StateSchemaError('"serial"', f"must be a whole number, 0 or more; found {_shown(serial)}")
+    lineage, resources = data["lineage"], data["resources"]
+    if not per_entry and not _is_count(data["serial"]):
+        raise StateSchemaError(
+            '"serial"', f"must be a whole number, 0 or more; found {_shown(data['serial'])}"
+        )
     if not isinstance(lineage, str) or not lineage.strip():
         raise StateSchemaError('"lineage"', f"must be a non-empty string; found {_shown(lineage)}")
     if not isinstance(resources, list):
@@ -58,7 +74,10 @@ def check_document(data: Mapping[str, Any]) -> None:
         raise StateSchemaError('"last_saved_plan"', f"must be a string; found {_shown(saved_plan)}")
     seen: dict[str, int] = {}
     for index, entry in enumerate(resources):
-        address = check_entry(entry, index)
+        if per_entry and isinstance(entry, dict) and "removed" in entry:
+            check_removed(entry, index)
+            continue  # a removal may stand beside the entry a merge brought back
+        address = check_entry(entry, index, OPTIONAL if per_entry else OPTIONAL_V2)
         if address in seen:
             raise StateSchemaError(
                 f"resources[{index}] ({address})",
@@ -68,7 +87,32 @@ def check_document(data: Mapping[str, Any]) -> None:
         seen[address] = index
 
 
-def check_entry(entry: Any, index: int) -> str:
+def check_removed(entry: Mapping[str, Any], index: int) -> None:
+    """A removed resource's entry: its address, `"removed": true` and the serial of its removal."""
+    address = entry.get("address")
+    if not isinstance(address, str) or _ADDRESS_RE.match(address) is None:
+        raise StateSchemaError(
+            f"resources[{index}].address", f"must be an address KIND.NAME; found {_shown(address)}"
+        )
+    where = f"resources[{index}] ({address})"
+    for key in entry:
+        if key not in REMOVED:
+            raise StateSchemaError(
+                where, f"is a removed resource and has a field it cannot hold: {key!r}", address=address
+            )
+    if entry["removed"] is not True:
+        raise StateSchemaError(
+            f"{where}.removed", f"must be true; found {_shown(entry['removed'])}", address=address
+        )
+    if not _is_count(entry.get("serial")) or entry["serial"] == 0:
+        raise StateSchemaError(
+            f"{where}.serial",
+            f"must be a whole number, 1 or more; found {_shown(entry.get('serial'))}",
+            address=address,
+        )
+
+
+def check_entry(entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL) -> str:
     """Check one resource entry; returns its address."""
     where = f"resources[{index}]"
     if not isinstance(entry, dict):
@@ -85,7 +129,7 @@ def check_entry(entry: Any, index: int) -> str:
         return StateSchemaError(f"{where}.{key}" if key else where, message, address=address)
 
     for key in entry:
-        if key not in REQUIRED and key not in OPTIONAL:
+        if key not in REQUIRED and key not in optional:
             raise refuse("", f"has a field aibplan does not know: {key!r}")
     for key in REQUIRED:
         if key not in entry:
@@ -101,6 +145,10 @@ def check_entry(entry: Any, index: int) -> str:
         raise refuse("dependencies", f"must be a list of addresses; found {_shown(dependencies)}")
     if "tainted" in entry and not isinstance(entry["tainted"], bool):
         raise refuse("tainted", f"must be true or false; found {_shown(entry['tainted'])}")
+    if "serial" in entry and not _is_count(entry["serial"]):
+        raise refuse("serial", f"must be a whole number, 0 or more; found {_shown(entry['serial'])}")
+    if "saved_plan" in entry and not isinstance(entry["saved_plan"], str):
+        raise refuse("saved_plan", f"must be a string; found {_shown(entry['saved_plan'])}")
     _check_identity(where, entry["type"], entry["id"], address)
     return address
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from state import State, StateError, load_state, save_state
 from state.redact import redact
 
+from ..diagnostics import EngineError
 from .outcome import BuildTarget
 from .record import RunOutput, RunStatus, updated_extra
 
@@ -77,7 +78,13 @@ class BuildRecorder:
                 )
                 return
             with held:
-                self._write(target, status, outputs)
+                try:
+                    self._write(target, status, outputs)
+                except (EngineError, StateError) as exc:
+                    self.missed.append(
+                        f"{target.address}: the build's {status.run_state} was not recorded in the state "
+                        f"({exc}); `aibplan output --refresh` records it later"
+                    )
 
     def _write(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
         current = self._current()

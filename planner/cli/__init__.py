@@ -22,6 +22,7 @@ from .builds import cancel, output, run
 from .common import EXIT_ERROR, err, no_color_option
 from .drift import drift
 from .emulator import emulator
+from .env import env
 from .graph import graph
 from .plan_apply import apply, destroy, plan, show
 from .signals import Terminated, exit_code, guarded
@@ -102,6 +103,7 @@ for command in (
     import_,
     generate,
     force_unlock_,
+    env,
 ):
     main.add_command(command)
 

@@ -21,6 +21,7 @@ from .common import (
     EXIT_OK,
     StackLoading,
     call,
+    chosen_environment,
     confirm,
     emit,
     fail,
@@ -220,7 +221,9 @@ def apply(
     options = replace(options, build=build)
     if stack is not None and Path(stack).is_file():
         # Only the secret --vars a plan file keeps as fingerprints may (and must) be given again.
-        saved = ops.SavedApplyRequest(Path(stack), options, plan_request.stack.variables)
+        saved = ops.SavedApplyRequest(
+            Path(stack), options, chosen_environment(), variables=plan_request.stack.variables
+        )
         _refuse_plan_options(plan_request, refresh_only)
         _carry_out(lambda hooks, stop: ops.apply_saved(saved, hooks, stop))
     request = ops.ApplyRequest(replace(plan_request, refresh_only=refresh_only), options)

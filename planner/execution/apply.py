@@ -27,7 +27,7 @@ from providers.catalog import BY_KIND, is_buildable
 from providers.catalog.arm_ids import fold_id
 from providers.catalog.behaviour import PUT
 from state import ResourceState, State
-from state.journal import JournaledState
+from state.journaled import JournaledState, file_journal
 from state.redact import redact
 
 from ..builds.record import extra_after_replace
@@ -135,7 +135,7 @@ def apply_plan(
     """Run the plan's changes against the provider; the journal and the state file at `state_path` know
     every call. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file); see
     `apply_journaled` for the rest."""
-    journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
+    journal = file_journal(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
     return apply_journaled(
         plan,
         state,
@@ -160,6 +160,7 @@ def apply_journaled(
     stop: threading.Event | None = None,
     call: Callable[[Callable[[], Any], str, str], Any] | None = None,
     cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
+    saved_plan: str | None = None,
 ) -> ApplyResult:
     """Run the plan's changes against the provider, each call written into `journal` (which the state's
     owner opened: execution.state_access.StackState.journal) before and after it is made.
@@ -167,6 +168,8 @@ def apply_journaled(
     `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
     `fn()`. The caller holds the state lock (StackState.lock). Before an image template is deleted, a
     build still running is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
+    `saved_plan`, the id of the saved plan being applied, is recorded in each entry the apply writes (a
+    saved plan applies once).
     """
     hooks = hooks or Hooks()
     refused = conflicting_ids(plan.changes)
@@ -296,7 +299,7 @@ def apply_journaled(
         except BaseException as exc:
             journal.failed(seq, certain=_certain(exc))
             raise
-        journal.done(seq, _entry(change, observed, _kept_extra(state, change)))
+        journal.done(seq, _entry(change, observed, _kept_extra(state, change), saved_plan))
 
     def on_skip(node: Operation, reason: str) -> None:
         action, address = node
@@ -394,7 +397,7 @@ def _kept_extra(state: State, change: Change) -> dict[str, Any]:
     return extra_after_replace(entry.extra) if change.action is Action.REPLACE else dict(entry.extra)
 
 
-def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceState:
+def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str | None) -> ResourceState:
     return ResourceState(
         address=change.address,
         arm_type=change.arm_type,
@@ -404,6 +407,7 @@ def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceStat
         observed=redact(dict(observed or {})),
         dependencies=change.depends_on,
         extra=extra,
+        saved_plan=saved_plan,
     )
 
 

@@ -95,6 +95,8 @@ def make_plan(
         )
     diagnostics: list[Diagnostic] = []
     moves = {} if destroy or refresh_only else moved_addresses(stack, state)
+    # A saved plan is checked against the state as stored, not as this plan moves it in memory.
+    stored_digest = state.digest if state.serial > 0 else None
     state = with_moves(state, moves)
     moved_from = {new: old for old, new in moves.items()}
     live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
@@ -149,6 +151,8 @@ def make_plan(
         targets=tuple(targets),
         replace_requested=tuple(replace_addresses),
         refresh_only=refresh_only,
+        state_digest=stored_digest,
+        environment=stack.config.environment,
     )
 
 

@@ -115,6 +115,11 @@ class Plan:
     targets: tuple[str, ...] = ()
     replace_requested: tuple[str, ...] = ()
     refresh_only: bool = False
+    # A hash of the state as stored that the plan was made against (None: no state yet); a saved plan
+    # applies only to that same state (planning.saved_plan.staleness).
+    state_digest: str | None = None
+    # The environment the plan is for (None: the stack has no environments).
+    environment: str | None = None
 
     @property
     def summary(self) -> Summary:

@@ -29,8 +29,9 @@ from .codec import CodecError, decode, encode
 from .plan import Plan
 
 KIND = "aibplan-saved-plan"
-# 1: the JSON view's document wrapped (aibplan before the operations layer). 2: this format.
-FORMAT_VERSION = "2"
+# 1: the JSON view's document wrapped (aibplan before the operations layer). 2: this format. 3: the plan
+# names the state it was made against by its digest (state format 3 has no single serial line).
+FORMAT_VERSION = "3"
 
 
 class SavedPlanError(Exception):
@@ -52,6 +53,8 @@ class PlanOptions:
     refresh_only: bool = False
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
+    # The environment the plan was made for (None: a stack without environments).
+    environment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class Style:
 def render_plan(plan: Plan, *, color: bool = False) -> str:
     s = Style(color)
     lines = [f"Provider: {plan.provider}"]
+    if plan.environment is not None:
+        lines.insert(0, f"Environment: {plan.environment}")
     if not plan.refreshed:
         lines.append("(refresh skipped: comparing with the state file only)")
     lines.append("")

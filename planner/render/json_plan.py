@@ -34,6 +34,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "replace": summary.replace,
             "destroy": summary.destroy,
         },
+        **({"environment": plan.environment} if plan.environment is not None else {}),
     }
 
 

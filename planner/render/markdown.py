@@ -75,7 +75,10 @@ def plan_to_markdown(plan: Plan) -> str:
         )
     else:
         head = "**No changes.** The cloud matches the configuration."
-    lines += [head, "", f"Provider: {_code(plan.provider)}"]
+    lines += [head, ""]
+    if plan.environment is not None:
+        lines += [f"Environment: {_code(plan.environment)}", ""]
+    lines += [f"Provider: {_code(plan.provider)}"]
     if plan.targets:
         lines += ["", f"Resource targeting is in effect: {', '.join(_code(t) for t in plan.targets)}."]
     if plan.drift:
@@ -105,6 +108,8 @@ def drift_to_markdown(report: DriftReport) -> str:
     else:
         lines.append(f"**No drift.** The cloud matches the state for all {report.checked} resource(s).")
     state = f"state serial {report.state_serial}" if report.state_serial is not None else "no state file yet"
+    if report.environment is not None:
+        lines += ["", f"Environment: {_code(report.environment)}"]
     lines += ["", f"Provider: {_code(report.provider)}; {state}; {report.checked} resource(s) checked."]
     if report.include_unmanaged:
         lines.append("Unmanaged resources of the managed kinds in the resource group are included.")

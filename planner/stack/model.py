@@ -70,6 +70,15 @@ class StackConfig:
     # Guardrails (docs/guardrails.md): lifecycle settings by address, and rules turned off.
     lifecycle: Mapping[str, Lifecycle] = field(default_factory=dict)
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
+    # Where the state lives (aibplan.json's `backend`, read by state.backends.backend_settings).
+    backend: Mapping[str, Any] | None = None
+    # The environment acted on (None: the stack's top-level settings) and every environment of the stack
+    # (planner.stack.loader.environments); its NAME.parameters.json when there is one; whether it names a
+    # backend of its own (else the stack's, with the blob key named after the environment).
+    environment: str | None = None
+    environments: tuple[str, ...] = ()
+    parameter_file: str | None = None
+    environment_backend: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,4 +181,7 @@ class Stack:
 
     @property
     def runtime_dir(self) -> Path:
-        return self.state_path.parent / RUNTIME_DIR
+        """The lock, the journal and the local cloud: `.aibplan/` beside the state (`.aibplan/ENV/` for an
+        environment, so each has its own)."""
+        runtime = self.state_path.parent / RUNTIME_DIR
+        return runtime / self.config.environment if self.config.environment else runtime

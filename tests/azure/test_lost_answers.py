@@ -36,7 +36,7 @@ def state_ids(root: Path) -> list[str]:
     if not (root / "aibplan.state.json").exists():
         return []
     state = json.loads((root / "aibplan.state.json").read_text())
-    return sorted(r["id"].lower() for r in state["resources"])
+    return sorted(r["id"].lower() for r in state["resources"] if not r.get("removed"))
 
 
 def local_cloud_ids(root: Path) -> list[str]:

@@ -73,7 +73,8 @@ def test_arm_deployment_with_var_override(example: Callable[[str], Path], cli: C
     run = cli("plan", "--var", "environment=staging", root)
     assert run.exit_code == 1 and "allowed values: dev, test, prod" in run.stderr
     # With the identity's principal id, its role assignment is created after the identity.
-    state = json.loads((Path(root) / "aibplan.state.json").read_text())
+    # The default environment's state (dev; --var environment=prod changes a parameter, not the environment).
+    state = json.loads((Path(root) / "aibplan.dev.state.json").read_text())
     identity = next(r for r in state["resources"] if r["address"] == "identity.id-aib-prod")
     principal = f"builderPrincipalId={identity['observed']['properties']['principalId']}"
     run = cli("apply", "--auto-approve", "--var", "environment=prod", "--var", principal, root)
@@ -86,8 +87,12 @@ def test_arm_deployment_with_var_override(example: Callable[[str], Path], cli: C
 
 def test_var_file_and_bad_var_syntax(example: Callable[[str], Path], cli: Callable[..., Run]) -> None:
     root = example("arm-deployment")
-    run = cli("plan", "--var-file", str(root / "prod.parameters.json"), str(root))
+    run = cli("plan", "--env", "prod", str(root))
     assert run.exit_code == 0 and "id-aib-prod" in run.stdout and "swedencentral" in run.stdout
+    # Another environment's parameters against this environment's state would plan to destroy it.
+    run = cli("plan", "--var-file", str(root / "prod.parameters.json"), str(root))
+    assert run.exit_code == 1 and "holds the parameters of environment prod" in run.stderr
+    assert "use --env prod" in run.stderr
     run = cli("plan", "--var", "novalue", str(root))
     assert run.exit_code == 1 and "expected NAME=VALUE" in run.stderr
 

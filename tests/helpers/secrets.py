@@ -55,7 +55,7 @@ def write_secret_stack(root: Path, corpus: Mapping[str, Any], *, tag: str = "v1"
         "contentVersion": "1.0.0.0",
         "parameters": {n: {"value": p["value"]} for n, p in params.items() if p["from"] == "var-file"},
     }
-    (root / "secrets.parameters.json").write_text(json.dumps(var_file, indent=2))
+    (root / "secret-values.json").write_text(json.dumps(var_file, indent=2))
     declared = {}
     for name, p in params.items():
         declared[name] = {"type": p["type"]}
@@ -142,7 +142,7 @@ def write_secret_stack(root: Path, corpus: Mapping[str, Any], *, tag: str = "v1"
         ],
     }
     (root / "pipeline.json").write_text(json.dumps(template, indent=2))
-    args = ["--var-file", "secrets.parameters.json"]
+    args = ["--var-file", "secret-values.json"]
     for name, p in params.items():
         if p["from"] == "var":
             value = p["value"] if isinstance(p["value"], str) else json.dumps(p["value"])

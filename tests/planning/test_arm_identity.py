@@ -59,7 +59,7 @@ def state_of(root: Path) -> dict[str, Any]:
 def addresses(root: Path) -> list[str]:
     if not (root / "aibplan.state.json").exists():
         return []
-    return [r["address"] for r in state_of(root)["resources"]]
+    return [r["address"] for r in state_of(root)["resources"] if not r.get("removed")]
 
 
 def rename_identity_case(root: Path) -> None:
@@ -92,9 +92,17 @@ def test_a_case_only_rename_moves_the_entry_and_deletes_nothing(root: Path) -> N
     ok(aibplan("apply", "--auto-approve", "--parallelism", "10", ".", cwd=root))
     assert identity_in_cloud(root) is not None
     assert "identity.AibBuilder" in addresses(root) and "identity.aibBuilder" not in addresses(root)
-    entry = next(r for r in state_of(root)["resources"] if r["address"] == "identity.AibBuilder")
+    entry = next(
+        r
+        for r in state_of(root)["resources"]
+        if r["address"] == "identity.AibBuilder" and not r.get("removed")
+    )
     assert entry["id"] == IDENTITY_ID
-    template = next(r for r in state_of(root)["resources"] if r["address"] == "imageTemplate.ubuntu2204")
+    template = next(
+        r
+        for r in state_of(root)["resources"]
+        if r["address"] == "imageTemplate.ubuntu2204" and not r.get("removed")
+    )
     assert "identity.AibBuilder" in template["dependencies"]
     done = aibplan_here("plan", "--detailed-exitcode", ".", cwd=root)
     assert done.returncode == 0 and "No changes." in done.stdout
@@ -202,11 +210,9 @@ def test_two_state_entries_for_one_id_stop_the_plan_naming_both(root: Path) -> N
 
 def test_the_merge_conflict_advice_keeps_one_entry_per_resource(root: Path) -> None:
     text = (root / "aibplan.state.json").read_text()
-    (root / "aibplan.state.json").write_text(
-        text.replace('  "serial": ', '<<<<<<< HEAD\n  "serial": 8,\n=======\n  "serial": ', 1).replace(
-            "\n}\n", "\n>>>>>>> rename\n}\n"
-        )
-    )
+    lineage = next(line for line in text.splitlines(True) if line.startswith('  "lineage": '))
+    conflicted = f'<<<<<<< HEAD\n  "lineage": "other",\n=======\n{lineage}>>>>>>> rename\n'
+    (root / "aibplan.state.json").write_text(text.replace(lineage, conflicted, 1))
     line = error_lines(aibplan_here("plan", ".", cwd=root))[0]
     assert "for a resource one side moved to a new address (`state mv`) keep only the entry" in line
     assert "never both (one id under two addresses is refused)" in line

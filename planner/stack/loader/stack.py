@@ -16,8 +16,9 @@ from ..locate import Locator
 from ..model import CONFIG_FILE, Resource, Stack, StackConfig
 from .alone import report_missing, report_stand_ins
 from .config import read_config
+from .environments import DEFAULT_KEY, Selected, environment_names, other_parameter_file
 from .files import resource_files
-from .loading import Loading, placed, rel
+from .loading import Loading, placed, read_json, rel
 from .parameters import parameter_pool
 from .resources import load_resource_file
 
@@ -32,16 +33,21 @@ def load_stack(
     var_files: Sequence[Path] = (),
     provider: str | None = None,
     partial: bool = False,
+    environment: str | None = None,
 ) -> tuple[Stack | None, list[Diagnostic]]:
-    """Load the stack in `root`. Returns (None, diagnostics) when it cannot be used; with `partial`, the
-    resources that did load come back even when errors were found (validation reports everything)."""
+    """Load the stack in `root` for `environment` (None: its default; loader.environments). Returns (None,
+    diagnostics) when it cannot be used; with `partial`, the resources that did load come back even when
+    errors were found (validation reports everything)."""
     loading = Loading(root)
-    config = read_config(root, loading)
+    config = read_config(root, loading, environment)
     if config is None:
         return None, placed(loading)
     if provider is not None:
         config = StackConfig(**{**config.__dict__, "provider": provider})
-    pool, pool_sources = parameter_pool(config, variables, var_files, loading)
+    if not _parameter_files_fit(root, config, var_files, loading):
+        return None, placed(loading)
+    own = [root / config.parameter_file] if config.parameter_file else []
+    pool, pool_sources = parameter_pool(config, variables, [*own, *var_files], loading)
     for file in resource_files(root, config, loading):
         load_resource_file(file, config, pool, pool_sources, loading)
     for entry in loading.files:
@@ -70,11 +76,46 @@ def _finish(
     return stack, diagnostics
 
 
-def load_config(root: Path) -> tuple[StackConfig | None, list[Diagnostic]]:
+def load_config(root: Path, environment: str | None = None) -> tuple[StackConfig | None, list[Diagnostic]]:
     """Only aibplan.json: enough to find the state file and open the provider (the state commands)."""
     loading = Loading(root)
-    config = read_config(root, loading)
+    config = read_config(root, loading, environment)
     return config, placed(loading)
+
+
+def environments_of(root: Path) -> tuple[tuple[str, ...], str | None, list[Diagnostic]]:
+    """(the stack's environments, its defaultEnvironment, diagnostics), from aibplan.json alone and without
+    choosing one (`aibplan env list`)."""
+    loading = Loading(root)
+    data = read_json(root / CONFIG_FILE, CONFIG_FILE, loading)
+    if not isinstance(data, dict):
+        if not loading.diagnostics:
+            loading.add("AIB0003", Severity.ERROR, f"{CONFIG_FILE} must hold a JSON object", file=CONFIG_FILE)
+        return (), None, placed(loading)
+    default = data.get(DEFAULT_KEY)
+    return environment_names(root, data), default if isinstance(default, str) else None, placed(loading)
+
+
+def _parameter_files_fit(
+    root: Path, config: StackConfig, var_files: Sequence[Path], loading: Loading
+) -> bool:
+    """Another environment's parameters file given with --var-file would plan that environment's resources
+    against this one's state, and so plan to destroy this one's: refused, pointing at --env."""
+    selected = Selected(config.environment, config.environments)
+    for file in var_files:
+        other = other_parameter_file(file, root, selected)
+        if other is not None:
+            here = f"environment {config.environment}" if config.environment else "the default environment"
+            loading.add(
+                "AIB0003",
+                Severity.ERROR,
+                f"--var-file {file} holds the parameters of environment {other}; acting on {here}, the plan "
+                f"would compare {other}'s resources with {here}'s state and plan to destroy its resources",
+                file=str(file),
+                hint=f"use --env {other}: it reads {file.name} and uses {other}'s own state",
+            )
+            return False
+    return True
 
 
 def find_stack_root(file: Path) -> Path | None:
@@ -163,11 +204,10 @@ def _check_guarded_addresses(config: StackConfig, loading: Loading) -> None:
 
 def _inputs_hash(config: StackConfig, resources: Sequence[Resource]) -> str:
     digest = hashlib.sha256()
-    digest.update(
-        json.dumps(
-            [config.subscription_id, config.resource_group, config.location, config.provider], sort_keys=True
-        ).encode()
-    )
+    settings = [config.subscription_id, config.resource_group, config.location, config.provider]
+    if config.environment is not None:
+        settings.append(config.environment)
+    digest.update(json.dumps(settings, sort_keys=True).encode())
     if config.lifecycle:
         guarded = {a: [lc.prevent_destroy, lc.ignore_changes] for a, lc in config.lifecycle.items()}
         digest.update(json.dumps(guarded, sort_keys=True).encode())

@@ -70,7 +70,23 @@ CASES: list[tuple[str, Edit, str]] = [
         '"resources" must be a list ([] when empty); found an object',
     ),
     ("resources missing", _drop("resources"), '"resources" is missing'),
-    ("serial a string", _set("serial", "7"), '"serial" must be a whole number, 0 or more; found "7"'),
+    (
+        "serial a string",
+        _set_in(template, "serial", "7"),
+        '(imageTemplate.ubuntu2204).serial must be a whole number, 0 or more; found "7"',
+    ),
+    (
+        "a top-level serial (format 2's) in format 3",
+        _set("serial", 7),
+        '"serial" is not a field of an aibplan state file',
+    ),
+    (
+        "a removed entry with a body",
+        lambda data: data["resources"].append(
+            {"address": "gallery.old", "removed": True, "serial": 1, "applied": {}}
+        ),
+        "(gallery.old) is a removed resource and has a field it cannot hold: 'applied'",
+    ),
     ("lineage missing", _drop("lineage"), '"lineage" is missing'),
     ("unknown top-level field", _set("outputs", {}), '"outputs" is not a field of an aibplan state file'),
     (
