@@ -35,6 +35,7 @@ from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
 from ..walk import walk
 from .cancel import DEFAULT_CANCEL_TIMEOUT, cancel_running_build
+from .known_after_apply import ApplyReferences, evaluated, needs_evaluation
 from .retry import retrying
 
 Operation = tuple[str, str]  # (create | update | delete, address)
@@ -180,6 +181,7 @@ def apply_journaled(
         gc.unfreeze()
         raise
     invoke = call or (lambda fn, _address, _action: fn())
+    references = ApplyReferences(plan, cloud)
 
     def visit(node: Operation) -> None:
         action, address = node
@@ -216,6 +218,8 @@ def apply_journaled(
                 change.old_depends_on,
                 wait=False,
             )
+        elif change.after_unknown:
+            return  # journaled when its values are known, just before its call (see _run)
         else:
             seq = journal.begin(
                 action,
@@ -237,6 +241,22 @@ def apply_journaled(
         journal.durable(seq)
         return seq
 
+    def journal_now(node: Operation, change: Change) -> int:
+        """`journal_ahead`, or, for a call not announced (its values were not known yet), its begin line."""
+        with announced_lock:
+            ahead = node in announced
+        if ahead:
+            return journal_ahead(node)
+        return journal.begin(
+            node[0],
+            change.address,
+            change.arm_id,
+            change.arm_type,
+            change.api_version,
+            dict(change.after or {}),
+            change.depends_on,
+        )
+
     def _run(change: Change, action: str) -> None:
         address = change.address
         if action == "delete":
@@ -257,7 +277,16 @@ def apply_journaled(
                 raise
             journal.removed(seq, address)
             return
-        seq = journal_ahead((action, address))
+        if needs_evaluation(change):
+            try:
+                change = evaluated(change, references)
+            except BaseException:
+                with announced_lock:
+                    ahead = announced.pop((action, address), None)
+                if ahead is not None:
+                    journal.failed(ahead, certain=True)
+                raise
+        seq = journal_now((action, address), change)
         try:
             rtype = BY_KIND.get(change.kind)
             if action == "create" or (rtype is not None and rtype.service.update_verb == PUT):
@@ -270,6 +299,7 @@ def apply_journaled(
         except BaseException as exc:
             journal.failed(seq, certain=_certain(exc))
             raise
+        references.made(change, observed)
         journal.done(seq, _entry(change, observed, _kept_extra(state, change)))
 
     def on_skip(node: Operation, reason: str) -> None:

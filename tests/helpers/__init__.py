@@ -233,15 +233,30 @@ def plan_document(root: Path, options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def golden_form(document: dict[str, Any]) -> dict[str, Any]:
-    """What a golden file pins: the JSON plan without machine paths, the hash and full bodies."""
+    """What a golden file pins: the JSON plan without machine paths, the hash and full bodies; what is known
+    only after apply (`after_unknown`) only where something is."""
     out = {k: v for k, v in document.items() if k not in ("provider", "inputs_hash")}
-    out["resource_changes"] = [
-        {k: v for k, v in c.items() if k not in ("before", "after")} for c in document["resource_changes"]
-    ]
+    out["resource_changes"] = [_golden_change(c) for c in document["resource_changes"]]
     out["resource_drift"] = [
-        {k: v for k, v in d.items() if k not in ("before", "after")} for d in document["resource_drift"]
+        {k: v for k, v in d.items() if k not in ("before", "after")} | {"attribute_diffs": _golden_diffs(d)}
+        for d in document["resource_drift"]
     ]
     return out
+
+
+def _golden_change(change: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in change.items() if k not in ("before", "after")}
+    if out.get("after_unknown") == {}:
+        del out["after_unknown"]
+    out["attribute_diffs"] = _golden_diffs(change)
+    return out
+
+
+def _golden_diffs(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in d.items() if not (k == "after_unknown" and v is False)}
+        for d in item["attribute_diffs"]
+    ]
 
 
 # -- the ARM emulator (tests/azure) -----------------------------------------------------------------------

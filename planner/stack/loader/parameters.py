@@ -13,6 +13,7 @@ from typing import Any
 
 from ...diagnostics import Severity
 from ..expressions import Evaluator, ExpressionError, Scope
+from ..expressions.unknown import has_unknown
 from ..model import CONFIG_FILE, StackConfig
 from .alone import may_be_missing
 from .loading import Loading, expression_diagnostic, read_json
@@ -113,9 +114,14 @@ def template_evaluator(
                 continue
         elif "defaultValue" in spec:
             try:
-                values[name] = Evaluator(scope, values, {}, allow_nondeterministic=True).evaluate_value(
-                    spec["defaultValue"], ("parameters", name, "defaultValue")
-                )
+                default = Evaluator(scope, values, {}, allow_nondeterministic=True)
+                where = ("parameters", name, "defaultValue")
+                values[name] = default.evaluate_value(spec["defaultValue"], where)
+                if default.made_unknowns and has_unknown(values[name]):
+                    raise ExpressionError(
+                        "a parameter's defaultValue cannot use reference(): it is known only after apply",
+                        path=where,
+                    )
             except ExpressionError as exc:
                 if loading.alone and exc.missing in loading.unknown.get(shown, ()):
                     may_be_missing(

@@ -15,6 +15,7 @@ from .alone import report_missing, report_stand_ins
 from .config import read_config
 from .loading import Loading, placed, rel
 from .parameters import parameter_pool
+from .references import bind_names
 from .resources import load_resource_file
 
 
@@ -44,6 +45,7 @@ def _finish(
     root: Path, config: StackConfig, loading: Loading, partial: bool
 ) -> tuple[Stack | None, list[Diagnostic]]:
     _check_duplicates(loading)
+    bind_names(loading)
     report_missing(loading)
     diagnostics = placed(loading)
     if has_errors(diagnostics) and not partial:
