@@ -19,7 +19,7 @@ from providers.catalog import BY_KIND, EXTERNAL_API_VERSIONS
 from providers.catalog.arm_ids import fold_id, parse_resource_id
 from state.redact import redact
 
-from ..diagnostics import format_path
+from ..diagnostics import JsonPath, format_path
 from ..normalize import normalize_body
 from ..planning.diff import diff_bodies
 from ..planning.reference_values import view
@@ -83,14 +83,48 @@ def evaluated(change: Change, references: ApplyReferences) -> Change:
     body = replace_unknowns(dict(change.body or {}), evaluator.resolve)
     rtype = BY_KIND[change.kind]
     after = redact(normalize_body(rtype, body, change.api_version))
-    shown: Any = after
-    for path in change.after_unknown:
-        shown = with_value_at(shown, path, None)
-    if shown != dict(change.after or {}):
-        differs = diff_bodies(dict(change.after or {}), shown, rtype, change.api_version)
+    planned = dict(change.after or {})
+    if not agrees(planned, after, set(change.after_unknown)):
+        shown: Any = after
+        for path in change.after_unknown:
+            shown = with_value_at(shown, path, None)
+        differs = diff_bodies(planned, shown, rtype, change.api_version)
         where = ", ".join(format_path(d.path) for d in differs) or "the body"
         raise PlanMismatch(
             f"reference() gives other values than the plan showed ({where}): the cloud changed since the "
             "plan was made; plan again"
         )
     return replace(change, body=body, after=after, after_unknown=())
+
+
+_ABSENT = object()
+
+
+def agrees(planned: Any, actual: Any, unknown: set[JsonPath], path: JsonPath = ()) -> bool:
+    """Whether `actual` is what the plan showed: equal wherever the plan knew the value. The items of a
+    list the service keeps in no order (sorted by normalisation) may have moved around a value that was
+    unknown, so a list agrees when the known items are all in it."""
+    if path in unknown:
+        return True
+    if isinstance(planned, dict) and isinstance(actual, dict):
+        return all(
+            agrees(planned.get(key, _ABSENT), actual.get(key, _ABSENT), unknown, (*path, key))
+            for key in planned.keys() | actual.keys()
+        )
+    if isinstance(planned, list) and isinstance(actual, list):
+        if len(planned) != len(actual):
+            return False
+        if all(
+            agrees(p, a, unknown, (*path, i)) for i, (p, a) in enumerate(zip(planned, actual, strict=True))
+        ):
+            return True
+        under = {p[len(path)] for p in unknown if len(p) > len(path) and p[: len(path)] == path}
+        rest = list(actual)
+        for index, item in enumerate(planned):
+            if index in under:
+                continue
+            if item not in rest:
+                return False
+            rest.remove(item)
+        return True
+    return bool(planned == actual)

@@ -86,8 +86,9 @@ def _tree(after: Any, paths: Sequence[JsonPath]) -> Any:
                 out[key] = _tree(value, inner)
         return out
     if isinstance(after, list):
+        inner_paths = [[p[1:] for p in paths if p and p[0] == i] for i in range(len(after))]
         return [
-            unknown_tree(value, [p[1:] for p in paths if p and p[0] == i]) for i, value in enumerate(after)
+            _tree(value, inner) if inner else False for value, inner in zip(after, inner_paths, strict=True)
         ]
     return False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ..plans.plan import Change
-from ..stack.expressions.unknown import unknown_leaves
+from ..stack.expressions.unknown import replace_unknowns
 from ..stack.model import with_value_at
 
 KNOWN_AFTER_APPLY: Final = "(known after apply)"
@@ -21,34 +21,15 @@ AFTER_APPLY: Final = _AfterApply()
 
 
 def shown_created(change: Change) -> Any:
-    """The body a create shows: as written (its request body), each value known only after apply marked.
+    """The body a create shows: as written (its request body), each value known only after apply marked;
+    without a request body (a plan file shown), the plan's `after` with its `after_unknown` paths marked.
 
-    A request body read again from the stack (a saved plan) holds an `Unknown` for every reference(), also
-    those the plan could evaluate: those show the plan's value. Without a request body (a plan file shown),
-    the plan's `after` with its `after_unknown` paths marked."""
+    A plan's request bodies hold an `Unknown` only where the plan could not evaluate it. Applying a plan
+    file reads them again from the stack, where every reference() is one until the apply evaluates it:
+    shown then as known after apply too."""
     if change.body is None:
         shown: Any = dict(change.after or {})
         for path in change.after_unknown:
             shown = with_value_at(shown, path, AFTER_APPLY)
         return shown
-    unknown_paths = set(change.after_unknown)
-    body: Any = dict(change.body)
-    for path, _unknown in list(unknown_leaves(body)):
-        value = _at(change.after, path)
-        known = path not in unknown_paths and value is not _MISSING
-        body = with_value_at(body, path, value if known else AFTER_APPLY)
-    return body
-
-
-_MISSING: Final = object()
-
-
-def _at(value: Any, path: tuple[str | int, ...]) -> Any:
-    for step in path:
-        found = (isinstance(value, dict) and step in value) or (
-            isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
-        )
-        if not found:
-            return _MISSING
-        value = value[step]
-    return value
+    return replace_unknowns(dict(change.body), lambda _unknown: AFTER_APPLY)

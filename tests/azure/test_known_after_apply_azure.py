@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers import BASES, SUBSCRIPTION, Emulator, Run
 
+
 @pytest.fixture
 def unknowns_stack(tmp_path: Path, azure_env: Emulator) -> Path:
     root = tmp_path / "unknowns"

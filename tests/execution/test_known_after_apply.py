@@ -1,7 +1,8 @@
 """Values known only after apply, on the local cloud through the command line: a fresh stack whose role
 assignments take their principal from `reference()` plans `(known after apply)`, applies (directly or as a
 saved plan) with the real value, and plans "No changes" after; a value the plan showed that the cloud
-changes before a saved plan is applied stops that change."""
+changes before a saved plan is applied stops that change; the published full-pipeline template (its
+role assignment's principal from reference()) validates, plans and applies."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from providers.simulated.service import SimulatedAzure
-from tests.helpers import BASES, Run, edit_json
+from tests.helpers import BASES, FIXTURES, Run, edit_json
 
 RA_RG = "roleAssignment.65aacccd-1036-54eb-b54d-66e9b8a228fd"
 RA_GALLERY = "roleAssignment.e65b4d8e-b63b-545b-ae58-cf7950dee5af"
@@ -182,3 +183,35 @@ def test_a_resource_outside_the_stack_is_read_at_plan_and_a_changed_value_stops_
     shared = next(e for e in _state(stack).values() if "owned by" in json.dumps(e["applied"]))
     assert shared["applied"]["properties"]["description"] == "owned by team-b"
     _no_changes(cli, stack)
+
+
+def test_the_published_full_pipeline_template_plans_its_principal_known_after_apply(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    """tests/fixtures/published/arm-full-pipeline, in a stack, with its other known mistakes fixed (a Gen1
+    image definition for a Gen2 source, replication without the gallery's region, a preview api version)."""
+    root = tmp_path / "published"
+    root.mkdir()
+    shutil.copy(FIXTURES / "published" / "arm-full-pipeline" / "azuredeploy.json", root)
+    (root / "aibplan.json").write_text(
+        json.dumps({"subscriptionId": "sub-1", "resourceGroup": "rg-aib", "location": "westus2"})
+    )
+    edit_json(
+        root / "azuredeploy.json",
+        lambda d: d["resources"][3]["properties"].update(hyperVGeneration="V2"),
+    )
+    fixes = ("--var", "api-version=2024-02-01", "--var", 'replicationRegions=["westus2"]')
+    run = cli("validate", *fixes, str(root))
+    assert run.exit_code == 0, run.stderr
+    run = cli("plan", *fixes, str(root))
+    assert run.exit_code == 0, run.stderr
+    assert "principalId      = (known after apply)" in run.stdout
+    assert "Plan: 5 to add, 0 to change, 0 to replace, 0 to destroy." in run.stdout
+    run = cli("apply", "--auto-approve", *fixes, str(root))
+    assert run.exit_code == 0, run.stderr
+    state = _state(root)
+    (identity,) = [e for a, e in state.items() if a.startswith("identity.")]
+    (assignment,) = [e for a, e in state.items() if a.startswith("roleAssignment.")]
+    principal = identity["observed"]["properties"]["principalId"]
+    assert assignment["applied"]["properties"]["principalId"] == principal
+    assert cli("plan", "--detailed-exitcode", *fixes, str(root)).exit_code == 0
