@@ -35,14 +35,14 @@ def diff_bodies(
     """Every changed path, ordered by path; empty when the two bodies are equal. A value of `after` known
     only after apply (an `Unknown`) differs from whatever was there: its diff has `after_unknown`, and it
     forces replacement where a known new value would (Terraform does the same: it cannot be proven equal)."""
+    if before == after:
+        return ()
     if has_unknown(after):
         compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)
         return tuple(
             replace(d, after=None, after_unknown=True) if d.after == _UNKNOWN else d
             for d in diff_bodies(before, compared, rtype, api_version)
         )
-    if before == after:
-        return ()
     unordered = rtype.unordered_lists
 
     def ignore_order(level: Any) -> bool:

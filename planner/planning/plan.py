@@ -147,7 +147,7 @@ def _change_for(
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
     # A value known only after apply is an Unknown in `desired`, null in `after` (its path in after_unknown).
     desired = redact(normalize_body(rtype, body, resource.api_version))
-    after, after_unknown = planned_after(desired)
+    after, after_unknown = planned_after(desired) if resource.known_after_apply else (desired, ())
     base = Change(
         address=resource.address,
         kind=resource.kind,
