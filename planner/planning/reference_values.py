@@ -3,7 +3,10 @@
 Each resource a stack's values refer to answers with what the cloud holds now, except where the plan will
 change it:
 
-- a resource of the stack that the plan creates or replaces: nothing is known of it yet (NOT_YET);
+- a resource of the stack that the plan creates or replaces: nothing is known of it yet (NOT_YET); but
+  one the state does not hold that the cloud has already (made outside aibplan) answers with its body
+  there, each value the stack sets NOT_YET (the create may change it: what the service computes, such as
+  an identity's principal id, stays);
 - one the plan updates: its body now, with each path the update changes NOT_YET;
 - one left as it is: its body now (the cloud's, or the state's observed body with `--no-refresh`);
 - a resource outside the stack: read from the cloud with the api version the expression gives (read even
@@ -58,6 +61,8 @@ class PlanReferences:
             return view(self._read_outside(target), target.full, target.api_version or "")
         change = self.decided.get(resource.address)
         entry = self._state.get(resource.address)
+        if change is not None and entry is None and change.action is Action.CREATE:
+            return self._made_outside(resource, change, target)
         if change is None or entry is None or change.action in (Action.CREATE, Action.REPLACE):
             return NOT_YET
         body = self._live.get(entry.arm_id) if self._refresh else dict(entry.observed)
@@ -67,6 +72,22 @@ class PlanReferences:
             for diff in change.attribute_diffs:
                 body = with_value_at(body, diff.path, NOT_YET)
         return view(body, target.full, target.api_version or entry.api_version)
+
+    def _made_outside(self, resource: Resource, change: Change, target: ReferenceTarget) -> Any:
+        """A resource the plan creates although the cloud may hold it already (see the module docstring)."""
+        key = fold_id(resource.arm_id)
+        if not self._refresh:
+            return NOT_YET
+        if key not in self._outside:
+            self._outside[key] = self._provider.read(
+                ResourceRef(resource.arm_id, resource.arm_type, resource.api_version)
+            )
+        body = self._outside[key]
+        if body is None:
+            return NOT_YET
+        for path in leaf_paths(change.after):
+            body = with_value_at(body, path, NOT_YET)
+        return view(body, target.full, target.api_version or resource.api_version)
 
     def _read_outside(self, target: ReferenceTarget) -> Any:
         key = fold_id(target.resource)
@@ -86,6 +107,13 @@ class PlanReferences:
             what = title_of(rid.arm_type) if rid is not None else "resource"
             raise ReferenceNotFound(f"reference(): the {what} {target.resource} does not exist")
         return found
+
+
+def leaf_paths(value: Any, path: JsonPath = ()) -> list[JsonPath]:
+    """The path of every value inside `value` that is not an object (a list counts as one value)."""
+    if isinstance(value, Mapping) and value:
+        return [leaf for key, item in value.items() for leaf in leaf_paths(item, (*path, key))]
+    return [path] if path else []
 
 
 def view(body: Any, full: bool, api_version: str) -> Any:

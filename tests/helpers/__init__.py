@@ -5,10 +5,11 @@ Golden plan fixtures (tests/fixtures/plans/): `bases/<base>/stack/` is a stack, 
 and `cloud.json` the state and the cloud after a clean apply of it (made by
 `python -m tests.planning.test_plan_goldens`); `cases/<case>.json` is one case: its base, edits to the
 stack files, the state and the cloud (each a file or address, a JSON path as a list, and a value, or
-`"remove": true`), the plan options, and the action each resource is meant to get (`expect`);
-`cases/<case>.plan.json` is the JSON plan the case must produce (without the provider's description, the
-inputs hash and the full before/after bodies, which other tests cover). `AIBPLAN_UPDATE_GOLDEN=1`
-rewrites these files from the current code; review the diff before committing it.
+`"remove": true`; `"forget": true` drops a state entry), the plan options, and the action each resource is
+meant to get (`expect`); `cases/<case>.plan.json` is the JSON plan the case must produce (without the
+provider's description, the inputs hash and the full before/after bodies, which other tests cover, and
+without `after_unknown` where nothing is known only after apply). `AIBPLAN_UPDATE_GOLDEN=1` rewrites these
+files from the current code; review the diff before committing it.
 """
 
 from __future__ import annotations
@@ -190,6 +191,9 @@ def materialise(case: Mapping[str, Any], where: Path) -> Path:
     by_address = {r["address"]: r for r in state_data["resources"]}
     for edit in case.get("state", []):
         entry = by_address[edit["address"]]
+        if edit.get("forget"):  # the state never knew it (it stays in the cloud)
+            state_data["resources"].remove(entry)
+            continue
         set_at(entry, edit["path"], copy.deepcopy(edit.get("value")), remove=edit.get("remove", False))
     (root / "aibplan.state.json").write_text(json.dumps(state_data, indent=2, sort_keys=True) + "\n")
     cloud = json.loads((base / "cloud.json").read_text())
