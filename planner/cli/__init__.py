@@ -25,7 +25,7 @@ from .graph import graph
 from .plan_apply import apply, destroy, plan, show
 from .signals import Terminated, exit_code, guarded
 from .sim import sim
-from .state import force_unlock_, import_, state
+from .state import force_unlock_, generate, import_, state
 from .validate import validate
 
 
@@ -96,6 +96,7 @@ for command in (
     sim,
     state,
     import_,
+    generate,
     force_unlock_,
 ):
     main.add_command(command)

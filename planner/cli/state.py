@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from .. import operations as ops
-from ..views import Imported, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
+from ..views import (
+    GeneratedText,
+    Imported,
+    ImportedAllText,
+    Moved,
+    Removed,
+    StateEntryJson,
+    UnlockedText,
+    state_list_view,
+)
 from .common import (
     EXIT_OK,
     StackLoading,
@@ -21,6 +31,7 @@ from .common import (
     stack_options,
 )
 from .completion import complete_addresses
+from .positional import looks_like_address
 from .progress import CliHooks
 
 _STACK = click.argument("stack", required=False, type=click.Path())
@@ -89,21 +100,81 @@ def state_mv(source: str, target: str, stack: str | None, stack_dir: str | None,
 
 
 @click.command("import")
-@click.argument("address", shell_complete=complete_addresses)
-@click.argument("arm_id", metavar="ARM_ID")
-@_STACK
+@click.argument("args", nargs=-1, metavar="[ADDRESS [ARM_ID]] [STACK]", shell_complete=complete_addresses)
+@click.option(
+    "--all",
+    "import_every",
+    is_flag=True,
+    help="Import every resource the stack declares that exists and the state does not track yet.",
+)
 @lock_timeout_option
 @stack_options
-def import_(address: str, arm_id: str, stack: str | None, loading: StackLoading, lock_timeout: float) -> None:
-    """Track an existing cloud resource ARM_ID as ADDRESS, which the stack must declare."""
-    request = ops.ImportRequest(
-        loading.request(stack),
-        address,
-        arm_id,
-        lock_timeout=lock_timeout,
+def import_(args: Sequence[str], import_every: bool, loading: StackLoading, lock_timeout: float) -> None:
+    """Track an existing cloud resource as ADDRESS, which the stack must declare.
+
+    The resource is the one at the id the stack gives ADDRESS (its subscription, resource group and
+    name), or ARM_ID when given. With --all, every declared resource that exists and is not in the state
+    yet is imported (those that do not exist are left for apply to create).
+    """
+    if import_every:
+        if len(args) > 1 or (args and looks_like_address(args[0])):
+            raise click.UsageError("--all takes no ADDRESS: aibplan import --all [STACK]")
+        request = ops.ImportAllRequest(loading.request(args[0] if args else None), lock_timeout=lock_timeout)
+        view = ImportedAllText()
+        emit(view.show(call(lambda: ops.import_all(request, CliHooks()), view)))
+        sys.exit(EXIT_OK)
+    if not args:
+        raise click.UsageError("Missing argument 'ADDRESS' (or --all to import every declared resource)")
+    address, rest = args[0], list(args[1:])
+    if len(rest) > 2:
+        raise click.UsageError(f"expected ADDRESS [ARM_ID] [STACK], got {len(args)} arguments")
+    arm_id = rest.pop(0) if len(rest) == 2 or (rest and _is_arm_id(rest[0])) else None
+    single = ops.ImportRequest(
+        loading.request(rest[0] if rest else None), address, arm_id, lock_timeout=lock_timeout
     )
-    view = Imported(address, arm_id)
-    emit(view.show(call(lambda: ops.import_resource(request, CliHooks()), view)))
+    shown = Imported(address)
+    emit(shown.show(call(lambda: ops.import_resource(single, CliHooks()), shown)))
+    sys.exit(EXIT_OK)
+
+
+def _is_arm_id(text: str) -> bool:
+    """An operand after ADDRESS is the ARM id unless it names a stack folder (ids are never folders)."""
+    return text.lower().startswith("/subscriptions/") or not Path(text).is_dir()
+
+
+@click.command("generate")
+@click.argument("scopes", nargs=-1, required=True, metavar="RESOURCE_GROUP_OR_ID...")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The stack folder to write into (created if needed; nothing in it is overwritten).",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["local", "azure"]),
+    default=None,
+    help="Where to read from when --out has no aibplan.json yet (default: azure).",
+)
+@click.option(
+    "--subscription",
+    default=None,
+    metavar="ID",
+    help="The subscription of a resource group given by name (a group or resource id carries its own).",
+)
+@no_color_option
+def generate(scopes: Sequence[str], out: Path, provider: str | None, subscription: str | None) -> None:
+    """Write resource files from what the cloud holds: every identity, gallery, image definition and image
+    template in a resource group, or the resources given by id (with their children).
+
+    One file per resource, normalised (what the service fills in and its defaults left out, references to
+    other generated resources written as resourceId(...)), and aibplan.json when --out has none. Then
+    `aibplan import --all DIR` adopts them and `aibplan plan DIR` says No changes.
+    """
+    request = ops.GenerateRequest(tuple(scopes), out, provider=provider, subscription=subscription)
+    view = GeneratedText()
+    emit(view.show(call(lambda: ops.generate(request, CliHooks()), view)))
     sys.exit(EXIT_OK)
 
 
@@ -120,4 +191,4 @@ def force_unlock_(lock_id: str, stack: str | None, stack_dir: str | None) -> Non
     sys.exit(EXIT_OK)
 
 
-__all__ = ["force_unlock_", "import_", "state"]
+__all__ = ["force_unlock_", "generate", "import_", "state"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import networkx as nx
 
-from providers.base import Provider, ProviderError, ResourceRef
+from providers.base import Body, Provider, ProviderError, ResourceRef
 from providers.catalog import BY_KIND, for_arm_type
 from providers.catalog.arm_ids import fold_id, parse_resource_id
 from state import ResourceState, State
@@ -82,9 +82,10 @@ def move(state: State, source: str, target: str) -> State:
 
 
 def import_resource(
-    stack: Stack, graph: nx.DiGraph, state: State, provider: Provider, address: str, arm_id: str
+    stack: Stack, graph: nx.DiGraph, state: State, provider: Provider, address: str, arm_id: str | None = None
 ) -> tuple[State, list[str]]:
-    """The state with the existing cloud resource `arm_id` tracked as `address`; also notes for the user."""
+    """The state with the existing cloud resource tracked as `address`; also notes for the user. Without
+    `arm_id`, the resource is the one the stack gives that address (its id from the stack's settings)."""
     kind, _ = check_address(address)
     resource = stack.by_address.get(address)
     if resource is None:
@@ -93,11 +94,13 @@ def import_resource(
         raise EngineError(
             f"the stack declares no resource '{address}'{hint}; write its JSON first, then import it"
         )
-    if state.get(address) is not None:
+    tracked = state.get(address)
+    if tracked is not None:
         raise EngineError(
-            f"{address} is already in the state (id {state.get(address).arm_id}); "  # type: ignore[union-attr]
+            f"{address} is already in the state (id {tracked.arm_id}); "
             "remove it with `aibplan state rm` first to import another resource in its place"
         )
+    arm_id = arm_id if arm_id is not None else resource.arm_id
     rid = parse_resource_id(arm_id)
     if rid is None:
         raise EngineError(
@@ -121,13 +124,63 @@ def import_resource(
             f"note: the stack gives {address} the id {resource.arm_id}; the next plan replaces the imported "
             "resource unless the stack is changed to match"
         )
-    entry = ResourceState(
+    entry = _entry(address, resource.api_version, str(live.get("id") or rid), live, graph)
+    return state.with_resource(entry), notes
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """What `import --all` did: the state with every declared resource that exists, and what it left."""
+
+    state: State
+    # (address, ARM id) of each resource now tracked.
+    imported: tuple[tuple[str, str], ...]
+    # Declared resources the cloud does not hold (apply creates them).
+    absent: tuple[str, ...]
+    # Declared resources the state tracked already.
+    tracked: tuple[str, ...]
+
+
+def import_all(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider) -> Adopted:
+    """The state with every resource the stack declares, the state does not track and the cloud holds,
+    each read at the id and api version the stack gives it (one read of them all)."""
+    known = {fold_id(entry.arm_id): entry.address for entry in state.resources}
+    tracked = tuple(r.address for r in stack.resources if state.get(r.address) is not None)
+    wanted = [r for r in stack.resources if state.get(r.address) is None]
+    for resource in wanted:
+        holder = known.get(fold_id(resource.arm_id))
+        if holder is not None:
+            raise EngineError(
+                f"{resource.arm_id} is tracked as {holder}, but the stack declares it as {resource.address}; "
+                f"run `aibplan state mv {holder} {resource.address}` to follow the rename"
+            )
+    try:
+        live = provider.read_many(ResourceRef(r.arm_id, r.arm_type, r.api_version) for r in wanted)
+    except ProviderError as exc:
+        raise EngineError(f"reading the cloud failed: {exc}") from None
+    entries = []
+    absent = []
+    for resource in wanted:
+        body = live.get(resource.arm_id)
+        if body is None:
+            absent.append(resource.address)
+            continue
+        arm_id = str(body.get("id") or resource.arm_id)
+        entries.append(_entry(resource.address, resource.api_version, arm_id, body, graph))
+    imported = tuple((e.address, e.arm_id) for e in entries)
+    return Adopted(state.with_resources([*state.resources, *entries]), imported, tuple(absent), tracked)
+
+
+def _entry(address: str, api_version: str, arm_id: str, live: Body, graph: nx.DiGraph) -> ResourceState:
+    """A state entry for a resource read from the cloud: `applied` is its normalised body (the plan then
+    shows where the stack differs), `observed` what the cloud returned (secrets as fingerprints)."""
+    rtype = BY_KIND[address.partition(".")[0]]
+    return ResourceState(
         address=address,
         arm_type=rtype.arm_type,
-        arm_id=str(live.get("id") or rid),
-        api_version=resource.api_version,
+        arm_id=arm_id,
+        api_version=api_version,
         applied=redact(normalize_body(rtype, live)),
         observed=redact(live),
         dependencies=dependencies(graph, address),
     )
-    return state.with_resource(entry), notes

@@ -11,12 +11,15 @@ stack's diagnostics), `EngineError` (from the layers below: a lock held, a state
 from .apply import apply, apply_saved, destroy, refresh
 from .builds import artifact, cancel, outputs, run
 from .control import Confirm, OperationError, StackRejected, Stop, always
+from .generate import generate
 from .plan import drift, graph, plan, show_saved_plan
 from .requests import (
     ApplyOptions,
     ApplyRequest,
     BuildRequest,
     DriftRequest,
+    GenerateRequest,
+    ImportAllRequest,
     ImportRequest,
     OutputsRequest,
     PlanRequest,
@@ -29,6 +32,8 @@ from .results import (
     ApplyStatus,
     BuildsResult,
     DriftResult,
+    Generated,
+    ImportedAll,
     OutputsResult,
     PlanResult,
     SavedPlanShown,
@@ -37,7 +42,7 @@ from .results import (
     StateListing,
     Unlocked,
 )
-from .state_edits import edit_state, force_unlock, import_resource, list_state, show_entry
+from .state_edits import edit_state, force_unlock, import_all, import_resource, list_state, show_entry
 
 __all__ = [
     "ApplyOptions",
@@ -49,7 +54,11 @@ __all__ = [
     "Confirm",
     "DriftRequest",
     "DriftResult",
+    "GenerateRequest",
+    "Generated",
+    "ImportAllRequest",
     "ImportRequest",
+    "ImportedAll",
     "OperationError",
     "OutputsRequest",
     "OutputsResult",
@@ -74,7 +83,9 @@ __all__ = [
     "drift",
     "edit_state",
     "force_unlock",
+    "generate",
     "graph",
+    "import_all",
     "import_resource",
     "list_state",
     "outputs",

@@ -9,10 +9,12 @@ so it applies once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from providers.base import Provider, ProviderError
+from providers.base import Provider, ProviderError, ResourceRef
 from state import State
 
 from ..execution.apply import apply_journaled
@@ -22,7 +24,7 @@ from ..execution.state_access import StackState
 from ..hooks import Hooks
 from ..planning.consequences import blockers
 from ..planning.drift import read_live
-from ..planning.saved_plan import cloud_moved, plan_from_saved, staleness
+from ..planning.saved_plan import cloud_moved, ignoring_changes, plan_from_saved, staleness
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
 from .builds import build_after_apply
@@ -120,11 +122,25 @@ def apply_saved(
                 + ". Nothing was changed; make a new plan with `aibplan plan --out FILE`."
             )
         try:
-            the_plan = plan_from_saved(saved, prepared.stack)
+            the_plan = plan_from_saved(saved, prepared.stack, _cloud_of_ignored(saved, prepared, provider))
         except SavedPlanError as exc:
             raise OperationError(str(exc)) from None
         context = _Context(prepared, store, provider, state, existing, request.options, hooks, stop)
         return _carry_out(the_plan, context, confirm=always, saved=saved)
+
+
+def _cloud_of_ignored(saved: SavedPlan, prepared: Prepared, provider: Provider) -> Mapping[str, Any] | None:
+    """What the cloud holds now for the resources whose lifecycle ignores paths (None: there are none)."""
+    changes = ignoring_changes(saved, prepared.stack)
+    if not changes:
+        return None
+    refs = [
+        ResourceRef(c.old_arm_id or c.arm_id, c.arm_type, c.old_api_version or c.api_version) for c in changes
+    ]
+    try:
+        return provider.read_many(refs)
+    except ProviderError as exc:
+        raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
 
 
 @dataclass(frozen=True)

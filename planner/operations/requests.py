@@ -104,11 +104,20 @@ class OutputsRequest:
 
 @dataclass(frozen=True)
 class ImportRequest:
-    """Track the existing cloud resource `arm_id` as `address`, which the stack declares."""
+    """Track an existing cloud resource as `address`, which the stack declares: the resource with
+    `arm_id`, or (None) the one at the id the stack gives that address."""
 
     stack: StackRequest
     address: str
-    arm_id: str
+    arm_id: str | None = None
+    lock_timeout: float = 0.0
+
+
+@dataclass(frozen=True)
+class ImportAllRequest:
+    """`import --all`: track every resource the stack declares that exists and the state does not know."""
+
+    stack: StackRequest = field(default_factory=StackRequest)
     lock_timeout: float = 0.0
 
 
@@ -128,3 +137,14 @@ class DriftRequest:
 
     stack: StackRequest = field(default_factory=StackRequest)
     include_unmanaged: bool = False
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Write the files of what `scopes` hold into the stack folder `out`."""
+
+    scopes: tuple[str, ...]
+    out: Path
+    # When `out` has no aibplan.json: the provider to read with, and the subscription of bare group names.
+    provider: str | None = None
+    subscription: str | None = None

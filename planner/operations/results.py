@@ -103,6 +103,19 @@ class StateEdited:
 
 
 @dataclass(frozen=True)
+class ImportedAll:
+    """`import --all`: the state as saved, what it now tracks, and what it left alone."""
+
+    state: State
+    # (address, ARM id) of each resource imported.
+    imported: tuple[tuple[str, str], ...]
+    # Declared resources that do not exist yet (apply creates them).
+    absent: tuple[str, ...]
+    # Declared resources the state already tracked.
+    tracked: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Unlocked:
     holder: LockInfo
     journal_left: bool
@@ -119,3 +132,16 @@ class SavedPlanShown:
 
     saved: SavedPlan
     path: Path
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What generate wrote (file names relative to `out`) and what it left out."""
+
+    out: Path
+    files: tuple[str, ...]
+    config_written: bool
+    # Addresses the stack in `out` already declared (not written again).
+    declared: tuple[str, ...]
+    # The resource group the files came from, as an id.
+    group: str

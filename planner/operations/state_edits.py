@@ -12,15 +12,16 @@ from ..execution import state_edit
 from ..execution.state_access import StackState
 from ..hooks import Hooks
 from .control import Stop
-from .requests import ImportRequest, StateEditRequest
-from .results import StateEdited, StateEntry, StateListing, Unlocked
+from .requests import ImportAllRequest, ImportRequest, StateEditRequest
+from .results import ImportedAll, StateEdited, StateEntry, StateListing, Unlocked
 from .workspace import locked, open_stack, provider_for, recovered, settings_only
 
 
 def import_resource(
     request: ImportRequest, hooks: Hooks | None = None, stop: Stop | None = None
 ) -> StateEdited:
-    """Track the existing resource `arm_id` as `address` (declared in the stack); the state as saved."""
+    """Track an existing resource as `address` (declared in the stack): the one with `request.arm_id`, or
+    the one at the id the stack gives the address; the state as saved."""
     hooks = hooks or Hooks()
     state_edit.check_address(request.address)
     prepared = open_stack(request.stack)
@@ -35,6 +36,24 @@ def import_resource(
         )
         saved = store.save(changed, existing)
     return StateEdited(saved, tuple(notes))
+
+
+def import_all(
+    request: ImportAllRequest, hooks: Hooks | None = None, stop: Stop | None = None
+) -> ImportedAll:
+    """Track every resource the stack declares that exists in the cloud and the state does not know yet
+    (each at the id the stack gives it); the state is saved only when something was imported."""
+    hooks = hooks or Hooks()
+    prepared = open_stack(request.stack)
+    store = StackState(prepared.stack)
+    with (
+        locked(store, "import", request.lock_timeout, hooks, stop),
+        provider_for(prepared.stack, hooks) as provider,
+    ):
+        current, existing = recovered(store, provider, hooks)
+        adopted = state_edit.import_all(prepared.stack, prepared.graph, current, provider)
+        saved = store.save(adopted.state, existing) if adopted.imported else current
+    return ImportedAll(saved, adopted.imported, adopted.absent, adopted.tracked)
 
 
 def edit_state(

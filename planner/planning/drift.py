@@ -112,7 +112,8 @@ def unmanaged_resources(
             continue
         address = declared.get(fold_id(arm_id))
         message = (
-            f"declared in the stack as {address} but unknown to the state: it was made outside aibplan"
+            f"declared in the stack as {address} but unknown to the state: `aibplan import {address}` "
+            "manages it"
             if address
             else "in the resource group but not in the state (not managed by aibplan)"
         )
@@ -124,6 +125,7 @@ def unmanaged_resources(
                 DriftKind.UNMANAGED,
                 message,
                 after=redact(normalize_body(rtype, body)),
+                declared=address is not None,
             )
         )
     return tuple(sorted(found, key=lambda d: d.address))

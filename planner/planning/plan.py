@@ -41,7 +41,9 @@ from ..stack.model import BODY_KEYS, Resource, Stack
 from .consequences import add_consequences, cascade, cascade_into
 from .diff import diff_bodies, planned_after
 from .drift import detect_drift, read_live
+from .existing import already_existing
 from .external_refs import check_external_references
+from .guardrails import prevent_destroy_errors, with_ignored_changes
 from .reference_values import PlanReferences, evaluated_body
 from .targeting import request_replacements, select_targets
 
@@ -84,12 +86,14 @@ def make_plan(
         references = PlanReferences(stack, state, live, provider, refresh=refresh)
         found: list[Diagnostic] = []
         for address in topological_addresses(graph):
+            entry = state.get(address)
             resource = stack.by_address[address]
+            if entry is not None:
+                cloud = live.get(entry.arm_id) if refresh else entry.observed
+                resource = with_ignored_changes(resource, cloud, stack.lifecycle(address))
             body, problems = evaluated_body(resource, references)
             found.extend(problems)
-            change = _change_for(
-                resource, body, state.get(address), live, refresh, dependencies(graph, address)
-            )
+            change = _change_for(resource, body, entry, live, refresh, dependencies(graph, address))
             change = cascade_into(
                 request_replacements([change], replace_addresses)[0], references.decided, graph
             )
@@ -109,6 +113,13 @@ def make_plan(
     changes = cascade(changes, graph)
     changes = select_targets(changes, targets, graph, destroy=destroy)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
+    diagnostics.extend(
+        place_all(prevent_destroy_errors(changes, stack), locator_for(stack), resource_sources(stack))
+    )
+    if refresh and not destroy and not refresh_only:
+        diagnostics.extend(
+            place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
+        )
     return Plan(
         changes=tuple(changes),
         provider=provider_description or provider.describe(),

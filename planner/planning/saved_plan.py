@@ -20,9 +20,10 @@ from state import State
 
 from ..normalize import normalize_body
 from ..plans.drift import DriftKind
-from ..plans.plan import Action, Plan
+from ..plans.plan import Action, Change, Plan
 from ..plans.saved import SavedPlan, SavedPlanError, is_saved_plan
 from ..stack.model import Stack
+from .guardrails import with_ignored_changes
 from .plan import request_body
 
 
@@ -61,8 +62,9 @@ def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) 
     return reasons
 
 
-def plan_from_saved(saved: SavedPlan, stack: Stack) -> Plan:
-    """The Plan the file holds, with request bodies from the (identical) stack loaded again."""
+def plan_from_saved(saved: SavedPlan, stack: Stack, cloud: Mapping[str, Any] | None = None) -> Plan:
+    """The Plan the file holds, with request bodies from the (identical) stack loaded again; paths a
+    lifecycle ignores take the values `cloud` (keyed by the state's ids) holds now (planning.guardrails)."""
     changes = []
     for change in saved.plan.changes:
         if change.action in (Action.CREATE, Action.UPDATE, Action.REPLACE):
@@ -71,9 +73,24 @@ def plan_from_saved(saved: SavedPlan, stack: Stack) -> Plan:
                 raise SavedPlanError(
                     f"{saved.path}: {change.address} is not in the stack any more; plan again"
                 )
+            if cloud is not None and change.old_arm_id is not None:
+                lifecycle = stack.lifecycle(change.address)
+                resource = with_ignored_changes(resource, cloud.get(change.old_arm_id), lifecycle)
             change = replace(change, body=request_body(resource))
         changes.append(change)
     return replace(saved.plan, changes=tuple(changes), stack_root=str(stack.root))
+
+
+def ignoring_changes(saved: SavedPlan, stack: Stack) -> list[Change]:
+    """The saved plan's updates and replaces of resources with ignored paths: what to read from the cloud
+    before it is applied, so the ignored paths keep the cloud's values then."""
+    return [
+        c
+        for c in saved.plan.changes
+        if c.action in (Action.UPDATE, Action.REPLACE)
+        and c.old_arm_id is not None
+        and stack.lifecycle(c.address).ignore_changes
+    ]
 
 
 def out_path_problem(path: Path, stack: Stack) -> str | None:

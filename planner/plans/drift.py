@@ -34,6 +34,8 @@ class ResourceDrift:
     after: Mapping[str, Any] | None = None
     # The managed resources it was applied after (from the state), for graphs of what drifted.
     dependencies: tuple[str, ...] = ()
+    # Unmanaged only: the stack declares it (under `address`), so `aibplan import ADDRESS` adopts it.
+    declared: bool = False
 
     @property
     def kind(self) -> str:

@@ -12,6 +12,7 @@ from ..diagnostics import Diagnostic, Severity, format_path
 from ..plans.diff import AttributeDiff
 from ..plans.drift import DriftKind, ResourceDrift
 from ..plans.plan import Action, Change, Plan
+from ..rules.suppress import Suppressed
 from .known_after_apply import AFTER_APPLY, KNOWN_AFTER_APPLY, shown_created
 
 _SYMBOL = {
@@ -288,6 +289,18 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic], *, color: bool = False
         lines.append(f"{place}: {text}" if place else text)
         if d.hint:
             lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_suppressed(suppressed: Sequence[Suppressed]) -> str:
+    """One line per finding the stack turned off: where, which rule, and by what (with its reason)."""
+    lines = []
+    for item in suppressed:
+        d, by = item.diagnostic, item.by
+        place = ":".join(str(x) for x in (d.file, d.line, d.column) if x is not None)
+        reason = f": {by.reason}" if by.reason else ""
+        text = f"suppressed {d.code} {d.message} (by {by.where}{reason})"
+        lines.append(f"{place}: {text}" if place else text)
     return "\n".join(lines) + ("\n" if lines else "")
 
 

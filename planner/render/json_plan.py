@@ -8,6 +8,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, JsonPath
 from ..plans.drift import ResourceDrift
 from ..plans.plan import Change, Plan
+from ..rules.suppress import Suppressed
 
 FORMAT_VERSION = "1"
 
@@ -106,6 +107,15 @@ def drift_to_json(drift: ResourceDrift) -> dict[str, Any]:
         "attribute_diffs": [d.to_json() for d in drift.attribute_diffs],
         "before": drift.before,
         "after": drift.after,
+    }
+
+
+def suppressed_to_json(item: Suppressed) -> dict[str, Any]:
+    """A finding the stack turned off: the diagnostic, and by what (SARIF's kind, where, the reason)."""
+    by = item.by
+    return {
+        **item.diagnostic.to_json(),
+        "suppression": {"kind": by.kind, "where": by.where, "justification": by.reason},
     }
 
 

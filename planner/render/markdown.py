@@ -16,6 +16,7 @@ from ..diagnostics import Diagnostic, Severity, format_path
 from ..plans.diff import AttributeDiff
 from ..plans.drift import DriftKind, DriftReport, ResourceDrift
 from ..plans.plan import Action, Change, Plan
+from .drift import next_steps
 from .graph import mermaid_id
 from .json_plan import diagnostics_of
 from .known_after_apply import KNOWN_AFTER_APPLY
@@ -109,12 +110,7 @@ def drift_to_markdown(report: DriftReport) -> str:
     if report.has_drift:
         lines += ["", *_drift_table(report.drift)]
         lines += ["", "```mermaid", *drift_mermaid(report.drift).rstrip("\n").split("\n"), "```"]
-        lines += [
-            "",
-            "To put the cloud back as the configuration says, run `aibplan plan` and `aibplan apply`. "
-            "To keep the changes, update the configuration to match and run "
-            "`aibplan apply --refresh-only`.",
-        ]
+        lines += ["", " ".join(next_steps(report, _code))]
     lines += _warning_lines(report.warnings)
     document = "\n".join(lines) + "\n"
     details = _drift_details(report.drift)

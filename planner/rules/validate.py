@@ -22,6 +22,7 @@ from ..stack.locate import place_all
 from ..stack.model import Stack
 from . import run_rules
 from .registry import ALL_RULES
+from .suppress import Suppressed, apply_suppressions
 
 
 def validate_stack(stack: Stack, graph: nx.DiGraph | None = None) -> list[Diagnostic]:
@@ -32,11 +33,13 @@ def validate_stack(stack: Stack, graph: nx.DiGraph | None = None) -> list[Diagno
 
 @dataclass(frozen=True)
 class Checked:
-    """A validated stack: what loaded (None when nothing could), its graph, and every diagnostic."""
+    """A validated stack: what loaded (None when nothing could), its graph, every diagnostic, and the
+    findings the stack turned off (rules.suppress)."""
 
     stack: Stack | None
     graph: nx.DiGraph | None
     diagnostics: tuple[Diagnostic, ...]
+    suppressed: tuple[Suppressed, ...] = ()
 
 
 @contextmanager
@@ -77,16 +80,19 @@ def _checked(stack: Stack, loaded: Sequence[Diagnostic]) -> Checked:
     graph, graph_diagnostics = build_graph(stack)
     placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
     every = [*loaded, *validate_stack(stack, graph), *placed]
-    return Checked(stack, graph, tuple(sorted(every, key=sort_key)))
+    kept, suppressed = apply_suppressions(every, stack, (rule.id for rule in ALL_RULES))
+    return Checked(stack, graph, tuple(sorted(kept, key=sort_key)), tuple(suppressed))
 
 
 @dataclass(frozen=True)
 class Validation:
-    """What `aibplan validate` reports: diagnostics (file names relative to `base`) and a resource count."""
+    """What `aibplan validate` reports: diagnostics (file names relative to `base`), a resource count, and
+    the findings the stack turned off."""
 
     diagnostics: tuple[Diagnostic, ...]
     resources: int
     base: Path
+    suppressed: tuple[Suppressed, ...] = ()
 
 
 def validate_paths(
@@ -102,9 +108,10 @@ def validate_paths(
     if len(paths) == 1 and (paths[0].is_dir() or not paths[0].exists()):
         checked = check_stack(paths[0], variables=variables, var_files=var_files, provider=provider)
         count = len(checked.stack.resources) if checked.stack else 0
-        return Validation(checked.diagnostics, count, paths[0])
+        return Validation(checked.diagnostics, count, paths[0], checked.suppressed)
     cwd = Path.cwd()
     out: list[Diagnostic] = []
+    off: list[Suppressed] = []
     count = 0
     alone: list[Path] = []
     by_stack: dict[Path, list[Path]] = {}
@@ -121,6 +128,10 @@ def validate_paths(
             full = (root / d.file).resolve() if d.file else None
             if full in wanted:
                 out.append(replace(d, file=_shown(full, cwd)))
+        for item in checked.suppressed:
+            full = (root / item.diagnostic.file).resolve() if item.diagnostic.file else None
+            if full in wanted:
+                off.append(replace(item, diagnostic=replace(item.diagnostic, file=_shown(full, cwd))))
         if checked.stack is not None:
             count += sum((root / r.source.file).resolve() in wanted for r in checked.stack.resources)
     if alone:
@@ -133,8 +144,9 @@ def validate_paths(
                 stack, loaded = load_files(present, variables=variables, var_files=var_files)
                 checked = _checked(stack, loaded)
             out += [_outside(d) for d in checked.diagnostics]
+            off += checked.suppressed
             count += len(stack.resources)
-    return Validation(tuple(sorted(out, key=sort_key)), count, cwd)
+    return Validation(tuple(sorted(out, key=sort_key)), count, cwd, tuple(off))
 
 
 def _outside(d: Diagnostic) -> Diagnostic:

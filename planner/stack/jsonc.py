@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["JsonSyntaxError", "SourceMap", "load_jsonc", "strip_comments"]
+__all__ = ["JsonSyntaxError", "SourceMap", "line_comments", "load_jsonc", "strip_comments"]
 
 JsonPath = tuple[str | int, ...]
 
@@ -92,6 +92,14 @@ def strip_comments(text: str) -> str:
     reports it as an error.
     """
     return _strip(text)[0]
+
+
+def line_comments(text: str) -> Iterator[tuple[int, str]]:
+    """Each `//` comment outside strings: (its offset, its text after the slashes)."""
+    for match in _COMMENT_OR_STRING.finditer(text):
+        token = match.group()
+        if token.startswith("//"):
+            yield match.start(), token[2:]
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:

@@ -28,6 +28,35 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """Guardrails on one resource (docs/guardrails.md), from aibplan.json's `lifecycle` (by address) or the
+    resource's `metadata.aibplan.lifecycle`: with `prevent_destroy`, a plan that would delete or replace it
+    fails; paths in `ignore_changes` keep the cloud's value (their drift is shown, never planned back)."""
+
+    prevent_destroy: bool = False
+    ignore_changes: tuple[JsonPath, ...] = ()
+    # Where it was written ("aibplan.json", a resource file, or both), for messages.
+    source: str = ""
+
+    def merged(self, other: Lifecycle) -> Lifecycle:
+        """Both settings at once: either one's preventDestroy, every ignored path."""
+        sources = [s for s in (self.source, other.source) if s]
+        return Lifecycle(
+            self.prevent_destroy or other.prevent_destroy,
+            tuple(dict.fromkeys((*self.ignore_changes, *other.ignore_changes))),
+            " and ".join(dict.fromkeys(sources)),
+        )
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """A rule turned off in aibplan.json's `rules`: everywhere (`addresses` None) or for some resources."""
+
+    addresses: tuple[str, ...] | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class StackConfig:
     """The settings in aibplan.json."""
 
@@ -39,6 +68,9 @@ class StackConfig:
     state_file: str = DEFAULT_STATE_FILE
     local: Mapping[str, Any] = field(default_factory=dict)
     azure: Mapping[str, Any] = field(default_factory=dict)
+    # Guardrails (docs/guardrails.md): lifecycle settings by address, and rules turned off.
+    lifecycle: Mapping[str, Lifecycle] = field(default_factory=dict)
+    rules: Mapping[str, RuleSetting] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +97,8 @@ class Resource:
     # expression text there, and the path is among `unresolved` (rules skip it). Planning and apply
     # evaluate them when the cloud can answer (`body_with_unknowns` puts them back in place).
     known_after_apply: tuple[tuple[JsonPath, Unknown], ...] = ()
+    # `metadata.aibplan.lifecycle` (the stack's own view, with aibplan.json's: Stack.lifecycle).
+    lifecycle: Lifecycle | None = None
 
     @property
     def address(self) -> str:
@@ -103,6 +137,9 @@ class UnmanagedResource:
         return f"{self.arm_type}.{self.name}"
 
 
+_NO_LIFECYCLE = Lifecycle()
+
+
 @dataclass(frozen=True)
 class Stack:
     """A stack folder after loading: settings, resources, and the text of each file for error positions."""
@@ -118,6 +155,14 @@ class Stack:
     @cached_property
     def by_address(self) -> dict[str, Resource]:
         return {r.address: r for r in self.resources}
+
+    def lifecycle(self, address: str) -> Lifecycle:
+        """The guardrails on `address`: aibplan.json's and the resource's own, merged (none: defaults)."""
+        found = self.config.lifecycle.get(address, _NO_LIFECYCLE)
+        resource = self.by_address.get(address)
+        if resource is not None and resource.lifecycle is not None:
+            found = found.merged(resource.lifecycle)
+        return found
 
     @property
     def state_path(self) -> Path:

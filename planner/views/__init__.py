@@ -3,17 +3,20 @@ text for stdout and stderr apart, `View.rejected` what to show when the stack's 
 operation). A command chooses its view once, from its format option (`plan_view("json", color=...)`);
 the views build on the renderers of plain data in planner.render and import neither click nor rich."""
 
+from .adoption import GeneratedText
 from .apply import ApplyText
 from .base import Shown, View
 from .builds import BuildsText, outputs_view
 from .plans import PlanText, drift_view, plan_view, saved_plan_view
-from .state import Imported, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
+from .state import Imported, ImportedAllText, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
 from .validation import validation_view
 
 __all__ = [
     "ApplyText",
     "BuildsText",
+    "GeneratedText",
     "Imported",
+    "ImportedAllText",
     "Moved",
     "PlanText",
     "Removed",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..operations.results import StateEdited, StateEntry, StateListing, Unlocked
+from ..operations.results import ImportedAll, StateEdited, StateEntry, StateListing, Unlocked
 from .base import JsonRejection, Shown, TextRejection, View, document
 
 
@@ -64,16 +64,36 @@ class Moved(TextRejection):
 
 
 class Imported(TextRejection):
-    def __init__(self, address: str, arm_id: str) -> None:
+    def __init__(self, address: str) -> None:
         self.address = address
-        self.arm_id = arm_id
 
     def show(self, result: StateEdited) -> Shown:
+        entry = result.state.get(self.address)
+        tracked = entry.arm_id if entry is not None else "?"
         return Shown(
-            out=f"Import successful: {self.address} now tracks {self.arm_id} "
+            out=f"Import successful: {self.address} now tracks {tracked} "
             f"(serial {result.state.serial}).\nRun `aibplan plan` to see how it differs from the stack.\n",
             err="".join(note + "\n" for note in result.notes),
         )
+
+
+class ImportedAllText(TextRejection):
+    """`import --all`: each resource imported, then what was left and what to run next."""
+
+    def show(self, result: ImportedAll) -> Shown:
+        lines = [f"Imported {address} ({arm_id})" for address, arm_id in result.imported]
+        if result.absent:
+            lines.append(f"Not in the cloud yet (apply creates them): {', '.join(result.absent)}")
+        if result.tracked:
+            lines.append(f"Already in the state: {len(result.tracked)} resource(s)")
+        if result.imported:
+            lines.append(
+                f"Import successful: {len(result.imported)} resource(s) now tracked "
+                f"(serial {result.state.serial}). Run `aibplan plan` to see how they differ from the stack."
+            )
+        else:
+            lines.append("Nothing to import: no resource the stack declares exists outside the state.")
+        return Shown(out="".join(line + "\n" for line in lines))
 
 
 class UnlockedText(TextRejection):

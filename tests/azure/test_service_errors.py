@@ -1,7 +1,8 @@
 """Each service error the Azure provider maps reaches the CLI as one clear line naming the resource.
 
 The errors come over TLS from the ARM emulator: some because the service refuses (a second PUT of an
-image template, a missing resource group), the others injected as Azure sends them."""
+image template, a missing resource group), the others injected as Azure sends them. A plan never proposes
+that second PUT (it reads before it creates: AIB8003); only a plan made without reading the cloud sends it."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def test_second_put_of_a_template_shows_the_service_text(
     state["serial"] += 1
     state_path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
 
-    line = error_line(cli("apply", "--auto-approve", str(root)))
+    run = cli("apply", "--auto-approve", str(root))
+    assert run.exit_code == 1 and "AIB8003 imageTemplate.ubuntu2204 already exists in Azure" in run.stderr
+    assert "aibplan import imageTemplate.ubuntu2204`" in run.stderr
+    line = error_line(cli("apply", "--auto-approve", "--no-refresh", str(root)))
     assert line.startswith("Error: imageTemplate.ubuntu2204: create failed: Conflict: ")
     assert "Update/Upgrade of image templates is currently not supported" in line
 

@@ -89,9 +89,8 @@ def test_a_credential_that_cannot_sign_in_is_one_line(
     run = cli("apply", "--auto-approve", "--parallelism", "1", str(root))
     assert run.exit_code == 1 and "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
-    assert lines and all(
-        "create failed: CredentialUnavailable: could not sign in to Azure with" in x for x in lines
-    )
+    # The plan reads the cloud before it proposes a create, so the sign-in fails there, once.
+    assert lines and all("CredentialUnavailable: could not sign in to Azure with" in x for x in lines)
     assert "AZURE_CLIENT_ID" in lines[0] and "docs/azure.md" in lines[0]
 
 

@@ -1,5 +1,6 @@
-"""The CI examples in examples/ci: valid YAML, the triggers and steps docs/ci.md promises, and every aibplan
-command they run is a real command with real options, which the test runs against an applied stack."""
+"""The CI examples in examples/ci: valid YAML, the triggers, jobs and steps docs/ci.md promises, and every
+aibplan command they run is a real command with real options, which the test runs against an applied
+stack. tests/azure/test_ci_workflows.py runs the workflows' shell steps themselves, as their runners would."""
 
 from __future__ import annotations
 
@@ -71,34 +72,37 @@ def test_there_is_a_github_and_an_azure_pipelines_example() -> None:
     assert [p.name for p in WORKFLOWS] == ["azure-pipelines.yml", "github-actions.yml"]
 
 
-def test_the_github_workflow_checks_drift_nightly_and_on_pull_requests_and_comments_the_plan() -> None:
+def test_the_github_workflow_plans_pull_requests_applies_main_one_at_a_time_and_checks_drift() -> None:
     workflow = load(CI / "github-actions.yml")
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-    assert {"pull_request", "schedule"} <= set(triggers)
+    assert {"pull_request", "push", "schedule"} <= set(triggers)
+    assert triggers["push"]["branches"] == ["main"]
     assert triggers["schedule"][0]["cron"].count(" ") == 4
     jobs = workflow["jobs"]
-    drift_steps = "\n".join(scripts(jobs["drift"]))
-    assert "aibplan drift" in drift_steps and "--format markdown" in drift_steps
-    assert "GITHUB_STEP_SUMMARY" in drift_steps and 'exit "$code"' in drift_steps
-    assert "if" not in jobs["drift"], "the drift check runs on every trigger"
-    plan_job = jobs["plan"]
-    assert "pull_request" in plan_job["if"]
-    comment = next(s for s in plan_job["steps"] if s.get("uses", "").startswith("actions/github-script"))
-    assert "plan.md" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
-    assert workflow["permissions"]["pull-requests"] == "write"
+    assert "pull_request" in jobs["plan"]["if"] and "refs/heads/main" in jobs["apply"]["if"]
+    assert jobs["apply"]["concurrency"]["cancel-in-progress"] is False
+    assert jobs["apply"]["permissions"]["contents"] == "write"
+    assert "schedule" in jobs["drift"]["if"]
+    for job in jobs.values():
+        install = next(s for s in job["steps"] if s.get("name") == "Install aibplan")
+        assert install["run"] == 'python -m pip install "$AIBPLAN_SOURCE"'
+    assert workflow["env"]["AIBPLAN_SOURCE"].startswith("git+https://")
+    plan_steps = "\n".join(scripts(jobs["plan"]))
+    assert "--out aibplan.plan" in plan_steps and "gh pr comment" in plan_steps
+    assert "git push" in "\n".join(scripts(jobs["apply"]))
 
 
-def test_the_azure_pipeline_checks_drift_nightly_and_on_pull_requests_and_comments_the_plan() -> None:
+def test_the_azure_pipeline_does_the_same() -> None:
     pipeline = load(CI / "azure-pipelines.yml")
     assert pipeline["schedules"][0]["always"] is True and pipeline["pr"]["branches"]["include"] == ["main"]
-    steps = pipeline["steps"]
-    drift = next(s for s in steps if s.get("displayName") == "Drift check")
-    assert (
-        "aibplan drift" in drift["inputs"]["inlineScript"]
-        and "uploadsummary" in drift["inputs"]["inlineScript"]
-    )
-    comment = next(s for s in steps if s.get("displayName") == "Comment the plan on the pull request")
-    assert "pullRequests" in comment["script"] and "plan.md" in comment["script"]
+    assert pipeline["trigger"]["branches"]["include"] == ["main"] and pipeline["lockBehavior"] == "sequential"
+    jobs = {j.get("job", j.get("deployment")): j for j in pipeline["jobs"]}
+    assert set(jobs) == {"plan", "apply", "drift"}
+    assert "PullRequest" in jobs["plan"]["condition"] and "refs/heads/main" in jobs["apply"]["condition"]
+    assert "environment" in jobs["apply"]
+    plan_steps = "\n".join(scripts(jobs["plan"]))
+    assert "pullRequests" in plan_steps and "AGENT_JOBSTATUS" in plan_steps
+    assert "git push" in "\n".join(scripts(jobs["apply"]))
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=[p.name for p in WORKFLOWS])

@@ -94,7 +94,7 @@ def test_validate_and_graph(example: Callable[[str], Path], cli: Callable[..., R
     run = cli("validate", root)
     assert run.exit_code == 0 and "Success!" in run.stdout
     run = cli("validate", "--format", "json", root)
-    assert json.loads(run.stdout)["summary"] == {"errors": 0, "warnings": 0}
+    assert json.loads(run.stdout)["summary"] == {"errors": 0, "warnings": 0, "suppressed": 0}
     run = cli("graph", "--format", "dot", root)
     assert run.exit_code == 0 and run.stdout.startswith("digraph aibplan {")
 

@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -87,7 +88,10 @@ def running(data_dir: Path) -> Iterator[Azurite]:
         args += ["--location", str(data_dir), "--loose", "--skipApiVersionCheck", "--disableTelemetry"]
         args += ["--silent"]
         with log_path.open("wb") as log:
-            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=data_dir)
+            # A session of its own, so that stopping it stops what npx started beneath it too.
+            process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=data_dir, start_new_session=True
+            )
         try:
             answered = _wait_until_answering(azurite, process, _START_SECONDS[how], log_path)
         except BaseException:
@@ -104,12 +108,17 @@ def running(data_dir: Path) -> Iterator[Azurite]:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """Stop Azurite and every process of its group (npx runs node as a child that would outlive it)."""
+    for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _wait_until_answering(

@@ -37,7 +37,8 @@ def test_json_document(example: Callable[[str], Path], cli: Callable[..., Run]) 
     assert run.exit_code == 1
     document = json.loads(run.stdout)
     assert document["format_version"] == "1"
-    assert document["summary"] == {"errors": 1, "warnings": 0}
+    assert document["summary"] == {"errors": 1, "warnings": 0, "suppressed": 0}
+    assert document["suppressed"] == []
     (found,) = [d for d in document["diagnostics"] if d["severity"] != "info"]
     assert set(found) == {"code", "severity", "message", "file", "line", "column", "address", "path", "hint"}
     assert found["code"] == "AIB3001" and found["path"] == "properties.distribute[0].aritfactTags"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...diagnostics import Severity
 from ..model import CONFIG_FILE, DEFAULT_STATE_FILE, StackConfig
+from .guardrails import config_lifecycles, config_rules
 from .loading import Loading, read_json, rel
 from .placeholders import check_placeholders
 
@@ -19,6 +20,8 @@ _CONFIG_KEYS = (
     "state",
     "local",
     "azure",
+    "lifecycle",
+    "rules",
     "$schema",
     "description",
 )
@@ -123,4 +126,6 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
         state_file=state_file,
         local=dict(data.get("local") or {}),
         azure=dict(data.get("azure") or {}),
+        lifecycle=config_lifecycles(data["lifecycle"], shown, loading) if "lifecycle" in data else {},
+        rules=config_rules(data["rules"], shown, loading) if "rules" in data else {},
     )

@@ -15,6 +15,7 @@ from ..evaluate import evaluate
 from ..expressions import Evaluator, Scope, Unknown
 from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
+from .guardrails import resource_lifecycle
 from .loading import Loading, expression_diagnostic, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
@@ -281,6 +282,7 @@ def _load_resource(
         name_from_file="name" not in raw,
         extra_keys=tuple(k for k in raw if k not in _KNOWN_RESOURCE_KEYS),
         known_after_apply=tuple(envelope.known_after_apply),
+        lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
     )
     loading.resources.append(resource)
     children = raw.get("resources")

@@ -3,10 +3,12 @@ given without their stack; duplicates across files are found once everything is 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ...diagnostics import Diagnostic, JsonPath, Severity, has_errors
 from ..locate import Locator
@@ -46,6 +48,7 @@ def _finish(
 ) -> tuple[Stack | None, list[Diagnostic]]:
     _check_duplicates(loading)
     bind_names(loading)
+    _check_guarded_addresses(config, loading)
     report_missing(loading)
     diagnostics = placed(loading)
     if has_errors(diagnostics) and not partial:
@@ -135,6 +138,28 @@ def _check_duplicates(loading: Loading) -> None:
         loading.resources[:] = first.values()
 
 
+def _check_guarded_addresses(config: StackConfig, loading: Loading) -> None:
+    """A lifecycle or rule setting in aibplan.json for an address the stack does not declare is a warning
+    (a typo would leave a resource unguarded); a lifecycle still guards a state entry of that address."""
+    declared = [r.address for r in loading.resources]
+    named: list[tuple[JsonPath, str]] = [(("lifecycle", a), a) for a in config.lifecycle]
+    named += [(("rules", rule, "off"), a) for rule, s in config.rules.items() for a in s.addresses or ()]
+    for path, address in named:
+        if address in declared:
+            continue
+        close = difflib.get_close_matches(address, declared, n=1)
+        loading.add(
+            "AIB0003",
+            Severity.WARNING,
+            f"{CONFIG_FILE} names {address}, which the stack does not declare",
+            file=CONFIG_FILE,
+            path=path,
+            hint=f"did you mean '{close[0]}'?"
+            if close
+            else "a lifecycle still guards a state entry of that name",
+        )
+
+
 def _inputs_hash(config: StackConfig, resources: Sequence[Resource]) -> str:
     digest = hashlib.sha256()
     digest.update(
@@ -142,14 +167,14 @@ def _inputs_hash(config: StackConfig, resources: Sequence[Resource]) -> str:
             [config.subscription_id, config.resource_group, config.location, config.provider], sort_keys=True
         ).encode()
     )
+    if config.lifecycle:
+        guarded = {a: [lc.prevent_destroy, lc.ignore_changes] for a, lc in config.lifecycle.items()}
+        digest.update(json.dumps(guarded, sort_keys=True).encode())
     for resource in sorted(resources, key=lambda r: r.address):
-        digest.update(
-            json.dumps(
-                [resource.address, resource.api_version, resource.body, resource.depends_on],
-                sort_keys=True,
-                default=str,
-            ).encode()
-        )
+        shown: list[Any] = [resource.address, resource.api_version, resource.body, resource.depends_on]
+        if resource.lifecycle is not None:
+            shown.append([resource.lifecycle.prevent_destroy, resource.lifecycle.ignore_changes])
+        digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 
