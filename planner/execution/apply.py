@@ -38,6 +38,7 @@ from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
 from ..walk import walk
 from .cancel import DEFAULT_CANCEL_TIMEOUT, cancel_running_build
+from .known_after_apply import ApplyReferences, evaluated, needs_evaluation
 from .retry import retrying
 
 Operation = tuple[str, str]  # (create | update | delete, address)
@@ -207,6 +208,7 @@ def apply_journaled(
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
     gc.freeze()
     invoke = call or (lambda fn, _address, _action: fn())
+    references = ApplyReferences(plan, cloud)
 
     def visit(node: Operation) -> None:
         action, address = node
@@ -243,6 +245,8 @@ def apply_journaled(
                 change.old_depends_on,
                 wait=False,
             )
+        elif change.after_unknown:
+            return  # journaled when its values are known, just before its call (see _run)
         else:
             seq = journal.begin(
                 action,
@@ -264,6 +268,22 @@ def apply_journaled(
         journal.durable(seq)
         return seq
 
+    def journal_now(node: Operation, change: Change) -> int:
+        """`journal_ahead`, or, for a call not announced (its values were not known yet), its begin line."""
+        with announced_lock:
+            ahead = node in announced
+        if ahead:
+            return journal_ahead(node)
+        return journal.begin(
+            node[0],
+            change.address,
+            change.arm_id,
+            change.arm_type,
+            change.api_version,
+            dict(change.after or {}),
+            change.depends_on,
+        )
+
     def _run(change: Change, action: str) -> None:
         address = change.address
         if action == "delete":
@@ -284,7 +304,16 @@ def apply_journaled(
                 raise
             journal.removed(seq, address)
             return
-        seq = journal_ahead((action, address))
+        if needs_evaluation(change):
+            try:
+                change = evaluated(change, references)
+            except BaseException:
+                with announced_lock:
+                    ahead = announced.pop((action, address), None)
+                if ahead is not None:
+                    journal.failed(ahead, certain=True)
+                raise
+        seq = journal_now((action, address), change)
         try:
             if action == "create" and fold_id(change.arm_id) in taken:
                 raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists")
@@ -299,6 +328,7 @@ def apply_journaled(
         except BaseException as exc:
             journal.failed(seq, certain=_certain(exc))
             raise
+        references.made(change, observed)
         journal.done(seq, _entry(change, observed, _kept_extra(state, change), saved_plan))
 
     def on_skip(node: Operation, reason: str) -> None:

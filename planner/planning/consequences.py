@@ -78,6 +78,24 @@ def cascade(changes: Sequence[Change], graph: nx.DiGraph) -> list[Change]:
     return [by_address[a] for a in order]
 
 
+def cascade_into(change: Change, decided: Mapping[str, Change], graph: nx.DiGraph) -> Change:
+    """`change` replaced where its kind goes along with a replaced resource it depends on (among those
+    `decided` already): `cascade` for one change at a time, in dependency order, so that a resource whose
+    reference() values name this one sees its final action."""
+    if change.action not in (Action.NOOP, Action.UPDATE) or change.address not in graph:
+        return change
+    texts: list[str] = []
+    for origin in sorted(graph.predecessors(change.address)):
+        cause = decided.get(origin)
+        if cause is not None and cause.action is Action.REPLACE:
+            texts += cascade_texts(graph, origin, change.address, change.kind)
+    if not texts:
+        return change
+    return replace(
+        change, action=Action.REPLACE, action_reason=REASON_CASCADE, reasons=(*texts, *change.reasons)
+    )
+
+
 def add_consequences(
     changes: Sequence[Change],
     *,

@@ -7,20 +7,42 @@ service chose, and sending the body again would get the same one."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from providers.catalog import ResourceType
 from providers.catalog.types import matches
 
+from ..diagnostics import JsonPath
 from ..plans.diff import ABSENT, AttributeDiff
+from ..stack.expressions.unknown import has_unknown, replace_unknowns, unknown_leaves
+
+# What an unknown is compared as: a text no body holds, so it differs from every value before it.
+_UNKNOWN = "\x00(known after apply)\x00"
+
+
+def planned_after(after: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[JsonPath, ...]]:
+    """A desired body as a plan keeps it: each value known only after apply as null, and their paths."""
+    paths = tuple(path for path, _ in unknown_leaves(after))
+    if not paths:
+        return dict(after), ()
+    return replace_unknowns(dict(after), lambda _unknown: None), paths
 
 
 def diff_bodies(
     before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str
 ) -> tuple[AttributeDiff, ...]:
-    """Every changed path, ordered by path; empty when the two bodies are equal."""
+    """Every changed path, ordered by path; empty when the two bodies are equal. A value of `after` known
+    only after apply (an `Unknown`) differs from whatever was there: its diff has `after_unknown`, and it
+    forces replacement where a known new value would (Terraform does the same: it cannot be proven equal)."""
     if before == after:
         return ()
+    if has_unknown(after):
+        compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)
+        return tuple(
+            replace(d, after=None, after_unknown=True) if d.after == _UNKNOWN else d
+            for d in diff_bodies(before, compared, rtype, api_version)
+        )
     unordered = rtype.unordered_lists
 
     def ignore_order(level: Any) -> bool:

@@ -38,8 +38,8 @@ from ..stack.graph import dependencies, topological_addresses
 from ..stack.loader import locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import BODY_KEYS, Resource, Stack
-from .consequences import add_consequences, cascade
-from .diff import diff_bodies
+from .consequences import add_consequences, cascade, cascade_into
+from .diff import diff_bodies, planned_after
 from .drift import detect_drift, read_live
 from .external_refs import check_external_references
 from .guardrails import prevent_destroy_errors, with_ignored_changes
@@ -51,12 +51,17 @@ from .identities import (
     moved_addresses,
     with_moves,
 )
+from .reference_values import PlanReferences, evaluated_body
 from .targeting import request_replacements, select_targets
 
 
-def request_body(resource: Resource) -> dict[str, Any]:
-    """What a PUT sends: the REST envelope keys only (no type, name, apiVersion or dependsOn)."""
-    return {key: resource.body[key] for key in BODY_KEYS if key in resource.body}
+def request_body(resource: Resource, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a PUT sends: the REST envelope keys only (no type, name, apiVersion or dependsOn). `body` is
+    the resource's body with its values known after apply evaluated as far as they can be (by default
+    none is: each is an `Unknown`, which apply evaluates before it sends the body)."""
+    if body is None:
+        body = resource.body_with_unknowns() if resource.known_after_apply else resource.body
+    return {key: body[key] for key in BODY_KEYS if key in body}
 
 
 def make_plan(
@@ -105,14 +110,26 @@ def make_plan(
     changes: list[Change] = []
     desired_addresses = set() if destroy else set(stack.by_address)
     if not destroy:
+        # In dependency order, so that what a resource's reference() values name is decided before it.
+        references = PlanReferences(stack, state, live, provider, refresh=refresh)
+        found: list[Diagnostic] = []
         for address in topological_addresses(graph):
             entry = state.get(address)
             resource = stack.by_address[address]
             if entry is not None:
                 cloud = live.get(entry.arm_id) if refresh else entry.observed
                 resource = with_ignored_changes(resource, cloud, stack.lifecycle(address))
-            change = _change_for(resource, entry, live, refresh, dependencies(graph, address))
-            changes.append(_moved(change, moved_from[address]) if address in moved_from else change)
+            body, problems = evaluated_body(resource, references)
+            found.extend(problems)
+            change = _change_for(resource, body, entry, live, refresh, dependencies(graph, address))
+            change = cascade_into(
+                request_replacements([change], replace_addresses)[0], references.decided, graph
+            )
+            if address in moved_from:
+                change = _moved(change, moved_from[address])
+            references.decided[address] = change
+            changes.append(change)
+        diagnostics.extend(place_all(found, locator_for(stack), resource_sources(stack)))
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
     if not destroy:
@@ -184,6 +201,7 @@ def _with_build_warnings(changes: list[Change], state: State, provider: Provider
 
 def _change_for(
     resource: Resource,
+    body: Mapping[str, Any],
     entry: ResourceState | None,
     live: Mapping[str, Any],
     refresh: bool,
@@ -191,7 +209,9 @@ def _change_for(
 ) -> Change:
     rtype = BY_KIND[resource.kind]
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
-    after = redact(normalize_body(rtype, resource.body, resource.api_version))
+    # A value known only after apply is an Unknown in `desired`, null in `after` (its path in after_unknown).
+    desired = redact(normalize_body(rtype, body, resource.api_version))
+    after, after_unknown = planned_after(desired) if resource.known_after_apply else (desired, ())
     base = Change(
         address=resource.address,
         kind=resource.kind,
@@ -202,7 +222,8 @@ def _change_for(
         action=Action.CREATE,
         before=None,
         after=after,
-        body=request_body(resource),
+        after_unknown=after_unknown,
+        body=request_body(resource, body),
         depends_on=depends_on,
         action_reason=REASON_NEW,
     )
@@ -220,7 +241,7 @@ def _change_for(
     else:
         observed = entry.observed
         before = dict(entry.applied)
-    diffs = diff_bodies(before, after, rtype, resource.api_version)
+    diffs = diff_bodies(before, desired, rtype, resource.api_version)
     existing = replace(
         base,
         before=before,

@@ -10,7 +10,7 @@ from typing import Any
 
 from providers.base import ResourceRef
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, JsonPath
 from .diff import AttributeDiff
 from .drift import ResourceDrift
 
@@ -51,10 +51,14 @@ class Change:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     attribute_diffs: tuple[AttributeDiff, ...] = ()
+    # Paths in `after` whose value is known only after apply (null there): reference() of what the apply
+    # creates or replaces.
+    after_unknown: tuple[JsonPath, ...] = ()
     reasons: tuple[str, ...] = ()
     action_reason: str | None = None
     warnings: tuple[Diagnostic, ...] = ()
-    # The body to send, as the user wrote it (None for deletes).
+    # The body to send, as the user wrote it (None for deletes); a value known only after apply is an
+    # `Unknown` in it, which apply evaluates once what it refers to exists.
     body: Mapping[str, Any] | None = None
     # Managed resources this one is created after (desired graph) / was created after (state).
     depends_on: tuple[str, ...] = ()

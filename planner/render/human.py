@@ -13,6 +13,7 @@ from ..plans.diff import AttributeDiff
 from ..plans.drift import DriftKind, ResourceDrift
 from ..plans.plan import Action, Change, Plan
 from ..rules.suppress import Suppressed
+from .known_after_apply import AFTER_APPLY, KNOWN_AFTER_APPLY, shown_created
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -194,9 +195,7 @@ def _render_change(change: Change, s: Style) -> list[str]:
     header = f'resource "{change.arm_type}" "{change.name}" {{'
     lines.append(s(f"{symbol:>3} ", colour) + header)
     if change.action is Action.CREATE:
-        lines.extend(
-            _render_value_block(redact(change.body or change.after or {}), "+", s, "green", indent=8)
-        )
+        lines.extend(_render_value_block(redact(shown_created(change)), "+", s, "green", indent=8))
     elif change.action is Action.DELETE:
         lines.append(s("      - ", "red") + f'id = "{change.old_arm_id or change.arm_id}"')
     else:
@@ -223,8 +222,11 @@ def _render_move(change: Change, s: Style) -> list[str]:
 def _render_diff(diff: AttributeDiff, s: Style) -> list[str]:
     path = format_path(diff.path)
     note = s(" # forces replacement", "red") if diff.forces_replacement else ""
+    after = AFTER_APPLY if diff.after_unknown else diff.after
     if not diff.before_present:
-        return _render_assignment(path, diff.after, "+", s, "green", note)
+        return _render_assignment(path, after, "+", s, "green", note)
+    if diff.after_unknown:
+        return [s("      ~ ", "yellow") + f"{path} = {_scalar(diff.before)} -> {_scalar(after)}{note}"]
     if not diff.after_present:
         return _render_assignment(path, diff.before, "-", s, "red", note)
     if isinstance(diff.before, (dict, list)) or isinstance(diff.after, (dict, list)):
@@ -268,6 +270,8 @@ def _key(key: str) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if value is AFTER_APPLY:
+        return KNOWN_AFTER_APPLY
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):

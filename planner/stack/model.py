@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import JsonPath
+from .expressions import Unknown
 
 CONFIG_FILE = "aibplan.json"
 DEFAULT_STATE_FILE = "aibplan.state.json"
@@ -101,6 +102,10 @@ class Resource:
     name_from_file: bool = False
     # Top-level keys that are neither ARM template syntax nor part of the body (typos such as "propertes").
     extra_keys: tuple[str, ...] = ()
+    # Values known only after apply (reference()), by their path in the body; the body holds each one's
+    # expression text there, and the path is among `unresolved` (rules skip it). Planning and apply
+    # evaluate them when the cloud can answer (`body_with_unknowns` puts them back in place).
+    known_after_apply: tuple[tuple[JsonPath, Unknown], ...] = ()
     # `metadata.aibplan.lifecycle` (the stack's own view, with aibplan.json's: Stack.lifecycle).
     lifecycle: Lifecycle | None = None
     # Texts in the body that are secret: the values of securestring/secureObject parameters and what the
@@ -110,6 +115,13 @@ class Resource:
     @property
     def address(self) -> str:
         return f"{self.kind}.{self.name}"
+
+    def body_with_unknowns(self) -> dict[str, Any]:
+        """The body with each value known only after apply in its place, as an `Unknown`."""
+        body = dict(self.body)
+        for path, unknown in self.known_after_apply:
+            body = with_value_at(body, path, unknown)
+        return body
 
     @property
     def location(self) -> str | None:
@@ -185,3 +197,20 @@ class Stack:
         environment, so each has its own)."""
         runtime = self.state_path.parent / RUNTIME_DIR
         return runtime / self.config.environment if self.config.environment else runtime
+
+
+def with_value_at(value: Any, path: JsonPath, item: Any) -> Any:
+    """A copy of `value` with `item` at `path`: only the containers on the way are copied, a missing object
+    on the way is made, and a path through anything else leaves `value` as it is."""
+    if not path:
+        return item
+    head, rest = path[0], path[1:]
+    if isinstance(value, Mapping) and isinstance(head, str):
+        copied = dict(value)
+        copied[head] = with_value_at(copied.get(head, {}) if rest else None, rest, item)
+        return copied
+    if isinstance(value, list) and isinstance(head, int) and 0 <= head < len(value):
+        items = list(value)
+        items[head] = with_value_at(items[head], rest, item)
+        return items
+    return value

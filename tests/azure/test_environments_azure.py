@@ -41,16 +41,16 @@ def test_one_environment_never_plans_to_destroy_the_others_resources(
 
     planned = json.loads(cli("plan", "--json", "--env", "prod", str(root)).stdout)
     assert planned["environment"] == "prod"
-    assert planned["summary"] == {"add": 4, "change": 0, "replace": 0, "destroy": 0}
+    assert planned["summary"] == {"add": 5, "change": 0, "replace": 0, "destroy": 0}
     assert all("dev" not in c["address"] for c in planned["resource_changes"])
     prod = cli("apply", "--auto-approve", "--env", "prod", str(root))
-    assert prod.exit_code == 0 and "4 added, 0 changed, 0 replaced, 0 destroyed" in prod.stdout, prod.stdout
+    assert prod.exit_code == 0 and "5 added, 0 changed, 0 replaced, 0 destroyed" in prod.stdout, prod.stdout
     assert dev < held() and {"id-aib-prod", "ubuntu2204-prod"} <= held()
     for env in ("dev", "prod"):
         run = cli("plan", "--detailed-exitcode", "--env", env, str(root))
         assert run.exit_code == 0, run.stdout + run.stderr
 
     gone = cli("destroy", "--auto-approve", "--env", "prod", str(root))
-    assert gone.exit_code == 0 and "Destroy complete! Resources: 4 destroyed." in gone.stdout
+    assert gone.exit_code == 0 and "Destroy complete! Resources: 5 destroyed." in gone.stdout
     assert held() == dev, "destroying prod left dev's resources where they were"
     assert cli("plan", "--detailed-exitcode", "--env", "dev", str(root)).exit_code == 0

@@ -58,13 +58,13 @@ def test_applying_each_environment_leaves_the_other_intact(
     dev = cli("apply", "--auto-approve", str(root))  # dev is the default environment
     assert dev.exit_code == 0, dev.stderr
     assert dev.stdout.startswith("Environment: dev\nProvider: local (simulated Azure in ")
-    assert ".aibplan/dev/local-cloud.db" in dev.stdout and "4 added" in dev.stdout
+    assert ".aibplan/dev/local-cloud.db" in dev.stdout and "5 added" in dev.stdout
     dev_text = (root / "aibplan.dev.state.json").read_text()
 
     prod = cli("apply", "--auto-approve", "--env", "prod", str(root))
     assert prod.exit_code == 0, prod.stderr
     assert prod.stdout.startswith("Environment: prod\nProvider: local (simulated Azure in ")
-    assert "Apply complete! Resources: 4 added, 0 changed, 0 replaced, 0 destroyed." in prod.stdout
+    assert "Apply complete! Resources: 5 added, 0 changed, 0 replaced, 0 destroyed." in prod.stdout
     assert "id-aib-prod" in prod.stderr and "id-aib-dev" not in prod.stderr + prod.stdout
     assert (root / "aibplan.dev.state.json").read_text() == dev_text, "prod's apply left dev's state alone"
     assert not (root / "aibplan.state.json").exists()
@@ -113,7 +113,7 @@ def test_aibplan_env_selects_the_environment_and_every_command_says_which(
     assert drift.exit_code == 0 and drift.stdout.startswith("Environment: prod\n")
     # --env wins over the variable.
     run = cli("plan", "--env", "dev", str(root))
-    assert run.exit_code == 0 and run.stdout.startswith("Environment: dev\n") and "4 to add" in run.stdout
+    assert run.exit_code == 0 and run.stdout.startswith("Environment: dev\n") and "5 to add" in run.stdout
 
 
 def test_a_saved_plan_applies_to_the_environment_it_was_made_for(

@@ -17,6 +17,7 @@ from state.redact import remember_secrets
 from ...diagnostics import Severity
 from ..expressions import Evaluator, ExpressionError, Scope
 from ..expressions.evaluator import string_leaves
+from ..expressions.unknown import has_unknown
 from ..model import CONFIG_FILE, StackConfig
 from .alone import may_be_missing
 from .loading import Loading, expression_diagnostic, read_json
@@ -132,9 +133,13 @@ def template_evaluator(
         elif "defaultValue" in spec:
             try:
                 default = Evaluator(scope, values, {}, allow_nondeterministic=True, secure=secure)
-                values[name] = default.evaluate_value(
-                    spec["defaultValue"], ("parameters", name, "defaultValue")
-                )
+                where = ("parameters", name, "defaultValue")
+                values[name] = default.evaluate_value(spec["defaultValue"], where)
+                if default.made_unknowns and has_unknown(values[name]):
+                    raise ExpressionError(
+                        "a parameter's defaultValue cannot use reference(): it is known only after apply",
+                        path=where,
+                    )
                 if default.secret_values & set(string_leaves(values[name])):
                     secure.add(name)  # computed from a secure parameter: as secret as it
             except ExpressionError as exc:

@@ -13,7 +13,7 @@ from state.redact import remember_secrets
 
 from ...diagnostics import JsonPath, Severity
 from ..evaluate import evaluate
-from ..expressions import Evaluator, Scope
+from ..expressions import Evaluator, Scope, Unknown
 from ..expressions.evaluator import string_leaves
 from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
@@ -21,6 +21,7 @@ from .guardrails import resource_lifecycle
 from .loading import Loading, expression_diagnostic, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
+from .references import split_unknowns
 
 _ENVELOPE_KEYS = (
     "type",
@@ -217,7 +218,7 @@ def _load_resource(
             if plain:
                 body[key] = raw[key]
             else:
-                body[key], paths = envelope.evaluate(raw[key], (key,), address)
+                body[key], paths = envelope.evaluate(raw[key], (key,), address, unknown_allowed=True)
                 unresolved += paths
     depends_on: Any = raw.get("dependsOn") or []
     if not plain:
@@ -284,6 +285,7 @@ def _load_resource(
         unresolved=tuple(unresolved),
         name_from_file="name" not in raw,
         extra_keys=tuple(k for k in raw if k not in _KNOWN_RESOURCE_KEYS),
+        known_after_apply=tuple(envelope.known_after_apply),
         lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
         secret_values=_secrets_in(body, evaluator),
     )
@@ -314,6 +316,8 @@ class _Envelope:
         self.unknown = loading.unknown.get(shown, frozenset())
         self.unresolved: list[JsonPath] = []
         self.last_missing: str | None = None
+        # Values of the body known only after apply (reference()), by path.
+        self.known_after_apply: list[tuple[JsonPath, Unknown]] = []
 
     def value(self, key: str) -> Any:
         value, paths = self.evaluate(self.raw.get(key), (key,), None)
@@ -321,10 +325,17 @@ class _Envelope:
         return value
 
     def evaluate(
-        self, value: Any, path: JsonPath, address: str | None, *, record: bool = True
+        self,
+        value: Any,
+        path: JsonPath,
+        address: str | None,
+        *,
+        record: bool = True,
+        unknown_allowed: bool = False,
     ) -> tuple[Any, list[JsonPath]]:
         """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
-        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion)."""
+        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
+        after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
         done = evaluate(self.evaluator, value, path, self.unknown)
         for exc in done.errors:
             expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
@@ -332,7 +343,23 @@ class _Envelope:
             self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
             if record:
                 self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
-        return done.value, done.unresolved
+        if not self.evaluator.made_unknowns:
+            return done.value, done.unresolved
+        evaluated, found = split_unknowns(done.value, path)
+        if found and unknown_allowed:
+            self.known_after_apply += found
+        elif found:
+            self.loading.add(
+                "AIB0004",
+                Severity.ERROR,
+                f"'{path[0]}' must be known before apply; a reference() value is known only after it",
+                file=self.shown,
+                path=found[0][0],
+                pointer=self.pointer,
+                address=address,
+                hint="write the value literally, or take it from a parameter",
+            )
+        return evaluated, done.unresolved + [where for where, _ in found]
 
 
 def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:

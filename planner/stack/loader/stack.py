@@ -20,6 +20,7 @@ from .environments import DEFAULT_KEY, Selected, environment_names, other_parame
 from .files import resource_files
 from .loading import Loading, placed, read_json, rel
 from .parameters import parameter_pool
+from .references import bind_names
 from .resources import load_resource_file
 
 # `-v` shows every path of the stack folder, read or ignored and why (stack.loader.files).
@@ -59,6 +60,7 @@ def _finish(
     root: Path, config: StackConfig, loading: Loading, partial: bool
 ) -> tuple[Stack | None, list[Diagnostic]]:
     _check_duplicates(loading)
+    bind_names(loading)
     _check_guarded_addresses(config, loading)
     report_missing(loading)
     diagnostics = placed(loading)
