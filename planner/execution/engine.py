@@ -20,7 +20,7 @@ from state import State, StateError, load_state
 from ..diagnostics import Diagnostic, EngineError, has_errors
 from ..hooks import Hooks
 from ..rules.validate import check_stack
-from ..settings import build_minute_seconds, environment, local_latency_seconds
+from ..settings import build_minute_seconds, environment, local_latency_seconds, principal_delay_seconds
 from ..stack.model import Stack
 from .retry import Retrier, RetryingProvider, RetryPolicy
 
@@ -71,6 +71,7 @@ def _open_base_provider(stack: Stack) -> Provider:
             latency=latency,
             build_minute=build_minute_seconds(stack),
             fault_hook=injector,
+            principal_delay=principal_delay_seconds(stack),
         )
     if stack.config.provider == "azure":
         return _open_azure(stack)

@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from providers.base import Provider
+from providers.base import Provider, ProviderError
 from providers.catalog import is_buildable
 from state import State
 
@@ -35,10 +35,12 @@ from ..builds.select import build_targets, resolve_addresses
 from ..execution.engine import Prepared
 from ..execution.state_access import StackState
 from ..hooks import Hooks
+from ..planning.permissions import is_permission_finding, permission_diagnostics
 from ..plans.plan import Action, Plan
 from ..settings import poll_interval
 from ..stack.model import Stack
 from .control import OperationError, Stop
+from .provider_errors import one_line
 from .requests import BuildRequest, OutputsRequest
 from .results import BuildsResult, OutputsResult
 from .workspace import locked, open_stack, provider_for, read_for_plan, recovered
@@ -163,6 +165,8 @@ def _builds(request: BuildRequest, hooks: Hooks, stop: Stop, *, cancel: bool) ->
     with provider_for(prepared.stack, hooks) as provider:
         state = _writer_state(store, provider, operation, request.lock_timeout, hooks)
         targets, notes = build_targets(prepared.stack, state, addresses)
+        if not cancel:
+            _check_permissions(prepared, state, provider, targets, request, hooks)
         for note in notes:
             hooks.message(note)
         guard = _record_guard(store, operation, request.lock_timeout, stop)
@@ -170,6 +174,40 @@ def _builds(request: BuildRequest, hooks: Hooks, stop: Stop, *, cancel: bool) ->
         report = _walk(targets, provider, recorder, hooks, settings, stop, cancel=cancel)
     stale = () if cancel else stale_dependents(prepared, report)
     return BuildsResult(report, notes=tuple(notes), missed=tuple(recorder.missed), stale_dependents=stale)
+
+
+def _check_permissions(
+    prepared: Prepared,
+    state: State,
+    provider: Provider,
+    targets: Sequence[BuildTarget],
+    request: BuildRequest,
+    hooks: Hooks,
+) -> None:
+    """Refuse to start builds whose identity lacks a permission the build needs (the plan's AIB91xx
+    findings, the cloud's role assignments counted), unless told to go ahead."""
+    try:
+        found = permission_diagnostics(
+            prepared.stack, prepared.graph, state, provider, [t.address for t in targets]
+        )
+    except ProviderError as exc:
+        raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
+    missing = [d for d in found if is_permission_finding(d)]
+    for note in (d for d in found if not is_permission_finding(d)):
+        hooks.message(f"Warning: {note.message}")
+    if not missing:
+        return
+    lines = [f"{d.address}: {d.message}" for d in missing]
+    if request.ignore_permissions:
+        for line in lines:
+            hooks.message(f"Warning: {line}")
+        return
+    raise OperationError(
+        f"{len({d.address for d in missing})} image template(s) would build with an identity that lacks a "
+        "permission the build needs; grant it (a role assignment in the stack), or run with "
+        "--ignore-permissions to build anyway",
+        details=lines,
+    )
 
 
 def stale_dependents(prepared: Prepared, report: BuildReport) -> tuple[str, ...]:

@@ -89,6 +89,8 @@ class BuildRequest:
     timeout_minutes: float | None = None
     parallelism: int = 10
     lock_timeout: float = 0.0
+    # Start builds even when a template's identity lacks a permission the build needs (AIB91xx).
+    ignore_permissions: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ..diagnostics import Severity
 from ..execution.engine import Prepared, open_provider, prepare
 from ..execution.state_access import Reconciled, StackState
 from ..hooks import Hooks
+from ..planning.permissions import is_permission_finding
 from ..planning.plan import make_plan
 from ..planning.targeting import address_errors
 from ..plans.plan import Plan
@@ -126,7 +127,13 @@ def checked_plan(prepared: Prepared, provider: Provider, state: State, request: 
         )
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
-    warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
+    # A refreshed plan checked the identities' permissions again with the cloud's role assignments.
+    warnings = tuple(
+        d
+        for d in prepared.diagnostics
+        if d.severity is Severity.WARNING
+        and not (plan.refreshed and not plan.destroy and is_permission_finding(d))
+    )
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         raise StackRejected([*warnings, *plan.diagnostics])
     return replace(plan, diagnostics=(*warnings, *plan.diagnostics))

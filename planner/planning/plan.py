@@ -40,6 +40,7 @@ from .consequences import add_consequences, cascade
 from .diff import diff_bodies
 from .drift import detect_drift, read_live
 from .external_refs import check_external_references
+from .permissions import permission_diagnostics
 from .targeting import request_replacements, select_targets
 
 
@@ -80,6 +81,7 @@ def make_plan(
             )
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
+        diagnostics.extend(permission_diagnostics(stack, graph, state, provider))
     if not destroy:
         changes = _with_build_warnings(changes, state, provider if refresh else None)
     deletes = [e for e in state.resources if e.address not in desired_addresses]

@@ -40,7 +40,7 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLo
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from ..base import Body, NotFoundError, ProviderError, ResourceRef
-from ..catalog import for_arm_type
+from ..catalog import ROLE_GRANTS, for_arm_type
 from .auth import describe_credential, make_credential
 from .errors import from_http_error, from_http_response
 from .retry import OperationOwners, ReadRetryPolicy, RetryEvent, RetryReport
@@ -50,6 +50,8 @@ LOG = logging.getLogger("aibplan.azure")
 
 # The api version of ARM's own resource-group listing.
 RESOURCES_API_VERSION = "2021-04-01"
+# The api version role assignments are listed at (the catalog's default for the kind).
+ROLE_ASSIGNMENTS_API_VERSION = ROLE_GRANTS.default_api_version
 _USER_AGENT = "aibplan"
 
 
@@ -204,6 +206,13 @@ class AzureProvider:
             body = full.get(str(item.get("id")))
             out.append(body if body is not None else item)
         return out
+
+    def list_role_assignments(self, scope: str, principal_id: str | None = None) -> list[Body]:
+        params = {"api-version": ROLE_ASSIGNMENTS_API_VERSION}
+        if principal_id:
+            params["$filter"] = f"principalId eq '{principal_id}'"
+        request = HttpRequest("GET", f"{scope.rstrip('/')}/providers/{ROLE_GRANTS.arm_type}", params=params)
+        return self._paged(request, scope)
 
     def close(self) -> None:
         self.client.close()

@@ -32,6 +32,7 @@ from ..simulated.service import ServiceError, SimulatedAzure
 from .faults import Fault, FaultPlan
 from .long_running import Operations
 from .resource_groups import ResourceGroups
+from .role_lists import role_list
 
 Body = dict[str, Any]
 
@@ -116,6 +117,9 @@ class ArmSurface:
             return self._resource_group(request, segments[1], segments[3])
         if len(segments) == 5 and lowered[2] == "resourcegroups" and lowered[4] == "resources":
             return self._list_group(segments[1], segments[3], request)
+        roles = role_list(self.service, request.method, segments, request.query)
+        if roles is not None:
+            return Response(*roles)
         method = request.method.upper()
         if method == "POST" and parse_resource_id("/" + "/".join(segments[:-1])) is not None:
             # POST {id}/{action}: run and cancel on image templates; the service refuses the rest.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,10 +27,17 @@ class LocalProvider:
         latency: float = 0.0,
         fault_hook: FaultHook | None = None,
         build_minute: float | None = None,
+        principal_delay: float = 0.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db_path = runtime_dir / DB_FILE
         self.service = SimulatedAzure(
-            self.db_path, latency=latency, fault_hook=fault_hook, build_minute=build_minute
+            self.db_path,
+            latency=latency,
+            fault_hook=fault_hook,
+            build_minute=build_minute,
+            principal_delay=principal_delay,
+            clock=clock,
         )
 
     def describe(self) -> str:
@@ -78,6 +86,12 @@ class LocalProvider:
 
     def list_resources(self, subscription: str, resource_group: str) -> list[Body]:
         return self.service.list_resource_group(subscription, resource_group)
+
+    def list_role_assignments(self, scope: str, principal_id: str | None = None) -> list[Body]:
+        try:
+            return self.service.list_role_assignments(scope, principal=principal_id)
+        except ServiceError as exc:
+            raise _translate(exc) from None
 
     def close(self) -> None:
         self.service.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..catalog import BUILDABLE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.behaviour import PUT
+from . import authorization
 from .build_artifacts import Refusal
 from .build_machine import Fault
 from .builds import Builds
@@ -60,9 +61,12 @@ class SimulatedAzure:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         build_minute: float | None = None,
+        principal_delay: float = 0.0,
     ) -> None:
         self.db_path = str(db_path)
         self.latency = latency
+        # Seconds a new identity's principal stays unknown to role assignments (Azure's replication delay).
+        self.principal_delay = principal_delay
         self.fault_hook = fault_hook
         self.clock = clock
         self.sleep = sleep
@@ -83,6 +87,9 @@ class SimulatedAzure:
             self.builds.sync([arm_id])
         row = self.store.row(arm_id)
         if row is None:
+            built_in = authorization.built_in_definition(arm_id)
+            if built_in is not None:
+                return built_in
             raise not_found(arm_id)
         return present(row)
 
@@ -105,6 +112,11 @@ class SimulatedAzure:
             )
         with self.store.lock, self.store.transaction():
             existing = self.store.row(arm_id)
+            refused = authorization.principal_not_found(
+                self.store, rtype, body, self.clock(), self.principal_delay
+            )
+            if refused is not None:
+                raise refused
             stored = admit_put(self.store, rid, rtype, api_version, body, existing, self.clock())
             text = self.store.write(rid, api_version, stored, created=existing is None, now=self.clock())
         # What was just stored, without reading it back (a big apply makes thousands of these calls).
@@ -182,6 +194,25 @@ class SimulatedAzure:
         self.builds.sync()
         return [present(r) for r in self.store.rows_under(prefix)]
 
+    def list_role_assignments(
+        self, scope: str, *, principal: str | None = None, at_scope_only: bool = False
+    ) -> list[Body]:
+        """GET {scope}/providers/Microsoft.Authorization/roleAssignments: at, above and (unless
+        `at_scope_only`) below the scope, of one principal when given."""
+        self._enter("read", scope, "", slow=False)
+        return authorization.list_role_assignments(
+            self.store, scope, principal=principal, at_scope_only=at_scope_only
+        )
+
+    def list_role_definitions(
+        self, scope: str, *, role_name: str | None = None, role_type: str | None = None
+    ) -> list[Body]:
+        """GET {scope}/providers/Microsoft.Authorization/roleDefinitions: built-in and custom roles."""
+        self._enter("read", scope, "", slow=False)
+        return authorization.list_role_definitions(
+            self.store, scope, role_name=role_name, role_type=role_type
+        )
+
     def post_action(
         self, arm_id: str, api_version: str, action: str, body: Body | None = None
     ) -> Body | None:
@@ -245,6 +276,9 @@ class SimulatedAzure:
 
     def child_ids(self, arm_id: str) -> list[str]:
         return self.store.child_ids(arm_id)
+
+    def denied_steps(self, template: Body) -> list[tuple[str, str, int | None]]:
+        return authorization.denied_steps(self.store, template)
 
     def count(self) -> int:
         return self.store.count()

@@ -86,6 +86,14 @@ class ResourceStore:
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows if fold_id(r[0]).startswith(prefix)]
 
+    def created(self, arm_id: str) -> float | None:
+        """When the resource was first written; None when it is not here."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT created FROM resources WHERE key = ?", (fold_id(arm_id),)
+            ).fetchone()
+        return None if row is None else float(row[0])
+
     def child_ids(self, arm_id: str) -> list[str]:
         rows = self.db.execute("SELECT id FROM resources WHERE parent = ?", (fold_id(arm_id),)).fetchall()
         return [str(r[0]) for r in rows]

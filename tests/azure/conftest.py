@@ -14,7 +14,7 @@ import trustme
 from providers.azure.provider import AzureProvider
 from providers.emulator.faults import Fault
 from providers.emulator.server import ArmEmulator, EmulatorSettings
-from tests.helpers import BUILD_MINUTE, EXAMPLES, POLLING_INTERVAL, SUBSCRIPTION, Emulator
+from tests.helpers import BUILD_MINUTE, EXAMPLES, POLLING_INTERVAL, SUBSCRIPTION, Emulator, builder_principal
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +80,7 @@ def azure_quickstart(tmp_path: Path, azure_env: Emulator) -> Callable[..., Path]
             "resourceGroup": group,
             "location": "westus2",
             "provider": "azure",
+            "parameters": {"builderPrincipalId": builder_principal(SUBSCRIPTION, group, "aibBuilder")},
         }
         (root / "aibplan.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         return root

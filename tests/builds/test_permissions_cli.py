@@ -1,0 +1,123 @@
+"""The quickstart without the role assignment its build needs, as a user meets it on the local cloud:
+`validate` and `plan` warn (AIB9102, naming the action and the scope), `run` refuses to start the build,
+`run --ignore-permissions` starts it and the simulated service fails it at Distributing with Image
+Builder's authorization text; a role assignment made outside the stack counts at plan time, and putting
+the stack's back makes the build succeed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from planner.stack.jsonc import load_jsonc
+from providers.simulated.local import LocalProvider
+from state import load_state
+from tests.helpers import Run
+
+TEMPLATE = "imageTemplate.ubuntu2204"
+GROUP = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-golden-images"
+DEFINITION = f"{GROUP}/providers/Microsoft.Compute/galleries/corpImages/images/ubuntu2204"
+NOT_AUTHORIZED = (
+    f"Not authorized to access the resource: {DEFINITION}. Please check the user assigned identity has "
+    "the correct permissions. For more details, go to https://aka.ms/azvmimagebuilderts."
+)
+
+
+def _without_image_creation(root: Path) -> dict:  # type: ignore[type-arg]
+    """Take the custom role's assignment out of permissions.json; the assignment as it was."""
+    path = root / "permissions.json"
+    document = load_jsonc(path.read_text(), str(path))
+    (assignment,) = [
+        r
+        for r in document["resources"]
+        if r["type"] == "Microsoft.Authorization/roleAssignments" and "imageCreationRole" in r["name"]
+    ]
+    document["resources"].remove(assignment)
+    path.write_text(json.dumps(document, indent=2))
+    return assignment  # type: ignore[no-any-return]
+
+
+def _warned(run: Run) -> list[str]:
+    return [line for line in (run.stdout + run.stderr).splitlines() if " warning AIB91" in line]
+
+
+def test_removing_the_role_assignment_warns_then_refuses_then_fails_the_build_where_azure_does(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    assignment = _without_image_creation(root)
+
+    validated = cli("validate", str(root))
+    assert validated.exit_code == 0 and len(_warned(validated)) == 1
+    plan = cli("plan", str(root))
+    assert plan.exit_code == 0 and "1 to destroy" in plan.stdout
+    (warning,) = _warned(plan)
+    assert warning.startswith(
+        "ubuntu2204.json:52:27: warning AIB9102 identity 'aibBuilder' may not write image"
+    )
+    assert (
+        "no role assignment in the stack or the cloud grants Microsoft.Compute/galleries/images/read, "
+        in warning
+    )
+    assert f"Microsoft.Compute/galleries/images/versions/write at {DEFINITION}" in warning
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+
+    refused = cli("run", str(root))
+    assert refused.exit_code == 1
+    assert "1 image template(s) would build with an identity that lacks a permission" in refused.stderr
+    assert "--ignore-permissions" in refused.stderr
+    assert "last_run" not in load_state(root / "aibplan.state.json").by_address[TEMPLATE].extra  # type: ignore[union-attr]
+
+    built = cli("run", "--ignore-permissions", str(root))
+    assert (
+        "Warning: imageTemplate.ubuntu2204: identity 'aibBuilder' may not write image versions"
+        in built.stderr
+    )
+    assert "PartiallySucceeded" in built.stdout
+    assert f"Distribution failed: ubuntu2204-sig: {NOT_AUTHORIZED}" in built.stdout
+    last_run = load_state(root / "aibplan.state.json").by_address[TEMPLATE].extra["last_run"]  # type: ignore[union-attr]
+    assert (last_run["run_state"], last_run["run_sub_state"]) == ("PartiallySucceeded", "Distributing")
+
+    path = root / "permissions.json"
+    document = load_jsonc(path.read_text(), str(path))
+    document["resources"].append(assignment)
+    path.write_text(json.dumps(document, indent=2))
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    again = cli("run", str(root))
+    assert again.exit_code == 0 and "Succeeded" in again.stdout and "Not authorized" not in again.stdout
+
+
+def test_a_role_assignment_made_outside_the_stack_counts_at_plan_time(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    _without_image_creation(root)
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    assert len(_warned(cli("plan", str(root)))) == 1
+    cloud = LocalProvider(root / ".aibplan")
+    try:
+        identity = cloud.service.get(
+            f"{GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aibBuilder", "2023-01-31"
+        )
+        contributor = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/"
+        cloud.service.put(
+            f"{GROUP}/providers/Microsoft.Compute/galleries/corpImages/providers/Microsoft.Authorization/"
+            "roleAssignments/3f1e0a9c-0000-4000-8000-0000000000aa",
+            "2022-04-01",
+            {
+                "properties": {
+                    "roleDefinitionId": contributor + "roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c",
+                    "principalId": identity["properties"]["principalId"],
+                }
+            },
+        )
+    finally:
+        cloud.close()
+    plan = cli("plan", str(root))
+    assert plan.exit_code == 0 and _warned(plan) == []
+    # validate knows only the stack, so it still warns; `run` asks the cloud and builds.
+    assert len(_warned(cli("validate", str(root)))) == 1
+    built = cli("run", str(root))
+    assert built.exit_code == 0 and "Succeeded" in built.stdout
