@@ -38,6 +38,7 @@ class ProviderError(Exception):
         target: str | None = None,
         retry_after: float | None = None,
         resource_id: str | None = None,
+        accepted: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -47,6 +48,9 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         # The ARM id the failed call was about, so the CLI can name the resource's address.
         self.resource_id = resource_id
+        # The service accepted the request and its operation failed afterwards: what it made may be there
+        # (an image template left Failed), so the call is not known to have changed nothing.
+        self.accepted = accepted
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
@@ -93,6 +97,7 @@ def error_for_status(
     target: str | None = None,
     retry_after: float | None = None,
     resource_id: str | None = None,
+    accepted: bool = False,
 ) -> ProviderError:
     """Map an HTTP status and ARM error code to the family above."""
     kwargs: dict[str, Any] = {
@@ -101,6 +106,7 @@ def error_for_status(
         "target": target,
         "retry_after": retry_after,
         "resource_id": resource_id,
+        "accepted": accepted,
     }
     if code in NOT_YET:
         return NotReplicatedError(message, **kwargs)

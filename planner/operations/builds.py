@@ -41,7 +41,7 @@ from ..settings import poll_interval
 from ..stack.model import Stack
 from .control import OperationError, Stop
 from .provider_errors import one_line
-from .requests import BuildRequest, OutputsRequest
+from .requests import ApplyOptions, BuildRequest, OutputsRequest
 from .results import BuildsResult, OutputsResult
 from .workspace import locked, open_stack, provider_for, read_for_plan, recovered
 
@@ -118,18 +118,33 @@ def artifact(result: OutputsResult, name: str) -> str:
     return str(output.artifact_id or output.artifact_uri)
 
 
+class PermissionsMissing(OperationError):
+    """Builds not started: their templates' identities lack a permission the builds need."""
+
+    def __init__(self, lines: Sequence[str], templates: int, flag: str) -> None:
+        self.lines = tuple(lines)
+        self.why = (
+            f"{templates} image template(s) would build with an identity that lacks a permission the build "
+            f"needs; grant it (a role assignment in the stack), or {flag} to build anyway"
+        )
+        super().__init__(self.why, details=self.lines)
+
+
 def build_after_apply(
-    stack: Stack,
+    prepared: Prepared,
     store: StackState,
     provider: Provider,
     plan: Plan,
     state: State,
-    parallelism: int,
+    options: ApplyOptions,
     hooks: Hooks,
     stop: Stop,
 ) -> tuple[BuildReport | None, str | None]:
     """`apply --run`: build every template the apply created or replaced, in order, and wait; the
-    apply holds the state lock throughout. (None, why) when there is nothing to build."""
+    apply holds the state lock throughout. (None, why) when there is nothing to build; PermissionsMissing
+    when an identity lacks what its build needs (unless `options.ignore_permissions`)."""
+    stack = prepared.stack
+    parallelism = options.parallelism
     addresses = [
         c.address
         for c in plan.changes
@@ -142,6 +157,15 @@ def build_after_apply(
         )
     settings = _settings(stack, wait=True, timeout_minutes=None, parallelism=parallelism)
     targets, notes = build_targets(stack, state, addresses)
+    _check_permissions(
+        prepared,
+        state,
+        provider,
+        targets,
+        options.ignore_permissions,
+        hooks,
+        "`apply --run --ignore-permissions`",
+    )
     recorder = BuildRecorder(store, state, state, guard=None)
     for note in notes:
         hooks.message(note)
@@ -166,7 +190,15 @@ def _builds(request: BuildRequest, hooks: Hooks, stop: Stop, *, cancel: bool) ->
         state = _writer_state(store, provider, operation, request.lock_timeout, hooks)
         targets, notes = build_targets(prepared.stack, state, addresses)
         if not cancel:
-            _check_permissions(prepared, state, provider, targets, request, hooks)
+            _check_permissions(
+                prepared,
+                state,
+                provider,
+                targets,
+                request.ignore_permissions,
+                hooks,
+                "run with --ignore-permissions",
+            )
         for note in notes:
             hooks.message(note)
         guard = _record_guard(store, operation, request.lock_timeout, stop)
@@ -181,8 +213,9 @@ def _check_permissions(
     state: State,
     provider: Provider,
     targets: Sequence[BuildTarget],
-    request: BuildRequest,
+    ignore: bool,
     hooks: Hooks,
+    flag: str,
 ) -> None:
     """Refuse to start builds whose identity lacks a permission the build needs (the plan's AIB91xx
     findings, the cloud's role assignments counted), unless told to go ahead."""
@@ -198,16 +231,11 @@ def _check_permissions(
     if not missing:
         return
     lines = [f"{d.address}: {d.message}" for d in missing]
-    if request.ignore_permissions:
+    if ignore:
         for line in lines:
             hooks.message(f"Warning: {line}")
         return
-    raise OperationError(
-        f"{len({d.address for d in missing})} image template(s) would build with an identity that lacks a "
-        "permission the build needs; grant it (a role assignment in the stack), or run with "
-        "--ignore-permissions to build anyway",
-        details=lines,
-    )
+    raise PermissionsMissing(lines, len({d.address for d in missing}), flag)
 
 
 def stale_dependents(prepared: Prepared, report: BuildReport) -> tuple[str, ...]:

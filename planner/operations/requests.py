@@ -60,6 +60,8 @@ class ApplyOptions:
     lock_timeout: float = 0.0
     # `--run`: build every template the apply created or replaced, once it succeeded.
     build: bool = False
+    # `--run --ignore-permissions`: build even when a template's identity lacks a permission (AIB91xx).
+    ignore_permissions: bool = False
 
 
 @dataclass(frozen=True)

@@ -156,9 +156,15 @@ class AzureProvider:
         LOG.debug("%s %s (api-version %s)", verb, ref.arm_id, ref.api_version)
         try:
             poller = begin(ref.arm_id, dict(body), api_version=ref.api_version, cls=_raw)
-            result: Body = poller.result()  # raw JSON through `cls`
         except AzureError as exc:
             raise self._error(exc, ref.arm_id) from None
+        try:
+            result: Body = poller.result()  # raw JSON through `cls`
+        except AzureError as exc:
+            # Accepted, then failed: the resource may be there (an image template left Failed).
+            error = self._error(exc, ref.arm_id)
+            error.accepted = True
+            raise error from None
         return result or self._read_back(ref)
 
     def delete(self, ref: ResourceRef) -> None:

@@ -153,11 +153,22 @@ class ArmSurface:
 
     def _put(self, request: Request, arm_id: str, api_version: str) -> Response:
         self._require_group(arm_id, creating=_json_body(request).get("location"))
-        status, body = self.service.put(arm_id, api_version, _json_body(request))
-        if _is_synchronous(arm_id):
+        failure: ServiceError | None = None
+        try:
+            status, body = self.service.put(arm_id, api_version, _json_body(request))
+        except ServiceError as exc:
+            if not exc.accepted:
+                raise
+            # Accepted (201, Creating), then the operation ends Failed with the service's error.
+            failure, status = exc, 201
+            body = {**self.service.get(arm_id, api_version)}
+            body["properties"] = {**(body.get("properties") or {}), "provisioningState": "Creating"}
+            body["properties"].pop("provisioningError", None)
+        if _is_synchronous(arm_id) and failure is None:
             return Response(status, body)
         kind = "create" if status == 201 else "update"
         op = self.operations.start(kind, arm_id, api_version, body)
+        op.error = failure
         return Response(
             status,
             self._overlay(arm_id, body),

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..catalog import BUILDABLE, PRINCIPAL_ID, PRINCIPALS, ROLE_GRANTS, ROLES
 from ..catalog.arm_ids import fold_id, parse_resource_id
-from ..catalog.build_access import AT_CREATE, BUILDING, DISTRIBUTING, Need, needs_of
+from ..catalog.build_access import AT_CREATE, BUILDING, DISTRIBUTING, SUBNET, Need, needs_of
 from ..catalog.builtin_roles import BUILT_IN_ROLES, built_in_role
 from ..catalog.rbac import Permission, missing_actions, permissions_from, scope_covers
 from ..catalog.references import IDENTITY, referenced_ids
@@ -190,6 +190,21 @@ def unmet_needs(store: ResourceStore, template: Mapping[str, Any]) -> list[tuple
         if missing:
             out.append((need, missing))
     return out
+
+
+def denied_at_create(store: ResourceStore, template: Mapping[str, Any]) -> str | None:
+    """The service's message when a template create fails for want of a permission the create itself
+    checks (a virtual network to join); None when nothing is missing. A staging resource group is not
+    checked: whether it exists (and so must already grant the identity Contributor) is not known here."""
+    checked = [n for n in needs_of(template) if n.step == AT_CREATE and n.topic == SUBNET]
+    if not checked:
+        return None
+    principal = template_principal(store, template)
+    grants = grants_of(store, principal) if principal else []
+    for need in checked:
+        if missing_actions(grants, need.scope, need.actions, data=need.data, blob=need.blob):
+            return not_authorized(need)
+    return None
 
 
 def denied_steps(store: ResourceStore, template: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:

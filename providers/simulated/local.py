@@ -98,4 +98,11 @@ class LocalProvider:
 
 
 def _translate(exc: ServiceError) -> ProviderError:
-    return error_for_status(exc.status, exc.code, exc.message, target=exc.target, retry_after=exc.retry_after)
+    return error_for_status(
+        exc.status,
+        exc.code,
+        exc.message,
+        target=exc.target,
+        retry_after=exc.retry_after,
+        accepted=exc.accepted,
+    )

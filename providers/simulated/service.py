@@ -118,7 +118,15 @@ class SimulatedAzure:
             if refused is not None:
                 raise refused
             stored = admit_put(self.store, rid, rtype, api_version, body, existing, self.clock())
+            denied = authorization.denied_at_create(self.store, stored) if rtype.builds else None
+            if denied is not None:
+                # Accepted, then failed (recorded: the operation ends Failed; the template stays, Failed).
+                props = stored.setdefault("properties", {})
+                props["provisioningState"] = "Failed"
+                props["provisioningError"] = {"provisioningErrorCode": "Other", "message": denied}
             text = self.store.write(rid, api_version, stored, created=existing is None, now=self.clock())
+        if denied is not None:
+            raise ServiceError(200, authorization.UNAUTHORIZED_CODE, denied, accepted=True)
         # What was just stored, without reading it back (a big apply makes thousands of these calls).
         row = (existing[0] if existing is not None else str(rid), rtype.arm_type, text)
         return (201 if existing is None else 200), present(row)

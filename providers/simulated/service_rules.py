@@ -33,6 +33,7 @@ class ServiceError(Exception):
         *,
         target: str | None = None,
         retry_after: float | None = None,
+        accepted: bool = False,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -40,6 +41,9 @@ class ServiceError(Exception):
         self.message = message
         self.target = target
         self.retry_after = retry_after
+        # The request was accepted and failed afterwards (its long-running operation ended Failed): what
+        # it made is there, in a failed state.
+        self.accepted = accepted
 
 
 def parse_request(arm_id: str, api_version: str) -> tuple[ResourceId, Any]:

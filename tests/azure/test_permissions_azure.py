@@ -75,3 +75,35 @@ def test_the_quickstart_with_and_without_its_role_assignment_on_the_emulator(
     assert (
         gone["imageTemplate.ubuntu2204"] < began[assignment] < gone[assignment] < began["identity.aibBuilder"]
     )
+
+
+def test_a_network_the_identity_may_not_join_fails_the_create_as_recorded(
+    azure_quickstart: Callable[..., Path], azure_env: Emulator, cli: Callable[..., Run]
+) -> None:
+    root = azure_quickstart()
+    group = json.loads((root / "aibplan.json").read_text())["resourceGroup"]
+    providers = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers"
+    network = f"{providers}/Microsoft.Network/virtualNetworks/vnet"
+    service = azure_env.server.service
+    service.raw_write(network, {"location": "westus2"})
+    service.raw_write(f"{network}/subnets/build", {"properties": {"addressPrefix": "10.0.1.0/24"}})
+    path = root / "ubuntu2204.json"
+    body = load_jsonc(path.read_text(), str(path))
+    body["properties"]["vmProfile"]["vnetConfig"] = {"subnetId": f"{network}/subnets/build"}
+    path.write_text(json.dumps(body, indent=2))
+
+    applied = cli("apply", "--auto-approve", str(root))
+    assert applied.exit_code == 1
+    # PUT 201, then the operation ends Failed with the service's Unauthorized, naming the network.
+    assert (
+        f"imageTemplate.ubuntu2204: create failed: Unauthorized: Not authorized to access the resource: "
+        f"{network}. Please check the user assigned identity has the correct permissions." in applied.stderr
+    )
+    template = f"{providers}/Microsoft.VirtualMachineImages/imageTemplates/ubuntu2204"
+    props = service.get(template, "2024-02-01")["properties"]
+    assert props["provisioningState"] == "Failed"
+    assert props["provisioningError"]["provisioningErrorCode"] == "Other"
+    replan = cli("plan", str(root))
+    assert (
+        "imageTemplate.ubuntu2204: adopted and tainted" in replan.stderr and "1 to replace" in replan.stdout
+    )

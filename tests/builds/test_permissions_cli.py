@@ -121,3 +121,90 @@ def test_a_role_assignment_made_outside_the_stack_counts_at_plan_time(
     assert len(_warned(cli("validate", str(root)))) == 1
     built = cli("run", str(root))
     assert built.exit_code == 0 and "Succeeded" in built.stdout
+
+
+def _with_subnet(root: Path) -> str:
+    """Put the build VM in a subnet of a network in the stack's group (made there, outside the stack)."""
+    network = f"{GROUP}/providers/Microsoft.Network/virtualNetworks/vnet-build"
+    cloud = LocalProvider(root / ".aibplan")
+    try:
+        cloud.service.raw_write(network, {"location": "westus2"})
+        cloud.service.raw_write(f"{network}/subnets/build", {"properties": {"addressPrefix": "10.0.1.0/24"}})
+    finally:
+        cloud.close()
+    path = root / "ubuntu2204.json"
+    body = load_jsonc(path.read_text(), str(path))
+    body["properties"]["vmProfile"]["vnetConfig"] = {"subnetId": f"{network}/subnets/build"}
+    path.write_text(json.dumps(body, indent=2))
+    return network
+
+
+def test_a_network_the_identity_may_not_join_fails_the_create_and_the_template_is_replaced_once_granted(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    network = _with_subnet(root)
+    plan = cli("plan", str(root))
+    assert sorted(w.split(" may not ")[1].split(":")[0] for w in _warned(plan)) == [
+        "join the subnet",
+        "read the network",
+    ]
+    applied = cli("apply", "--auto-approve", str(root))
+    assert applied.exit_code == 1
+    assert (
+        f"Error: {TEMPLATE}: create failed: Unauthorized: Not authorized to access the resource: {network}. "
+        "Please check the user assigned identity has the correct permissions." in applied.stderr
+    )
+    # The service kept the template, Failed: the next command finds it, and the plan replaces it.
+    replan = cli("plan", str(root))
+    assert f"  {TEMPLATE}: adopted and tainted (half made; the next apply replaces it)" in replan.stderr
+    assert "1 to replace" in replan.stdout
+
+    path = root / "permissions.json"
+    document = load_jsonc(path.read_text(), str(path))
+    document["resources"].append(
+        {
+            "type": "Microsoft.Authorization/roleAssignments",
+            "apiVersion": "2022-04-01",
+            "name": "[guid(resourceGroup().id, 'aibBuilder', 'Network Contributor')]",
+            "scope": "[resourceId('Microsoft.Network/virtualNetworks', 'vnet-build')]",
+            "dependsOn": ["[variables('identityId')]"],
+            "properties": {
+                "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
+                "'4d97b98b-1d4f-4787-a291-c67834d212e7')]",
+                "principalId": "[parameters('builderPrincipalId')]",
+            },
+        }
+    )
+    path.write_text(json.dumps(document, indent=2))
+    assert _warned(cli("plan", str(root))) == []
+    fixed = cli("apply", "--auto-approve", str(root))
+    assert fixed.exit_code == 0, fixed.stderr
+    assert "1 added, 0 changed, 1 replaced" in fixed.stdout
+
+
+def test_apply_run_applies_and_then_starts_no_build_whose_identity_lacks_a_permission(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    _without_image_creation(root)
+    run = cli("apply", "--auto-approve", "--run", str(root))
+    assert run.exit_code == 1
+    assert "Apply complete! Resources: 6 added" in run.stdout
+    assert f"Error: {TEMPLATE}: identity 'aibBuilder' may not write image versions" in run.stderr
+    assert (
+        "Builds not started: 1 image template(s) would build with an identity that lacks a permission the "
+        "build needs; grant it (a role assignment in the stack), or `apply --run --ignore-permissions` to "
+        "build anyway." in run.stderr
+    )
+    assert "starting the build" not in run.stderr
+
+
+def test_apply_run_ignore_permissions_builds_and_the_service_fails_the_target(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    _without_image_creation(root)
+    run = cli("apply", "--auto-approve", "--run", "--ignore-permissions", str(root))
+    assert f"Warning: {TEMPLATE}: identity 'aibBuilder' may not write image versions" in run.stderr
+    assert f"Distribution failed: ubuntu2204-sig: {NOT_AUTHORIZED}" in run.stdout

@@ -225,3 +225,31 @@ def test_a_source_image_and_build_vm_identities_the_identity_may_not_use_fail_th
     status = build(cloud, clock, template(vmProfile={"userAssignedIdentities": [build_vm]}))
     assert (status["runState"], status["runSubState"]) == ("Failed", "Building")
     assert status["message"].startswith(NOT_AUTHORIZED.format(build_vm))
+
+
+def test_a_template_whose_identity_may_not_join_its_subnet_is_left_failed_by_its_create(
+    cloud: SimulatedAzure, clock: Clock
+) -> None:
+    principal = identity(cloud, clock)
+    network = f"{P}/Microsoft.Network/virtualNetworks/vnet-build"
+    body = template(vmProfile={"vnetConfig": {"subnetId": f"{network}/subnets/build"}})
+    with pytest.raises(ServiceError) as refused:
+        cloud.put(TEMPLATE, API, body)
+    assert (refused.value.code, refused.value.accepted) == ("Unauthorized", True)
+    # The recorded words, naming the network (recorded: image_builder_vm_profile_2023-07-01.json#1, #2).
+    expected = (
+        NOT_AUTHORIZED.format(network)
+        + "correct permissions. For more details, go to https://aka.ms/azvmimagebuilderts."
+    )
+    assert refused.value.message == expected
+    props = cloud.get(TEMPLATE, API)["properties"]
+    assert props["provisioningState"] == "Failed"
+    assert props["provisioningError"] == {"provisioningErrorCode": "Other", "message": expected}
+    with pytest.raises(ServiceError) as failed:
+        cloud.post_action(TEMPLATE, API, "run")
+    assert "failed state" in failed.value.message
+    cloud.delete(TEMPLATE, API)
+    network_contributor = f"{SUB}{ROLES}/4d97b98b-1d4f-4787-a291-c67834d212e7"
+    cloud.raw_write(network, {"location": "westus2"})  # the network, made elsewhere
+    assign(cloud, network, network_contributor, principal)
+    assert cloud.put(TEMPLATE, API, body)[1]["properties"]["provisioningState"] == "Succeeded"
