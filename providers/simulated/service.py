@@ -98,7 +98,7 @@ class SimulatedAzure:
         ids = list(arm_ids)
         self.builds.sync(ids)
         found = {key: present(row) for key, row in self.store.rows(ids).items()}
-        return {i: found.get(fold_id(i)) for i in ids}
+        return {i: found.get(fold_id(i)) or authorization.built_in_definition(i) for i in ids}
 
     def put(self, arm_id: str, api_version: str, body: Body) -> tuple[int, Body]:
         """Create or replace; returns (201 created | 200 updated, the resource as stored)."""

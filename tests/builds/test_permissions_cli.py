@@ -208,3 +208,22 @@ def test_apply_run_ignore_permissions_builds_and_the_service_fails_the_target(
     run = cli("apply", "--auto-approve", "--run", "--ignore-permissions", str(root))
     assert f"Warning: {TEMPLATE}: identity 'aibBuilder' may not write image versions" in run.stderr
     assert f"Distribution failed: ubuntu2204-sig: {NOT_AUTHORIZED}" in run.stdout
+
+
+def test_a_role_definition_that_does_not_exist_stops_the_plan_and_a_built_in_one_is_found(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    assert cli("plan", str(root)).exit_code == 0  # Storage Blob Data Reader, a built-in role, exists
+    path = root / "permissions.json"
+    path.write_text(
+        path.read_text().replace(
+            "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "2a2b9908-0000-4000-8000-a410df84e7d1"
+        )
+    )
+    run = cli("plan", str(root))
+    assert run.exit_code == 1
+    assert (
+        "error AIB8001 the role definition /subscriptions/00000000-0000-0000-0000-000000000000/providers/"
+        "Microsoft.Authorization/roleDefinitions/2a2b9908-0000-4000-8000-a410df84e7d1 does not exist"
+    ) in run.stdout + run.stderr
