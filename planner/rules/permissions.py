@@ -24,6 +24,7 @@ from providers.catalog.build_access import (
     SOURCE,
     STAGING,
     SUBNET,
+    Need,
     needs_of,
 )
 from providers.catalog.references import IDENTITY, referenced_ids
@@ -70,21 +71,36 @@ def _access(context: RuleContext) -> Access:
     return context.remember(("permissions", "stack"), lambda: stack_access(context.stack, context.graph))
 
 
+def _unmet(resource: Resource, context: RuleContext) -> list[tuple[Need, tuple[str, ...]]]:
+    """Every need of the template its identity's grants do not meet, worked out once for all the rules."""
+
+    def compute() -> list[tuple[Need, tuple[str, ...]]]:
+        identity = _identity_of(resource)
+        if identity is None:
+            return []
+        access = _access(context)
+        found = []
+        for need in needs_of(resource.body):
+            missing = access.missing(identity, need)
+            if missing:
+                found.append((need, missing))
+        return found
+
+    return context.remember(("permissions", "unmet", resource.address), compute)
+
+
 def _checker(topic: str):  # type: ignore[no-untyped-def]
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
         if context.stack.config.subscription_id in ("", UNKNOWN_SUBSCRIPTION):
             return  # files validated alone: the stack's other files may hold the role assignments
-        identity = _identity_of(resource)
-        if identity is None:
+        unmet = _unmet(resource, context)
+        if not unmet:
             return
-        access = _access(context)
+        identity = _identity_of(resource) or ""
         where = "the stack or the cloud" if ACCESS in context.memo else "the stack"
         name = identity.rstrip("/").rsplit("/", 1)[-1]
-        for need in needs_of(resource.body):
-            if need.topic != topic:
-                continue
-            missing = access.missing(identity, need)
-            if missing:
+        for need, missing in unmet:
+            if need.topic == topic:
                 yield Finding(
                     f"identity '{name}' may not {need.purpose}: no role assignment in {where} grants "
                     f"{', '.join(missing)} at {need.scope}",

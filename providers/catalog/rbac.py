@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .arm_ids import fold_id
@@ -41,14 +41,22 @@ class Permission:
     not_actions: tuple[str, ...] = ()
     data_actions: tuple[str, ...] = ()
     not_data_actions: tuple[str, ...] = ()
+    # Answers given before: a plan asks the same few roles about the same few actions for every template.
+    _answers: dict[tuple[str, bool], bool] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def allows(self, action: str, *, data: bool = False) -> bool:
-        granted, taken = (
-            (self.data_actions, self.not_data_actions) if data else (self.actions, self.not_actions)
-        )
-        return any(action_matches(p, action) for p in granted) and not any(
-            action_matches(p, action) for p in taken
-        )
+        key = (action, data)
+        found = self._answers.get(key)
+        if found is None:
+            granted, taken = (
+                (self.data_actions, self.not_data_actions) if data else (self.actions, self.not_actions)
+            )
+            found = self._answers[key] = any(action_matches(p, action) for p in granted) and not any(
+                action_matches(p, action) for p in taken
+            )
+        return found
 
 
 def permissions_from(properties: Mapping[str, Any]) -> tuple[Permission, ...]:
