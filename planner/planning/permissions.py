@@ -10,6 +10,7 @@ builds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -99,7 +100,15 @@ def cloud_access(stack: Stack, graph: nx.DiGraph, state: State, provider: Provid
                     cloud_roles[role] = _read_role(provider, role)
                 permissions = cloud_roles[role]
             grants.append(Grant(str(scope), permissions or (), Principal(literal=principal), arm_id))
-    return Access((*offline.grants, *grants), principals)
+    # The stack's assignments of a custom role made outside the stack: the role as the cloud holds it.
+    known = []
+    for grant in offline.grants:
+        if grant.permissions is None and grant.role is not None:
+            if grant.role not in cloud_roles:
+                cloud_roles[grant.role] = _read_role(provider, grant.role)
+            grant = replace(grant, permissions=cloud_roles[grant.role])
+        known.append(grant)
+    return Access((*known, *grants), principals)
 
 
 def _read_role(provider: Provider, role: str) -> Any:

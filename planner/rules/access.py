@@ -50,6 +50,7 @@ class Grant:
     permissions: tuple[Permission, ...] | None
     principal: Principal
     source: str  # the assignment's address, or its id in the cloud
+    role: str | None = None  # the role definition id, when written out
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def stack_grant(
     permissions = (
         None if ("properties", "roleDefinitionId") in unresolved else role_permissions(role, definitions)
     )
-    return Grant(rid.scope_id, permissions, _principal(resource, stack, graph), resource.address)
+    named = role if isinstance(role, str) and ("properties", "roleDefinitionId") not in unresolved else None
+    return Grant(rid.scope_id, permissions, _principal(resource, stack, graph), resource.address, named)
 
 
 def role_permissions(

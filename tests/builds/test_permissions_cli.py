@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from planner.rules.validate import check_stack
 from planner.stack.jsonc import load_jsonc
 from providers.simulated.local import LocalProvider
 from state import load_state
@@ -227,3 +228,43 @@ def test_a_role_definition_that_does_not_exist_stops_the_plan_and_a_built_in_one
         "error AIB8001 the role definition /subscriptions/00000000-0000-0000-0000-000000000000/providers/"
         "Microsoft.Authorization/roleDefinitions/2a2b9908-0000-4000-8000-a410df84e7d1 does not exist"
     ) in run.stdout + run.stderr
+
+
+def test_a_custom_role_made_outside_the_stack_is_read_from_the_cloud(
+    example: Callable[[str], Path], cli: Callable[..., Run]
+) -> None:
+    root = example("quickstart")
+    path = root / "permissions.json"
+    document = load_jsonc(path.read_text(), str(path))
+    (definition,) = [
+        r for r in document["resources"] if r["type"] == "Microsoft.Authorization/roleDefinitions"
+    ]
+    document["resources"].remove(definition)
+    for resource in document["resources"]:
+        resource["dependsOn"] = [d for d in resource["dependsOn"] if "roleDefinitions" not in d]
+    path.write_text(json.dumps(document, indent=2))
+    checked = cli("validate", str(root))
+    assert checked.exit_code == 0 and _warned(checked) == []  # the role is not known offline: no warning
+    stack = check_stack(root).stack
+    assert stack is not None
+    (role_id,) = [
+        r.properties["roleDefinitionId"]
+        for r in stack.resources
+        if r.address.startswith("roleAssignment.") and "2a2b9908" not in r.properties["roleDefinitionId"]
+    ]
+
+    def role(actions: list[str]) -> None:
+        cloud = LocalProvider(root / ".aibplan")
+        try:
+            body = {"properties": {"roleName": "Image Creation", "permissions": [{"actions": actions}],
+                                   "assignableScopes": [GROUP]}}  # fmt: skip
+            cloud.service.put(role_id, "2022-04-01", body)
+        finally:
+            cloud.close()
+
+    role(["Microsoft.Compute/galleries/*"])
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    assert _warned(cli("plan", str(root))) == []
+    role(["Microsoft.Compute/galleries/images/read"])
+    (warning,) = _warned(cli("plan", str(root)))
+    assert "grants Microsoft.Compute/galleries/images/versions/read, " in warning
