@@ -152,7 +152,13 @@ class ArmSurface:
         return Response(200, self._overlay(arm_id, body))
 
     def _put(self, request: Request, arm_id: str, api_version: str) -> Response:
-        self._require_group(arm_id, creating=_json_body(request).get("location"))
+        rid = parse_resource_id(arm_id)
+        rtype = for_arm_type(rid.arm_type) if rid is not None else None
+        # In "auto" mode a kind without a region (a role assignment or definition) may be the group's
+        # first write: it is let through, and the group is made by the first write that names a region.
+        unlocated = rtype is not None and not rtype.located and self.resource_groups.auto_create
+        if not unlocated:
+            self._require_group(arm_id, creating=_json_body(request).get("location"))
         failure: ServiceError | None = None
         try:
             status, body = self.service.put(arm_id, api_version, _json_body(request))
