@@ -1,6 +1,6 @@
 """The Azure CLI against the emulator, as docs/azure.md sets it up: `az cloud register` reads the emulator's
 `/metadata/endpoints`, `az login --service-principal` signs in at its token endpoint, then `az group`,
-`az identity`, `az sig` and `az image builder create / show / list / run / show-runs / cancel / delete`
+`az identity`, `az role assignment create`, `az sig` and `az image builder create / show / list / run / show-runs / cancel / delete`
 run over TLS. The CLI is azure-cli as pinned in .ci/azure-cli-version, installed by .ci/run into its own
 virtual environment under the git-ignored .ci/az (its pins are not the project's); everything it writes
 goes to the test's own folder (AZURE_CONFIG_DIR, HOME)."""
@@ -95,6 +95,15 @@ def test_az_signs_in_to_the_emulator_and_drives_image_builder(az: Az) -> None:
     az("group", "create", "--name", GROUP, "--location", "westus2")
     identity = az("identity", "create", "--resource-group", GROUP, "--name", "builder")
     assert identity["principalId"] and identity["clientId"]
+    # What the recorded az test does before its build (image_builder_basic): the identity gets Contributor
+    # on the group, looked up by name through the emulator's role definitions.
+    group_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}"
+    granted = az(
+        "role", "assignment", "create", "--assignee-object-id", identity["principalId"],
+        "--assignee-principal-type", "ServicePrincipal", "--role", "Contributor", "--scope", group_id,
+    )  # fmt: skip
+    assert granted["principalId"] == identity["principalId"]
+    assert granted["roleDefinitionId"].endswith("/b24988ac-6180-42a0-ab88-20f7382dd24c")
     az("sig", "create", "--resource-group", GROUP, "--gallery-name", "gal")
     az(
         "sig", "image-definition", "create", "--resource-group", GROUP, "--gallery-name", "gal",

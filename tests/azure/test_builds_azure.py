@@ -15,7 +15,7 @@ import pytest
 
 from planner.stack.jsonc import load_jsonc
 from state import load_state
-from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, builder_principal, edit_json
+from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 
@@ -37,7 +37,6 @@ def azure_layered(tmp_path: Path, azure_env: Emulator) -> Path:
         "resourceGroup": group,
         "location": "westus2",
         "provider": "azure",
-        "parameters": {"builderPrincipalId": builder_principal(SUBSCRIPTION, group, "aibLayered")},
     }
     (root / "aibplan.json").write_text(json.dumps(config), encoding="utf-8")
     return root

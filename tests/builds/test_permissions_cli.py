@@ -173,7 +173,7 @@ def test_a_network_the_identity_may_not_join_fails_the_create_and_the_template_i
             "properties": {
                 "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
                 "'4d97b98b-1d4f-4787-a291-c67834d212e7')]",
-                "principalId": "[parameters('builderPrincipalId')]",
+                "principalId": "[variables('builderPrincipalId')]",
             },
         }
     )
