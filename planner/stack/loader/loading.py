@@ -4,6 +4,7 @@ the end at their file, line and column."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,17 @@ from ..model import Resource, StackFile, UnmanagedResource
 # kilobytes; anything near this is a mistake (a log, a disk image, a link to /dev/zero) that would use
 # gigabytes of memory once parsed.
 MAX_FILE_BYTES = 64 << 20
+# A `copy` key: a file holding one is evaluated even without an expression (a property loop's literal count).
+_LOOP = re.compile(r'"copy"\s*:', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DeclaredLoop:
+    """Where a resource copy loop's name was declared (loader.copies checks names once every file is read)."""
+
+    name: str
+    file: str
+    pointer: JsonPath
 
 
 @dataclass
@@ -40,6 +52,8 @@ class Loading:
     unknown_why: dict[tuple[str, str], str] = field(default_factory=dict)
     # (file, what is missing) -> where it was needed: (resource pointer, path, address)
     missing: dict[tuple[str, str], list[tuple[JsonPath, JsonPath, str | None]]] = field(default_factory=dict)
+    # Every resource copy loop read (loader.copies), those with no instance too.
+    copy_loops: list[DeclaredLoop] = field(default_factory=list)
 
     def add(
         self,
@@ -141,7 +155,7 @@ def read_json(file: Path, shown: str, loading: Loading) -> Any:
         loading.add("AIB0002", Severity.ERROR, f"cannot read {shown}: {exc}", file=shown)
         return None
     loading.texts[shown] = text
-    if '"[' not in text:
+    if '"[' not in text and not _LOOP.search(text):
         loading.plain.add(shown)
     if "<" not in text:
         loading.no_angle_brackets.add(shown)
@@ -172,7 +186,7 @@ def expression_diagnostic(
     if exc.function:
         hint = "write the value literally or pass it as a parameter"
     loading.add(
-        "AIB0004",
+        exc.code or "AIB0004",
         Severity.ERROR,
         str(exc.message),
         file=shown,

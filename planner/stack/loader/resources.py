@@ -15,8 +15,10 @@ from ...diagnostics import JsonPath, Severity
 from ..evaluate import evaluate
 from ..expressions import Evaluator, Scope, Unknown
 from ..expressions.evaluator import string_leaves
-from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
+from ..expressions.loops import COPY_ON_CHILD
+from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
+from .copies import child_has_property_loop, read_loop
 from .guardrails import resource_lifecycle
 from .loading import Loading, expression_diagnostic, read_json, rel
 from .parameters import template_evaluator
@@ -127,6 +129,33 @@ def _load_resource(
         loading.add("AIB0008", Severity.ERROR, "a resource must be a JSON object", file=shown, path=pointer)
         return
     raw = {_canonical_key(k): v for k, v in raw.items()}
+    if "copy" not in raw:
+        _load_instance(raw, pointer, shown, evaluator, config, loading, name_from_file, parent, None)
+        return
+    envelope = _Envelope(raw, shown, pointer, evaluator, loading)
+
+    def known(value: Any, path: JsonPath) -> tuple[Any, bool]:
+        evaluated, unresolved = envelope.evaluate(value, path, None)
+        return evaluated, not unresolved
+
+    loop = read_loop(raw["copy"], known, shown, pointer, loading, child=parent is not None)
+    for instance in loop.instances() if loop is not None else ():
+        with evaluator.loops.resource_instance(instance.loop, instance.index):
+            _load_instance(raw, pointer, shown, evaluator, config, loading, name_from_file, parent, instance)
+
+
+def _load_instance(
+    raw: dict[str, Any],
+    pointer: JsonPath,
+    shown: str,
+    evaluator: Evaluator,
+    config: StackConfig,
+    loading: Loading,
+    name_from_file: str | None,
+    parent: Resource | None,
+    copy: CopyInstance | None,
+) -> None:
+    """One resource (or one instance of a resource copy loop) made from its raw object."""
     envelope = _Envelope(raw, shown, pointer, evaluator, loading)
     if "condition" in raw:
         condition = envelope.value("condition")
@@ -158,16 +187,6 @@ def _load_resource(
     if not isinstance(name, str) or not name:
         loading.add("AIB0008", Severity.ERROR, "the resource has no 'name'", file=shown, path=pointer)
         return
-    if "copy" in raw:
-        loading.add(
-            "AIB0004",
-            Severity.ERROR,
-            "resource copy loops are not supported yet",
-            file=shown,
-            path=(*pointer, "copy"),
-            hint="write one resource per copy",
-        )
-        return
     subscription = config.subscription_id or UNKNOWN_SUBSCRIPTION
     resource_group = config.resource_group or UNKNOWN_RESOURCE_GROUP
     # An extension resource written as a nested type (`Microsoft.Compute/galleries/providers/
@@ -181,17 +200,19 @@ def _load_resource(
     if rtype is None:
         _unmanaged(arm_type, name, shown, pointer, loading)
         return
-    if isinstance(raw.get("properties"), dict) and "copy" in raw["properties"]:
+    if parent is not None and child_has_property_loop(raw.get("properties")):
         loading.add(
-            "AIB0004",
+            COPY_ON_CHILD,
             Severity.ERROR,
-            "property copy loops are not supported yet",
+            "a resource declared inside another's 'resources' cannot have a property copy loop (ARM allows "
+            "loops on top-level resources only)",
             file=shown,
-            path=(*pointer, "properties", "copy"),
-            hint="write the list out in full",
+            path=("properties",),
+            pointer=pointer,
+            hint="declare it at the top level, its name and type in full (PARENT/CHILD)",
         )
         return
-    address = f"{rtype.kind}.{name}"
+    address = f"{rtype.kind}.{copy.loop}[{copy.index}]" if copy is not None else f"{rtype.kind}.{name}"
     body: dict[str, Any] = {}
     unresolved: list[JsonPath] = [("name",)] if name_unresolved else []
     if "scope" in raw and raw["scope"] is not None:
@@ -288,6 +309,7 @@ def _load_resource(
         known_after_apply=tuple(envelope.known_after_apply),
         lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
         secret_values=_secrets_in(body, evaluator),
+        copy=copy,
     )
     loading.resources.append(resource)
     children = raw.get("resources")
@@ -336,7 +358,7 @@ class _Envelope:
         """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
         AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
         after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
-        done = evaluate(self.evaluator, value, path, self.unknown)
+        done = evaluate(self.evaluator, value, path, self.unknown, loops=path == ("properties",))
         for exc in done.errors:
             expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
         for what, where in done.missing:

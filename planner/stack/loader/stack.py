@@ -13,9 +13,10 @@ from typing import Any
 
 from ...diagnostics import Diagnostic, JsonPath, Severity, has_errors
 from ..locate import Locator
-from ..model import CONFIG_FILE, Resource, Stack, StackConfig
+from ..model import CONFIG_FILE, Resource, Stack, StackConfig, address_order
 from .alone import report_missing, report_stand_ins
 from .config import read_config
+from .copies import check_loop_names
 from .environments import DEFAULT_KEY, Selected, environment_names, other_parameter_file
 from .files import resource_files
 from .loading import Loading, placed, read_json, rel
@@ -60,6 +61,7 @@ def _finish(
     root: Path, config: StackConfig, loading: Loading, partial: bool
 ) -> tuple[Stack | None, list[Diagnostic]]:
     _check_duplicates(loading)
+    check_loop_names(loading)
     bind_names(loading)
     _check_guarded_addresses(config, loading)
     report_missing(loading)
@@ -69,11 +71,12 @@ def _finish(
     stack = Stack(
         root=root,
         config=config,
-        resources=tuple(sorted(loading.resources, key=lambda r: r.address)),
+        resources=tuple(sorted(loading.resources, key=address_order)),
         unmanaged=tuple(loading.unmanaged),
         texts=loading.texts,
         files=tuple(loading.files),
         inputs_hash=_inputs_hash(config, loading.resources),
+        copy_loops=tuple(sorted({loop.name for loop in loading.copy_loops})),
     )
     return stack, diagnostics
 
