@@ -98,6 +98,8 @@ class Evaluator:
         # Whether an unknown was made: until then no argument needs to be searched for one.
         self._unknowns = False
         self.parameters = parameters
+        # The names `parameters()` asked for (a resource file outside a template reads the stack's values).
+        self.parameters_read: set[str] = set()
         self._secure = frozenset(name.lower() for name in secure)
         self.secret_values: set[str] = set()
         for name, value in parameters.items():
@@ -299,6 +301,7 @@ class Evaluator:
 
     def parameter(self, name: str) -> Any:
         """The value of parameter `name` (any case); marks what is being evaluated when it is secure."""
+        self.parameters_read.add(name)
         found, value = lookup(self.parameters, name)
         if not found:
             raise ExpressionError(f"parameter '{name}' is not defined", missing=f"parameter '{name}'")

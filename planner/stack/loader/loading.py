@@ -54,6 +54,8 @@ class Loading:
     missing: dict[tuple[str, str], list[tuple[JsonPath, JsonPath, str | None]]] = field(default_factory=dict)
     # Every resource copy loop read (loader.copies), those with no instance too.
     copy_loops: list[DeclaredLoop] = field(default_factory=list)
+    # Parameter names the templates declare and the resource files read (a value for another is AIB0012).
+    declared_parameters: set[str] = field(default_factory=set)
 
     def add(
         self,

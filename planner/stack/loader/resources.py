@@ -18,6 +18,8 @@ from ..expressions.evaluator import string_leaves
 from ..expressions.loops import COPY_ON_CHILD
 from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
+from .bicep import SUFFIX as BICEP_SUFFIX
+from .bicep import compile_bicep
 from .copies import child_has_property_loop, read_loop
 from .guardrails import resource_lifecycle
 from .loading import Loading, expression_diagnostic, read_json, rel
@@ -54,7 +56,8 @@ def load_resource_file(
 ) -> None:
     """Every resource `file` holds, evaluated in the stack's scope with the parameters given."""
     shown = shown or rel(loading.root, file)
-    data = read_json(file, shown, loading)
+    bicep = file.name.lower().endswith(BICEP_SUFFIX)
+    data = compile_bicep(file, shown, loading) if bicep else read_json(file, shown, loading)
     if data is None:
         return
     scope = Scope(
@@ -93,8 +96,10 @@ def load_resource_file(
     if isinstance(data, list):
         for index, raw in enumerate(data):
             _load_resource(raw, (index,), shown, evaluator, config, loading, name_from_file=None)
+        loading.declared_parameters |= evaluator.parameters_read
     elif isinstance(data, dict):
         _load_resource(data, (), shown, evaluator, config, loading, name_from_file=file.stem)
+        loading.declared_parameters |= evaluator.parameters_read
     else:
         loading.add(
             "AIB0008",

@@ -20,7 +20,7 @@ from .copies import check_loop_names
 from .environments import DEFAULT_KEY, Selected, environment_names, other_parameter_file
 from .files import resource_files
 from .loading import Loading, placed, read_json, rel
-from .parameters import parameter_pool
+from .parameters import check_undeclared, parameter_pool
 from .references import bind_names
 from .resources import load_resource_file
 
@@ -52,6 +52,7 @@ def load_stack(
     pool, pool_sources = parameter_pool(config, variables, [*own, *var_files], loading)
     for file in resource_files(root, config, loading):
         load_resource_file(file, config, pool, pool_sources, loading)
+    check_undeclared(pool, pool_sources, loading)
     for entry in loading.files:
         _LOG.info("%s %s: %s", "read   " if entry.read else "ignored", entry.path, entry.reason)
     return _finish(root, config, loading, partial)
@@ -151,6 +152,7 @@ def load_files(
         loading.unknown[shown] = frozenset(("the resource group's location",))
         loading.unknown_why[(shown, "the resource group's location")] = "it comes from the stack"
         load_resource_file(file, config, pool, pool_sources, loading, shown=shown)
+    check_undeclared(pool, pool_sources, loading)
     report_stand_ins(loading)
     stack, diagnostics = _finish(root, config, loading, partial=True)
     assert stack is not None
