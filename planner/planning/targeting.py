@@ -34,7 +34,8 @@ def address_errors(
     for address in addresses:
         if address in known or loop_instances(address, known):
             continue
-        close = difflib.get_close_matches(address, sorted(known), n=1)
+        loops = {a.rsplit("[", 1)[0] for a in known if a.endswith("]")}  # a loop's name names all of it
+        close = difflib.get_close_matches(address, sorted(known | loops), n=1)
         where = "the state" if in_state_only else "the stack or the state"
         hint = f"; did you mean {close[0]}?" if close else ""
         errors.append(f"{flag} {address}: no resource with that address in {where}{hint}")

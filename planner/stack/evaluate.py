@@ -160,6 +160,7 @@ def _property_loops(
             _record(ExpressionError(problem, code=COPY_SHAPE), where, unknown, out)
             if isinstance(name, str):
                 made[name] = []
+                out.unresolved.append((*parent, name))
             continue
         name = str(name)
         inner = Evaluated(None)

@@ -153,7 +153,7 @@ def check_loop_names(loading: Loading) -> None:
         other = first.setdefault(resource.address.lower(), resource)
         if other is resource or resource.copy is None or other.source == resource.source:
             kept.append(resource)
-        else:
+        elif other.source.file != resource.source.file:  # in one file: reported by name above
             loading.add(
                 COPY_NAME_TAKEN,
                 Severity.ERROR,

@@ -165,6 +165,8 @@ def _check_duplicates(loading: Loading) -> None:
     first: dict[str, Resource] = {}
     for resource in loading.resources:
         key = resource.arm_id.lower()
+        if key in first and ("name",) in resource.unresolved:
+            continue  # a name not known here: its id is a stand-in (the cause is reported)
         if key in first:
             other = first[key]
             message = (
