@@ -12,8 +12,7 @@ from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_f
 from state.redact import remember_secrets
 
 from ...diagnostics import JsonPath, Severity
-from ..evaluate import evaluate
-from ..expressions import Evaluator, Scope, Unknown
+from ..expressions import Evaluator, Scope
 from ..expressions.evaluator import string_leaves
 from ..expressions.loops import COPY_ON_CHILD
 from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig, UnmanagedResource
@@ -21,11 +20,11 @@ from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .bicep import SUFFIX as BICEP_SUFFIX
 from .bicep import compile_bicep
 from .copies import child_has_property_loop, read_loop
+from .envelope import Envelope
 from .guardrails import resource_lifecycle
-from .loading import Loading, expression_diagnostic, read_json, rel
+from .loading import Loading, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
-from .references import split_unknowns
 
 _ENVELOPE_KEYS = (
     "type",
@@ -137,7 +136,7 @@ def _load_resource(
     if "copy" not in raw:
         _load_instance(raw, pointer, shown, evaluator, config, loading, name_from_file, parent, None)
         return
-    envelope = _Envelope(raw, shown, pointer, evaluator, loading)
+    envelope = Envelope(raw, shown, pointer, evaluator, loading)
 
     def known(value: Any, path: JsonPath) -> tuple[Any, bool]:
         evaluated, unresolved = envelope.evaluate(value, path, None)
@@ -161,7 +160,7 @@ def _load_instance(
     copy: CopyInstance | None,
 ) -> None:
     """One resource (or one instance of a resource copy loop) made from its raw object."""
-    envelope = _Envelope(raw, shown, pointer, evaluator, loading)
+    envelope = Envelope(raw, shown, pointer, evaluator, loading)
     if "condition" in raw:
         condition = envelope.value("condition")
         if not envelope.unresolved and not condition:
@@ -330,63 +329,6 @@ def _load_instance(
                 name_from_file=None,
                 parent=resource,
             )
-
-
-class _Envelope:
-    """Evaluates one resource's values, reporting what fails and keeping what is unresolved."""
-
-    def __init__(
-        self, raw: dict[str, Any], shown: str, pointer: JsonPath, evaluator: Evaluator, loading: Loading
-    ) -> None:
-        self.raw, self.shown, self.pointer = raw, shown, pointer
-        self.evaluator, self.loading = evaluator, loading
-        self.unknown = loading.unknown.get(shown, frozenset())
-        self.unresolved: list[JsonPath] = []
-        self.last_missing: str | None = None
-        # Values of the body known only after apply (reference()), by path.
-        self.known_after_apply: list[tuple[JsonPath, Unknown]] = []
-
-    def value(self, key: str) -> Any:
-        value, paths = self.evaluate(self.raw.get(key), (key,), None)
-        self.unresolved += paths
-        return value
-
-    def evaluate(
-        self,
-        value: Any,
-        path: JsonPath,
-        address: str | None,
-        *,
-        record: bool = True,
-        unknown_allowed: bool = False,
-    ) -> tuple[Any, list[JsonPath]]:
-        """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
-        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
-        after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
-        done = evaluate(self.evaluator, value, path, self.unknown, loops=path == ("properties",))
-        for exc in done.errors:
-            expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
-        for what, where in done.missing:
-            self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
-            if record:
-                self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
-        if not self.evaluator.made_unknowns:
-            return done.value, done.unresolved
-        evaluated, found = split_unknowns(done.value, path)
-        if found and unknown_allowed:
-            self.known_after_apply += found
-        elif found:
-            self.loading.add(
-                "AIB0004",
-                Severity.ERROR,
-                f"'{path[0]}' must be known before apply; a reference() value is known only after it",
-                file=self.shown,
-                path=found[0][0],
-                pointer=self.pointer,
-                address=address,
-                hint="write the value literally, or take it from a parameter",
-            )
-        return evaluated, done.unresolved + [where for where, _ in found]
 
 
 def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:
