@@ -79,4 +79,5 @@ def compile_bicep(file: Path, shown: str, loading: Loading) -> Any:
     if not isinstance(data, dict) or "resources" not in data:
         refuse(f"{tool} compiled {shown} to something that is not an ARM deployment template")
         return None
+    loading.with_copy.add(shown)  # Bicep writes a `for` inside properties as a property copy loop
     return data

@@ -44,7 +44,13 @@ class Envelope:
         """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
         AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
         after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
-        done = evaluate(self.evaluator, value, path, self.unknown, loops=path == ("properties",))
+        done = evaluate(
+            self.evaluator,
+            value,
+            path,
+            self.unknown,
+            loops=path == ("properties",) and self.shown in self.loading.with_copy,
+        )
         for exc in done.errors:
             expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
         for what, where in done.missing:

@@ -46,6 +46,8 @@ class Loading:
     # Files with no expression (no string starting with '[') and no '<' at all: nothing to evaluate or scan.
     plain: set[str] = field(default_factory=set)
     no_angle_brackets: set[str] = field(default_factory=set)
+    # Files with a `"copy":` key somewhere: only their properties are searched for property loops.
+    with_copy: set[str] = field(default_factory=set)
     # A file validated alone: per file, what may be missing ("parameter 'x'", "the subscription id") and why.
     alone: bool = False
     unknown: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -157,7 +159,10 @@ def read_json(file: Path, shown: str, loading: Loading) -> Any:
         loading.add("AIB0002", Severity.ERROR, f"cannot read {shown}: {exc}", file=shown)
         return None
     loading.texts[shown] = text
-    if '"[' not in text and not _LOOP.search(text):
+    looped = _LOOP.search(text) is not None
+    if looped:
+        loading.with_copy.add(shown)
+    if '"[' not in text and not looped:
         loading.plain.add(shown)
     if "<" not in text:
         loading.no_angle_brackets.add(shown)
