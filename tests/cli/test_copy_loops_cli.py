@@ -86,6 +86,9 @@ def test_a_loop_name_targets_every_instance(tmp_path: Path, cli: Callable[..., R
     assert "Plan: 2 to add" in run.stdout and "galImages" not in run.stdout
     run = cli("plan", "--target", "identity.builders[1]", str(root))
     assert "Plan: 1 to add" in run.stdout and "identity.builders[1] will be created" in run.stdout
+    run = cli("plan", "--format", "markdown", str(root))
+    assert "| `+` create | `identity.builders[1]` |" in run.stdout
+    assert '["identity.builders#91;1#93;<br/>create"]' in run.stdout  # Mermaid's codes for the brackets
     run = cli("plan", "--target", "identity.builder", str(root))
     assert run.exit_code == 1 and "did you mean identity.builders?" in run.stderr
 
