@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from planner.stack.expressions import Evaluator, ExpressionError, Scope
 from planner.stack.graph import COPY_SERIAL, DEPENDS_ON, build_graph, topological_addresses
 from planner.stack.loader import load_stack
 from planner.stack.model import Stack
@@ -246,3 +247,34 @@ def test_a_count_known_only_after_apply_is_refused(tmp_path: Path) -> None:
     assert stack is None
     assert [d.code for d in diagnostics] == ["AIB0004"]
     assert "'copy' must be known before apply" in diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[copyIndex()]", "copyIndex() is only allowed inside a copy loop"),
+        (
+            "[copyIndex('disks')]",
+            "copyIndex('disks'): no copy loop of that name encloses it (it is inside 'web')",
+        ),
+        ("[copyIndex('web', 'x')]", "copyIndex() expects an integer offset, got string"),
+        ("[copyIndex(1, 2)]", "copyIndex() expects a loop name as its first argument, got integer"),
+    ],
+)
+def test_copy_index_errors_say_which_loop(text: str, message: str) -> None:
+    evaluator = Evaluator(Scope("sub", "rg", "westus2"), {}, {})
+    with pytest.raises(ExpressionError) as caught:
+        if text == "[copyIndex()]":
+            evaluator.evaluate_string(text)
+        else:
+            with evaluator.loops.resource_instance("web", 0):
+                evaluator.evaluate_string(text)
+    assert caught.value.message.startswith(message)
+
+
+def test_copy_index_inside_a_property_loop_without_a_resource_loop_needs_the_name() -> None:
+    evaluator = Evaluator(Scope("sub", "rg", "westus2"), {}, {})
+    with evaluator.loops.item("disks", 1):
+        assert evaluator.evaluate_string("[copyIndex('DISKS', 10)]") == 11
+        with pytest.raises(ExpressionError, match=r"name the loop it is in, copyIndex\('disks'\)"):
+            evaluator.evaluate_string("[copyIndex()]")
