@@ -20,8 +20,11 @@ resource builder 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' =
 }]
 """
 
-HAS_BICEP = shutil.which("bicep") is not None or shutil.which("az") is not None
-needs_bicep = pytest.mark.skipif(not HAS_BICEP, reason="neither bicep nor az is on the PATH")
+# The compile tests need the Bicep CLI itself: `az bicep` may download it on first use, which a machine
+# without the internet cannot (the loader still uses az when it is the only one there).
+needs_bicep = pytest.mark.skipif(
+    shutil.which("bicep") is None, reason="the Bicep CLI (bicep) is not on the PATH"
+)
 
 
 def test_without_a_bicep_cli_the_file_is_one_clear_error(
