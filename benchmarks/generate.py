@@ -1,6 +1,7 @@
 """Generate a stack of N image templates, as the benchmarks and the reliability tests use it.
 
-The stack: 1 user-assigned identity, max(1, N/50) galleries with 5 image definitions each, and N image
+The stack: 1 user-assigned identity with a role assignment (Contributor on the resource group, so its
+builds may write image versions), max(1, N/50) galleries with 5 image definitions each, and N image
 templates (one resource file each), every template using the identity and one image
 definition (round robin). Run as a script: `python -m benchmarks.generate N FOLDER [--latency-ms MS]`.
 """
@@ -11,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 from typing import Any
+
+from providers.simulated.computed import resource_guid
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 RESOURCE_GROUP = "rg-bench"
@@ -23,9 +26,9 @@ def gallery_count(templates: int) -> int:
 
 
 def resource_count(templates: int) -> int:
-    """Identity + galleries + image definitions + templates."""
+    """Identity + its role assignment + galleries + image definitions + templates."""
     galleries = gallery_count(templates)
-    return 1 + galleries + galleries * DEFINITIONS_PER_GALLERY + templates
+    return 2 + galleries + galleries * DEFINITIONS_PER_GALLERY + templates
 
 
 def _identity() -> dict[str, Any]:
@@ -35,6 +38,26 @@ def _identity() -> dict[str, Any]:
         "name": "aibBuilder",
         "location": LOCATION,
         "tags": {"owner": "platform-team"},
+    }
+
+
+def _role_assignment() -> dict[str, Any]:
+    identity_id = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/aibBuilder"
+    )
+    return {
+        "type": "Microsoft.Authorization/roleAssignments",
+        "apiVersion": "2022-04-01",
+        "name": "[guid(resourceGroup().id, 'aibBuilder', 'Contributor')]",
+        "dependsOn": ["aibBuilder"],
+        "properties": {
+            "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
+            "'b24988ac-6180-42a0-ab88-20f7382dd24c')]",
+            # The principal the local cloud gives aibBuilder (until reference() names it).
+            "principalId": resource_guid(identity_id, "principal"),
+            "principalType": "ServicePrincipal",
+        },
     }
 
 
@@ -137,6 +160,7 @@ def generate_stack(root: Path, templates: int, *, config: dict[str, Any] | None 
     settings.update(config or {})
     (root / "aibplan.json").write_text(json.dumps(settings, indent=2) + "\n")
     (root / "identity.json").write_text(json.dumps(_identity(), indent=2) + "\n")
+    (root / "permissions.json").write_text(json.dumps(_role_assignment(), indent=2) + "\n")
     galleries = gallery_count(templates)
     (root / "galleries.json").write_text(json.dumps(_galleries(galleries), indent=2) + "\n")
     folder = root / "templates"

@@ -6,6 +6,8 @@ checked when a command first needs it, so a bad build poll interval only stops a
 
     AIBPLAN_LOCAL_LATENCY_MS        simulated latency of the local cloud (here; aibplan.json local.latencyMs)
     AIBPLAN_LOCAL_BUILD_MINUTE_MS   real ms per simulated build minute (here; local.buildMinuteMs)
+    AIBPLAN_LOCAL_PRINCIPAL_DELAY_MS  how long a new identity stays unknown to role assignments on the
+                                    local cloud, as in Azure's directory (here; local.principalDelayMs)
     AIBPLAN_BUILD_POLL_SECONDS      how often build commands read a build's status (here)
     AIBPLAN_LOCAL_FAULTS            faults injected into the local cloud (providers.simulated.local_faults)
     AIBPLAN_RETRY_*                 the engine's retry policy (planner.execution.retry)
@@ -31,6 +33,7 @@ from .stack.model import CONFIG_FILE, Stack
 LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
 BUILD_MINUTE_ENV = "AIBPLAN_LOCAL_BUILD_MINUTE_MS"
 POLL_ENV = "AIBPLAN_BUILD_POLL_SECONDS"
+PRINCIPAL_DELAY_ENV = "AIBPLAN_LOCAL_PRINCIPAL_DELAY_MS"
 # How often the status of a build in real Azure is read: builds take tens of minutes.
 AZURE_POLL_SECONDS = 15.0
 
@@ -70,6 +73,22 @@ def build_minute_seconds(stack: Stack | None, env: Mapping[str, str] | None = No
     if isinstance(minute_ms, bool) or not isinstance(minute_ms, (int, float)) or minute_ms < 0:
         raise EngineError("aibplan.json: local.buildMinuteMs must be a number >= 0")
     return float(minute_ms) / 1000.0
+
+
+def principal_delay_seconds(stack: Stack, env: Mapping[str, str] | None = None) -> float:
+    """How long the local cloud answers PrincipalNotFound for a role assignment to an identity made
+    moments before ($AIBPLAN_LOCAL_PRINCIPAL_DELAY_MS, else aibplan.json `local.principalDelayMs`, else
+    none: Azure takes a few seconds, which a rehearsal can ask for to see the apply retry)."""
+    env = environment() if env is None else env
+    delay_ms = stack.config.local.get("principalDelayMs", 0)
+    if env.get(PRINCIPAL_DELAY_ENV):
+        try:
+            delay_ms = float(env[PRINCIPAL_DELAY_ENV])
+        except ValueError:
+            raise EngineError(f"{PRINCIPAL_DELAY_ENV} must be a number of milliseconds") from None
+    if isinstance(delay_ms, bool) or not isinstance(delay_ms, (int, float)) or delay_ms < 0:
+        raise EngineError("aibplan.json: local.principalDelayMs must be a number >= 0")
+    return float(delay_ms) / 1000.0
 
 
 def poll_interval(stack: Stack, env: Mapping[str, str] | None = None) -> float:

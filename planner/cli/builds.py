@@ -74,6 +74,11 @@ def _request(args: Sequence[str], loading: StackLoading, **settings: Any) -> ops
     type=click.IntRange(1, 256),
     help="How many builds run at once.",
 )
+@click.option(
+    "--ignore-permissions",
+    is_flag=True,
+    help="Start builds even when a template's identity lacks a permission its build needs (AIB91xx).",
+)
 @stack_options
 @lock_timeout_option
 def run(
@@ -82,15 +87,23 @@ def run(
     wait: bool,
     timeout: float | None,
     parallelism: int,
+    ignore_permissions: bool,
     lock_timeout: float,
 ) -> None:
     """Build image templates (all of the stack's when none is named) with the Run action.
 
     A template that builds from an image another template distributes to is built after that build
-    succeeded; a failed build skips the builds that depend on it. Progress goes to stderr, a table of
-    results and run outputs to stdout.
+    succeeded; a failed build skips the builds that depend on it. A template whose identity lacks a
+    permission its build needs (no role assignment in the stack or the cloud grants it) is not built
+    unless --ignore-permissions is given. Progress goes to stderr, a table of results and run outputs to
+    stdout.
     """
-    settings = {"wait": wait, "timeout_minutes": timeout, "lock_timeout": lock_timeout}
+    settings = {
+        "wait": wait,
+        "timeout_minutes": timeout,
+        "lock_timeout": lock_timeout,
+        "ignore_permissions": ignore_permissions,
+    }
     request = _request(args, loading, parallelism=parallelism, **settings)
     _builds("Build results", lambda hooks, stop: ops.run(request, hooks, stop))
 

@@ -197,6 +197,11 @@ def _carry_out(operation: Callable[[CliHooks, ops.Stop], ops.ApplyOutcome]) -> N
     help="After the apply, build every image template it created or replaced, in order, and wait.",
 )
 @click.option(
+    "--ignore-permissions",
+    is_flag=True,
+    help="With --run: build even when a template's identity lacks a permission its build needs (AIB91xx).",
+)
+@click.option(
     "--refresh-only",
     is_flag=True,
     help="Only take the changes made outside aibplan into the state file, after confirmation.",
@@ -210,6 +215,7 @@ def apply(
     options: ops.ApplyOptions,
     confirm: ops.Confirm,
     build: bool,
+    ignore_permissions: bool,
     refresh_only: bool,
 ) -> None:
     """Make the cloud match the stack: show the plan, ask, then apply it in graph order.
@@ -218,7 +224,7 @@ def apply(
     without asking, or refused when it was applied already or the state or the configuration changed
     since it was made.
     """
-    options = replace(options, build=build)
+    options = replace(options, build=build, ignore_permissions=ignore_permissions)
     if stack is not None and Path(stack).is_file():
         # Only the secret --vars a plan file keeps as fingerprints may (and must) be given again.
         saved = ops.SavedApplyRequest(

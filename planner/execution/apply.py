@@ -408,9 +408,9 @@ def _already_there(plan: Plan, state: State, cloud: Provider) -> set[str]:
 
 
 def _certain(error: BaseException) -> bool:
-    """The service answered with a refusal, so the call changed nothing (a transient error or a dropped
-    connection leaves it in doubt)."""
-    return isinstance(error, ProviderError) and not isinstance(error, TransientError)
+    """The service answered with a refusal, so the call changed nothing (a transient error, a dropped
+    connection, or an operation that failed after it was accepted leaves it in doubt)."""
+    return isinstance(error, ProviderError) and not isinstance(error, TransientError) and not error.accepted
 
 
 def _shown_action(change: Change, op: str) -> str:

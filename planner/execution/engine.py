@@ -21,7 +21,7 @@ from state import State
 from ..diagnostics import Diagnostic, EngineError, has_errors
 from ..hooks import Hooks
 from ..rules.validate import check_stack
-from ..settings import build_minute_seconds, environment, local_latency_seconds
+from ..settings import build_minute_seconds, environment, local_latency_seconds, principal_delay_seconds
 from ..stack.model import Stack
 from .retry import Retrier, RetryingProvider, RetryPolicy
 from .state_access import StackState
@@ -77,6 +77,7 @@ def _open_base_provider(stack: Stack) -> Provider:
                 latency=latency,
                 build_minute=build_minute_seconds(stack),
                 fault_hook=injector,
+                principal_delay=principal_delay_seconds(stack),
             )
         except (sqlite3.Error, OSError) as exc:
             raise EngineError(

@@ -223,6 +223,9 @@ class RetryingProvider:
             lambda: self.inner.list_resources(subscription, resource_group), resource_group, "list"
         )
 
+    def list_role_assignments(self, scope: str, principal_id: str | None = None) -> list[Body]:
+        return self._run(lambda: self.inner.list_role_assignments(scope, principal_id), scope, "list")
+
     def close(self) -> None:
         self.inner.close()
 

@@ -36,7 +36,7 @@ from ..planning.saved_plan import (
 )
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
-from .builds import build_after_apply
+from .builds import PermissionsMissing, build_after_apply
 from .control import Confirm, OperationError, Stop, always
 from .provider_errors import one_line
 from .requests import ApplyOptions, ApplyRequest, PlanRequest, SavedApplyRequest, StackRequest
@@ -228,16 +228,19 @@ def _make_changes(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOu
         return outcome
     if not result.ok:
         return replace(outcome, builds_not_started="the apply did not complete")
-    report, note = build_after_apply(
-        ctx.prepared.stack,
-        ctx.store,
-        ctx.provider,
-        plan,
-        result.state,
-        ctx.options.parallelism,
-        ctx.hooks,
-        ctx.stop,
-    )
+    try:
+        report, note = build_after_apply(
+            ctx.prepared,
+            ctx.store,
+            ctx.provider,
+            plan,
+            result.state,
+            ctx.options,
+            ctx.hooks,
+            ctx.stop,
+        )
+    except PermissionsMissing as missing:
+        return replace(outcome, builds_refused=missing.lines, builds_not_started=missing.why)
     return replace(outcome, builds=report, builds_not_started=note)
 
 

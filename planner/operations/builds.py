@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from providers.base import Provider
+from providers.base import Provider, ProviderError
 from providers.catalog import is_buildable
 from state import State
 
@@ -35,11 +35,13 @@ from ..builds.select import build_targets, resolve_addresses
 from ..execution.engine import Prepared
 from ..execution.state_access import StackState
 from ..hooks import Hooks
+from ..planning.permissions import is_permission_finding, permission_diagnostics
 from ..plans.plan import Action, Plan
 from ..settings import poll_interval
 from ..stack.model import Stack
 from .control import OperationError, Stop
-from .requests import BuildRequest, OutputsRequest
+from .provider_errors import one_line
+from .requests import ApplyOptions, BuildRequest, OutputsRequest
 from .results import BuildsResult, OutputsResult
 from .workspace import locked, open_stack, provider_for, read_for_plan, recovered
 
@@ -116,18 +118,33 @@ def artifact(result: OutputsResult, name: str) -> str:
     return str(output.artifact_id or output.artifact_uri)
 
 
+class PermissionsMissing(OperationError):
+    """Builds not started: their templates' identities lack a permission the builds need."""
+
+    def __init__(self, lines: Sequence[str], templates: int, flag: str) -> None:
+        self.lines = tuple(lines)
+        self.why = (
+            f"{templates} image template(s) would build with an identity that lacks a permission the build "
+            f"needs; grant it (a role assignment in the stack), or {flag} to build anyway"
+        )
+        super().__init__(self.why, details=self.lines)
+
+
 def build_after_apply(
-    stack: Stack,
+    prepared: Prepared,
     store: StackState,
     provider: Provider,
     plan: Plan,
     state: State,
-    parallelism: int,
+    options: ApplyOptions,
     hooks: Hooks,
     stop: Stop,
 ) -> tuple[BuildReport | None, str | None]:
     """`apply --run`: build every template the apply created or replaced, in order, and wait; the
-    apply holds the state lock throughout. (None, why) when there is nothing to build."""
+    apply holds the state lock throughout. (None, why) when there is nothing to build; PermissionsMissing
+    when an identity lacks what its build needs (unless `options.ignore_permissions`)."""
+    stack = prepared.stack
+    parallelism = options.parallelism
     addresses = [
         c.address
         for c in plan.changes
@@ -140,6 +157,15 @@ def build_after_apply(
         )
     settings = _settings(stack, wait=True, timeout_minutes=None, parallelism=parallelism)
     targets, notes = build_targets(stack, state, addresses)
+    _check_permissions(
+        prepared,
+        state,
+        provider,
+        targets,
+        options.ignore_permissions,
+        hooks,
+        "`apply --run --ignore-permissions`",
+    )
     recorder = BuildRecorder(store, state, state, guard=None)
     for note in notes:
         hooks.message(note)
@@ -162,6 +188,16 @@ def _builds(request: BuildRequest, hooks: Hooks, stop: Stop, *, cancel: bool) ->
     with provider_for(prepared.stack, hooks) as provider, StackState(prepared.stack) as store:
         state = _writer_state(store, provider, operation, request.lock_timeout, hooks)
         targets, notes = build_targets(prepared.stack, state, addresses)
+        if not cancel:
+            _check_permissions(
+                prepared,
+                state,
+                provider,
+                targets,
+                request.ignore_permissions,
+                hooks,
+                "run with --ignore-permissions",
+            )
         for note in notes:
             hooks.message(note)
         guard = _record_guard(store, operation, request.lock_timeout, stop)
@@ -169,6 +205,36 @@ def _builds(request: BuildRequest, hooks: Hooks, stop: Stop, *, cancel: bool) ->
         report = _walk(targets, provider, recorder, hooks, settings, stop, cancel=cancel)
     stale = () if cancel else stale_dependents(prepared, report)
     return BuildsResult(report, notes=tuple(notes), missed=tuple(recorder.missed), stale_dependents=stale)
+
+
+def _check_permissions(
+    prepared: Prepared,
+    state: State,
+    provider: Provider,
+    targets: Sequence[BuildTarget],
+    ignore: bool,
+    hooks: Hooks,
+    flag: str,
+) -> None:
+    """Refuse to start builds whose identity lacks a permission the build needs (the plan's AIB91xx
+    findings, the cloud's role assignments counted), unless told to go ahead."""
+    try:
+        found = permission_diagnostics(
+            prepared.stack, prepared.graph, state, provider, [t.address for t in targets]
+        )
+    except ProviderError as exc:
+        raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
+    missing = [d for d in found if is_permission_finding(d)]
+    for note in (d for d in found if not is_permission_finding(d)):
+        hooks.message(f"Warning: {note.message}")
+    if not missing:
+        return
+    lines = [f"{d.address}: {d.message}" for d in missing]
+    if ignore:
+        for line in lines:
+            hooks.message(f"Warning: {line}")
+        return
+    raise PermissionsMissing(lines, len({d.address for d in missing}), flag)
 
 
 def stale_dependents(prepared: Prepared, report: BuildReport) -> tuple[str, ...]:

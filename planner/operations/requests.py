@@ -62,6 +62,8 @@ class ApplyOptions:
     lock_timeout: float = 0.0
     # `--run`: build every template the apply created or replaced, once it succeeded.
     build: bool = False
+    # `--run --ignore-permissions`: build even when a template's identity lacks a permission (AIB91xx).
+    ignore_permissions: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class BuildRequest:
     timeout_minutes: float | None = None
     parallelism: int = 10
     lock_timeout: float = 0.0
+    # Start builds even when a template's identity lacks a permission the build needs (AIB91xx).
+    ignore_permissions: bool = False
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,16 @@ class ApplyOutcome:
     # `--run`: the builds after a successful apply (None when none ran), or why none started.
     builds: BuildReport | None = None
     builds_not_started: str | None = None
+    # `--run` started no build: the templates' identities lack what their builds need (one line each).
+    builds_refused: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         if self.status is ApplyStatus.DECLINED:
             return False
         if self.applied is not None and not self.applied.ok:
+            return False
+        if self.builds_refused:
             return False
         return self.builds is None or self.builds.ok
 

@@ -18,6 +18,7 @@ from ..execution.engine import Prepared, open_provider, prepare
 from ..execution.state_access import Reconciled, StackState
 from ..hooks import Hooks
 from ..planning.elsewhere import Elsewhere, unseen_applies
+from ..planning.permissions import is_permission_finding
 from ..planning.plan import make_plan
 from ..planning.targeting import address_errors
 from ..plans.drift import DriftKind
@@ -154,7 +155,13 @@ def checked_plan(
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
     if any(d.drift in (DriftKind.CHANGED, DriftKind.DELETED) for d in plan.drift):
         plan = unseen_applies(plan, state, elsewhere())
-    warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
+    # A refreshed plan checked the identities' permissions again with the cloud's role assignments.
+    warnings = tuple(
+        d
+        for d in prepared.diagnostics
+        if d.severity is Severity.WARNING
+        and not (plan.refreshed and not plan.destroy and is_permission_finding(d))
+    )
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         raise StackRejected([*warnings, *plan.diagnostics])
     return replace(plan, diagnostics=(*warnings, *plan.diagnostics))

@@ -52,6 +52,7 @@ from .identities import (
     moved_addresses,
     with_moves,
 )
+from .permissions import permission_diagnostics
 from .reference_values import PlanReferences, evaluated_body
 from .targeting import request_replacements, select_targets
 
@@ -133,6 +134,7 @@ def make_plan(
         diagnostics.extend(place_all(found, locator_for(stack), resource_sources(stack)))
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
+        diagnostics.extend(permission_diagnostics(stack, graph, state, provider))
     if not destroy:
         changes = _with_build_warnings(changes, state, provider if refresh else None)
     deletes = [e for e in state.resources if e.address not in desired_addresses]

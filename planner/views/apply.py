@@ -32,6 +32,8 @@ class ApplyText(TextRejection):
         applied = result.applied
         assert applied is not None
         shown = Shown()
+        for line in result.builds_refused:
+            shown += Shown(err=f"Error: {line}\n")
         if result.builds_not_started:
             shown += Shown(err=f"Builds not started: {result.builds_not_started}.\n")
         counts = (

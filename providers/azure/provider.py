@@ -40,7 +40,7 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLo
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from ..base import Body, NotFoundError, ProviderError, ResourceRef
-from ..catalog import for_arm_type
+from ..catalog import ROLE_GRANTS, for_arm_type
 from .auth import describe_credential, make_credential
 from .errors import from_http_error, from_http_response
 from .retry import OperationOwners, ReadRetryPolicy, RetryEvent, RetryReport
@@ -55,6 +55,8 @@ RESOURCES_API_VERSION = "2021-04-01"
 # tests/fixtures/recorded/azure-cli/identity_management_2022-01-31-preview.json#0); an SDK poller that
 # followed it would GET it without api-version and fail, so these are not polled.
 ANSWERED_AT_ONCE = frozenset({"microsoft.managedidentity/userassignedidentities"})
+# The api version role assignments are listed at (the catalog's default for the kind).
+ROLE_ASSIGNMENTS_API_VERSION = ROLE_GRANTS.default_api_version
 _USER_AGENT = "aibplan"
 
 
@@ -160,9 +162,15 @@ class AzureProvider:
         try:
             polling = ref.arm_type.lower() not in ANSWERED_AT_ONCE
             poller = begin(ref.arm_id, dict(body), api_version=ref.api_version, cls=_raw, polling=polling)
-            result: Body = poller.result()  # raw JSON through `cls`
         except AzureError as exc:
             raise self._error(exc, ref.arm_id) from None
+        try:
+            result: Body = poller.result()  # raw JSON through `cls`
+        except AzureError as exc:
+            # Accepted, then failed: the resource may be there (an image template left Failed).
+            error = self._error(exc, ref.arm_id)
+            error.accepted = True
+            raise error from None
         return result or self._read_back(ref)
 
     def delete(self, ref: ResourceRef) -> None:
@@ -210,6 +218,13 @@ class AzureProvider:
             body = full.get(str(item.get("id")))
             out.append(body if body is not None else item)
         return out
+
+    def list_role_assignments(self, scope: str, principal_id: str | None = None) -> list[Body]:
+        params = {"api-version": ROLE_ASSIGNMENTS_API_VERSION}
+        if principal_id:
+            params["$filter"] = f"principalId eq '{principal_id}'"
+        request = HttpRequest("GET", f"{scope.rstrip('/')}/providers/{ROLE_GRANTS.arm_type}", params=params)
+        return self._paged(request, scope)
 
     def close(self) -> None:
         self.client.close()

@@ -12,6 +12,7 @@ from .external import SUBNET_API_VERSION, SUBNET_TYPE
 from .gallery import GALLERY, IMAGE_DEFINITION
 from .identity import IDENTITY
 from .image_template import IMAGE_TEMPLATE
+from .references import ROLE_DEFINITION as ROLE_DEFINITION_REASON
 from .role_assignment import ROLE_ASSIGNMENT
 from .role_definition import ROLE_DEFINITION
 from .schema import CompiledSchema, Schema, SchemaCache, read_only_fields
@@ -30,6 +31,17 @@ BY_ARM_TYPE: dict[str, ResourceType] = {t.arm_type.lower(): t for t in RESOURCE_
 
 # The kind image builds run from (run, cancel, lastRunStatus, run outputs).
 (BUILDABLE,) = (t for t in RESOURCE_TYPES if t.builds)
+# The kind that grants a role to a principal (the service looks the principal up), and the kind of the
+# roles it grants: what permission checks read.
+(ROLE_GRANTS,) = (t for t in RESOURCE_TYPES if t.service.principal_lookup is not None)
+(ROLES,) = (
+    BY_KIND[kind] for r in ROLE_GRANTS.references if r.reason == ROLE_DEFINITION_REASON for kind in r.kinds
+)
+# Kinds whose resources are principals: the service gives each a principalId (a managed identity).
+PRINCIPAL_ID: tuple[str, ...] = ("properties", "principalId")
+PRINCIPALS: tuple[ResourceType, ...] = tuple(
+    t for t in RESOURCE_TYPES if any(c.path == PRINCIPAL_ID for c in t.service.computed)
+)
 
 # Kinds that appear as data sources in graphs (read, never changed by aibplan), by ARM type.
 EXTERNAL_KINDS: dict[str, str] = {
@@ -89,7 +101,11 @@ __all__ = [
     "EXTERNAL_API_VERSIONS",
     "EXTERNAL_KINDS",
     "IMAGE_VERSION",
+    "PRINCIPALS",
+    "PRINCIPAL_ID",
     "RESOURCE_TYPES",
+    "ROLES",
+    "ROLE_GRANTS",
     "CompiledSchema",
     "ResourceType",
     "Schema",

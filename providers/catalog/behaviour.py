@@ -102,3 +102,15 @@ class ServiceFacts:
     actions: tuple[str, ...] = ()
     # A resource the service reports Failed cannot be repaired in place: delete it and submit it again.
     failed_is_replaced: bool = False
+    # Where the body names a principal the service looks up in the directory (a role assignment's
+    # principalId); a principal made moments before is not found yet (400 PrincipalNotFound).
+    principal_lookup: PrincipalLookup | None = None
+
+
+@dataclass(frozen=True)
+class PrincipalLookup:
+    """The directory look-up of a principal named in a body, and the refusal while it is not found."""
+
+    path: PathPattern
+    refusal: Refusal
+    citation: str

@@ -10,7 +10,7 @@ known only after apply on a fresh stack, and the graph's `reference` edge create
 from __future__ import annotations
 
 from .arm_ids import Scope
-from .behaviour import PUT, Computed, Made, Refusal, ServiceFacts
+from .behaviour import PUT, Computed, Made, PrincipalLookup, Refusal, ServiceFacts
 from .references import ROLE_DEFINITION, SCOPE, Reference
 from .role_schema import (
     ROLE_ASSIGNMENT_API_VERSIONS,
@@ -98,6 +98,21 @@ ROLE_ASSIGNMENT = ResourceType(
             400,
             "RoleAssignmentUpdateNotPermitted",
             "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+        ),
+        # The directory answers for a new identity's principal only after a few seconds; the message as
+        # the service words it ({principal} is the id without dashes).
+        principal_lookup=PrincipalLookup(
+            ("properties", "principalId"),
+            Refusal(
+                400,
+                "PrincipalNotFound",
+                "Principal {principal} does not exist in the directory {tenant}. Check that you have the "
+                "correct principal ID. If you are creating this principal and then immediately assigning a "
+                "role, this error might be related to a replication delay. In this case, set the role "
+                "assignment principalType property to a value, such as ServicePrincipal, User, or Group.  "
+                "See https://aka.ms/docs-principaltype",
+            ),
+            "docs:https://learn.microsoft.com/azure/role-based-access-control/troubleshooting",
         ),
     ),
 )

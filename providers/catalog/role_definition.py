@@ -37,8 +37,8 @@ ROLE_DEFINITION = ResourceType(
     preview_api_versions=ROLE_DEFINITION_PREVIEW_API_VERSIONS,
     default_api_version="2022-04-01",
     schema=ROLE_DEFINITION_SCHEMA,
-    # Built-in roles (Contributor, Reader) are named by id but not served by the simulated clouds yet.
-    checked_when_referenced=False,
+    # A role definition named but not declared (a built-in role, a custom one made elsewhere) is read at
+    # plan time (AIB8001 when it does not exist); the simulated clouds serve the built-in roles by id.
     references=(),
     cascades={},
     defaults={("properties", "description"): ("",)},

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from ..catalog import for_arm_type
 from ..catalog.arm_ids import fold_id, parse_resource_id
 from ..simulated import api_versions
 from ..simulated.service import ServiceError, SimulatedAzure
@@ -35,6 +36,7 @@ from .http_shapes import Request, Response, error_response, fault_response, json
 from .listing import Collection, page, parse_collection, skip_of
 from .long_running import Operations
 from .resource_groups import ResourceGroups
+from .role_lists import role_list
 from .sign_in import SignIn, is_sign_in_path
 
 __all__ = ["ArmSurface", "Request", "Response"]
@@ -117,6 +119,9 @@ class ArmSurface:
         self, request: Request, path: str, segments: list[str], lowered: list[str], api_version: str
     ) -> Response:
         method = request.method.upper()
+        roles = role_list(self.service, method, segments, request.query)
+        if roles is not None:
+            return Response(*roles)
         own = self._arm_own(request, segments, lowered, api_version)
         if own is not None:
             return own
@@ -217,13 +222,30 @@ class ArmSurface:
 
     def _put(self, request: Request, arm_id: str, api_version: str) -> Response:
         body = json_body(request)
-        self._require_group(arm_id, creating=body.get("location"))
-        status, stored = self.service.put(arm_id, api_version, body)
+        rid = parse_resource_id(arm_id)
+        rtype = for_arm_type(rid.arm_type) if rid is not None else None
+        # In "auto" mode a kind without a region (a role assignment or definition) may be the group's
+        # first write: it is let through, and the group is made by the first write that names a region.
+        unlocated = rtype is not None and not rtype.located and self.resource_groups.auto_create
+        if not unlocated:
+            self._require_group(arm_id, creating=body.get("location"))
+        failure: ServiceError | None = None
+        try:
+            status, stored = self.service.put(arm_id, api_version, body)
+        except ServiceError as exc:
+            if not exc.accepted:
+                raise
+            # Accepted (201, Creating), then the operation ends Failed with the service's error.
+            failure, status = exc, 201
+            stored = {**self.service.get(arm_id, api_version)}
+            stored["properties"] = {**(stored.get("properties") or {}), "provisioningState": "Creating"}
+            stored["properties"].pop("provisioningError", None)
         style = style_of(_namespace(arm_id))
-        if style.synchronous:
+        if style.synchronous and failure is None:
             created = status == 201 and style.location_header_on_create
             return Response(status, stored, {"Location": _answer_id(arm_id)} if created else {})
         op = self.operations.start("create" if status == 201 else "update", arm_id, api_version, stored)
+        op.error = failure
         return Response(
             status, self._overlay(arm_id, stored), self.operations.headers(request.host, op, location=False)
         )

@@ -2,7 +2,9 @@
 
 The simulated service stores resources only; ARM also refuses writes into a group that does not exist
 (404 ResourceGroupNotFound). In "auto" mode the first write into an unknown group creates it, as a
-person would have with `az group create`, so a local session needs no extra step.
+person would have with `az group create`, so a local session needs no extra step; a write of a kind
+without a region (a role assignment or definition) is let through, and the group is made by the first
+write that names a region.
 """
 
 from __future__ import annotations

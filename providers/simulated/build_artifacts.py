@@ -41,6 +41,11 @@ class Storage(Protocol):
 
     def child_ids(self, arm_id: str) -> list[str]: ...
 
+    def denied_steps(self, template: Body) -> list[tuple[str, str, int | None]]:
+        """(runSubState, the service's message, distribution target index or None) for each thing the
+        template's identity may not do."""
+        ...
+
 
 class Artifacts:
     """Publishes build results into the resource store."""

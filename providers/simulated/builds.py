@@ -97,16 +97,19 @@ class Builds:
                 )
             now = self._clock()
             exact, source_version, source_failure = self._resolve_source(props, now)
+            denied = self._storage.denied_steps(body)
             fault = (
                 machine.Fault(machine.BUILDING, source_failure)
                 if source_failure
-                else self._take_fault(arm_id)
+                else _first_denied(denied) or self._take_fault(arm_id)
             )
             plan = machine.BuildPlan(machine.steps_for(props, fault), machine.timeout_minutes(props), fault)
             snapshot = {
                 "plan": plan.to_json(),
                 "template": {"location": body.get("location"), "properties": props},
                 "source_version": source_version,
+                # Distribution targets the identity may not write, by index: they fail with this message.
+                "denied": {str(i): message for _, message, i in denied if i is not None},
             }
             key = fold_id(arm_id)
             run_id = hashlib.sha256(f"{key}/{now}".encode()).hexdigest()[:16]
@@ -323,7 +326,10 @@ class Builds:
             if not isinstance(target, dict):
                 continue
             name = str(target.get("runOutputName", f"output{position}"))
+            refused = (snapshot.get("denied") or {}).get(str(position))
             try:
+                if refused:
+                    raise Refusal(403, "Unauthorized", refused)
                 output = self._artifacts.publish(key, target, props, snapshot.get("source_version"), end)
             except Refusal as exc:
                 failures.append(f"{name}: {exc.message}")
@@ -340,6 +346,17 @@ class Builds:
         return machine.Status(
             state, machine.DISTRIBUTING, "Distribution failed: " + "; ".join(failures), status.ended_at
         )
+
+
+def _first_denied(denied: list[tuple[str, str, int | None]]) -> machine.Fault | None:
+    """The first build step the identity is not allowed through (distribution targets fail one by one,
+    at the end, instead)."""
+    order = {step: index for index, step in enumerate(machine.FAILABLE_STEPS)}
+    steps = [(order.get(step, 0), step, message) for step, message, target in denied if target is None]
+    if not steps:
+        return None
+    _, step, message = min(steps, key=lambda item: item[0])
+    return machine.Fault(step, message)
 
 
 def _name(arm_id: str) -> str:

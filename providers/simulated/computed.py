@@ -36,13 +36,19 @@ def fill_computed(
         _fill(body, fact.path, make, fact.only_when_omitted)
 
 
+def resource_guid(arm_id: str, what: str) -> str:
+    """The GUID the simulated service gives a resource for `what` (an identity's "principal", "client"):
+    the same for the same id in every process, so a stack can name it before the resource exists."""
+    return str(uuid.uuid5(_NS, f"{fold_id(arm_id)}/{what}"))
+
+
 def _maker(store: ResourceStore, rid: ResourceId, fact: Computed, now: float) -> Callable[[str], Any]:
     """How to make the value of `fact`; called with the key it is written under."""
     made = fact.made
     if made is Made.CONSTANT:
         return lambda _key: fact.value
     if made is Made.GUID:
-        return lambda _key: str(uuid.uuid5(_NS, f"{fold_id(str(rid))}/{fact.value}"))
+        return lambda _key: resource_guid(str(rid), str(fact.value))
     if made is Made.TENANT:
         return lambda _key: TENANT_ID
     if made is Made.CALLER:

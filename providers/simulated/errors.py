@@ -14,6 +14,7 @@ class ServiceError(Exception):
         *,
         target: str | None = None,
         retry_after: float | None = None,
+        accepted: bool = False,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -21,3 +22,6 @@ class ServiceError(Exception):
         self.message = message
         self.target = target
         self.retry_after = retry_after
+        # The request was accepted and failed afterwards (its long-running operation ended Failed): what
+        # it made is there, in a failed state.
+        self.accepted = accepted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -26,10 +27,17 @@ class LocalProvider:
         latency: float = 0.0,
         fault_hook: FaultHook | None = None,
         build_minute: float | None = None,
+        principal_delay: float = 0.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db_path = runtime_dir / DB_FILE
         self.service = SimulatedAzure(
-            self.db_path, latency=latency, fault_hook=fault_hook, build_minute=build_minute
+            self.db_path,
+            latency=latency,
+            fault_hook=fault_hook,
+            build_minute=build_minute,
+            principal_delay=principal_delay,
+            clock=clock,
         )
         # A fault hook that can lose a write's answer after the service committed it (local_faults).
         self._after_commit: Callable[[str, str], None] | None = getattr(fault_hook, "after_commit", None)
@@ -91,9 +99,22 @@ class LocalProvider:
     def list_resources(self, subscription: str, resource_group: str) -> list[Body]:
         return self.service.list_resource_group(subscription, resource_group)
 
+    def list_role_assignments(self, scope: str, principal_id: str | None = None) -> list[Body]:
+        try:
+            return self.service.list_role_assignments(scope, principal=principal_id)
+        except ServiceError as exc:
+            raise _translate(exc) from None
+
     def close(self) -> None:
         self.service.close()
 
 
 def _translate(exc: ServiceError) -> ProviderError:
-    return error_for_status(exc.status, exc.code, exc.message, target=exc.target, retry_after=exc.retry_after)
+    return error_for_status(
+        exc.status,
+        exc.code,
+        exc.message,
+        target=exc.target,
+        retry_after=exc.retry_after,
+        accepted=exc.accepted,
+    )

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..catalog import BUILDABLE, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.behaviour import PUT
+from . import authorization
 from .api_versions import check_for_type
 from .build_artifacts import Refusal
 from .build_machine import Fault
@@ -62,9 +63,12 @@ class SimulatedAzure:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         build_minute: float | None = None,
+        principal_delay: float = 0.0,
     ) -> None:
         self.db_path = str(db_path)
         self.latency = latency
+        # Seconds a new identity's principal stays unknown to role assignments (Azure's replication delay).
+        self.principal_delay = principal_delay
         self.fault_hook = fault_hook
         self.clock = clock
         self.sleep = sleep
@@ -88,6 +92,9 @@ class SimulatedAzure:
             self.builds.sync([arm_id])
         row = self.store.row(arm_id)
         if row is None:
+            built_in = authorization.built_in_definition(arm_id)
+            if built_in is not None:
+                return built_in
             raise not_found(arm_id)
         return present(row)
 
@@ -96,7 +103,7 @@ class SimulatedAzure:
         ids = list(arm_ids)
         self.builds.sync(ids)
         found = {key: present(row) for key, row in self.store.rows(ids).items()}
-        return {i: found.get(fold_id(i)) for i in ids}
+        return {i: found.get(fold_id(i)) or authorization.built_in_definition(i) for i in ids}
 
     def put(self, arm_id: str, api_version: str, body: Body) -> tuple[int, Body]:
         """Create or replace; returns (201 created | 200 updated, the resource as stored)."""
@@ -112,8 +119,21 @@ class SimulatedAzure:
             )
         with self.store.lock, self.store.transaction():
             existing = self.store.row(arm_id)
+            refused = authorization.principal_not_found(
+                self.store, rtype, body, self.clock(), self.principal_delay
+            )
+            if refused is not None:
+                raise refused
             stored = admit_put(self.store, rid, rtype, api_version, body, existing, self.clock())
+            denied = authorization.denied_at_create(self.store, stored) if rtype.builds else None
+            if denied is not None:
+                # Accepted, then failed (recorded: the operation ends Failed; the template stays, Failed).
+                props = stored.setdefault("properties", {})
+                props["provisioningState"] = "Failed"
+                props["provisioningError"] = {"provisioningErrorCode": "Other", "message": denied}
             text = self.store.write(rid, api_version, stored, created=existing is None, now=self.clock())
+        if denied is not None:
+            raise ServiceError(200, authorization.UNAUTHORIZED_CODE, denied, accepted=True)
         # What was just stored, without reading it back (a big apply makes thousands of these calls).
         row = (existing[0] if existing is not None else str(rid), rtype.arm_type, text)
         return (201 if existing is None else 200), present(row)
@@ -194,12 +214,31 @@ class SimulatedAzure:
     def list_type(self, arm_type: str, scope: str) -> list[Body]:
         """Every resource of `arm_type` whose id starts with `scope` (a subscription, resource group or
         parent id and a slash), ordered by id, as a GET returns each."""
-        rows = self.store.rows_of_type(fold_id(scope), arm_type)
+        rows = self.store.rows_of_type(arm_type, fold_id(scope))
         rtype = for_arm_type(arm_type)
         if rows and rtype is not None and rtype.builds:
             self.builds.sync([r[0] for r in rows])
-            rows = self.store.rows_of_type(fold_id(scope), arm_type)
+            rows = self.store.rows_of_type(arm_type, fold_id(scope))
         return [present(r) for r in rows]
+
+    def list_role_assignments(
+        self, scope: str, *, principal: str | None = None, at_scope_only: bool = False
+    ) -> list[Body]:
+        """GET {scope}/providers/Microsoft.Authorization/roleAssignments: at, above and (unless
+        `at_scope_only`) below the scope, of one principal when given."""
+        self._enter("read", scope, "", slow=False)
+        return authorization.list_role_assignments(
+            self.store, scope, principal=principal, at_scope_only=at_scope_only
+        )
+
+    def list_role_definitions(
+        self, scope: str, *, role_name: str | None = None, role_type: str | None = None
+    ) -> list[Body]:
+        """GET {scope}/providers/Microsoft.Authorization/roleDefinitions: built-in and custom roles."""
+        self._enter("read", scope, "", slow=False)
+        return authorization.list_role_definitions(
+            self.store, scope, role_name=role_name, role_type=role_type
+        )
 
     def post_action(
         self, arm_id: str, api_version: str, action: str, body: Body | None = None
@@ -264,6 +303,9 @@ class SimulatedAzure:
 
     def child_ids(self, arm_id: str) -> list[str]:
         return self.store.child_ids(arm_id)
+
+    def denied_steps(self, template: Body) -> list[tuple[str, str, int | None]]:
+        return authorization.denied_steps(self.store, template)
 
     def count(self) -> int:
         return self.store.count()

@@ -86,9 +86,22 @@ class ResourceStore:
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows if fold_id(r[0]).startswith(prefix)]
 
-    def rows_of_type(self, prefix: str, arm_type: str) -> list[tuple[str, str, str]]:
-        """(id, type, body text) of the resources of `arm_type` whose folded id starts with `prefix`."""
-        return [r for r in self.rows_under(prefix) if r[1] == arm_type.lower()]
+    def rows_of_type(self, arm_type: str, prefix: str = "") -> list[tuple[str, str, str]]:
+        """(id, type, body text) of the resources of `arm_type` (whose folded id starts with `prefix`, when
+        given), ordered by id."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, type, body FROM resources WHERE type = ? ORDER BY key", (arm_type.lower(),)
+            ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows if not prefix or fold_id(r[0]).startswith(prefix)]
+
+    def created(self, arm_id: str) -> float | None:
+        """When the resource was first written; None when it is not here."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT created FROM resources WHERE key = ?", (fold_id(arm_id),)
+            ).fetchone()
+        return None if row is None else float(row[0])
 
     def child_ids(self, arm_id: str) -> list[str]:
         rows = self.db.execute("SELECT id FROM resources WHERE parent = ?", (fold_id(arm_id),)).fetchall()

@@ -25,6 +25,7 @@ from tests.helpers import (
     POLLING_INTERVAL,
     SUBSCRIPTION,
     Emulator,
+    builder_principal,
 )
 from tests.helpers.arm import GROUP, SURFACE_OPERATION_SECONDS, Clock
 
@@ -114,6 +115,7 @@ def azure_quickstart(tmp_path: Path, azure_env: Emulator) -> Callable[..., Path]
             "resourceGroup": group,
             "location": "westus2",
             "provider": "azure",
+            "parameters": {"builderPrincipalId": builder_principal(SUBSCRIPTION, group, "aibBuilder")},
         }
         (root / "aibplan.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         return root

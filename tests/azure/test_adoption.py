@@ -19,7 +19,20 @@ def group_of(root: Path) -> str:
 
 
 def resource_files(root: Path) -> list[str]:
-    return sorted(p.name for p in root.glob("*.json") if not p.name.startswith("aibplan."))
+    """The generated files but the role kinds' (named by guid): those are counted by role_files."""
+    return sorted(
+        p.name
+        for p in root.glob("*.json")
+        if not p.name.startswith(("aibplan.", "roleAssignment.", "roleDefinition."))
+    )
+
+
+def role_files(root: Path) -> list[str]:
+    """The kinds of the role files generated: the quickstart's custom role and its two assignments."""
+    return sorted(p.name.split(".")[0] for p in root.glob("role*.json"))
+
+
+ROLES = ["roleAssignment", "roleAssignment", "roleDefinition"]
 
 
 def existing_setup(azure_quickstart: Callable[..., Path], cli: Callable[..., Run]) -> str:
@@ -40,7 +53,8 @@ def test_an_existing_group_becomes_a_clean_stack_in_three_commands(
 
     run = cli("generate", group_id, "--out", str(out))
     assert run.exit_code == 0, run.stderr
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert role_files(out) == ROLES
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("role")) == [
         "aibplan.json",
         "gallery.corpImages.json",
         "identity.aibBuilder.json",
@@ -51,7 +65,7 @@ def test_an_existing_group_becomes_a_clean_stack_in_three_commands(
 
     run = cli("import", "--all", str(out))
     assert run.exit_code == 0, run.stderr
-    assert "4 resource(s) now tracked" in run.stdout
+    assert "7 resource(s) now tracked" in run.stdout
 
     run = cli("plan", "--detailed-exitcode", str(out))
     assert run.exit_code == 0, run.stdout + run.stderr
@@ -101,7 +115,7 @@ def test_the_plan_before_the_import_says_how_to_adopt_and_drift_points_at_import
 
     run = cli("plan", str(out))
     assert run.exit_code == 1
-    assert run.stderr.count("AIB8003") == 4
+    assert run.stderr.count("AIB8003") == 7
     assert "imageTemplate.ubuntu2204 already exists in Azure and the state does not track it" in run.stderr
     assert "run `aibplan import imageTemplate.ubuntu2204`" in run.stderr
 

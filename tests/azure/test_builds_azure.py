@@ -15,7 +15,7 @@ import pytest
 
 from planner.stack.jsonc import load_jsonc
 from state import load_state
-from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
+from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, builder_principal, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 
@@ -31,11 +31,13 @@ def azure_layered(tmp_path: Path, azure_env: Emulator) -> Path:
     shutil.copytree(
         EXAMPLES / "base-and-app", root, ignore=shutil.ignore_patterns(".aibplan", "aibplan.state*")
     )
+    group = azure_env.new_group()
     config = {
         "subscriptionId": SUBSCRIPTION,
-        "resourceGroup": azure_env.new_group(),
+        "resourceGroup": group,
         "location": "westus2",
         "provider": "azure",
+        "parameters": {"builderPrincipalId": builder_principal(SUBSCRIPTION, group, "aibLayered")},
     }
     (root / "aibplan.json").write_text(json.dumps(config), encoding="utf-8")
     return root

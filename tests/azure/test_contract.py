@@ -320,7 +320,20 @@ def test_a_throttled_write_changes_nothing_and_says_when_to_retry(cloud: Cloud) 
 
 
 def built_template(cloud: Cloud) -> ResourceRef:
+    """A template whose identity is Contributor on the gallery (as a build needs), not built yet."""
     template, identity = pipeline(cloud)
+    held = cloud.provider.read(identity)
+    assert held is not None
+    gallery = cloud.ref(GALLERY_TYPE, "corpImages")
+    contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+    grant = ResourceRef(
+        f"{gallery.arm_id}/providers/Microsoft.Authorization/roleAssignments/5e0d1c3b-0000-4000-8000-000000000001",
+        "Microsoft.Authorization/roleAssignments",
+        "2022-04-01",
+    )
+    role = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{contributor}"
+    principal = held["properties"]["principalId"]
+    cloud.provider.create(grant, {"properties": {"roleDefinitionId": role, "principalId": principal}})
     cloud.provider.create(
         template, template_body(cloud, identity, cloud.ref(DEFINITION_TYPE, "corpImages/ubuntu"))
     )

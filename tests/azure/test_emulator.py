@@ -187,7 +187,7 @@ def test_quickstart_by_hand_against_the_emulator_command(
     run = cli("plan", "--provider", "azure", "--detailed-exitcode", str(root))
     assert run.exit_code == 0, run.stdout
     run = cli("destroy", "--provider", "azure", "--auto-approve", str(root))
-    assert run.exit_code == 0 and "4 destroyed" in run.stdout
+    assert run.exit_code == 0 and "7 destroyed" in run.stdout
     assert os.path.exists(emulator_process["state_dir"])
 
 

@@ -77,7 +77,7 @@ def test_missing_subnet_is_a_plan_error_until_it_exists(
     exist(subnet, {"properties": {"addressPrefix": "10.0.0.0/24", "provisioningState": "Succeeded"}})
     run = cli("plan", str(root))
     assert run.exit_code == 0, run.stderr
-    assert "Plan: 4 to add" in run.stdout
+    assert "Plan: 7 to add" in run.stdout
 
 
 def test_missing_source_image_version_is_a_plan_error(

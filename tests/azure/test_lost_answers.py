@@ -93,7 +93,7 @@ def test_a_template_create_whose_answer_was_lost_is_recognised(stack: Callable[[
     }
     done = run(root, "apply", "--auto-approve", "--parallelism", "1", faults=lost_once)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Apply complete! Resources: 4 added" in done.stdout
+    assert "Apply complete! Resources: 7 added" in done.stdout
     assert done.stderr.count(LOST) == 4
     assert f"imageTemplate.ubuntu2204: {RECOGNISED}" in done.stderr
     converged(root, local_cloud_ids)

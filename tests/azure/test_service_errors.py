@@ -129,10 +129,11 @@ def test_resource_group_not_found_says_to_create_it(
     assert run.exit_code == 1 and "Traceback" not in run.stderr
     group = group_of(root)
     lines = sorted(line for line in run.stderr.splitlines() if line.startswith("Error:"))
-    # The two resources that need nothing else are tried, and each fails on its own line.
-    assert [line.split(": create failed: ")[0] for line in lines] == [
-        "Error: gallery.corpImages",
-        "Error: identity.aibBuilder",
+    # The three resources that need nothing else are tried, and each fails on its own line.
+    assert [line.split(": create failed: ")[0].split(".")[0] for line in lines] == [
+        "Error: gallery",
+        "Error: identity",
+        "Error: roleDefinition",
     ]
     for line in lines:
         assert ": create failed: ResourceGroupNotFound: " in line

@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.helpers import SUBSCRIPTION, Emulator
+from tests.helpers.roles import grant_build_roles
 from tests.helpers.swagger import api_version_of, load_swagger, swagger_files
 
 EXAMPLES_PER_OPERATION = 10
@@ -104,6 +105,7 @@ def world(emulator: Emulator) -> Iterator[World]:
     gallery = f"{prefix}/Microsoft.Compute/galleries/gal"
     here.definition = f"{gallery}/images/ubuntu"
     assert here.send("PUT", here.identity, "2023-01-31", {"location": "westus2"}).status_code == 201
+    grant_build_roles(here.send, here.identity, f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}")
     assert here.send("PUT", gallery, "2024-03-03", {"location": "westus2"}).status_code == 201
     definition = {
         "location": "westus2",

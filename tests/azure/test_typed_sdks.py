@@ -7,6 +7,7 @@ order, and the errors they raise. Nothing here is aibplan's code but the emulato
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.identity import ClientSecretCredential
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.imagebuilder import ImageBuilderClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
@@ -22,6 +25,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from providers.catalog import BY_ARM_TYPE
 from providers.simulated.service import TENANT_ID
 from tests.helpers import POLLING_INTERVAL, SUBSCRIPTION, Emulator
+from tests.helpers.roles import BUILD_ROLES
 
 # What each SDK sends when the caller names no api version (recorded-notes: read from the packages).
 DEFAULTS = {
@@ -37,6 +41,7 @@ class Clients:
     images: ImageBuilderClient
     compute: ComputeManagementClient
     identities: ManagedServiceIdentityClient
+    roles: AuthorizationManagementClient
     group: str
     credential: ClientSecretCredential
     options: dict[str, Any]
@@ -65,12 +70,13 @@ def clients(emulator: Emulator) -> Iterator[Clients]:
         ImageBuilderClient(credential, SUBSCRIPTION, **options),
         ComputeManagementClient(credential, SUBSCRIPTION, **options),
         ManagedServiceIdentityClient(credential, SUBSCRIPTION, **options),
+        AuthorizationManagementClient(credential, SUBSCRIPTION, **options),
         emulator.new_group(),
         credential,
         options,
     )
     yield made
-    for client in (made.images, made.compute, made.identities):
+    for client in (made.images, made.compute, made.identities, made.roles):
         client.close()
     credential.close()
 
@@ -207,6 +213,19 @@ def test_an_image_template_through_azure_mgmt_imagebuilder(clients: Clients) -> 
     identity = clients.identities.user_assigned_identities.create_or_update(
         clients.group, "builder", {"location": "westus2"}
     )
+    # What its build needs (the AIB docs' setup), through azure-mgmt-authorization: without it the build
+    # fails "Not authorized", as Azure's does.
+    group_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{clients.group}"
+    for role in BUILD_ROLES:
+        clients.roles.role_assignments.create(
+            group_id,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(
+                role_definition_id=f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+                principal_id=str(identity.principal_id),
+                principal_type="ServicePrincipal",
+            ),
+        )
     gallery_id, definition_id = gallery_pipeline(clients)
     templates = clients.images.virtual_machine_image_templates
     body = template_body(str(identity.id), definition_id)

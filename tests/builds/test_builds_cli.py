@@ -36,7 +36,7 @@ def test_quickstart_apply_run_builds_and_reports_the_outputs(
     root = example("quickstart")
     run = cli("apply", "--auto-approve", "--run", str(root))
     assert run.exit_code == 0, run.stderr
-    assert "Apply complete! Resources: 4 added" in run.stdout
+    assert "Apply complete! Resources: 7 added" in run.stdout
     assert "imageTemplate.ubuntu2204: starting the build..." in run.stderr
     assert "imageTemplate.ubuntu2204: Succeeded after" in run.stderr
     extra = state_extra(root, QUICKSTART_TEMPLATE)

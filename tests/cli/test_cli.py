@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from state import load_state
 from tests.helpers import Run, cloud_count, edit_json
 
 
@@ -21,9 +22,23 @@ def test_quickstart_apply_plan_change_destroy(
     root = str(example("quickstart"))
     run = cli("apply", "--auto-approve", root)
     assert run.exit_code == 0, run.stderr
-    assert "Plan: 4 to add, 0 to change, 0 to replace, 0 to destroy." in run.stdout
-    assert "Apply complete! Resources: 4 added, 0 changed, 0 replaced, 0 destroyed." in run.stdout
+    assert "Plan: 7 to add, 0 to change, 0 to replace, 0 to destroy." in run.stdout
+    assert "Apply complete! Resources: 7 added, 0 changed, 0 replaced, 0 destroyed." in run.stdout
     assert "imageTemplate.ubuntu2204: Creation complete" in run.stderr
+    # The identity and the custom role before the role assignments; the assignments before the template.
+    lines = run.stderr.splitlines()
+    done = {line.split(":")[0]: i for i, line in enumerate(lines) if ": Creation complete after " in line}
+    started = {line.split(":")[0]: i for i, line in enumerate(lines) if line.endswith("Creating...")}
+    assignments = [a for a in done if a.startswith("roleAssignment.")]
+    definition = next(a for a in done if a.startswith("roleDefinition."))
+    assert len(assignments) == 2
+    for assignment in assignments:
+        assert done["identity.aibBuilder"] < started[assignment]
+        assert done[assignment] < started["imageTemplate.ubuntu2204"]
+    state = load_state(Path(root) / "aibplan.state.json")
+    assert state is not None
+    (custom,) = [a for a in assignments if definition in state.by_address[a].dependencies]
+    assert done[definition] < started[custom]
 
     run = cli("plan", "--detailed-exitcode", root)
     assert run.exit_code == 0 and "No changes." in run.stdout
@@ -40,7 +55,15 @@ def test_quickstart_apply_plan_change_destroy(
     assert run.exit_code == 0 and "1 replaced" in run.stdout
 
     run = cli("destroy", "--auto-approve", root)
-    assert run.exit_code == 0 and "Destroy complete! Resources: 4 destroyed." in run.stdout
+    assert run.exit_code == 0 and "Destroy complete! Resources: 7 destroyed." in run.stdout
+    lines = run.stderr.splitlines()
+    gone = {line.split(":")[0]: i for i, line in enumerate(lines) if "Destruction complete" in line}
+    began = {line.split(":")[0]: i for i, line in enumerate(lines) if line.endswith("Destroying...")}
+    for assignment in (a for a in gone if a.startswith("roleAssignment.")):
+        assert (
+            gone["imageTemplate.ubuntu2204"] < began[assignment]
+            and gone[assignment] < began["identity.aibBuilder"]
+        )
     assert cloud_count(Path(root)) == 0
 
 
@@ -57,7 +80,7 @@ def test_plan_json_is_one_document_on_stdout(example: Callable[[str], Path], cli
     run = cli("plan", "--json", str(example("quickstart")))
     assert run.exit_code == 0
     document = json.loads(run.stdout)
-    assert document["format_version"] == "1" and document["summary"]["add"] == 4
+    assert document["format_version"] == "1" and document["summary"]["add"] == 7
 
 
 def test_arm_deployment_with_var_override(example: Callable[[str], Path], cli: Callable[..., Run]) -> None:
@@ -137,7 +160,7 @@ def test_installed_program_runs_the_quickstart(example: Callable[[str], Path]) -
         [program, "apply", "--auto-approve", str(root)], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert "Apply complete! Resources: 4 added" in done.stdout
+    assert "Apply complete! Resources: 7 added" in done.stdout
     assert "\x1b[" not in done.stdout
     done = subprocess.run(
         [program, "plan", "--detailed-exitcode", str(root)],

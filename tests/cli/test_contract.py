@@ -201,7 +201,7 @@ def test_shell_completion_completes_commands_and_addresses(
 ) -> None:
     root = applied(example, cli)
     assert "destroy" in complete("aibplan de", root)
-    assert complete("aibplan state show ", root) == [
+    assert [a for a in complete("aibplan state show ", root) if not a.startswith("role")] == [
         "gallery.corpImages",
         "identity.aibBuilder",
         "imageDefinition.corpImages/ubuntu2204",

@@ -18,7 +18,13 @@ def test_a_local_stack_whose_files_and_state_were_lost_is_adopted_again(
 ) -> None:
     root = example("quickstart")
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
-    for lost in ("aibplan.state.json", "gallery.json", "identity.json", "ubuntu2204.json"):
+    for lost in (
+        "aibplan.state.json",
+        "gallery.json",
+        "identity.json",
+        "permissions.json",
+        "ubuntu2204.json",
+    ):
         (root / lost).unlink()
     (root / "aibplan.state.json.backup").unlink(missing_ok=True)
 
@@ -27,7 +33,7 @@ def test_a_local_stack_whose_files_and_state_were_lost_is_adopted_again(
     assert "Wrote" in run.stdout and "aibplan.json" not in run.stdout.split("Wrote")[-1]
     assert cli("import", "--all", str(root)).exit_code == 0
     state = load_state(root / "aibplan.state.json")
-    assert state is not None and len(state.resources) == 4
+    assert state is not None and len(state.resources) == 7
     run = cli("plan", "--detailed-exitcode", str(root))
     assert run.exit_code == 0, run.stdout + run.stderr
 

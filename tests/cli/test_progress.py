@@ -72,5 +72,5 @@ def test_failures_are_summed_up_with_address_code_and_message(
         "  imageTemplate.ubuntu2204: upstream failed: imageDefinition.corpImages/ubuntu2204 (create)"
         in run.stderr
     )
-    assert "Apply failed. Resources: 2 added" in run.stderr
+    assert "Apply failed. Resources: 5 added" in run.stderr
     assert run.stderr.count("imageTemplate.ubuntu2204: skipped") == 1

@@ -33,14 +33,19 @@ def actions(plan: Plan) -> dict[str, str]:
 
 def test_first_plan_creates_everything_in_order(example: Callable[[str], Path]) -> None:
     plan = plan_for(example("quickstart"))
-    assert [c.address for c in plan.changes] == [
-        "gallery.corpImages",
-        "identity.aibBuilder",
-        "imageDefinition.corpImages/ubuntu2204",
-        "imageTemplate.ubuntu2204",
+    order = [c.address for c in plan.changes]
+    assert [a.split(".")[0] for a in order] == [
+        "gallery",
+        "identity",
+        "imageDefinition",
+        "roleAssignment",  # Storage Blob Data Reader: a built-in role, only the identity before it
+        "roleDefinition",
+        "roleAssignment",  # the custom Image Creation role, after its definition
+        "imageTemplate",
     ]
+    assert order.index("imageDefinition.corpImages/ubuntu2204") < order.index("imageTemplate.ubuntu2204")
     assert set(actions(plan).values()) == {"create"}
-    assert (plan.summary.add, plan.summary.change, plan.summary.replace, plan.summary.destroy) == (4, 0, 0, 0)
+    assert (plan.summary.add, plan.summary.change, plan.summary.replace, plan.summary.destroy) == (7, 0, 0, 0)
     assert plan.provider.startswith("local (simulated Azure")
 
 
@@ -171,15 +176,15 @@ def test_failure_skips_dependents_and_keeps_what_succeeded(example: Callable[[st
         ("imageTemplate.ubuntu2204", "InvalidParameter")
     ]
     assert "does not exist" in result.failures[0].message
-    assert result.added == 3
+    assert result.added == 6
     saved = load_state(root / "aibplan.state.json")
-    assert saved is not None and len(saved.resources) == 3
+    assert saved is not None and len(saved.resources) == 6
 
 
 def test_json_plan_document(example: Callable[[str], Path]) -> None:
     document = plan_to_json(plan_for(example("quickstart")))
     assert document["format_version"] == "1"
-    assert document["summary"] == {"add": 4, "change": 0, "replace": 0, "destroy": 0}
+    assert document["summary"] == {"add": 7, "change": 0, "replace": 0, "destroy": 0}
     change = document["resource_changes"][0]
     assert set(change) >= {"address", "type", "name", "action", "reasons", "attribute_diffs"}
     assert change["action"] in {"create", "update", "replace", "delete", "no-op", "read"}

@@ -44,7 +44,7 @@ from state.lock import acquire, read_holder
 from tests.helpers import Run
 
 TEMPLATES = 100
-RESOURCES = resource_count(TEMPLATES)  # 113
+RESOURCES = resource_count(TEMPLATES)  # 114
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from planner.rules.validate import validate_paths
 from planner.stack.jsonc import load_jsonc
 from providers.azure.settings import AzureSettings
 from providers.emulator.server import ArmEmulator
+from providers.simulated.computed import resource_guid
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import SimulatedAzure
 
@@ -70,6 +71,16 @@ def write_stack(root: Path, files: dict[str, object | str], config: dict[str, ob
         text = content if isinstance(content, str) else json.dumps(content, indent=2)
         (root / name).write_text(text)
     return root
+
+
+def builder_principal(subscription: str, group: str, identity: str) -> str:
+    """The principal id the simulated cloud gives identity `identity` in that subscription and group: what
+    an example stack moved to another group passes as its `builderPrincipalId` (until reference())."""
+    arm_id = (
+        f"/subscriptions/{subscription}/resourceGroups/{group}/providers/"
+        f"Microsoft.ManagedIdentity/userAssignedIdentities/{identity}"
+    )
+    return resource_guid(arm_id, "principal")
 
 
 def edit_json(path: Path, edit: Callable[[dict], None]) -> None:  # type: ignore[type-arg]

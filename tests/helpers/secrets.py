@@ -32,6 +32,10 @@ IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities"
 GALLERY = "Microsoft.Compute/galleries"
 DEFINITION = "Microsoft.Compute/galleries/images"
 TEMPLATE = "Microsoft.VirtualMachineImages/imageTemplates"
+ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
+ROLE_DEFINITION = "Microsoft.Authorization/roleDefinitions"
+# Contributor (the image versions) and Storage Blob Data Reader (the File step's download), built-in ids.
+BUILD_ROLES = ("b24988ac-6180-42a0-ab88-20f7382dd24c", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
 
 
 def load_corpus() -> dict[str, Any]:
@@ -55,7 +59,10 @@ def write_secret_stack(root: Path, corpus: Mapping[str, Any], *, tag: str = "v1"
         "contentVersion": "1.0.0.0",
         "parameters": {n: {"value": p["value"]} for n, p in params.items() if p["from"] == "var-file"},
     }
-    (root / "secret-values.json").write_text(json.dumps(var_file, indent=2))
+    # In a folder of the stack, where a parameters file is read only when given with --var-file (one in the
+    # stack's own folder would name an environment).
+    (root / "vars").mkdir(exist_ok=True)
+    (root / "vars" / "secrets.parameters.json").write_text(json.dumps(var_file, indent=2))
     declared = {}
     for name, p in params.items():
         declared[name] = {"type": p["type"]}
@@ -112,6 +119,22 @@ def write_secret_stack(root: Path, corpus: Mapping[str, Any], *, tag: str = "v1"
                     "identifier": {"publisher": "Contoso", "offer": "ubuntu-server", "sku": "22_04-lts-gen2"},
                 },
             },
+            *(
+                {
+                    # What the build needs of its identity (as the AIB docs set it up): the stack grants
+                    # it, so that `apply --run` builds.
+                    "type": ROLE_ASSIGNMENT,
+                    "apiVersion": "2022-04-01",
+                    "name": f"[guid(resourceGroup().id, 'aibBuilder', '{role}')]",
+                    "dependsOn": [identity_id],
+                    "properties": {
+                        "roleDefinitionId": f"[subscriptionResourceId('{ROLE_DEFINITION}', '{role}')]",
+                        "principalId": f"[reference({identity_id[1:-1]}, '2023-01-31').principalId]",
+                        "principalType": "ServicePrincipal",
+                    },
+                }
+                for role in BUILD_ROLES
+            ),
             {
                 "type": TEMPLATE,
                 "apiVersion": "2024-02-01",
@@ -142,7 +165,7 @@ def write_secret_stack(root: Path, corpus: Mapping[str, Any], *, tag: str = "v1"
         ],
     }
     (root / "pipeline.json").write_text(json.dumps(template, indent=2))
-    args = ["--var-file", "secret-values.json"]
+    args = ["--var-file", "vars/secrets.parameters.json"]
     for name, p in params.items():
         if p["from"] == "var":
             value = p["value"] if isinstance(p["value"], str) else json.dumps(p["value"])

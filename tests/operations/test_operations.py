@@ -66,7 +66,7 @@ def test_results_are_frozen_values(example: Callable[[str], Path]) -> None:
 def test_plan_changes_nothing_and_says_what_apply_would_do(example: Callable[[str], Path]) -> None:
     root = example("quickstart")
     result = ops.plan(ops.PlanRequest(stack_of(root)))
-    assert dataclasses.astuple(result.plan.summary) == (4, 0, 0, 0)
+    assert dataclasses.astuple(result.plan.summary) == (7, 0, 0, 0)
     assert result.saved is None
     assert not (root / "aibplan.state.json").exists() and cloud_count(root) == 0
 
@@ -77,13 +77,13 @@ def test_apply_shows_the_plan_then_asks_then_applies(example: Callable[[str], Pa
     answers = Answers(True)
     outcome = ops.apply(ops.ApplyRequest(ops.PlanRequest(stack_of(root))), answers, hooks)
     assert outcome.status is ops.ApplyStatus.APPLIED and outcome.ok
-    assert outcome.applied is not None and outcome.applied.added == 4
+    assert outcome.applied is not None and outcome.applied.added == 7
     assert answers.asked == ["Do you want to perform these actions?"]
     kinds = [event[0] for event in hooks.events]
-    assert kinds[0] == "plan" and hooks.events[0][1] == "4 add, 0 change, 0 replace, 0 destroy"
-    assert kinds.count("pre") == 4 and kinds.count("post") == 4
+    assert kinds[0] == "plan" and hooks.events[0][1] == "7 add, 0 change, 0 replace, 0 destroy"
+    assert kinds.count("pre") == 7 and kinds.count("post") == 7
     state = load_state(root / "aibplan.state.json")
-    assert state is not None and len(state.resources) == 4 and cloud_count(root) == 4
+    assert state is not None and len(state.resources) == 7 and cloud_count(root) == 7
     assert read_holder(root / ".aibplan") is None
 
     again = Answers(True)
@@ -104,7 +104,7 @@ def test_destroy_is_apply_of_a_destroy_plan(example: Callable[[str], Path]) -> N
     assert apply_all(root).ok
     answers = Answers(True)
     outcome = ops.destroy(ops.PlanRequest(stack_of(root)), confirm=answers)
-    assert outcome.plan.destroy and outcome.applied is not None and outcome.applied.destroyed == 4
+    assert outcome.plan.destroy and outcome.applied is not None and outcome.applied.destroyed == 7
     assert answers.asked == ["Do you really want to destroy all resources?"]
     assert cloud_count(root) == 0
 

@@ -316,5 +316,6 @@ def test_resources_the_state_does_not_know_are_reported_with_the_import_command(
     ):
         if address not in addresses(root):
             ok(aibplan_here("import", address, arm_id, ".", cwd=root))
+    ok(aibplan_here("import", "--all", ".", cwd=root))  # and permissions.json's role kinds
     shown = ok(aibplan_here("plan", ".", cwd=root))
     assert "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy." in shown

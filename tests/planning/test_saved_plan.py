@@ -122,7 +122,7 @@ def test_a_saved_destroy_plan(
     plan_file = tmp_path / "destroy.plan"
     assert cli("plan", "--destroy", "--out", str(plan_file), str(root)).exit_code == 0
     run = cli("apply", str(plan_file))
-    assert run.exit_code == 0 and "Destroy complete! Resources: 4 destroyed." in run.stdout
+    assert run.exit_code == 0 and "Destroy complete! Resources: 7 destroyed." in run.stdout
 
 
 def test_a_saved_refresh_only_plan_is_refused_when_the_cloud_moved_again(

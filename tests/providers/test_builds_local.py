@@ -19,6 +19,9 @@ APP_DEFINITION = f"{GALLERY}/images/app"
 TEMPLATE = f"{RG}/Microsoft.VirtualMachineImages/imageTemplates/base"
 APP = f"{RG}/Microsoft.VirtualMachineImages/imageTemplates/app"
 API = "2024-02-01"
+CONTRIBUTOR = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/" + (
+    "b24988ac-6180-42a0-ab88-20f7382dd24c"
+)
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -69,7 +72,15 @@ def clock() -> Clock:
 @pytest.fixture
 def cloud(tmp_path: Path, clock: Clock) -> SimulatedAzure:
     sim = SimulatedAzure(tmp_path / "cloud.db", clock=clock, build_minute=1.0)
-    sim.put(IDENTITY, "2023-01-31", {"location": "westus2"})
+    principal = sim.put(IDENTITY, "2023-01-31", {"location": "westus2"})[1]["properties"]["principalId"]
+    # The builds' identity may write into the group's galleries (providers/test_authorization_local.py
+    # covers builds whose identity may not).
+    sim.put(
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/"
+        "5e0d1c3b-0000-4000-8000-000000000001",
+        "2022-04-01",
+        {"properties": {"roleDefinitionId": CONTRIBUTOR, "principalId": principal}},
+    )
     sim.put(GALLERY, "2024-03-03", {"location": "westus2"})
     definition = {
         "location": "westus2",

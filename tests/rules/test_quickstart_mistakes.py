@@ -348,12 +348,14 @@ _ALSO = {
     "AIB2003": ("AIB3003",),  # the preview lacks fields the quickstart uses (osDiskSizeGB, ...)
     "AIB2021": ("AIB5001",),  # the template is no longer in its image definition's region
     "AIB3003": ("AIB3520",),  # an empty validate block validates nothing
+    "AIB3104": ("AIB9105",),  # the identity has no rights on the new subnet's network
     "AIB3205": ("AIB3206",),  # the Gen2 definition's versions, distributed with 2020-02-14
     "AIB3403": ("AIB3408",),  # the added scriptUri has no checksum
     "AIB3608": ("AIB3609",),  # storageAccountType stays with targetRegions
     "AIB4002": ("AIB1002",),  # renamed resources: the template's dependsOn dangles
     "AIB4003": ("AIB1002", "AIB5010"),
     "AIB4004": ("AIB1002",),
+    "AIB5010": ("AIB9102",),  # the identity's role is on the stack's resource group, not the other one
 }
 
 

@@ -27,7 +27,7 @@ def test_text_lines_name_file_line_column_code_address_and_path(
         "ubuntu2204.json:20:30: error AIB3301 3 minutes fails: the smallest timeout is 6 (0 means the "
         "default, 240) (imageTemplate.ubuntu2204, properties.buildTimeoutInMinutes)" in run.stderr
     )
-    assert "Failed: 4 resource(s) checked: 1 error(s), 0 warning(s)." in run.stdout
+    assert "Failed: 7 resource(s) checked: 1 error(s), 0 warning(s)." in run.stdout
 
 
 def test_json_document(example: Callable[[str], Path], cli: Callable[..., Run]) -> None:

@@ -41,17 +41,19 @@ def test_the_commands_did_what_a_user_asked(outputs: Outputs) -> None:
     assert codes["state rm after kill"] == 0
     assert b"gallery.corpImages: read back" in outputs.bytes_by_output["state rm after kill"]
     by = outputs.bytes_by_output
-    assert b"Apply complete! Resources: 4 added" in by["apply output"]
+    assert b"Apply complete! Resources: 6 added" in by["apply output"]
     assert b"Succeeded" in by["output"]
     assert b"No changes." in by["plan after apply"]
     assert b"No drift." in by["drift"]
     state = json.loads(by["state file"])
-    assert {r["address"] for r in state["resources"]} == {
+    addresses = {r["address"] for r in state["resources"] if not r.get("removed")}
+    assert {a for a in addresses if not a.startswith("roleAssignment.")} == {
         "identity.aibBuilder",
         "gallery.corpImages",
         "imageDefinition.corpImages/ubuntu2204",
         "imageTemplate.ubuntu2204",
     }
+    assert len(addresses) == 6, "and the identity's two role assignments"
     assert by["journal"].count(b'"begin"') >= 3
     newest = [max(r["serial"] for r in json.loads(by[name])["resources"]) for name in STATES]
     assert newest[0] < newest[1], "the backup is the state before the update"

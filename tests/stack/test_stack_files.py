@@ -77,6 +77,7 @@ def test_validate_v_lists_what_was_read_and_what_was_ignored_and_why(root: Path)
         "--var-file)",
         "read    gallery.json: a resource file",
         "read    identity.json: a resource file",
+        "read    permissions.json: a resource file",
         "ignored scripts/install-tools.sh: not a .json file",
         "ignored scripts/motd.txt: not a .json file",
         "read    ubuntu2204.json: a resource file",
@@ -89,20 +90,20 @@ def test_an_unreadable_folder_is_an_error_and_nothing_it_held_is_destroyed(root:
     (root / "team").mkdir()
     (root / "team" / "ci-identity.json").write_text(json.dumps(CI_IDENTITY))
     aibplan_here("apply", "--auto-approve", ".", cwd=root)
-    assert cloud_count(root) == 5
+    assert cloud_count(root) == 8
     (root / "team").chmod(0)
     try:
         for command in (("validate", "."), ("apply", "--auto-approve", ".")):
             done = aibplan(*command, cwd=root, wrapper=wrapper)
             assert done.returncode == 1, done.stdout + done.stderr
             assert "error AIB0002 cannot read the folder team: permission denied" in done.stderr
-        assert cloud_count(root) == 5
+        assert cloud_count(root) == 8
         (root / "team").chmod(0o755)
         (root / "team" / "ci-identity.json").chmod(0)
         done = aibplan("apply", "--auto-approve", ".", cwd=root, wrapper=wrapper)
         assert done.returncode == 1
         assert "error AIB0002 cannot read team/ci-identity.json: permission denied" in done.stderr
-        assert cloud_count(root) == 5
+        assert cloud_count(root) == 8
     finally:
         (root / "team").chmod(0o755)
         (root / "team" / "ci-identity.json").chmod(0o644)
@@ -118,7 +119,7 @@ def test_a_linked_folder_is_followed_and_a_loop_is_read_once(root: Path, tmp_pat
 
     done = aibplan("validate", "-v", ".", cwd=root)
     assert done.returncode == 0, done.stderr
-    assert "Success! 5 resource(s) checked" in done.stdout
+    assert "Success! 8 resource(s) checked" in done.stdout
     lines = listing(done)
     assert f"read    team/: a folder (a link to {shared}), followed" in lines
     assert "read    team/ci-identity.json: a resource file" in lines
@@ -130,7 +131,7 @@ def test_a_linked_folder_is_followed_and_a_loop_is_read_once(root: Path, tmp_pat
     done = aibplan("apply", "--auto-approve", ".", cwd=root)
     assert done.returncode == 0, done.stderr
     assert "Resources: 1 added, 0 changed, 0 replaced, 0 destroyed." in done.stdout
-    assert cloud_count(root) == 5
+    assert cloud_count(root) == 8
 
 
 def test_a_link_to_nothing_is_an_error(root: Path, tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_a_link_to_nothing_is_an_error(root: Path, tmp_path: Path) -> None:
     assert f"error AIB0002 cannot read team (a link to {tmp_path / 'gone'}): no such file or directory" in (
         done.stderr
     )
-    assert cloud_count(root) == 4
+    assert cloud_count(root) == 7
 
 
 def test_a_named_pipe_is_refused_without_waiting_for_a_writer(root: Path) -> None:

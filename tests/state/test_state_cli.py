@@ -28,14 +28,16 @@ def applied(example: Callable[[str], Path], cli: Callable[..., Run]) -> Path:
 def test_list_and_show(applied: Path, cli: Callable[..., Run]) -> None:
     run = cli("state", "list", str(applied))
     assert run.exit_code == 0
-    assert run.stdout.splitlines() == [
+    listed = run.stdout.splitlines()
+    assert listed == sorted(listed) and len(listed) == 7
+    assert [a for a in listed if not a.startswith("role")] == [
         "gallery.corpImages",
         "identity.aibBuilder",
         "imageDefinition.corpImages/ubuntu2204",
         "imageTemplate.ubuntu2204",
     ]
     document = json.loads(cli("state", "list", "--json", str(applied)).stdout)
-    assert document["format_version"] == "1" and len(document["resources"]) == 4
+    assert document["format_version"] == "1" and len(document["resources"]) == 7
     shown = json.loads(cli("state", "show", "imageTemplate.ubuntu2204", str(applied)).stdout)
     assert shown["id"] == TEMPLATE_ID and shown["observed"]["properties"]["provisioningState"] == "Succeeded"
 
