@@ -12,7 +12,7 @@ from state.redact import redact
 
 from ..diagnostics import EngineError
 from ..normalize import normalize_body
-from ..stack.model import Stack
+from ..stack.model import Stack, loop_instances
 from .outcome import BuildTarget
 from .record import fingerprint
 
@@ -26,6 +26,10 @@ def resolve_addresses(stack: Stack, names: Sequence[str]) -> list[str]:
     found: list[str] = []
     for name in names:
         address = name if name.startswith(prefix) else f"{prefix}{name}"
+        instances = loop_instances(address, templates)
+        if instances:  # a copy loop's name: every template it makes
+            found += [a for a in instances if a not in found]
+            continue
         if address not in templates:
             close = difflib.get_close_matches(address, templates, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""

@@ -14,6 +14,7 @@ import networkx as nx
 
 from providers.base import Provider
 from providers.catalog import BY_KIND, for_arm_type, is_buildable
+from providers.catalog.arm_ids import parse_resource_id
 from state import ResourceState, State
 from state.redact import redact
 
@@ -278,6 +279,9 @@ def _change_for(
 
 def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool, destroy: bool) -> Change:
     kind, _, name = entry.address.partition(".")
+    if name.endswith("]"):  # a copy loop's instance (`web[2]`): its name in Azure
+        rid = parse_resource_id(entry.arm_id)
+        name = rid.name if rid is not None else name
     reasons: tuple[str, ...] = ()
     if refresh and live.get(entry.arm_id) is None:
         reasons = ("already deleted outside aibplan; it will be dropped from the state",)

@@ -17,7 +17,7 @@ from state import State
 
 from ..plans.plan import Action, Change
 from ..stack.graph import RESOURCE
-from ..stack.model import Stack
+from ..stack.model import Stack, loop_instances
 from .consequences import cascade_texts
 
 REASON_BY_REQUEST = "replace_by_request"
@@ -32,9 +32,10 @@ def address_errors(
         known |= set(stack.by_address)
     errors = []
     for address in addresses:
-        if address in known:
+        if address in known or loop_instances(address, known):
             continue
-        close = difflib.get_close_matches(address, sorted(known), n=1)
+        loops = {a.rsplit("[", 1)[0] for a in known if a.endswith("]")}  # a loop's name names all of it
+        close = difflib.get_close_matches(address, sorted(known | loops), n=1)
         where = "the state" if in_state_only else "the stack or the state"
         hint = f"; did you mean {close[0]}?" if close else ""
         errors.append(f"{flag} {address}: no resource with that address in {where}{hint}")
@@ -43,7 +44,8 @@ def address_errors(
 
 def request_replacements(changes: Sequence[Change], addresses: Iterable[str]) -> list[Change]:
     """Turn the named no-ops and updates into replaces (`replace_by_request`)."""
-    wanted = set(addresses)
+    known = [c.address for c in changes]
+    wanted = {each for address in addresses for each in loop_instances(address, known) or [address]}
     out = []
     for change in changes:
         if change.address in wanted:
@@ -70,6 +72,7 @@ def select_targets(
     by_address = {c.address: c for c in changes}
     selected: set[str] = set()
     dependents_in_state = _state_dependents(changes)
+    targets = [each for target in targets for each in loop_instances(target, by_address) or [target]]
     for target in targets:
         selected.add(target)
         change = by_address.get(target)

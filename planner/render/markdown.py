@@ -281,8 +281,10 @@ def _value(value: Any, present: bool) -> str:
 
 
 def _label(address: str) -> str:
-    """A Mermaid label: no double quotes (they end the label) and no characters Mermaid reads as markup."""
-    return re.sub(r'["<>{}\[\]|`#;]', "_", address)
+    """A Mermaid label: no double quotes (they end the label) and no characters Mermaid reads as markup; a
+    copy loop instance's brackets (`web[2]`) as Mermaid's entity codes."""
+    plain = re.sub(r'["<>{}|`#;]', "_", address)
+    return plain.replace("[", "#91;").replace("]", "#93;")
 
 
 def _code(text: str) -> str:

@@ -38,10 +38,13 @@ REGION = "region"
 
 # Reasons an edge exists: `dependsOn` and the regions here; the rest come from the catalog's references.
 DEPENDS_ON = "dependsOn"
+# A serial copy loop's batch waits for the batch before it.
+COPY_SERIAL = "copy (serial)"
 LOCATION = "location"
 REPLICATION = "replicationRegion"
 __all__ = [
     "BUILD_IDENTITY",
+    "COPY_SERIAL",
     "DEPENDS_ON",
     "DISTRIBUTE",
     "IDENTITY",
@@ -107,6 +110,11 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
     for resource in stack.resources:
         graph.add_node(resource.address, role=RESOURCE, kind=resource.kind, arm_id=resource.arm_id)
         by_id[fold_id(resource.arm_id)] = resource
+    loops: dict[str, list[Resource]] = {name.lower(): [] for name in stack.copy_loops}
+    for resource in stack.resources:
+        if resource.copy is not None:
+            loops.setdefault(resource.copy.loop.lower(), []).append(resource)
+    _add_serial_batches(graph, loops)
     unmanaged_ids = set()
     for other in stack.unmanaged:
         unmanaged_ids.add(other.name.lower())
@@ -132,6 +140,12 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
         _add_regions(graph, resource)
         for index, entry in enumerate(resource.depends_on):
             target_resource = _resolve_depends_on(entry, resource, stack, by_id)
+            if target_resource is None and entry.lower() in loops:
+                # A copy loop's name: every instance of it (none when its count is 0).
+                for instance in loops[entry.lower()]:
+                    if instance is not resource:
+                        _add_edge(graph, instance.address, resource.address, DEPENDS_ON)
+                continue
             if target_resource is resource:
                 diagnostics.append(
                     Diagnostic(
@@ -163,6 +177,20 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
     _add_applied_before(graph, stack)
     diagnostics.extend(find_cycles(graph))
     return graph, diagnostics
+
+
+def _add_serial_batches(graph: nx.DiGraph, loops: dict[str, list[Resource]]) -> None:
+    """A serial copy loop deploys its instances batch by batch: each instance of a batch after every one of
+    the batch before it (so a destroy removes them in the reverse order)."""
+    for instances in loops.values():
+        batches: dict[int, list[str]] = {}
+        for resource in instances:
+            if resource.copy is not None and resource.copy.serial:
+                batches.setdefault(resource.copy.batch, []).append(resource.address)
+        for batch, addresses in batches.items():
+            for before in batches.get(batch - 1, ()):
+                for after in addresses:
+                    _add_edge(graph, before, after, COPY_SERIAL)
 
 
 def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:

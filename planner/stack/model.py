@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -83,6 +83,22 @@ class StackConfig:
 
 
 @dataclass(frozen=True)
+class CopyInstance:
+    """One instance of a resource's ARM copy loop: the loop's name and this instance's index (its address is
+    `KIND.LOOP[INDEX]`), and how the loop deploys its instances: `serial` ones in batches of `batch_size`,
+    each batch after the one before it (stack.graph), else all at once."""
+
+    loop: str
+    index: int
+    serial: bool = False
+    batch_size: int = 1
+
+    @property
+    def batch(self) -> int:
+        return self.index // self.batch_size
+
+
+@dataclass(frozen=True)
 class Resource:
     """One managed ARM resource as the user wrote it, expressions evaluated."""
 
@@ -111,9 +127,13 @@ class Resource:
     # Texts in the body that are secret: the values of securestring/secureObject parameters and what the
     # expressions computed from them (the redactor keeps them out of every output; never shown).
     secret_values: tuple[str, ...] = field(default=(), repr=False)
+    # The copy loop this resource is an instance of (its address is then `KIND.LOOP[INDEX]`).
+    copy: CopyInstance | None = None
 
     @property
     def address(self) -> str:
+        if self.copy is not None:
+            return f"{self.kind}.{self.copy.loop}[{self.copy.index}]"
         return f"{self.kind}.{self.name}"
 
     def body_with_unknowns(self) -> dict[str, Any]:
@@ -174,6 +194,9 @@ class Stack:
     files: tuple[StackFile, ...] = ()
     # A hash of the evaluated resources and settings, so a saved plan can tell the inputs changed.
     inputs_hash: str = ""
+    # The name of every resource copy loop (a `dependsOn` entry may name one: all its instances), those
+    # with no instance too.
+    copy_loops: tuple[str, ...] = ()
 
     @cached_property
     def by_address(self) -> dict[str, Resource]:
@@ -197,6 +220,25 @@ class Stack:
         environment, so each has its own)."""
         runtime = self.state_path.parent / RUNTIME_DIR
         return runtime / self.config.environment if self.config.environment else runtime
+
+
+def loop_instances(address: str, known: Iterable[str]) -> list[str]:
+    """The instances of a copy loop a target names without an index (`imageTemplate.web` is every
+    `imageTemplate.web[N]`), as Terraform targets every instance of a counted resource."""
+    if address.endswith("]"):
+        return []
+    prefix = address + "["
+    return sorted(
+        a for a in known if a.startswith(prefix) and a.endswith("]") and a[len(prefix) : -1].isdigit()
+    )
+
+
+def address_order(resource: Resource) -> tuple[str, int]:
+    """How a stack's resources are ordered: by address, a copy loop's instances by their index
+    (`web[2]` before `web[10]`)."""
+    if resource.copy is not None:
+        return (f"{resource.kind}.{resource.copy.loop}[", resource.copy.index)
+    return (resource.address, -1)
 
 
 def with_value_at(value: Any, path: JsonPath, item: Any) -> Any:

@@ -124,7 +124,7 @@ def test_messages_never_quote_a_secure_value(tmp_path: Path, cli: Callable[..., 
         for secret in (PW, "NotJs0nSecretText", "Allowed0ne"):
             assert secret not in shown, shown
     run = cli("validate", str(root), "--var", f"pw={PW}", "--var", "obj=NotJs0nSecretText")
-    assert "parameter 'pw' is not one of its 2 allowed values" in run.stderr
+    assert "error AIB0013 parameter 'pw' (from --var) is not one of its 2 allowed values" in run.stderr
     assert (
         "parameter 'obj' (from --var): expected a secureobject (a JSON object); the value is not shown"
         in (run.stderr)

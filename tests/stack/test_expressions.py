@@ -527,7 +527,6 @@ def test_results_are_new_structures() -> None:
         ("[providers('Microsoft.Compute')]", "providers", "cannot be evaluated before deployment"),
         ("[environment().name]", "environment", "cannot be evaluated before deployment"),
         ("[pickZones('a', 'b', 'c')]", "pickZones", "cannot be evaluated before deployment"),
-        ("[copyIndex()]", "copyIndex", "cannot be evaluated before deployment"),
         ("[dateTimeAdd('x', 'PT1H')]", "dateTimeAdd", "unsupported function 'dateTimeAdd': not implemented"),
         ("[foo()]", "foo", "unknown function 'foo'"),
         ("[Foo(concat('a'))]", "Foo", "unknown function 'Foo'"),

@@ -15,7 +15,8 @@ class ExpressionError(Exception):
     variable's definition, ``variable_path`` is ``("variables", name, ...)`` pointing into
     it and the message starts with ``in variable 'name':``. ``missing`` names the value that was not
     known (``parameter 'x'``, ``resourceGroup().location``...) when that is the whole problem, so a
-    caller validating a file without its stack can report it instead of failing.
+    caller validating a file without its stack can report it instead of failing. ``code`` is the rule id
+    the problem is reported under when it is not the general one (AIB0004): a copy loop's rules.
     """
 
     def __init__(
@@ -26,10 +27,12 @@ class ExpressionError(Exception):
         path: JsonPath | None = None,
         expression: str | None = None,
         missing: str | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.missing = missing
+        self.code = code
         self.function = function
         self.path: JsonPath = tuple(path) if path is not None else ()
         self.expression = expression

@@ -16,9 +16,11 @@ from . import (
     functions_numeric,
     functions_scope,
     functions_string,
+    loops,
 )
 from .errors import ExpressionError, JsonPath
 from .functions import NOT_IMPLEMENTED, RUNTIME_ONLY, Function, arity_message
+from .loops import Loops, copy_loop, object_loops, variable_loops
 from .parser import Call, Known, Literal, Member, Node, parse
 from .unknown import (
     References,
@@ -39,6 +41,7 @@ _FUNCTIONS: dict[str, Function] = {
     **functions_string.FUNCTIONS,
     **functions_array.FUNCTIONS,
     **functions_numeric.FUNCTIONS,
+    **loops.FUNCTIONS,
 }
 
 
@@ -95,6 +98,8 @@ class Evaluator:
         # Whether an unknown was made: until then no argument needs to be searched for one.
         self._unknowns = False
         self.parameters = parameters
+        # The names `parameters()` asked for (a resource file outside a template reads the stack's values).
+        self.parameters_read: set[str] = set()
         self._secure = frozenset(name.lower() for name in secure)
         self.secret_values: set[str] = set()
         for name, value in parameters.items():
@@ -104,7 +109,14 @@ class Evaluator:
         self._marked = False
         self._variable_marked: dict[str, bool] = {}
         self._raw_variables = variables
-        self._variable_names = {name.lower(): name for name in variables}
+        self._variable_names = {name.lower(): name for name in variables if name.lower() != "copy"}
+        # Variables a top-level `"copy": [...]` makes (each an array), by lower-case name.
+        self._variable_loops = variable_loops(variables)
+        self._variable_names.update(
+            {lowered: entry["name"] for lowered, (_, entry) in self._variable_loops.items()}
+        )
+        # The copy loops enclosing what is evaluated now (copyIndex()).
+        self.loops = Loops()
         self._variable_cache: dict[str, Any] = {}
         self._in_progress: list[str] = []
         self._allow_nondeterministic = allow_nondeterministic
@@ -133,6 +145,9 @@ class Evaluator:
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for key, item in value.items():
+                if self._in_progress and key.lower() == "copy" and isinstance(item, list):
+                    out.update(object_loops(self, item, (*path, key)))  # a copy inside a variable's object
+                    continue
                 new_key = key
                 if key.startswith("[") and key.endswith("]"):
                     # ARM evaluates expressions in property names too (userAssignedIdentities keys).
@@ -286,6 +301,7 @@ class Evaluator:
 
     def parameter(self, name: str) -> Any:
         """The value of parameter `name` (any case); marks what is being evaluated when it is secure."""
+        self.parameters_read.add(name)
         found, value = lookup(self.parameters, name)
         if not found:
             raise ExpressionError(f"parameter '{name}' is not defined", missing=f"parameter '{name}'")
@@ -309,7 +325,12 @@ class Evaluator:
         outer = self._marked
         self._marked = False
         try:
-            value = self.evaluate_value(self._raw_variables[actual], ("variables", actual))
+            with self.loops.none():
+                if lowered in self._variable_loops:
+                    position, entry = self._variable_loops[lowered]
+                    value = self.copy_loop(entry, ("variables", "copy", position))
+                else:
+                    value = self.evaluate_value(self._raw_variables[actual], ("variables", actual))
         except ExpressionError as exc:
             if exc.variable_path is None:
                 # Keep where inside the variable it failed; the caller's string gets the path.
@@ -324,6 +345,10 @@ class Evaluator:
         self._variable_cache[lowered] = value
         self._variable_marked[lowered] = marked
         return value
+
+    def copy_loop(self, entry: dict[str, Any], path: JsonPath) -> list[Any]:
+        """The array a property or variable copy loop makes (expressions.loops)."""
+        return copy_loop(self, entry, path)
 
     def require_nondeterministic(self, name: str) -> None:
         if not self._allow_nondeterministic:

@@ -23,7 +23,6 @@ RUNTIME_ONLY = {
         "managementGroup",
         "managementGroupResourceId",
         "deployer",
-        "copyIndex",
         "resourceInfo",
         "lambdaVariables",
     )

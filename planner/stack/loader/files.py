@@ -10,6 +10,8 @@ The rule (README "A stack", docs/cli.md):
   with `--var-file`), a saved plan (`*.plan.json`) or another state (`*.state.json`, `*.state.json.backup`);
   one of those that holds resources anyway, or a `.jsonc` or upper-case `.JSON` file that does, is a
   warning (AIB0011): rename it to be read;
+- a `*.bicep` file is compiled with the Bicep CLI and read as the deployment template it makes
+  (loader.bicep; without the CLI it is an error, AIB0014);
 - other files are not read (scripts, READMEs);
 - a link to a folder is followed; a folder reached a second time (a link back to a folder above it, a
   loop, or a second link to one folder) is not read again; a link to a file is read as the file;
@@ -29,9 +31,11 @@ from typing import Any
 from ...diagnostics import Severity
 from ..jsonc import JsonSyntaxError, load_jsonc
 from ..model import CONFIG_FILE, StackConfig, StackFile
+from .bicep import SUFFIX as BICEP_SUFFIX
 from .loading import Loading, UnreadableFile, read_text, special_kind
 
 RESOURCE_FILE = "a resource file"
+BICEP_FILE = "a Bicep file (compiled with the Bicep CLI, then read as a deployment template)"
 _NAMED = (
     (".parameters.json", "named like a parameters file (read only when given with --var-file)"),
     (".plan.json", "named like a saved plan (aibplan plan --out)"),
@@ -111,6 +115,10 @@ def _file(
         _record(loading, path, read, why + linked)
         return
     name = path.rsplit("/", 1)[-1]
+    if name.lower().endswith(BICEP_SUFFIX) and stat.S_ISREG(info.st_mode):
+        _record(loading, path, True, BICEP_FILE + linked)
+        yield file
+        return
     if not name.endswith(".json"):
         if name.lower().endswith(_JSON_LIKE) and stat.S_ISREG(info.st_mode):
             _ignore(loading, path, "not a .json file" + linked)

@@ -4,6 +4,7 @@ the end at their file, line and column."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,17 @@ from ..model import Resource, StackFile, UnmanagedResource
 # kilobytes; anything near this is a mistake (a log, a disk image, a link to /dev/zero) that would use
 # gigabytes of memory once parsed.
 MAX_FILE_BYTES = 64 << 20
+# A `copy` key: a file holding one is evaluated even without an expression (a property loop's literal count).
+_LOOP = re.compile(r'"copy"\s*:', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DeclaredLoop:
+    """Where a resource copy loop's name was declared (loader.copies checks names once every file is read)."""
+
+    name: str
+    file: str
+    pointer: JsonPath
 
 
 @dataclass
@@ -34,12 +46,18 @@ class Loading:
     # Files with no expression (no string starting with '[') and no '<' at all: nothing to evaluate or scan.
     plain: set[str] = field(default_factory=set)
     no_angle_brackets: set[str] = field(default_factory=set)
+    # Files with a `"copy":` key somewhere: only their properties are searched for property loops.
+    with_copy: set[str] = field(default_factory=set)
     # A file validated alone: per file, what may be missing ("parameter 'x'", "the subscription id") and why.
     alone: bool = False
     unknown: dict[str, frozenset[str]] = field(default_factory=dict)
     unknown_why: dict[tuple[str, str], str] = field(default_factory=dict)
     # (file, what is missing) -> where it was needed: (resource pointer, path, address)
     missing: dict[tuple[str, str], list[tuple[JsonPath, JsonPath, str | None]]] = field(default_factory=dict)
+    # Every resource copy loop read (loader.copies), those with no instance too.
+    copy_loops: list[DeclaredLoop] = field(default_factory=list)
+    # Parameter names the templates declare and the resource files read (a value for another is AIB0012).
+    declared_parameters: set[str] = field(default_factory=set)
 
     def add(
         self,
@@ -141,7 +159,10 @@ def read_json(file: Path, shown: str, loading: Loading) -> Any:
         loading.add("AIB0002", Severity.ERROR, f"cannot read {shown}: {exc}", file=shown)
         return None
     loading.texts[shown] = text
-    if '"[' not in text:
+    looped = _LOOP.search(text) is not None
+    if looped:
+        loading.with_copy.add(shown)
+    if '"[' not in text and not looped:
         loading.plain.add(shown)
     if "<" not in text:
         loading.no_angle_brackets.add(shown)
@@ -172,7 +193,7 @@ def expression_diagnostic(
     if exc.function:
         hint = "write the value literally or pass it as a parameter"
     loading.add(
-        "AIB0004",
+        exc.code or "AIB0004",
         Severity.ERROR,
         str(exc.message),
         file=shown,

@@ -6,6 +6,7 @@ Precedence, lowest first: a deployment template's `defaultValue`, `parameters` i
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +22,11 @@ from ..expressions.unknown import has_unknown
 from ..model import CONFIG_FILE, StackConfig
 from .alone import may_be_missing
 from .loading import Loading, expression_diagnostic, read_json
+
+# Rule ids (planner.rules.staged documents them): a value for a parameter no template declares; a value
+# outside its declaration's allowedValues, minValue/maxValue or minLength/maxLength.
+UNDECLARED_PARAMETER = "AIB0012"
+PARAMETER_VALUE = "AIB0013"
 
 # Parameter types whose values are secret (ARM's secure types).
 SECURE_TYPES = ("securestring", "secureobject")
@@ -43,8 +49,17 @@ def parameter_pool(
     config: StackConfig, variables: Sequence[tuple[str, str]], var_files: Sequence[Path], loading: Loading
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Every parameter value the user supplied, keyed by name, with where each came from."""
-    pool: dict[str, Any] = dict(config.parameters)
-    sources = {name: CONFIG_FILE for name in pool}
+    pool: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    def give(name: str, value: Any, source: str) -> None:
+        # ARM matches parameter names without case: a later `vmsize` replaces an earlier `vmSize`.
+        for earlier in [key for key in pool if key.lower() == name.lower()]:
+            del pool[earlier], sources[earlier]
+        pool[name], sources[name] = value, source
+
+    for name, value in config.parameters.items():
+        give(name, value, CONFIG_FILE)
     for var_file in var_files:
         shown = str(var_file)
         data = read_json(var_file, shown, loading)
@@ -61,7 +76,7 @@ def parameter_pool(
             continue
         for name, entry in values.items():
             if isinstance(entry, dict) and "value" in entry:
-                pool[name] = entry["value"]
+                give(name, entry["value"], shown)
             elif isinstance(entry, dict) and "reference" in entry:
                 loading.add(
                     "AIB0009",
@@ -83,12 +98,41 @@ def parameter_pool(
                 )
                 continue
             else:
-                pool[name] = entry
-            sources[name] = shown
+                give(name, entry, shown)
     for name, value in variables:
-        pool[name] = value
-        sources[name] = "--var"
+        give(name, value, "--var")
     return pool, sources
+
+
+def check_undeclared(pool: Mapping[str, Any], pool_sources: Mapping[str, str], loading: Loading) -> None:
+    """AIB0012: a `--var` or `--var-file` value for a parameter that no template declares (and no resource
+    file reads) is an error, as ARM refuses it; names match without case, as in ARM. Not checked when a
+    file could not be read (what it declares is not known)."""
+    if any(d.code in ("AIB0001", "AIB0002") for d, _ in loading.diagnostics):
+        return
+    declared = {name.lower() for name in loading.declared_parameters}
+    for name, source in pool_sources.items():
+        if source == CONFIG_FILE or name.lower() in declared:
+            continue
+        close = difflib.get_close_matches(name.lower(), sorted(declared), n=1, cutoff=0.6)
+        named = [n for n in loading.declared_parameters if n.lower() == close[0]] if close else []
+        hint = (
+            f"did you mean '{named[0]}'?"
+            if named
+            else "declare it in the template's 'parameters', or drop the value"
+        )
+        if source == "--var":
+            where: dict[str, Any] = {"file": ""}
+        else:  # placed at the value in the file (an ARM parameters file holds it under "parameters")
+            inside = '"parameters"' in loading.texts.get(source, "")
+            where = {"file": source, "path": ("parameters", name) if inside else (name,)}
+        loading.add(
+            UNDECLARED_PARAMETER,
+            Severity.ERROR,
+            f"{source} gives a value for parameter '{name}', which no template in the stack declares",
+            hint=hint,
+            **where,
+        )
 
 
 def template_evaluator(
@@ -106,6 +150,8 @@ def template_evaluator(
     if not isinstance(declared, dict) or not isinstance(variables, dict):
         loading.add("AIB0008", Severity.ERROR, "'parameters' and 'variables' must be objects", file=shown)
         return None
+    loading.declared_parameters.update(declared)
+    given = {name.lower(): name for name in pool}
     values: dict[str, Any] = {}
     secure: set[str] = set()
     ok = True
@@ -117,14 +163,15 @@ def template_evaluator(
             # Known as secrets before anything can quote them (a diagnostic, an error).
             remember_secrets(string_leaves(pool.get(name)))
             remember_secrets(string_leaves(spec.get("defaultValue")))
-        if name in pool:
+        supplied = given.get(name.lower())
+        if supplied is not None:
             try:
-                values[name] = coerce(pool[name], ptype)
+                values[name] = coerce(pool[supplied], ptype)
             except ValueError as exc:
                 loading.add(
                     "AIB0009",
                     Severity.ERROR,
-                    f"parameter '{name}' (from {pool_sources.get(name, '?')}): {exc}",
+                    f"parameter '{name}' (from {pool_sources.get(supplied, '?')}): {exc}",
                     file=shown,
                     path=("parameters", name),
                 )
@@ -165,17 +212,13 @@ def template_evaluator(
             )
             ok = False
             continue
-        allowed = spec.get("allowedValues")
-        if isinstance(allowed, list) and values[name] not in allowed:
-            shown_values = (
-                f"is not one of its {len(allowed)} allowed values (a secure parameter: neither is shown)"
-                if name in secure
-                else f"is {values[name]!r}; allowed values: {', '.join(map(str, allowed))}"
-            )
+        problem = value_problem(values[name], spec, secret=name in secure)
+        if problem is not None:
+            source = pool_sources.get(supplied, "?") if supplied is not None else "its defaultValue"
             loading.add(
-                "AIB0009",
+                PARAMETER_VALUE,
                 Severity.ERROR,
-                f"parameter '{name}' {shown_values}",
+                f"parameter '{name}' (from {source}) {problem}",
                 file=shown,
                 path=("parameters", name),
             )
@@ -185,6 +228,51 @@ def template_evaluator(
     evaluator = Evaluator(scope, values, variables, secure=secure)
     remember_secrets(evaluator.secret_values)
     return evaluator
+
+
+def value_problem(value: Any, spec: Mapping[str, Any], *, secret: bool) -> str | None:
+    """Why a parameter's value breaks its declaration's allowedValues, minValue/maxValue or
+    minLength/maxLength, saying what is allowed (a secret value is never shown); None when it keeps them."""
+    allowed = spec.get("allowedValues")
+    if isinstance(allowed, list) and not _allowed(value, allowed):
+        if secret:
+            return f"is not one of its {len(allowed)} allowed values (a secure parameter: neither is shown)"
+        return f"is {json.dumps(value)}; allowed values: {', '.join(map(str, allowed))}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = _bound(spec, "minValue"), _bound(spec, "maxValue")
+        if (low is not None and value < low) or (high is not None and value > high):
+            shown = "the value" if secret else str(value)
+            return f"is {shown}; it must be {_between(low, high)} ({_named(low, high, 'Value')})"
+    if isinstance(value, (str, list)):
+        low, high = _bound(spec, "minLength"), _bound(spec, "maxLength")
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            unit = "characters" if isinstance(value, str) else "items"
+            return (
+                f"has {len(value)} {unit}; it must have {_between(low, high)} ({_named(low, high, 'Length')})"
+            )
+    return None
+
+
+def _allowed(value: Any, allowed: list[Any]) -> bool:
+    """ARM's allowedValues: the value is one of them (an array value: each of its items is)."""
+    if isinstance(value, list):
+        return all(item in allowed for item in value)
+    return value in allowed
+
+
+def _bound(spec: Mapping[str, Any], key: str) -> int | None:
+    value = spec.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _between(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f"from {low} to {high}"
+    return f"at least {low}" if low is not None else f"at most {high}"
+
+
+def _named(low: int | None, high: int | None, what: str) -> str:
+    return ", ".join(f"{side}{what}" for side, bound in (("min", low), ("max", high)) if bound is not None)
 
 
 def coerce(value: Any, ptype: str) -> Any:

@@ -12,16 +12,19 @@ from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_f
 from state.redact import remember_secrets
 
 from ...diagnostics import JsonPath, Severity
-from ..evaluate import evaluate
-from ..expressions import Evaluator, Scope, Unknown
+from ..expressions import Evaluator, Scope
 from ..expressions.evaluator import string_leaves
-from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
+from ..expressions.loops import COPY_ON_CHILD
+from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
+from .bicep import SUFFIX as BICEP_SUFFIX
+from .bicep import compile_bicep
+from .copies import child_has_property_loop, read_loop
+from .envelope import Envelope
 from .guardrails import resource_lifecycle
-from .loading import Loading, expression_diagnostic, read_json, rel
+from .loading import Loading, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
-from .references import split_unknowns
 
 _ENVELOPE_KEYS = (
     "type",
@@ -52,7 +55,8 @@ def load_resource_file(
 ) -> None:
     """Every resource `file` holds, evaluated in the stack's scope with the parameters given."""
     shown = shown or rel(loading.root, file)
-    data = read_json(file, shown, loading)
+    bicep = file.name.lower().endswith(BICEP_SUFFIX)
+    data = compile_bicep(file, shown, loading) if bicep else read_json(file, shown, loading)
     if data is None:
         return
     scope = Scope(
@@ -91,8 +95,10 @@ def load_resource_file(
     if isinstance(data, list):
         for index, raw in enumerate(data):
             _load_resource(raw, (index,), shown, evaluator, config, loading, name_from_file=None)
+        loading.declared_parameters |= evaluator.parameters_read
     elif isinstance(data, dict):
         _load_resource(data, (), shown, evaluator, config, loading, name_from_file=file.stem)
+        loading.declared_parameters |= evaluator.parameters_read
     else:
         loading.add(
             "AIB0008",
@@ -127,7 +133,34 @@ def _load_resource(
         loading.add("AIB0008", Severity.ERROR, "a resource must be a JSON object", file=shown, path=pointer)
         return
     raw = {_canonical_key(k): v for k, v in raw.items()}
-    envelope = _Envelope(raw, shown, pointer, evaluator, loading)
+    if "copy" not in raw:
+        _load_instance(raw, pointer, shown, evaluator, config, loading, name_from_file, parent, None)
+        return
+    envelope = Envelope(raw, shown, pointer, evaluator, loading)
+
+    def known(value: Any, path: JsonPath) -> tuple[Any, bool]:
+        evaluated, unresolved = envelope.evaluate(value, path, None)
+        return evaluated, not unresolved
+
+    loop = read_loop(raw["copy"], known, shown, pointer, loading, child=parent is not None)
+    for instance in loop.instances() if loop is not None else ():
+        with evaluator.loops.resource_instance(instance.loop, instance.index):
+            _load_instance(raw, pointer, shown, evaluator, config, loading, name_from_file, parent, instance)
+
+
+def _load_instance(
+    raw: dict[str, Any],
+    pointer: JsonPath,
+    shown: str,
+    evaluator: Evaluator,
+    config: StackConfig,
+    loading: Loading,
+    name_from_file: str | None,
+    parent: Resource | None,
+    copy: CopyInstance | None,
+) -> None:
+    """One resource (or one instance of a resource copy loop) made from its raw object."""
+    envelope = Envelope(raw, shown, pointer, evaluator, loading)
     if "condition" in raw:
         condition = envelope.value("condition")
         if not envelope.unresolved and not condition:
@@ -158,16 +191,6 @@ def _load_resource(
     if not isinstance(name, str) or not name:
         loading.add("AIB0008", Severity.ERROR, "the resource has no 'name'", file=shown, path=pointer)
         return
-    if "copy" in raw:
-        loading.add(
-            "AIB0004",
-            Severity.ERROR,
-            "resource copy loops are not supported yet",
-            file=shown,
-            path=(*pointer, "copy"),
-            hint="write one resource per copy",
-        )
-        return
     subscription = config.subscription_id or UNKNOWN_SUBSCRIPTION
     resource_group = config.resource_group or UNKNOWN_RESOURCE_GROUP
     # An extension resource written as a nested type (`Microsoft.Compute/galleries/providers/
@@ -181,17 +204,19 @@ def _load_resource(
     if rtype is None:
         _unmanaged(arm_type, name, shown, pointer, loading)
         return
-    if isinstance(raw.get("properties"), dict) and "copy" in raw["properties"]:
+    if parent is not None and child_has_property_loop(raw.get("properties")):
         loading.add(
-            "AIB0004",
+            COPY_ON_CHILD,
             Severity.ERROR,
-            "property copy loops are not supported yet",
+            "a resource declared inside another's 'resources' cannot have a property copy loop (ARM allows "
+            "loops on top-level resources only)",
             file=shown,
-            path=(*pointer, "properties", "copy"),
-            hint="write the list out in full",
+            path=("properties",),
+            pointer=pointer,
+            hint="declare it at the top level, its name and type in full (PARENT/CHILD)",
         )
         return
-    address = f"{rtype.kind}.{name}"
+    address = f"{rtype.kind}.{copy.loop}[{copy.index}]" if copy is not None else f"{rtype.kind}.{name}"
     body: dict[str, Any] = {}
     unresolved: list[JsonPath] = [("name",)] if name_unresolved else []
     if "scope" in raw and raw["scope"] is not None:
@@ -288,6 +313,7 @@ def _load_resource(
         known_after_apply=tuple(envelope.known_after_apply),
         lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
         secret_values=_secrets_in(body, evaluator),
+        copy=copy,
     )
     loading.resources.append(resource)
     children = raw.get("resources")
@@ -303,63 +329,6 @@ def _load_resource(
                 name_from_file=None,
                 parent=resource,
             )
-
-
-class _Envelope:
-    """Evaluates one resource's values, reporting what fails and keeping what is unresolved."""
-
-    def __init__(
-        self, raw: dict[str, Any], shown: str, pointer: JsonPath, evaluator: Evaluator, loading: Loading
-    ) -> None:
-        self.raw, self.shown, self.pointer = raw, shown, pointer
-        self.evaluator, self.loading = evaluator, loading
-        self.unknown = loading.unknown.get(shown, frozenset())
-        self.unresolved: list[JsonPath] = []
-        self.last_missing: str | None = None
-        # Values of the body known only after apply (reference()), by path.
-        self.known_after_apply: list[tuple[JsonPath, Unknown]] = []
-
-    def value(self, key: str) -> Any:
-        value, paths = self.evaluate(self.raw.get(key), (key,), None)
-        self.unresolved += paths
-        return value
-
-    def evaluate(
-        self,
-        value: Any,
-        path: JsonPath,
-        address: str | None,
-        *,
-        record: bool = True,
-        unknown_allowed: bool = False,
-    ) -> tuple[Any, list[JsonPath]]:
-        """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
-        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
-        after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
-        done = evaluate(self.evaluator, value, path, self.unknown)
-        for exc in done.errors:
-            expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
-        for what, where in done.missing:
-            self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
-            if record:
-                self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
-        if not self.evaluator.made_unknowns:
-            return done.value, done.unresolved
-        evaluated, found = split_unknowns(done.value, path)
-        if found and unknown_allowed:
-            self.known_after_apply += found
-        elif found:
-            self.loading.add(
-                "AIB0004",
-                Severity.ERROR,
-                f"'{path[0]}' must be known before apply; a reference() value is known only after it",
-                file=self.shown,
-                path=found[0][0],
-                pointer=self.pointer,
-                address=address,
-                hint="write the value literally, or take it from a parameter",
-            )
-        return evaluated, done.unresolved + [where for where, _ in found]
 
 
 def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:

@@ -13,13 +13,14 @@ from typing import Any
 
 from ...diagnostics import Diagnostic, JsonPath, Severity, has_errors
 from ..locate import Locator
-from ..model import CONFIG_FILE, Resource, Stack, StackConfig
+from ..model import CONFIG_FILE, Resource, Stack, StackConfig, address_order
 from .alone import report_missing, report_stand_ins
 from .config import read_config
+from .copies import check_loop_names
 from .environments import DEFAULT_KEY, Selected, environment_names, other_parameter_file
 from .files import resource_files
 from .loading import Loading, placed, read_json, rel
-from .parameters import parameter_pool
+from .parameters import check_undeclared, parameter_pool
 from .references import bind_names
 from .resources import load_resource_file
 
@@ -51,6 +52,7 @@ def load_stack(
     pool, pool_sources = parameter_pool(config, variables, [*own, *var_files], loading)
     for file in resource_files(root, config, loading):
         load_resource_file(file, config, pool, pool_sources, loading)
+    check_undeclared(pool, pool_sources, loading)
     for entry in loading.files:
         _LOG.info("%s %s: %s", "read   " if entry.read else "ignored", entry.path, entry.reason)
     return _finish(root, config, loading, partial)
@@ -60,6 +62,7 @@ def _finish(
     root: Path, config: StackConfig, loading: Loading, partial: bool
 ) -> tuple[Stack | None, list[Diagnostic]]:
     _check_duplicates(loading)
+    check_loop_names(loading)
     bind_names(loading)
     _check_guarded_addresses(config, loading)
     report_missing(loading)
@@ -69,11 +72,12 @@ def _finish(
     stack = Stack(
         root=root,
         config=config,
-        resources=tuple(sorted(loading.resources, key=lambda r: r.address)),
+        resources=tuple(sorted(loading.resources, key=address_order)),
         unmanaged=tuple(loading.unmanaged),
         texts=loading.texts,
         files=tuple(loading.files),
         inputs_hash=_inputs_hash(config, loading.resources),
+        copy_loops=tuple(sorted({loop.name for loop in loading.copy_loops})),
     )
     return stack, diagnostics
 
@@ -148,6 +152,7 @@ def load_files(
         loading.unknown[shown] = frozenset(("the resource group's location",))
         loading.unknown_why[(shown, "the resource group's location")] = "it comes from the stack"
         load_resource_file(file, config, pool, pool_sources, loading, shown=shown)
+    check_undeclared(pool, pool_sources, loading)
     report_stand_ins(loading)
     stack, diagnostics = _finish(root, config, loading, partial=True)
     assert stack is not None
@@ -160,6 +165,8 @@ def _check_duplicates(loading: Loading) -> None:
     first: dict[str, Resource] = {}
     for resource in loading.resources:
         key = resource.arm_id.lower()
+        if key in first and ("name",) in resource.unresolved:
+            continue  # a name not known here: its id is a stand-in (the cause is reported)
         if key in first:
             other = first[key]
             message = (
