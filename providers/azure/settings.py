@@ -18,12 +18,13 @@ AIBPLAN_AZURE_POLLING_INTERVAL, AIBPLAN_AZURE_CLOUD.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from state.backends.settings import is_loopback_host
 
 CREDENTIALS = ("default", "cli", "environment", "managedIdentity", "emulator")
 
@@ -88,13 +89,7 @@ class AzureSettings:
 
 
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 def load_settings(

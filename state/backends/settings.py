@@ -173,7 +173,7 @@ def _check_account_url(url: str, source: str) -> str:
         )
     if not parts.hostname or parts.scheme not in ("https", "http"):
         raise BackendError(f"{source}: backend.accountUrl must be an https:// URL, not {url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise BackendError(
             f"{source}: backend.accountUrl must be https:// (http:// is only for an emulator on this "
             f"machine), not {url!r}"
@@ -181,7 +181,11 @@ def _check_account_url(url: str, source: str) -> str:
     return url
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str | None) -> bool:
+    """Whether `host` names this machine (localhost or a loopback address); the Azure provider's emulator
+    check uses it too."""
+    if host is None:
+        return False
     if host == "localhost":
         return True
     try:
