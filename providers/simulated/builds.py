@@ -21,6 +21,7 @@ from typing import Any
 from ..catalog.arm_ids import fold_id, parse_resource_id
 from . import build_machine as machine
 from .build_artifacts import Artifacts, Refusal, Storage
+from .computed import platform_version
 
 Body = dict[str, Any]
 
@@ -274,12 +275,7 @@ class Builds:
         assert isinstance(source, dict)
         kind = str(source.get("type", ""))
         if kind == "PlatformImage":
-            version = str(source.get("version") or "latest")
-            if version.lower() == "latest":
-                moment = datetime.fromtimestamp(now, timezone.utc)
-                version = (
-                    f"{moment.year}.{moment.month:02d}{moment.day:02d}.{moment.hour * 60 + moment.minute}"
-                )
+            version = platform_version(str(source.get("version") or "latest"), now)
             return version, version, None
         if kind == "ManagedImage":
             image_id = str(source.get("imageId", ""))

@@ -17,7 +17,7 @@ from ..catalog.artifacts import artifact_type
 from ..catalog.references import referenced_ids
 from ..catalog.types import ResourceType, has_prefix
 from .api_versions import check_for_type
-from .computed import TENANT_ID, fill_computed
+from .computed import TENANT_ID, Making, answer_body
 from .errors import ServiceError
 from .store import Body, ResourceStore, Row
 
@@ -92,8 +92,13 @@ def admit_put(
     if rid.scope is not None and store.row(str(rid.scope)) is None:
         raise not_found(str(rid.scope))
     _check_references(store, rid, rtype, stored)
-    fill_computed(store, rid, rtype, api_version, stored, now)
+    answer_body(rtype, api_version, stored, Making(rid, now, lambda arm_id: _stored(store, arm_id)))
     return stored
+
+
+def _stored(store: ResourceStore, arm_id: str) -> Body | None:
+    row = store.row(arm_id)
+    return None if row is None else dict(json.loads(row[2]))
 
 
 def _check_create_only(rtype: ResourceType, rid: ResourceId, current: Body, new: Body) -> None:
