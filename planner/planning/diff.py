@@ -12,13 +12,27 @@ with that constant (a definition made V2 and now declared without it is a change
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from providers.catalog import ResourceType
 from providers.catalog.behaviour import Made
 from providers.catalog.types import matches
 
+from ..diagnostics import JsonPath
 from ..plans.diff import ABSENT, AttributeDiff
+from ..stack.expressions.unknown import has_unknown, replace_unknowns, unknown_leaves
+
+# What an unknown is compared as: a text no body holds, so it differs from every value before it.
+_UNKNOWN = "\x00(known after apply)\x00"
+
+
+def planned_after(after: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[JsonPath, ...]]:
+    """A desired body as a plan keeps it: each value known only after apply as null, and their paths."""
+    paths = tuple(path for path, _ in unknown_leaves(after))
+    if not paths:
+        return dict(after), ()
+    return replace_unknowns(dict(after), lambda _unknown: None), paths
 
 
 def diff_bodies(
@@ -30,9 +44,17 @@ def diff_bodies(
     sent: Mapping[str, Any] | None = None,
 ) -> tuple[AttributeDiff, ...]:
     """Every changed path, ordered by path; empty when the two bodies are equal. Without `sent`, `after`
-    is what the configuration says."""
+    is what the configuration says. A value of `after` known only after apply (an `Unknown`) differs from
+    whatever was there: its diff has `after_unknown`, and it forces replacement where a known new value
+    would (Terraform does the same: it cannot be proven equal)."""
     if before == after:
         return ()
+    if has_unknown(after):
+        compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)
+        return tuple(
+            replace(d, after=None, after_unknown=True) if d.after == _UNKNOWN else d
+            for d in diff_bodies(before, compared, rtype, api_version, sent=sent)
+        )
     unordered = rtype.unordered_lists
 
     def ignore_order(level: Any) -> bool:

@@ -185,8 +185,9 @@ def _stack(pair: Pair, desired: dict[str, Any], where: Path) -> Path:
         api_version=api_version,
         applied=normalize_body(rtype, desired, api_version),
         observed=observed,
+        serial=1,
     )
-    (root / "aibplan.state.json").write_text(dumps_state(State("recorded-replay", 1, (entry,))))
+    (root / "aibplan.state.json").write_text(dumps_state(State("recorded-replay", (entry,))))
     cloud = SimulatedAzure(root / ".aibplan" / "local-cloud.db")
     try:
         for other_id, body in _referenced(rtype, desired, rid):
