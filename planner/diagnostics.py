@@ -11,6 +11,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from state.redact import redact_text
+
 JsonPath = tuple[str | int, ...]
 
 
@@ -38,6 +40,12 @@ class Diagnostic:
     column: int | None = None
     hint: str | None = None
     extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        # A message may quote a value from the stack: one that is a secret is shown as its fingerprint.
+        object.__setattr__(self, "message", redact_text(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", redact_text(self.hint))
 
     @property
     def is_error(self) -> bool:

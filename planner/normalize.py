@@ -161,7 +161,7 @@ def _normalize(value: Any, node: _Node, api_version: str | None) -> Any:
         if child is not None:
             value = [v for v in (_normalize(item, child, api_version) for item in value) if v is not _DROP]
         if _UNORDERED in actions:
-            value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
+            value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True, default=str))
     if node.defaults and _is_default(value, node.defaults):
         return _DROP
     if _EMPTY in actions and value in ({}, [], None):

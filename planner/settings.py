@@ -10,17 +10,23 @@ checked when a command first needs it, so a bad build poll interval only stops a
     AIBPLAN_LOCAL_FAULTS            faults injected into the local cloud (providers.simulated.local_faults)
     AIBPLAN_RETRY_*                 the engine's retry policy (planner.execution.retry)
     AIBPLAN_AZURE_*                 the Azure provider's settings (providers.azure.settings)
+    AIBPLAN_BACKEND_*               where the state lives (state.backends.settings; here)
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
 from providers.simulated.builds import DEFAULT_BUILD_MINUTE_MS
+from state.backends import AzureBlobSettings, BackendError, BackendSettings, backend_settings
+from state.backends.settings import ENV_CONNECTION_STRING, ENV_SAS_TOKEN
 
 from .diagnostics import EngineError
-from .stack.model import Stack
+from .stack.loader.environments import named_after
+from .stack.model import CONFIG_FILE, Stack
 
 LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
 BUILD_MINUTE_ENV = "AIBPLAN_LOCAL_BUILD_MINUTE_MS"
@@ -78,3 +84,29 @@ def poll_interval(stack: Stack, env: Mapping[str, str] | None = None) -> float:
     if stack.config.provider == "local":
         return min(2.0, max(0.005, build_minute_seconds(stack, env) * 2))
     return AZURE_POLL_SECONDS
+
+
+def state_backend(stack: Stack, env: Mapping[str, str] | None = None) -> BackendSettings:
+    """Where the stack's state lives: aibplan.json's `backend`, AIBPLAN_BACKEND_* winning over it. An
+    environment without a backend of its own shares the stack's, under a blob key named after it."""
+    env = environment() if env is None else env
+    try:
+        settings = backend_settings(stack.config.backend, env, source=CONFIG_FILE)
+    except BackendError as exc:
+        raise EngineError(str(exc)) from None
+    name = stack.config.environment
+    if name and isinstance(settings, AzureBlobSettings) and not stack.config.environment_backend:
+        settings = replace(settings, key=named_after(settings.key, name))
+    return settings
+
+
+def other_backend(config: Any, *, source: str, env: Mapping[str, str] | None = None) -> BackendSettings:
+    """Settings for a backend other than the stack's (`state migrate --from/--to`): only the sign-in
+    secrets come from the environment (AIBPLAN_BACKEND_CONNECTION_STRING, _SAS_TOKEN); the variables that
+    point the stack's own backend elsewhere do not apply to it."""
+    env = environment() if env is None else env
+    secrets = {name: env[name] for name in (ENV_CONNECTION_STRING, ENV_SAS_TOKEN) if env.get(name)}
+    try:
+        return backend_settings(config, secrets, source=source)
+    except BackendError as exc:
+        raise EngineError(str(exc)) from None

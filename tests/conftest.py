@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
+from state.redact import forget_secrets
 from tests.helpers import EXAMPLES, Run
 
 
@@ -21,6 +22,8 @@ def _fast_local_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "1")
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield
+    # Secrets the loader learned in one test are not secrets of the next (state.redact).
+    forget_secrets()
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ def _explicit_versions(body: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
     """(distribute index, image version id) of SharedImage targets that name their version."""
     props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
     assert isinstance(props, dict)
-    for index, target in enumerate(props.get("distribute") or []):
+    targets = props.get("distribute")
+    for index, target in enumerate(targets if isinstance(targets, list) else []):
         if not isinstance(target, dict) or str(target.get("type", "")).lower() != "sharedimage":
             continue
         rid = parse_resource_id(str(target.get("galleryImageId", "")))

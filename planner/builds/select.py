@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from providers.base import ResourceRef
 from providers.catalog import BUILDABLE, is_buildable
 from state import State
+from state.redact import redact
 
 from ..diagnostics import EngineError
 from ..normalize import normalize_body
@@ -60,8 +61,10 @@ def build_targets(
         ref = ResourceRef(entry.arm_id, entry.arm_type, entry.api_version)
         target = BuildTarget(address, ref, dict(entry.applied), dict(entry.observed) or None)
         resource = stack.by_address.get(address)
-        if resource is not None:
-            desired = fingerprint(normalize_body(BUILDABLE, resource.body))
+        # A template with values known only after apply (reference()) cannot be compared without the cloud.
+        if resource is not None and not resource.known_after_apply:
+            # The state records the body as redacted (state.redact): compare like with like.
+            desired = fingerprint(redact(normalize_body(BUILDABLE, resource.body)))
             if desired != target.fingerprint:
                 notes.append(
                     f"{address}: the configuration differs from what was applied; this builds the template "

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from state import State, StateError, load_state, save_state
+from state.redact import redact
 
+from ..diagnostics import EngineError
 from .outcome import BuildTarget
 from .record import RunOutput, RunStatus, updated_extra
 
@@ -76,14 +78,21 @@ class BuildRecorder:
                 )
                 return
             with held:
-                self._write(target, status, outputs)
+                try:
+                    self._write(target, status, outputs)
+                except (EngineError, StateError) as exc:
+                    self.missed.append(
+                        f"{target.address}: the build's {status.run_state} was not recorded in the state "
+                        f"({exc}); `aibplan output --refresh` records it later"
+                    )
 
     def _write(self, target: BuildTarget, status: RunStatus, outputs: Sequence[RunOutput] | None) -> None:
         current = self._current()
         entry = current.get(target.address)
         if entry is None or entry.arm_id.lower() != target.ref.arm_id.lower():
             return
-        extra = updated_extra(entry.extra, status, outputs, target.fingerprint)
+        # The service's words on a failure and the run outputs' URIs may carry a secret (a SAS token).
+        extra = redact(updated_extra(entry.extra, status, outputs, target.fingerprint))
         if extra == dict(entry.extra):
             return
         written = self._where.save(current.with_resource(replace(entry, extra=extra)), current)

@@ -17,10 +17,12 @@ from typing import Any
 
 import click
 
+from ..diagnostics import EngineError
 from .builds import cancel, output, run
 from .common import EXIT_ERROR, err, no_color_option
 from .drift import drift
 from .emulator import emulator
+from .env import env
 from .graph import graph
 from .plan_apply import apply, destroy, plan, show
 from .signals import Terminated, exit_code, guarded
@@ -63,6 +65,9 @@ class _Commands(click.Group):
             where = f": {exc.filename}" if exc.filename else ""
             err(f"Error: {exc.strerror or exc}{where}\n")
             sys.exit(EXIT_ERROR)
+        except EngineError as exc:  # what a command did not catch itself: still one line (err redacts)
+            err(f"Error: {exc}\n")
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,6 +103,7 @@ for command in (
     import_,
     generate,
     force_unlock_,
+    env,
 ):
     main.add_command(command)
 

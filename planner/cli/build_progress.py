@@ -14,6 +14,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from state.redact import redact_output
+
 from ..hooks import Hooks
 from .common import err
 
@@ -142,7 +144,7 @@ class LiveBuildProgress(Hooks):
             self._notes[address] = reason if len(reason) < 80 else reason[:77] + "..."
 
     def message(self, text: str) -> None:
-        self._console.print(text, markup=False, highlight=False)
+        self._console.print(redact_output(text), markup=False, highlight=False)
 
 
 def build_progress(*, color: bool = True) -> PlainBuildProgress | LiveBuildProgress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -15,6 +16,7 @@ from .common import (
     EXIT_ERROR,
     EXIT_OK,
     StackLoading,
+    announce_environment,
     call,
     emit,
     lock_timeout_option,
@@ -52,6 +54,7 @@ def _builds(title: str, operation: Callable[[CliHooks, ops.Stop], ops.BuildsResu
 
 def _request(args: Sequence[str], loading: StackLoading, **settings: Any) -> ops.BuildRequest:
     stack, addresses = split_stack(args, loading.stack_dir)
+    announce_environment(Path(stack))
     return ops.BuildRequest(stack=loading.request_at(stack), addresses=tuple(addresses), **settings)
 
 
@@ -135,6 +138,7 @@ def output(
 
     After a failed or canceled build, the outputs of the last successful build are shown."""
     stack, addresses = split_stack(args, loading.stack_dir)
+    announce_environment(Path(stack))
     request = ops.OutputsRequest(
         stack=loading.request_at(stack),
         addresses=tuple(addresses),

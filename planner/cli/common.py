@@ -13,9 +13,11 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from state.redact import redact_output
+
 from ..diagnostics import EngineError
 from ..operations import OperationError, StackRejected, StackRequest
-from ..stack.loader import parse_var
+from ..stack.loader import load_config, parse_var
 from ..views import Shown
 from ..views.base import Rejecting
 from .completion import complete_stack_dir
@@ -29,6 +31,8 @@ EXIT_INTERRUPTED = 130
 R = TypeVar("R")
 
 _NO_COLOR = "aibplan.no_color"
+_ENVIRONMENT = "aibplan.environment"
+ENV_VAR = "AIBPLAN_ENV"
 
 
 def use_color(stream: Any) -> bool:
@@ -63,11 +67,12 @@ def no_color_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def out(text: str) -> None:
-    click.echo(text, nl=False)
+    # Every line the command line prints passes here: a secret the loader found is never shown.
+    click.echo(redact_output(text), nl=False)
 
 
 def err(text: str) -> None:
-    click.echo(text, nl=False, err=True)
+    click.echo(redact_output(text), nl=False, err=True)
 
 
 def emit(shown: Shown) -> None:
@@ -99,8 +104,43 @@ def call(operation: Callable[[], R], view: Rejecting) -> R:
         fail(str(exc))
 
 
+def _environment_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[_ENVIRONMENT] = value
+
+
+def env_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--env NAME` (or AIBPLAN_ENV): the stack's environment to act on (read with `chosen_environment`)."""
+    return click.option(
+        "--env",
+        envvar=ENV_VAR,
+        default=None,
+        metavar="NAME",
+        expose_value=False,
+        callback=_environment_callback,
+        help=f"The environment to act on (also {ENV_VAR}): its parameters, state and local cloud.",
+    )(f)
+
+
+def chosen_environment() -> str | None:
+    """The environment asked for with --env or AIBPLAN_ENV (None: the stack's default)."""
+    ctx = click.get_current_context(silent=True)
+    value = ctx.meta.get(_ENVIRONMENT) if ctx is not None else None
+    return str(value) if value else None
+
+
+def announce_environment(root: Path) -> None:
+    """Say on stderr which environment a command acts on, for a stack that has environments (plan, apply
+    and drift say it in their own output)."""
+    config, _ = load_config(root, chosen_environment())
+    if config is not None and config.environment is not None:
+        err(f"Environment: {config.environment}\n")
+
+
 def stack_dir_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`-C DIR` / `--stack DIR`: the stack folder, as an option (the positional STACK still works)."""
+    """`-C DIR` / `--stack DIR`: the stack folder, as an option (the positional STACK still works); with
+    it, `--env NAME`."""
+    f = env_option(f)
     return click.option(
         "-C",
         "--stack",
@@ -133,7 +173,7 @@ class StackLoading:
                 parsed.append(parse_var(text))
             except ValueError as exc:
                 fail(str(exc))
-        return StackRequest(Path(stack), tuple(parsed), self.var_files, self.provider)
+        return StackRequest(Path(stack), tuple(parsed), self.var_files, self.provider, chosen_environment())
 
 
 def stack_options(f: Callable[..., Any]) -> Callable[..., Any]:

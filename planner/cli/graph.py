@@ -9,7 +9,7 @@ import click
 from .. import operations as ops
 from ..render.graph import to_dot, to_mermaid
 from ..views.base import TextRejection
-from .common import EXIT_OK, StackLoading, call, out, stack_options
+from .common import EXIT_OK, StackLoading, announce_environment, call, out, stack_options
 
 
 @click.command()
@@ -19,6 +19,7 @@ from .common import EXIT_OK, StackLoading, call, out, stack_options
 def graph(stack: str | None, loading: StackLoading, fmt: str) -> None:
     """Print the dependency graph with the reason on each edge."""
     request = loading.request(stack)
+    announce_environment(request.root)
     found = call(lambda: ops.graph(request), TextRejection())
     out(to_dot(found) if fmt == "dot" else to_mermaid(found))
     sys.exit(EXIT_OK)

@@ -21,6 +21,7 @@ from .common import (
     EXIT_OK,
     StackLoading,
     call,
+    chosen_environment,
     confirm,
     emit,
     fail,
@@ -219,7 +220,10 @@ def apply(
     """
     options = replace(options, build=build)
     if stack is not None and Path(stack).is_file():
-        saved = ops.SavedApplyRequest(Path(stack), options)
+        # Only the secret --vars a plan file keeps as fingerprints may (and must) be given again.
+        saved = ops.SavedApplyRequest(
+            Path(stack), options, chosen_environment(), variables=plan_request.stack.variables
+        )
         _refuse_plan_options(plan_request, refresh_only)
         _carry_out(lambda hooks, stop: ops.apply_saved(saved, hooks, stop))
     request = ops.ApplyRequest(replace(plan_request, refresh_only=refresh_only), options)
@@ -232,7 +236,6 @@ def _refuse_plan_options(given: ops.PlanRequest, refresh_only: bool) -> None:
     named = [
         name
         for name, value in (
-            ("--var", stack.variables),
             ("--var-file", stack.var_files),
             ("--provider", stack.provider),
             ("--target", given.targets),

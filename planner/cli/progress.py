@@ -19,6 +19,8 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from state.redact import redact_output
+
 from ..hooks import Hooks
 from ..plans.plan import Plan
 from .build_progress import LiveBuildProgress, PlainBuildProgress, Ticking, build_progress
@@ -107,7 +109,7 @@ class LiveHooks(Hooks):
         return Group(*lines)
 
     def _print(self, text: str, style: str | None = None) -> None:
-        self._console.print(Text(text, style=style or ""), soft_wrap=True)
+        self._console.print(Text(redact_output(text), style=style or ""), soft_wrap=True)
 
     def close(self) -> None:
         if not self._closed:

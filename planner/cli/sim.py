@@ -34,7 +34,9 @@ from .common import (
     EXIT_ERROR,
     EXIT_OK,
     StackLoading,
+    announce_environment,
     call,
+    chosen_environment,
     emit,
     err,
     fail,
@@ -65,7 +67,8 @@ def split_args(args: Sequence[str], stack_dir: str | None, names: Sequence[str])
 @contextmanager
 def portal_for(stack: str) -> Iterator[Portal]:
     """The portal of the stack in `stack` (exits with a one-line error when it cannot be opened)."""
-    loaded, diagnostics = load_stack(Path(stack))
+    announce_environment(Path(stack))
+    loaded, diagnostics = load_stack(Path(stack), environment=chosen_environment())
     if loaded is None:
         emit(TextRejection().rejected(diagnostics))
         sys.exit(EXIT_ERROR)
@@ -238,6 +241,7 @@ def _template(args: Sequence[str], loading: StackLoading) -> tuple[Stack, str]:
     stack, names = split_stack(args, loading.stack_dir)
     if len(names) != 1:
         fail("name one image template, e.g. `aibplan sim build-fail imageTemplate.NAME`")
+    announce_environment(Path(stack))
     request = loading.request_at(stack)
     loaded = call(lambda: open_stack(request).stack, TextRejection())
     try:

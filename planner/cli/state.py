@@ -1,4 +1,4 @@
-"""`aibplan state list|show|rm|mv`, `aibplan import` and `aibplan force-unlock`."""
+"""`aibplan state list|show|rm|mv|pull|push|migrate`, `aibplan import` and `aibplan force-unlock`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from pathlib import Path
 import click
 
 from .. import operations as ops
+from ..operations import state_transfer
 from ..views import (
     GeneratedText,
     Imported,
     ImportedAllText,
     Moved,
+    MovedStateText,
+    PulledText,
     Removed,
     StateEntryJson,
     UnlockedText,
@@ -22,8 +25,11 @@ from ..views import (
 from .common import (
     EXIT_OK,
     StackLoading,
+    announce_environment,
     call,
+    chosen_environment,
     emit,
+    fail,
     lock_timeout_option,
     no_color_option,
     one_stack,
@@ -39,7 +45,78 @@ _STACK = click.argument("stack", required=False, type=click.Path())
 
 @click.group()
 def state() -> None:
-    """Read and edit the state file: list, show, rm, mv (the stack folder last, or as -C DIR)."""
+    """Read and edit the state: list, show, rm, mv; pull, push and migrate it (the stack folder last, or
+    as -C DIR)."""
+
+
+@state.command("pull")
+@_STACK
+@stack_dir_option
+@no_color_option
+def state_pull(stack: str | None, stack_dir: str | None) -> None:
+    """Print the stack's state as its backend holds it (redirect it to a file to keep a copy)."""
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    view = PulledText()
+    emit(view.show(call(lambda: state_transfer.pull(root, chosen_environment()), view)))
+    sys.exit(EXIT_OK)
+
+
+@state.command("push")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@_STACK
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the state even when it is newer or went its own way (never another stack's).",
+)
+@stack_dir_option
+@lock_timeout_option
+@no_color_option
+def state_push(
+    file: Path, stack: str | None, stack_dir: str | None, force: bool, lock_timeout: float
+) -> None:
+    """Replace the stack's state by the state in FILE, under the lock. Refused when the state there is
+    another stack's (lineage), newer (serial), or changed apart at the same serial."""
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = state_transfer.PushRequest(root, file, force, lock_timeout, chosen_environment())
+    view = MovedStateText()
+    emit(view.show(call(lambda: state_transfer.push(request), view)))
+    sys.exit(EXIT_OK)
+
+
+@state.command("migrate")
+@_STACK
+@click.option(
+    "--from",
+    "source",
+    metavar="BACKEND",
+    help="Copy the state from BACKEND into the stack's backend.",
+)
+@click.option("--to", "target", metavar="BACKEND", help="Copy the stack's state to BACKEND.")
+@stack_dir_option
+@lock_timeout_option
+@no_color_option
+def state_migrate(
+    stack: str | None, source: str | None, target: str | None, stack_dir: str | None, lock_timeout: float
+) -> None:
+    """Copy the state between the stack's backend (aibplan.json's `backend`) and another one. BACKEND is
+    `local` (the state file next to aibplan.json) or a backend's settings as JSON, inline or in a file.
+    Refused when the target holds another stack's state or a newer one, or the source has a journal left
+    by a run that stopped."""
+    if (source is None) == (target is None):
+        fail("give one of --from BACKEND or --to BACKEND (the other side is the stack's own backend)")
+    other = source if source is not None else target
+    assert other is not None
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = state_transfer.MigrateRequest(
+        root, other, to_other=target is not None, lock_timeout=lock_timeout, environment=chosen_environment()
+    )
+    view = MovedStateText()
+    emit(view.show(call(lambda: state_transfer.migrate(request), view)))
+    sys.exit(EXIT_OK)
 
 
 @state.command("list")
@@ -51,7 +128,8 @@ def state_list(stack: str | None, stack_dir: str | None, json_flag: bool) -> Non
     """List the addresses the state tracks (tainted ones are marked)."""
     view = state_list_view("json" if json_flag else "text")
     root = Path(one_stack(stack, stack_dir))
-    emit(view.show(call(lambda: ops.list_state(root), view)))
+    announce_environment(root)
+    emit(view.show(call(lambda: ops.list_state(root, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
@@ -64,7 +142,8 @@ def state_show(address: str, stack: str | None, stack_dir: str | None) -> None:
     """Print one resource's state entry as JSON (secrets appear as fingerprints)."""
     view = StateEntryJson()
     root = Path(one_stack(stack, stack_dir))
-    emit(view.show(call(lambda: ops.show_entry(root, address), view)))
+    announce_environment(root)
+    emit(view.show(call(lambda: ops.show_entry(root, address, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
@@ -76,7 +155,9 @@ def state_show(address: str, stack: str | None, stack_dir: str | None) -> None:
 @no_color_option
 def state_rm(address: str, stack: str | None, stack_dir: str | None, lock_timeout: float) -> None:
     """Stop tracking ADDRESS; the resource stays in the cloud, unmanaged."""
-    request = ops.StateEditRequest(Path(one_stack(stack, stack_dir)), address, lock_timeout=lock_timeout)
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = ops.StateEditRequest(root, address, lock_timeout=lock_timeout, environment=chosen_environment())
     view = Removed(address)
     emit(view.show(call(lambda: ops.edit_state(request, CliHooks()), view)))
     sys.exit(EXIT_OK)
@@ -91,8 +172,10 @@ def state_rm(address: str, stack: str | None, stack_dir: str | None, lock_timeou
 @no_color_option
 def state_mv(source: str, target: str, stack: str | None, stack_dir: str | None, lock_timeout: float) -> None:
     """Track the resource known as FROM under the address TO (after a rename in the stack)."""
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
     request = ops.StateEditRequest(
-        Path(one_stack(stack, stack_dir)), source, target=target, lock_timeout=lock_timeout
+        root, source, target=target, lock_timeout=lock_timeout, environment=chosen_environment()
     )
     view = Moved(source, target)
     emit(view.show(call(lambda: ops.edit_state(request, CliHooks()), view)))
@@ -120,6 +203,7 @@ def import_(args: Sequence[str], import_every: bool, loading: StackLoading, lock
         if len(args) > 1 or (args and looks_like_address(args[0])):
             raise click.UsageError("--all takes no ADDRESS: aibplan import --all [STACK]")
         request = ops.ImportAllRequest(loading.request(args[0] if args else None), lock_timeout=lock_timeout)
+        announce_environment(request.stack.root)
         view = ImportedAllText()
         emit(view.show(call(lambda: ops.import_all(request, CliHooks()), view)))
         sys.exit(EXIT_OK)
@@ -132,6 +216,7 @@ def import_(args: Sequence[str], import_every: bool, loading: StackLoading, lock
     single = ops.ImportRequest(
         loading.request(rest[0] if rest else None), address, arm_id, lock_timeout=lock_timeout
     )
+    announce_environment(single.stack.root)
     shown = Imported(address)
     emit(shown.show(call(lambda: ops.import_resource(single, CliHooks()), shown)))
     sys.exit(EXIT_OK)
@@ -186,8 +271,9 @@ def generate(scopes: Sequence[str], out: Path, provider: str | None, subscriptio
 def force_unlock_(lock_id: str, stack: str | None, stack_dir: str | None) -> None:
     """Clear a lock left by a run that is gone (the error that reported it gives LOCK_ID)."""
     root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
     view = UnlockedText(lock_id)
-    emit(view.show(call(lambda: ops.force_unlock(root, lock_id), view)))
+    emit(view.show(call(lambda: ops.force_unlock(root, lock_id, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 

@@ -12,7 +12,16 @@ from ..diagnostics import has_errors
 from ..render.human import summary_counts
 from ..rules.validate import validate_paths
 from ..views import validation_view
-from .common import EXIT_ERROR, EXIT_OK, StackLoading, emit, fail, stack_options, use_color
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    StackLoading,
+    announce_environment,
+    emit,
+    fail,
+    stack_options,
+    use_color,
+)
 
 
 @click.command()
@@ -38,12 +47,16 @@ def validate(paths: Sequence[Path], loading: StackLoading, fmt: str, strict: boo
     if loading.stack_dir is not None and paths:
         fail(f"give the stack folder once: -C {loading.stack_dir} or {paths[0]}")
     request = loading.request()
+    folder = paths[0] if len(paths) == 1 and paths[0].is_dir() else None if paths else request.root
+    if folder is not None:
+        announce_environment(folder)
     view = validation_view(fmt, color=use_color(sys.stderr))
     result = validate_paths(
         list(paths) or [request.root],
         variables=request.variables,
         var_files=request.var_files,
         provider=request.provider,
+        environment=request.environment,
     )
     emit(view.show(result))
     failed = has_errors(result.diagnostics) or (strict and summary_counts(result.diagnostics)["warnings"] > 0)

@@ -22,19 +22,23 @@ from typing import Any
 
 import networkx as nx
 
-from providers.base import Provider, ProviderError, TransientError
+from providers.base import ConflictError, Provider, ProviderError, TransientError
 from providers.catalog import BY_KIND, is_buildable
+from providers.catalog.arm_ids import fold_id
 from providers.catalog.behaviour import PUT
 from state import ResourceState, State
-from state.journal import JournaledState
+from state.journaled import JournaledState, file_journal
 from state.redact import redact
 
 from ..builds.record import extra_after_replace
+from ..diagnostics import EngineError
 from ..hooks import Hooks
+from ..planning.identities import conflicting_ids, import_hint, with_moves
 from ..plans.plan import Action, Change, Plan
 from ..stack.model import RUNTIME_DIR
 from ..walk import walk
 from .cancel import DEFAULT_CANCEL_TIMEOUT, cancel_running_build
+from .known_after_apply import ApplyReferences, evaluated, needs_evaluation
 from .retry import retrying
 
 Operation = tuple[str, str]  # (create | update | delete, address)
@@ -132,7 +136,7 @@ def apply_plan(
     """Run the plan's changes against the provider; the journal and the state file at `state_path` know
     every call. `runtime_dir` holds the journal (default: `.aibplan/` next to the state file); see
     `apply_journaled` for the rest."""
-    journal = JournaledState(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
+    journal = file_journal(state_path, runtime_dir or state_path.parent / RUNTIME_DIR, state, previous)
     return apply_journaled(
         plan,
         state,
@@ -157,6 +161,7 @@ def apply_journaled(
     stop: threading.Event | None = None,
     call: Callable[[Callable[[], Any], str, str], Any] | None = None,
     cancel_timeout: float = DEFAULT_CANCEL_TIMEOUT,
+    saved_plan: str | None = None,
 ) -> ApplyResult:
     """Run the plan's changes against the provider, each call written into `journal` (which the state's
     owner opened: execution.state_access.StackState.journal) before and after it is made.
@@ -164,22 +169,46 @@ def apply_journaled(
     `call(fn, address, action)` may wrap each provider call (after the retry layer); by default it calls
     `fn()`. The caller holds the state lock (StackState.lock). Before an image template is deleted, a
     build still running is cancelled and waited for (`cancel_timeout` seconds at most; execution.cancel).
+    `saved_plan`, the id of the saved plan being applied, is recorded in each entry the apply writes (a
+    saved plan applies once).
     """
     hooks = hooks or Hooks()
+    refused = conflicting_ids(plan.changes)
+    if refused:
+        # One Azure resource under two addresses (a saved plan made before the check, or edited): nothing
+        # is called, nothing is written.
+        refusals = tuple(Failure(d.address or "", "apply", d.code, d.message) for d in refused)
+        return ApplyResult(state=state, failures=refusals)
     changes = {c.address: c for c in plan.changes}
     names = {c.arm_id: c.address for c in plan.changes}
     names.update({c.old_arm_id: c.address for c in plan.changes if c.old_arm_id})
+    graph = operation_graph(plan)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = " → ".join(f"{address} ({action})" for (action, address), _ in nx.find_cycle(graph))
+        raise EngineError(
+            f"the operations of this plan wait for each other in a cycle ({cycle}); nothing was changed. "
+            "Were the state's `dependencies` edited by hand? Restore the state from git"
+        )
     cloud = retrying(provider, hooks, names)
+    try:
+        taken = _already_there(plan, state, cloud)
+    except ProviderError as exc:
+        said = f"{exc.message}; nothing was changed"
+        failure = Failure("(before the first change)", "read", exc.code, said)
+        return ApplyResult(state=state, failures=(failure,))
+    moves = {c.previous_address: c.address for c in plan.changes if c.previous_address}
+    if moves:
+        # Entries that move to a new address (only the case of the name changed) move first, in the state
+        # file itself, so every journal line below names the address the state holds.
+        state = with_moves(state, moves)
+        journal.rebase(state)
+        journal.compact(wait=True)
     # What exists now (the plan, the state, the stack) lives until the apply ends: freeze it, so the
     # cyclic garbage collector looks only at what the apply makes (it rescanned a big plan's objects
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
     gc.freeze()
-    try:
-        graph = operation_graph(plan)
-    except BaseException:
-        gc.unfreeze()
-        raise
     invoke = call or (lambda fn, _address, _action: fn())
+    references = ApplyReferences(plan, cloud)
 
     def visit(node: Operation) -> None:
         action, address = node
@@ -216,6 +245,8 @@ def apply_journaled(
                 change.old_depends_on,
                 wait=False,
             )
+        elif change.after_unknown:
+            return  # journaled when its values are known, just before its call (see _run)
         else:
             seq = journal.begin(
                 action,
@@ -237,6 +268,22 @@ def apply_journaled(
         journal.durable(seq)
         return seq
 
+    def journal_now(node: Operation, change: Change) -> int:
+        """`journal_ahead`, or, for a call not announced (its values were not known yet), its begin line."""
+        with announced_lock:
+            ahead = node in announced
+        if ahead:
+            return journal_ahead(node)
+        return journal.begin(
+            node[0],
+            change.address,
+            change.arm_id,
+            change.arm_type,
+            change.api_version,
+            dict(change.after or {}),
+            change.depends_on,
+        )
+
     def _run(change: Change, action: str) -> None:
         address = change.address
         if action == "delete":
@@ -257,8 +304,19 @@ def apply_journaled(
                 raise
             journal.removed(seq, address)
             return
-        seq = journal_ahead((action, address))
+        if needs_evaluation(change):
+            try:
+                change = evaluated(change, references)
+            except BaseException:
+                with announced_lock:
+                    ahead = announced.pop((action, address), None)
+                if ahead is not None:
+                    journal.failed(ahead, certain=True)
+                raise
+        seq = journal_now((action, address), change)
         try:
+            if action == "create" and fold_id(change.arm_id) in taken:
+                raise ConflictError(import_hint(change.address, change.arm_id), code="AlreadyExists")
             rtype = BY_KIND.get(change.kind)
             if action == "create" or (rtype is not None and rtype.service.update_verb == PUT):
                 # A kind updated by PUT (role assignments, role definitions) is sent whole either way.
@@ -270,7 +328,8 @@ def apply_journaled(
         except BaseException as exc:
             journal.failed(seq, certain=_certain(exc))
             raise
-        journal.done(seq, _entry(change, observed, _kept_extra(state, change)))
+        references.made(change, observed)
+        journal.done(seq, _entry(change, observed, _kept_extra(state, change), saved_plan))
 
     def on_skip(node: Operation, reason: str) -> None:
         action, address = node
@@ -332,6 +391,22 @@ def apply_journaled(
     )
 
 
+def _already_there(plan: Plan, state: State, cloud: Provider) -> set[str]:
+    """The folded ids this apply would create that the state does not track and the cloud already holds,
+    read in one call before the first change: a PUT would silently take them over (a --no-refresh plan
+    does not read, a saved plan may be applied long after it read). Their creates are refused."""
+    tracked = {fold_id(entry.arm_id) for entry in state.resources}
+    wanted = [
+        c
+        for c in plan.changes
+        if c.action in (Action.CREATE, Action.REPLACE) and fold_id(c.arm_id) not in tracked
+    ]
+    if not wanted:
+        return set()
+    found = cloud.read_many(c.ref() for c in wanted)
+    return {fold_id(c.arm_id) for c in wanted if found.get(c.arm_id) is not None}
+
+
 def _certain(error: BaseException) -> bool:
     """The service answered with a refusal, so the call changed nothing (a transient error or a dropped
     connection leaves it in doubt)."""
@@ -352,7 +427,7 @@ def _kept_extra(state: State, change: Change) -> dict[str, Any]:
     return extra_after_replace(entry.extra) if change.action is Action.REPLACE else dict(entry.extra)
 
 
-def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceState:
+def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str | None) -> ResourceState:
     return ResourceState(
         address=change.address,
         arm_type=change.arm_type,
@@ -362,6 +437,7 @@ def _entry(change: Change, observed: Any, extra: dict[str, Any]) -> ResourceStat
         observed=redact(dict(observed or {})),
         dependencies=change.depends_on,
         extra=extra,
+        saved_plan=saved_plan,
     )
 
 

@@ -5,6 +5,7 @@ Nothing here prints; every function returns data or raises EngineError with a me
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from providers.azure.settings import SettingsError, load_settings
 from providers.base import Provider
 from providers.simulated.local import LocalProvider
 from providers.simulated.local_faults import FaultConfigError, FaultInjector, settings_from
-from state import State, StateError, load_state
+from state import State
 
 from ..diagnostics import Diagnostic, EngineError, has_errors
 from ..hooks import Hooks
@@ -23,6 +24,7 @@ from ..rules.validate import check_stack
 from ..settings import build_minute_seconds, environment, local_latency_seconds
 from ..stack.model import Stack
 from .retry import Retrier, RetryingProvider, RetryPolicy
+from .state_access import StackState
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,13 @@ def prepare(
     variables: Sequence[tuple[str, str]] = (),
     var_files: Sequence[Path] = (),
     provider: str | None = None,
+    environment: str | None = None,
 ) -> tuple[Prepared | None, list[Diagnostic]]:
-    """Load, validate and graph a stack (the same checks as `aibplan validate`). Returns
-    (None, diagnostics) when errors stop the way."""
-    checked = check_stack(root, variables=variables, var_files=var_files, provider=provider)
+    """Load, validate and graph a stack (the same checks as `aibplan validate`), for `environment` (None:
+    the stack's default). Returns (None, diagnostics) when errors stop the way."""
+    checked = check_stack(
+        root, variables=variables, var_files=var_files, provider=provider, environment=environment
+    )
     diagnostics = list(checked.diagnostics)
     if checked.stack is None or checked.graph is None or has_errors(diagnostics):
         return None, diagnostics
@@ -66,12 +71,18 @@ def _open_base_provider(stack: Stack) -> Provider:
         except FaultConfigError as exc:
             raise EngineError(str(exc)) from None
         injector = FaultInjector(faults) if faults is not None and faults.active else None
-        return LocalProvider(
-            stack.runtime_dir,
-            latency=latency,
-            build_minute=build_minute_seconds(stack),
-            fault_hook=injector,
-        )
+        try:
+            return LocalProvider(
+                stack.runtime_dir,
+                latency=latency,
+                build_minute=build_minute_seconds(stack),
+                fault_hook=injector,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise EngineError(
+                f"cannot open the local cloud in {stack.runtime_dir}: {exc}; the folder must be one "
+                "aibplan can read and write (its local cloud database is local-cloud.db)"
+            ) from None
     if stack.config.provider == "azure":
         return _open_azure(stack)
     raise EngineError(f"the '{stack.config.provider}' provider is not available in this build")
@@ -91,9 +102,7 @@ def _open_azure(stack: Stack) -> Provider:
 
 
 def read_state(stack: Stack) -> tuple[State, State | None]:
-    """(the state to plan against, the state as read or None when there is no file yet)."""
-    try:
-        existing = load_state(stack.state_path)
-    except StateError as exc:
-        raise EngineError(str(exc)) from None
-    return (existing if existing is not None else State.new()), existing
+    """(the state to plan against, the state as read or None when there is none yet), from wherever the
+    stack keeps it (execution.state_access.StackState)."""
+    with StackState(stack) as store:
+        return store.read()

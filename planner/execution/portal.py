@@ -20,8 +20,9 @@ from providers.catalog.arm_ids import fold_id, parse_resource_id
 from providers.simulated.build_machine import CUSTOMIZING, steps_for
 from providers.simulated.service import ServiceError, SimulatedAzure
 from state import State
+from state.jsontext import lone_surrogate_path
 
-from ..diagnostics import JsonPath
+from ..diagnostics import JsonPath, format_path
 from ..stack.model import Stack
 
 _PATH_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -193,6 +194,12 @@ class Portal:
             raise PortalError(f"{target}: not found in the local cloud ({arm_id})")
         body = {k: copy.deepcopy(v) for k, v in found.items() if k not in _ENVELOPE}
         edit(body)
+        bad = lone_surrogate_path(body)
+        if bad is not None:
+            raise PortalError(
+                f"{target}: {format_path(bad) or 'the value'} is not UTF-8 text (a byte the command line "
+                "passed as it was); Azure holds UTF-8 text only"
+            )
         self.service.raw_write(arm_id, body)
         return self.show(arm_id)
 
@@ -246,7 +253,7 @@ def parse_value(text: str) -> Any:
     """A value as typed: JSON when it parses (64, true, ["a"], {"k": 1}), a plain string otherwise."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON (or beyond what JSON numbers and nesting allow)
         return text
 
 

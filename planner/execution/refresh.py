@@ -41,10 +41,13 @@ def refreshed_state(state: State, drift: Sequence[ResourceDrift], live: Mapping[
             removed.append(item.address)
             continue
         rtype = for_arm_type(entry.arm_type)
+        # Where the state held a secret, the cloud's body holds one too (state.redact).
+        observed = redact(dict(body), like=(entry.observed,))
         if item.drift is DriftKind.CHANGED and rtype is not None:
-            entry = replace(entry, applied=redact(normalize_body(rtype, body)), observed=redact(dict(body)))
+            applied = redact(normalize_body(rtype, body), like=(entry.applied,))
+            entry = replace(entry, applied=applied, observed=observed)
         else:
-            entry = replace(entry, observed=redact(dict(body)))
+            entry = replace(entry, observed=observed)
         new = new.with_resource(entry)
         updated.append(item.address)
     return Refreshed(new, tuple(updated), tuple(removed))

@@ -7,6 +7,12 @@ errors a provider may let through). Not retried: anything that cannot succeed by
 
 `RetryingProvider` wraps any Provider, so whichever provider is active (local, emulator, azure) gets
 the same policy; each retry is reported through `Hooks.retrying` with the resource's address.
+
+A write whose answer was lost (the connection reset after the service committed it) is retried like any
+dropped connection. PATCH and DELETE may simply be sent again; a PUT may meet the resource its first
+attempt made, and an image template refuses a second PUT (409 "Update/Upgrade ... not supported"). So a
+create retried after an answer in doubt and refused as a conflict reads the resource back: one that holds
+what was sent is its own committed write, and the create succeeded (`_own_write`).
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from providers.base import Body, Provider, ResourceRef, TransientError
+from providers.base import Body, ConflictError, Provider, ResourceRef, TransientError
+from providers.catalog import for_arm_type
 
 from ..hooks import Hooks
+from ..normalize import normalize_body
+from ..planning.diff import diff_bodies
 from ..settings import environment
 
 T = TypeVar("T")
@@ -162,7 +171,40 @@ class RetryingProvider:
         return self._run(lambda: self.inner.read_many(listed), "refresh", "read")
 
     def create(self, ref: ResourceRef, body: Body) -> Body:
-        return self._run(lambda: self.inner.create(ref, body), ref.arm_id, "create")
+        """PUT, retried; a retry refused as a conflict after an answer in doubt may be its own write."""
+        in_doubt = False
+
+        def attempt() -> Body:
+            nonlocal in_doubt
+            try:
+                return self.inner.create(ref, body)
+            except ConflictError:
+                own = self._own_write(ref, body) if in_doubt else None
+                if own is None:
+                    raise
+                return own
+            except BaseException as error:
+                in_doubt = in_doubt or is_retryable(error)
+                raise
+
+        return self._run(attempt, ref.arm_id, "create")
+
+    def _own_write(self, ref: ResourceRef, body: Body) -> Body | None:
+        """The resource as read back, when it holds what `body` asked for (compared as a plan compares:
+        normalised, read-only fields and service defaults aside); None otherwise."""
+        rtype = for_arm_type(ref.arm_type)
+        live = self.read(ref)
+        if rtype is None or live is None:
+            return None
+        sent = normalize_body(rtype, body)
+        if diff_bodies(normalize_body(rtype, live), sent, rtype, ref.api_version):
+            return None
+        address = self.names.get(ref.arm_id.lower(), ref.arm_id)
+        self.hooks.message(
+            f"{address}: the create's first answer was lost, and the service already holds what it sent: "
+            "the create succeeded"
+        )
+        return live
 
     def update(self, ref: ResourceRef, patch: Body) -> Body:
         return self._run(lambda: self.inner.update(ref, patch), ref.arm_id, "update")

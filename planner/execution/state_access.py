@@ -1,36 +1,43 @@
 """One stack's state as the operations use it: read, locked, reconciled with a leftover journal, saved.
 
 `StackState` is the one seam between the engine and where a state lives: every read, write, lock and
-journal an operation needs goes through it (the build recorder and apply's journal included), so moving
-the state to another place (a `state.backends` backend, docs/state.md "Backends") changes this class
-and nothing that calls it. Today it works on the local files: the state file, `.aibplan/`.
+journal an operation needs goes through it (the build recorder and apply's journal included). Where that
+is, the stack's backend says (aibplan.json's `backend`, AIBPLAN_BACKEND_*; docs/state.md "Backends"): the
+local file next to aibplan.json with `.aibplan/`, or a blob container every machine shares. Each write
+names the version of the state it read (compare-and-swap), so a writer that came in between is refused
+with one clear error, never overwritten.
 
 Writers (apply, destroy, import, state edits, builds) call `lock` and then `recover`: a journal left by
-a run that died is folded into the state, and every call it began without finishing is settled by
-reading the resource back from the provider: a resource that exists is adopted into the state (tainted
-when it is half made, so the next apply replaces it), one that does not is dropped. The reconciled state
-is saved and the journal removed before the writer plans anything.
+a run that died (on this machine or, with a shared backend, on any other) is folded into the state, and
+every call it began without finishing is settled by reading the resource back from the provider: a
+resource that exists is adopted into the state (tainted when it is half made, so the next apply replaces
+it), one that does not is dropped. The reconciled state is saved and the journal removed before the
+writer plans anything.
 
-Readers (plan, drift) take no lock. `read_for_plan` reads the state file (replaced atomically, so always
-whole) and, when a dead run's journal is left and nobody holds the lock, reconciles it in memory only.
+Readers (plan, drift) take no lock. `read_for_plan` reads the state (always a whole one) and, when a dead
+run's journal is left and nobody holds the lock, reconciles it in memory only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from providers.base import Provider, ProviderError, ResourceRef
-from state import ResourceState, State, StateError, load_state, save_state
-from state.journal import JournaledState, PendingCall, journal_path, read_journal, remove_journal, replay
-from state.lock import LockError, LockInfo, StateLock, acquire, force_unlock, is_held
+from state import ResourceState, State, StateError
+from state.backends import HeldLock, LocalBackend, Session, open_backend
+from state.backends.branches import states_elsewhere
+from state.journal import PendingCall, replay
+from state.journaled import JournaledState
+from state.lock import LockError, LockInfo
 from state.redact import redact
+from state.store import parse_state
 
 from ..diagnostics import EngineError
+from ..settings import state_backend
 from ..stack.model import Stack
-from .engine import read_state
 
 _DONE_STATES = (None, "Succeeded")
 
@@ -69,40 +76,84 @@ class StackState:
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
+        self._session: Session | None = None
 
     @property
-    def _runtime_dir(self) -> Path:
-        return self.stack.runtime_dir
+    def session(self) -> Session:
+        """The backend the stack names, opened on first use (EngineError: its settings or sign-in fail)."""
+        if self._session is None:
+            settings = state_backend(self.stack)
+            with _said():
+                backend = open_backend(
+                    settings, state_path=self.stack.state_path, runtime_dir=self.stack.runtime_dir
+                )
+            self._session = Session(backend)
+        return self._session
 
     def where(self) -> str:
-        """Where the state is, for messages."""
-        return str(self.stack.state_path)
+        """Where the state is, for messages (a path, or a URL without any credential)."""
+        return self.session.where()
+
+    @property
+    def kind(self) -> str:
+        """The backend's kind: `local` or `azureblob`."""
+        return self.session.backend.kind
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> StackState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- reading -----------------------------------------------------------------------------------------
 
     def read(self) -> tuple[State, State | None]:
         """(the state to plan against, the state as stored or None when there is none yet)."""
-        return read_state(self.stack)
+        with _said():
+            existing = self.session.read()
+        return (existing if existing is not None else State.new()), existing
 
     def load(self) -> State | None:
         """The state as stored now (None when there is none, or it cannot be read): for the build records,
         which re-read it before each write."""
         try:
-            return load_state(self.stack.state_path)
+            return self.session.read()
         except StateError:
             return None
 
     def read_for_plan(self, provider: Provider | None) -> tuple[State, Reconciled, LockInfo | None]:
         """For a reader: (state, what was reconciled in memory, the live lock holder if a writer runs)."""
         state, _ = self.read()
-        held, holder = is_held(self._runtime_dir)
-        if held or provider is None:
+        with _said():
+            holder = self.session.holder()
+        if holder is not None or provider is None:
             return state, Reconciled(state), holder
         return state, self.reconcile(state, provider), None
 
+    def elsewhere(self) -> tuple[tuple[str, State], ...]:
+        """The states of this stack that other lines of work hold (for the `local` backend, the state file
+        on each git branch not merged here: planning.elsewhere), newest knowledge of applies made there.
+        A shared backend holds one state: nothing is elsewhere."""
+        backend = self.session.backend
+        if not isinstance(backend, LocalBackend):
+            return ()
+        found = []
+        for where, text in states_elsewhere(backend.state_path):
+            try:
+                found.append((where, parse_state(text, f"{backend.state_path.name} on {where}")))
+            except StateError:
+                continue  # a branch whose state cannot be read tells nothing
+        return tuple(found)
+
     def has_journal(self) -> bool:
         """Whether a run that stopped left a journal for the next writer to reconcile."""
-        return journal_path(self._runtime_dir).exists()
+        with _said():
+            return self.session.journal_text()[0] is not None
 
     # -- writing (under the lock) ------------------------------------------------------------------------
 
@@ -112,19 +163,15 @@ class StackState:
         *,
         timeout: float = 0.0,
         on_wait: Callable[[LockInfo | None], None] | None = None,
-    ) -> StateLock:
+    ) -> HeldLock:
         """Take the stack's write lock; EngineError says who holds it (or that it is stale) and what to do."""
-        try:
-            return acquire(self._runtime_dir, operation, timeout=timeout, on_wait=on_wait)
-        except LockError as exc:
-            raise EngineError(str(exc)) from None
+        with _said():
+            return self.session.lock(operation, timeout=timeout, on_wait=on_wait)
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Clear a lock left by a run that is gone; who held it."""
-        try:
-            return force_unlock(self._runtime_dir, lock_id)
-        except LockError as exc:
-            raise EngineError(str(exc)) from None
+        with _said():
+            return self.session.force_unlock(lock_id)
 
     def recover(self, provider: Provider) -> tuple[State, State | None, Reconciled]:
         """For a writer holding the lock: (state, state as stored, what was reconciled); saves and clears
@@ -134,38 +181,45 @@ class StackState:
         if not result.had_journal:
             return state, existing, result
         written = self.save(result.state, existing)
-        remove_journal(journal_path(self._runtime_dir))
+        with _said():
+            self.session.remove_journal()
         return written, written, replace(result, state=written)
 
     def save(self, state: State, previous: State | None) -> State:
-        """Write `state` if it differs from `previous` (serial bumped); the state as stored."""
-        try:
-            return save_state(self.stack.state_path, state, previous)
-        except OSError as exc:
-            raise EngineError(f"cannot write the state file {self.stack.state_path}: {exc}") from None
+        """Write `state` if it differs from `previous` (over the version read: compare-and-swap); the
+        state as stored."""
+        with _said():
+            return self.session.save(state, previous)
 
     def journal(self, state: State, previous: State | None) -> JournaledState:
         """The journal an apply writes each call into, compacted into the state as it goes."""
-        return JournaledState(self.stack.state_path, self._runtime_dir, state, previous)
+        return self.session.journal(state, previous)
 
     def reconcile(self, state: State, provider: Provider) -> Reconciled:
         """The state with a leftover journal folded in and its unfinished calls settled. Writes nothing."""
-        path = journal_path(self._runtime_dir)
-        try:
-            header, events = read_journal(path)
-        except StateError as exc:
-            raise EngineError(str(exc)) from None
+        with _said():
+            header, events, where = self.session.journal_events()
         if header is None and not events:
             return Reconciled(state)
         if header is not None and state.serial > 0 and header.get("lineage") != state.lineage:
             raise EngineError(
-                f"the apply journal {path} belongs to another state (lineage {header.get('lineage')}, this "
-                f"state is {state.lineage}); if the state file was replaced on purpose, move the journal "
-                "aside"
+                f"the apply journal {where} belongs to another state (lineage {header.get('lineage')}, this "
+                f"state is {state.lineage}); if the state was replaced on purpose, move the journal aside"
             )
-        if header is not None and state.serial == 0 and isinstance(header.get("lineage"), str):
-            state = replace(state, lineage=header["lineage"])
+        lineage = header.get("lineage") if header is not None else None
+        if state.serial == 0 and isinstance(lineage, str):
+            state = replace(state, lineage=lineage)
         return _settle(state, events, provider)
+
+
+@contextlib.contextmanager
+def _said() -> Iterator[None]:
+    """What the state layer refuses (a lock held, a state changed meanwhile, a backend that cannot be
+    reached) as an EngineError: one message, said by the front end."""
+    try:
+        yield
+    except (StateError, LockError) as exc:
+        raise EngineError(str(exc)) from None
 
 
 def _settle(state: State, events: list[dict[str, Any]], provider: Provider) -> Reconciled:
@@ -194,14 +248,17 @@ def _settle(state: State, events: list[dict[str, Any]], provider: Provider) -> R
                 arm_id=call.arm_id,
                 api_version=call.api_version,
                 applied=dict(call.applied),
-                observed=redact(live),
+                # Where the journaled body held a secret, the body read back holds one too.
+                observed=redact(live, like=(call.applied,)),
                 dependencies=call.dependencies,
                 tainted=half_made,
             )
             (tainted if half_made else adopted).append(call.address)
         else:
             by_address[call.address] = replace(
-                entry, observed=redact(live), tainted=entry.tainted or half_made
+                entry,
+                observed=redact(live, like=(entry.observed, call.applied)),
+                tainted=entry.tainted or half_made,
             )
             (tainted if half_made else refreshed).append(call.address)
     return Reconciled(

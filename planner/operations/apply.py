@@ -16,6 +16,7 @@ from typing import Any
 
 from providers.base import Provider, ProviderError, ResourceRef
 from state import State
+from state.journaled import JournalStopped
 
 from ..execution.apply import apply_journaled
 from ..execution.engine import Prepared
@@ -24,7 +25,15 @@ from ..execution.state_access import StackState
 from ..hooks import Hooks
 from ..planning.consequences import blockers
 from ..planning.drift import read_live
-from ..planning.saved_plan import cloud_moved, ignoring_changes, plan_from_saved, staleness
+from ..planning.identities import conflicting_ids
+from ..planning.saved_plan import (
+    cloud_moved,
+    ignoring_changes,
+    marked,
+    plan_from_saved,
+    staleness,
+    with_secret_variables,
+)
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
 from .builds import build_after_apply
@@ -50,14 +59,14 @@ def apply(
     stop = stop or Stop()
     request.plan.check()
     prepared = open_stack(request.plan.stack)
-    store = StackState(prepared.stack)
     operation = "destroy" if request.plan.destroy else "apply"
     with (
+        StackState(prepared.stack) as store,
         locked(store, operation, request.options.lock_timeout, hooks, stop),
         provider_for(prepared.stack, hooks) as provider,
     ):
         state, existing = recovered(store, provider, hooks)
-        the_plan = checked_plan(prepared, provider, state, request.plan)
+        the_plan = checked_plan(prepared, provider, state, request.plan, store.elsewhere)
         return _carry_out(
             the_plan,
             _Context(prepared, store, provider, state, existing, request.options, hooks, stop),
@@ -99,17 +108,26 @@ def apply_saved(
     stop = stop or Stop()
     try:
         saved = load_saved_plan(request.path)
+        variables = with_secret_variables(saved, request.variables)
     except SavedPlanError as exc:
         raise OperationError(str(exc)) from None
+    asked, made_for = request.environment, saved.options.environment
+    if asked is not None and asked != made_for:
+        raise OperationError(
+            f"{request.path} was made for "
+            + (f"environment {made_for}" if made_for else "a stack without environments")
+            + f", not for environment {asked}; nothing was changed"
+        )
     stack = StackRequest(
         saved.stack_root,
-        saved.options.variables,
+        variables,
         tuple(Path(f) for f in saved.options.var_files),
         saved.options.provider,
+        made_for,
     )
     prepared = open_stack(stack)
-    store = StackState(prepared.stack)
     with (
+        StackState(prepared.stack) as store,
         locked(store, "apply", request.options.lock_timeout, hooks, stop),
         provider_for(prepared.stack, hooks) as provider,
     ):
@@ -176,19 +194,35 @@ def _carry_out(plan: Plan, ctx: _Context, *, confirm: Confirm, saved: SavedPlan 
 
 def _make_changes(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOutcome:
     state, previous = ctx.state, ctx.existing
-    if saved is not None:
-        # The plan is spent before its first change: applying the same file again is refused.
-        state = previous = ctx.store.save(replace(state, last_saved_plan=saved.plan_id), previous)
-    result = apply_journaled(
-        plan,
-        state,
-        ctx.store.journal(state, previous),
-        ctx.provider,
-        parallelism=ctx.options.parallelism,
-        hooks=ctx.hooks,
-        stop=ctx.stop.event,
-        cancel_timeout=ctx.options.cancel_timeout,
-    )
+    if saved is not None and not conflicting_ids(plan.changes):
+        # The plan is spent before its first change: each entry it is about to change records its id, so
+        # applying the same file again is refused. (A plan that only creates changes no entry yet; what
+        # it creates records the id, and the state it was made against is gone once anything was made.)
+        # A plan aimed at one Azure resource under two addresses is refused by the engine with nothing
+        # written, not even this mark.
+        spent = marked(state, (c.address for c in plan.changes if c.is_change), saved.plan_id)
+        if not spent.same_content(state):
+            state = previous = ctx.store.save(spent, previous)
+    try:
+        result = apply_journaled(
+            plan,
+            state,
+            ctx.store.journal(state, previous),
+            ctx.provider,
+            parallelism=ctx.options.parallelism,
+            hooks=ctx.hooks,
+            stop=ctx.stop.event,
+            cancel_timeout=ctx.options.cancel_timeout,
+            saved_plan=saved.plan_id if saved is not None else None,
+        )
+    except JournalStopped as exc:
+        raise OperationError(
+            str(exc),
+            details=(
+                "the apply stopped part way: what it did is in its journal, which the next command "
+                "reconciles first",
+            ),
+        ) from None
     outcome = ApplyOutcome(plan, ApplyStatus.APPLIED, applied=result)
     if not ctx.options.build:
         return outcome
@@ -224,7 +258,7 @@ def _refresh(plan: Plan, ctx: _Context, saved: SavedPlan | None) -> ApplyOutcome
     result = refreshed_state(ctx.state, plan.drift, live)
     new_state = result.state
     if saved is not None:
-        new_state = replace(new_state, last_saved_plan=saved.plan_id)
+        new_state = marked(new_state, (d.address for d in plan.drift), saved.plan_id)
     elif not result.updated and not result.removed:
         return ApplyOutcome(plan, ApplyStatus.ALREADY_REFRESHED, refreshed=result)
     written = ctx.store.save(new_state, ctx.existing)

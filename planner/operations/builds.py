@@ -159,8 +159,7 @@ def _builds(request: BuildRequest, hooks: Hooks, stop: Stop, *, cancel: bool) ->
         parallelism=request.parallelism if not cancel else 10,
     )
     operation = "cancel" if cancel else "run"
-    store = StackState(prepared.stack)
-    with provider_for(prepared.stack, hooks) as provider:
+    with provider_for(prepared.stack, hooks) as provider, StackState(prepared.stack) as store:
         state = _writer_state(store, provider, operation, request.lock_timeout, hooks)
         targets, notes = build_targets(prepared.stack, state, addresses)
         for note in notes:

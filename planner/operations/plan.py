@@ -12,6 +12,7 @@ from ..execution.engine import open_provider
 from ..execution.state_access import StackState
 from ..hooks import Hooks
 from ..planning.drift import stack_drift
+from ..planning.elsewhere import unseen_in_report
 from ..planning.saved_plan import out_path_problem
 from ..plans.saved import PlanOptions, SavedPlanError, load_saved_plan, save_plan
 from ..stack.loader import load_stack
@@ -32,15 +33,16 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
         problem = out_path_problem(request.out, prepared.stack)
         if problem is not None:
             raise OperationError(problem)
-    with provider_for(prepared.stack, hooks) as provider:
-        state = read_for_plan(StackState(prepared.stack), provider, hooks)
-        the_plan = checked_plan(prepared, provider, state, request)
+    with provider_for(prepared.stack, hooks) as provider, StackState(prepared.stack) as store:
+        state = read_for_plan(store, provider, hooks)
+        the_plan = checked_plan(prepared, provider, state, request, store.elsewhere)
     if request.out is None:
         return PlanResult(the_plan)
     options = PlanOptions(
         variables=request.stack.variables,
         var_files=tuple(str(f) for f in request.stack.var_files),
         provider=request.stack.provider,
+        environment=prepared.stack.config.environment,
         refresh=request.refresh,
         destroy=request.destroy,
         refresh_only=request.refresh_only,
@@ -73,6 +75,7 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     hooks = hooks or Hooks()
     loaded, diagnostics = load_stack(
         request.stack.root,
+        environment=request.stack.environment,
         variables=request.stack.variables,
         var_files=request.stack.var_files,
         provider=request.stack.provider,
@@ -81,8 +84,11 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
         raise StackRejected(diagnostics)
     provider = open_provider(loaded, hooks)
     try:
-        state = read_for_plan(StackState(loaded), provider, hooks)
-        report = stack_drift(loaded, state, provider, include_unmanaged=request.include_unmanaged)
+        with StackState(loaded) as store:
+            state = read_for_plan(store, provider, hooks)
+            report = stack_drift(loaded, state, provider, include_unmanaged=request.include_unmanaged)
+            if report.drift:
+                report = unseen_in_report(report, state, store.elsewhere())
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
     finally:

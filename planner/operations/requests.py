@@ -17,6 +17,8 @@ class StackRequest:
     variables: tuple[tuple[str, str], ...] = ()
     var_files: tuple[Path, ...] = ()
     provider: str | None = None
+    # `--env NAME` (or AIBPLAN_ENV): the environment acted on; None: the stack's default.
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,10 @@ class SavedApplyRequest:
 
     path: Path
     options: ApplyOptions = field(default_factory=ApplyOptions)
+    # The environment asked for (--env, AIBPLAN_ENV): it must be the one the plan was made for.
+    environment: str | None = None
+    # The secret `--var`s the plan file keeps only as fingerprints, given again (NAME, VALUE).
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class StateEditRequest:
     address: str
     target: str | None = None
     lock_timeout: float = 0.0
+    environment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ class OutputsResult:
 class StateListing:
     state: State
     exists: bool
+    environment: str | None = None
 
 
 @dataclass(frozen=True)

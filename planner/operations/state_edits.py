@@ -25,8 +25,8 @@ def import_resource(
     hooks = hooks or Hooks()
     state_edit.check_address(request.address)
     prepared = open_stack(request.stack)
-    store = StackState(prepared.stack)
     with (
+        StackState(prepared.stack) as store,
         locked(store, "import", request.lock_timeout, hooks, stop),
         provider_for(prepared.stack, hooks) as provider,
     ):
@@ -61,10 +61,9 @@ def edit_state(
 ) -> StateEdited:
     """`state rm` (no target) or `state mv`: the state saved with the change; the cloud is not touched."""
     hooks = hooks or Hooks()
-    stack = settings_only(request.root)
-    store = StackState(stack)
+    stack = settings_only(request.root, request.environment)
     operation = "state rm" if request.target is None else "state mv"
-    with locked(store, operation, request.lock_timeout, hooks, stop):
+    with StackState(stack) as store, locked(store, operation, request.lock_timeout, hooks, stop):
         with provider_for(stack, hooks) as provider:  # to settle a leftover journal
             state, existing = recovered(store, provider, hooks)
         target = request.target
@@ -75,21 +74,24 @@ def edit_state(
         return StateEdited(store.save(changed, existing))
 
 
-def list_state(root: Path) -> StateListing:
+def list_state(root: Path, environment: str | None = None) -> StateListing:
     """The state as stored (no lock; a leftover journal is not reconciled: this shows the file)."""
-    state, existing = StackState(settings_only(root)).read()
-    return StateListing(state, existing is not None)
+    stack = settings_only(root, environment)
+    with StackState(stack) as store:
+        state, existing = store.read()
+    return StateListing(state, existing is not None, stack.config.environment)
 
 
-def show_entry(root: Path, address: str) -> StateEntry:
+def show_entry(root: Path, address: str, environment: str | None = None) -> StateEntry:
     """One state entry (secrets appear as fingerprints, as the state holds them)."""
     state_edit.check_address(address)
-    state, _ = StackState(settings_only(root)).read()
+    with StackState(settings_only(root, environment)) as store:
+        state, _ = store.read()
     return StateEntry(state_edit.entry_or_error(state, address))
 
 
-def force_unlock(root: Path, lock_id: str) -> Unlocked:
+def force_unlock(root: Path, lock_id: str, environment: str | None = None) -> Unlocked:
     """Clear a lock left by a run that is gone; whether it left a journal for the next writer."""
-    store = StackState(settings_only(root))
-    holder = store.force_unlock(lock_id)
-    return Unlocked(holder, store.has_journal())
+    with StackState(settings_only(root, environment)) as store:
+        holder = store.force_unlock(lock_id)
+        return Unlocked(holder, store.has_journal())

@@ -4,20 +4,23 @@ state (reconciling a leftover journal), and make a plan that the stack's and the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from providers.base import Provider, ProviderError
-from state import State
-from state.lock import LockInfo, StateLock
+from state import State, StateError
+from state.backends import HeldLock
+from state.lock import LockError, LockInfo
 
 from ..diagnostics import Severity
 from ..execution.engine import Prepared, open_provider, prepare
 from ..execution.state_access import Reconciled, StackState
 from ..hooks import Hooks
+from ..planning.elsewhere import Elsewhere, unseen_applies
 from ..planning.plan import make_plan
 from ..planning.targeting import address_errors
+from ..plans.drift import DriftKind
 from ..plans.plan import Plan
 from ..stack.loader import load_config
 from ..stack.model import Stack
@@ -29,16 +32,21 @@ from .requests import PlanRequest, StackRequest
 def open_stack(request: StackRequest) -> Prepared:
     """The stack loaded, checked and graphed; StackRejected when its diagnostics stop the way."""
     prepared, diagnostics = prepare(
-        request.root, variables=request.variables, var_files=request.var_files, provider=request.provider
+        request.root,
+        variables=request.variables,
+        var_files=request.var_files,
+        provider=request.provider,
+        environment=request.environment,
     )
     if prepared is None:
         raise StackRejected(diagnostics)
     return prepared
 
 
-def settings_only(root: Path) -> Stack:
-    """A stack with only its aibplan.json read: where its state lives (the state commands need no more)."""
-    config, diagnostics = load_config(root)
+def settings_only(root: Path, environment: str | None = None) -> Stack:
+    """A stack with only its aibplan.json read (for `environment`): where its state lives (the state
+    commands need no more)."""
+    config, diagnostics = load_config(root, environment)
     if config is None:
         raise StackRejected(diagnostics)
     return Stack(root=root, config=config, resources=())
@@ -57,8 +65,9 @@ def provider_for(stack: Stack, hooks: Hooks) -> Iterator[Provider]:
 @contextlib.contextmanager
 def locked(
     store: StackState, operation: str, timeout: float, hooks: Hooks, stop: Stop | None = None
-) -> Iterator[StateLock]:
-    """Hold the state lock for the block; an abort (a second signal) releases it too."""
+) -> Iterator[HeldLock]:
+    """Hold the state lock for the block; an abort (a second signal) releases it too. A lock taken over
+    from a run that died holding it (its lease ran out) is said: its journal is reconciled next."""
 
     def waiting(holder: LockInfo | None) -> None:
         who = (
@@ -69,11 +78,20 @@ def locked(
         hooks.message(f"Waiting up to {timeout:g}s for the state lock held by {who}...")
 
     lock = store.lock(operation, timeout=timeout, on_wait=waiting)
+    gone = lock.taken_over
+    if gone is not None:
+        hooks.message(
+            f"Note: the state lock of {gone.operation} by {gone.user}@{gone.host} (pid {gone.pid}, since "
+            f"{gone.created}, lock {gone.id}) ran out: that run stopped without releasing it. This run "
+            "took the lock over."
+        )
     try:
         with stop.on_abort(lock.release) if stop is not None else contextlib.nullcontext():
             yield lock
     finally:
-        lock.release()
+        # A lock that cannot be released (the network) runs out on its own.
+        with contextlib.suppress(StateError, LockError):
+            lock.release()
 
 
 def recovered(store: StackState, provider: Provider, hooks: Hooks) -> tuple[State, State | None]:
@@ -103,9 +121,17 @@ def _say(reconciled: Reconciled, hooks: Hooks, *, saved: bool) -> None:
         hooks.message(line)
 
 
-def checked_plan(prepared: Prepared, provider: Provider, state: State, request: PlanRequest) -> Plan:
+def checked_plan(
+    prepared: Prepared,
+    provider: Provider,
+    state: State,
+    request: PlanRequest,
+    elsewhere: Callable[[], Sequence[Elsewhere]] = tuple,
+) -> Plan:
     """The plan for `request`, the stack's warnings with it; OperationError for an address that names
-    nothing, StackRejected when what the cloud said makes the plan impossible."""
+    nothing, StackRejected when what the cloud said makes the plan impossible. `elsewhere` gives the
+    states other branches hold, asked for only when the cloud differs from the state
+    (planning.elsewhere: what another branch applied is neither drift nor changed back)."""
     problems = address_errors(
         request.targets, prepared.stack, state, flag="--target", in_state_only=request.destroy
     )
@@ -126,6 +152,8 @@ def checked_plan(prepared: Prepared, provider: Provider, state: State, request: 
         )
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
+    if any(d.drift in (DriftKind.CHANGED, DriftKind.DELETED) for d in plan.drift):
+        plan = unseen_applies(plan, state, elsewhere())
     warnings = tuple(d for d in prepared.diagnostics if d.severity is Severity.WARNING)
     if any(d.severity is Severity.ERROR for d in plan.diagnostics):
         raise StackRejected([*warnings, *plan.diagnostics])

@@ -78,6 +78,24 @@ def cascade(changes: Sequence[Change], graph: nx.DiGraph) -> list[Change]:
     return [by_address[a] for a in order]
 
 
+def cascade_into(change: Change, decided: Mapping[str, Change], graph: nx.DiGraph) -> Change:
+    """`change` replaced where its kind goes along with a replaced resource it depends on (among those
+    `decided` already): `cascade` for one change at a time, in dependency order, so that a resource whose
+    reference() values name this one sees its final action."""
+    if change.action not in (Action.NOOP, Action.UPDATE) or change.address not in graph:
+        return change
+    texts: list[str] = []
+    for origin in sorted(graph.predecessors(change.address)):
+        cause = decided.get(origin)
+        if cause is not None and cause.action is Action.REPLACE:
+            texts += cascade_texts(graph, origin, change.address, change.kind)
+    if not texts:
+        return change
+    return replace(
+        change, action=Action.REPLACE, action_reason=REASON_CASCADE, reasons=(*texts, *change.reasons)
+    )
+
+
 def add_consequences(
     changes: Sequence[Change],
     *,
@@ -124,6 +142,14 @@ def add_consequences(
 def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
     """Why apply must not start this plan, one sentence each (empty when it may)."""
     found: list[str] = []
+    cycle = delete_cycle(plan.changes)
+    if cycle:
+        shown = " → ".join([*cycle, cycle[0]])
+        found.append(
+            f"the state's dependencies form a cycle ({shown}), so no order to delete these resources in "
+            "is right; was the state file edited by hand? Each entry's `dependencies` lists what it was "
+            "created after: remove the dependency that closes the cycle, or restore the state from git"
+        )
     for change in plan.changes:
         if change.vhd_uris and not allow_vhd_loss:
             found.append(
@@ -148,6 +174,21 @@ def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
                 f"delete it. Delete them first, or keep the {what} as it is"
             )
     return found
+
+
+def delete_cycle(changes: Sequence[Change]) -> list[str]:
+    """Addresses on a cycle of the dependencies the state recorded between resources being deleted (a
+    delete waits for its dependents' deletes), or [] when there is none."""
+    graph = nx.DiGraph()
+    deleting = {c.address for c in changes if c.action in (Action.DELETE, Action.REPLACE)}
+    for change in changes:
+        if change.address in deleting:
+            graph.add_node(change.address)
+            graph.add_edges_from((change.address, dep) for dep in change.old_depends_on if dep in deleting)
+    try:
+        return [edge[0] for edge in nx.find_cycle(graph)]
+    except nx.NetworkXNoCycle:
+        return []
 
 
 # -- image templates --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ stack's resource group and that no state entry knows are reported too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from providers.base import Provider, ResourceRef
@@ -180,7 +181,7 @@ def stack_drift(
     stack: Stack, state: State, provider: Provider, *, include_unmanaged: bool = False
 ) -> DriftReport:
     """`aibplan drift` for a loaded stack: its state against its provider, in its resource group."""
-    return make_drift_report(
+    report = make_drift_report(
         state,
         provider,
         subscription=stack.config.subscription_id,
@@ -188,3 +189,4 @@ def stack_drift(
         include_unmanaged=include_unmanaged,
         declared={r.arm_id: r.address for r in stack.resources},
     )
+    return replace(report, environment=stack.config.environment)

@@ -34,7 +34,13 @@ def with_ignored_changes(
     body = copy.deepcopy(dict(resource.body))
     for path in lifecycle.ignore_changes:
         _take(body, cloud, path)
-    return replace(resource, body=body)
+    # A value known only after apply at an ignored path is not the stack's to send: the cloud's stays.
+    kept = tuple(
+        (path, unknown)
+        for path, unknown in resource.known_after_apply
+        if not any(path[: len(ignored)] == tuple(ignored) for ignored in lifecycle.ignore_changes)
+    )
+    return replace(resource, body=body, known_after_apply=kept)
 
 
 def _take(body: dict[str, Any], cloud: Mapping[str, Any], path: JsonPath) -> None:

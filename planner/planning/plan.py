@@ -38,18 +38,30 @@ from ..stack.graph import dependencies, topological_addresses
 from ..stack.loader import locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import BODY_KEYS, Resource, Stack
-from .consequences import add_consequences, cascade
-from .diff import diff_bodies
+from .consequences import add_consequences, cascade, cascade_into
+from .diff import diff_bodies, planned_after
 from .drift import detect_drift, read_live
-from .existing import already_existing
 from .external_refs import check_external_references
 from .guardrails import prevent_destroy_errors, with_ignored_changes
+from .identities import (
+    already_existing,
+    conflicting_ids,
+    duplicate_entries,
+    entries_of_another_kind,
+    moved_addresses,
+    with_moves,
+)
+from .reference_values import PlanReferences, evaluated_body
 from .targeting import request_replacements, select_targets
 
 
-def request_body(resource: Resource) -> dict[str, Any]:
-    """What a PUT sends: the REST envelope keys only (no type, name, apiVersion or dependsOn)."""
-    return {key: resource.body[key] for key in BODY_KEYS if key in resource.body}
+def request_body(resource: Resource, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a PUT sends: the REST envelope keys only (no type, name, apiVersion or dependsOn). `body` is
+    the resource's body with its values known after apply evaluated as far as they can be (by default
+    none is: each is an `Unknown`, which apply evaluates before it sends the body)."""
+    if body is None:
+        body = resource.body_with_unknowns() if resource.known_after_apply else resource.body
+    return {key: body[key] for key in BODY_KEYS if key in body}
 
 
 def make_plan(
@@ -70,20 +82,54 @@ def make_plan(
     Then the AIB consequences (planning.consequences) and the user's --replace and --target requests
     (planning.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
     """
+    # Identity is the ARM id without case (planning.identities): one resource tracked twice stops the plan;
+    # a name whose case alone changed keeps its entry, moved to the new address.
+    refused = [*entries_of_another_kind(state), *duplicate_entries(state)]
+    if refused:
+        # Nothing is planned against such a state: no change could be aimed at those ids by mistake.
+        return Plan(
+            changes=(),
+            provider=provider_description or provider.describe(),
+            state_lineage=state.lineage,
+            state_serial=state.serial,
+            inputs_hash=stack.inputs_hash,
+            destroy=destroy,
+            refreshed=refresh,
+            diagnostics=tuple(refused),
+            stack_root=str(stack.root),
+        )
     diagnostics: list[Diagnostic] = []
+    moves = {} if destroy or refresh_only else moved_addresses(stack, state)
+    # A saved plan is checked against the state as stored, not as this plan moves it in memory.
+    stored_digest = state.digest if state.serial > 0 else None
+    state = with_moves(state, moves)
+    moved_from = {new: old for old, new in moves.items()}
     live: Mapping[str, Any] = read_live(state, provider) if refresh or refresh_only else {}
     drift = detect_drift(state, live) if refresh or refresh_only else ()
 
     changes: list[Change] = []
     desired_addresses = set() if destroy else set(stack.by_address)
     if not destroy:
+        # In dependency order, so that what a resource's reference() values name is decided before it.
+        references = PlanReferences(stack, state, live, provider, refresh=refresh)
+        found: list[Diagnostic] = []
         for address in topological_addresses(graph):
             entry = state.get(address)
             resource = stack.by_address[address]
             if entry is not None:
                 cloud = live.get(entry.arm_id) if refresh else entry.observed
                 resource = with_ignored_changes(resource, cloud, stack.lifecycle(address))
-            changes.append(_change_for(resource, entry, live, refresh, dependencies(graph, address)))
+            body, problems = evaluated_body(resource, references)
+            found.extend(problems)
+            change = _change_for(resource, body, entry, live, refresh, dependencies(graph, address))
+            change = cascade_into(
+                request_replacements([change], replace_addresses)[0], references.decided, graph
+            )
+            if address in moved_from:
+                change = _moved(change, moved_from[address])
+            references.decided[address] = change
+            changes.append(change)
+        diagnostics.extend(place_all(found, locator_for(stack), resource_sources(stack)))
     if refresh and not destroy:
         diagnostics.extend(check_external_references(stack, provider))
     if not destroy:
@@ -95,11 +141,14 @@ def make_plan(
         changes = []
     changes = request_replacements(changes, replace_addresses)
     changes = cascade(changes, graph)
+    moved_changes = [c for c in changes if c.previous_address is not None]
     changes = select_targets(changes, targets, graph, destroy=destroy)
+    changes = _keep_moves(changes, moved_changes)
     changes = add_consequences(changes, live=live, refresh=refresh, state=state, provider=provider)
     diagnostics.extend(
         place_all(prevent_destroy_errors(changes, stack), locator_for(stack), resource_sources(stack))
     )
+    diagnostics.extend(conflicting_ids(changes))
     if refresh and not destroy and not refresh_only:
         diagnostics.extend(
             place_all(already_existing(changes, state, provider), locator_for(stack), resource_sources(stack))
@@ -119,7 +168,27 @@ def make_plan(
         targets=tuple(targets),
         replace_requested=tuple(replace_addresses),
         refresh_only=refresh_only,
+        state_digest=stored_digest,
+        environment=stack.config.environment,
     )
+
+
+def _moved(change: Change, old_address: str) -> Change:
+    """A change whose state entry moves from `old_address` (only the case of the name changed)."""
+    said = f"moved from {old_address}: the same Azure resource, as Azure compares names without case"
+    return replace(change, previous_address=old_address, reasons=(*change.reasons, said))
+
+
+def _keep_moves(changes: list[Change], moved: list[Change]) -> list[Change]:
+    """A move is always applied, even when --target leaves the resource's other changes out: the
+    narrowed plan's changes already name the entry by its new address."""
+    kept = {c.address for c in changes}
+    left_out = [
+        replace(c, action=Action.NOOP, action_reason=None, attribute_diffs=(), running_build=None)
+        for c in moved
+        if c.address not in kept
+    ]
+    return [*changes, *left_out]
 
 
 def _with_build_warnings(changes: list[Change], state: State, provider: Provider | None) -> list[Change]:
@@ -132,6 +201,7 @@ def _with_build_warnings(changes: list[Change], state: State, provider: Provider
 
 def _change_for(
     resource: Resource,
+    body: Mapping[str, Any],
     entry: ResourceState | None,
     live: Mapping[str, Any],
     refresh: bool,
@@ -139,7 +209,9 @@ def _change_for(
 ) -> Change:
     rtype = BY_KIND[resource.kind]
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
-    after = redact(normalize_body(rtype, resource.body, resource.api_version))
+    # A value known only after apply is an Unknown in `desired`, null in `after` (its path in after_unknown).
+    desired = redact(normalize_body(rtype, body, resource.api_version))
+    after, after_unknown = planned_after(desired) if resource.known_after_apply else (desired, ())
     base = Change(
         address=resource.address,
         kind=resource.kind,
@@ -150,7 +222,8 @@ def _change_for(
         action=Action.CREATE,
         before=None,
         after=after,
-        body=request_body(resource),
+        after_unknown=after_unknown,
+        body=request_body(resource, body),
         depends_on=depends_on,
         action_reason=REASON_NEW,
     )
@@ -168,7 +241,7 @@ def _change_for(
     else:
         observed = entry.observed
         before = dict(entry.applied)
-    diffs = diff_bodies(before, after, rtype, resource.api_version)
+    diffs = diff_bodies(before, desired, rtype, resource.api_version)
     existing = replace(
         base,
         before=before,

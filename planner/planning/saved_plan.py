@@ -2,21 +2,22 @@
 request bodies, and where `plan --out` may write.
 
 The file format is planner.plans.saved. Applying a plan file loads the stack again with the options it
-was made with and refuses when anything moved since: the plan was applied already (its id is the state's
-`last_saved_plan`), another state lineage, another state serial, or other inputs (the hash of the
-evaluated stack). The request bodies come from the stack loaded again, which the matching hash proves
-identical to what was planned.
+was made with and refuses when anything moved since: the plan was applied already (an entry of the
+state records its id), another state lineage, another state (its digest: the hash of the state as
+stored), or other inputs (the hash of the evaluated stack). The request bodies come from the stack
+loaded again, which the matching hash proves identical to what was planned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from providers.catalog import for_arm_type
 from state import State
+from state.redact import fingerprint
 
 from ..normalize import normalize_body
 from ..plans.drift import DriftKind
@@ -27,39 +28,82 @@ from .guardrails import with_ignored_changes
 from .plan import request_body
 
 
+def with_secret_variables(saved: SavedPlan, given: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The plan's `--var`s with the secret ones given again on the command line, each checked against the
+    fingerprint the file keeps; raises SavedPlanError naming what is missing, wrong or not asked for."""
+    wanted = dict(saved.options.secret_variables)
+    values = dict(given)
+    unexpected = sorted(set(values) - set(wanted))
+    if unexpected:
+        raise SavedPlanError(
+            f"--var cannot be used with a saved plan ({', '.join(unexpected)}): the plan file fixed its "
+            "variables when it was made; only secret ones, which it does not keep, are given again"
+        )
+    missing = sorted(set(wanted) - set(values))
+    if missing:
+        shown = " ".join(f"--var {name}=..." for name in missing)
+        raise SavedPlanError(
+            f"{saved.path} was made with secret --var {', '.join(missing)}, which a plan file does not keep: "
+            f"give {'it' if len(missing) == 1 else 'them'} again (`aibplan apply {saved.path.name} {shown}`)"
+        )
+    wrong = sorted(name for name, value in values.items() if fingerprint(value) != wanted[name])
+    if wrong:
+        raise SavedPlanError(
+            f"--var {', '.join(wrong)}: not the value the plan was made with (its fingerprint differs); "
+            "give the same value, or make a new plan"
+        )
+    return (*saved.options.variables, *((name, values[name]) for name, _ in saved.options.secret_variables))
+
+
 def staleness(saved: SavedPlan, stack: Stack, state: State, state_exists: bool) -> list[str]:
     """Why the saved plan no longer fits the stack and state (empty when it may be applied)."""
-    if state_exists and state.last_saved_plan == saved.plan_id:
+    spent = [e.address for e in state.resources if e.saved_plan == saved.plan_id] if state_exists else []
+    if spent:
         return [
-            f"it was applied already (state serial {state.serial} records plan {saved.plan_id}); a saved "
-            "plan applies once"
+            f"it was applied already ({', '.join(spent[:3])} in the state record plan {saved.plan_id}); "
+            "a saved plan applies once"
         ]
     reasons = []
-    lineage, serial = saved.plan.state_lineage, saved.plan.state_serial
-    current_lineage = state.lineage if state_exists else None
-    current_serial = state.serial if state_exists else None
-    if lineage is not None and current_lineage is not None and lineage != current_lineage:
+    lineage, serial, digest = saved.plan.state_lineage, saved.plan.state_serial, saved.plan.state_digest
+    # An empty state plans like no state at all.
+    current = state.digest if state_exists and state.serial > 0 else None
+    name = stack.state_path.name
+    if lineage is not None and current is not None and lineage != state.lineage:
         reasons.append(
-            f"the plan was made against another state (lineage {lineage}); the state file "
-            f"{stack.state_path.name} has lineage {current_lineage}"
+            f"the plan was made against another state (lineage {lineage}); the state {name} has lineage "
+            f"{state.lineage}"
         )
-    elif lineage is None and current_serial is not None:
-        reasons.append(
-            f"the plan was made with no state file; {stack.state_path.name} exists now "
-            f"(serial {current_serial})"
-        )
-    elif lineage is not None and current_lineage is None:
-        reasons.append(f"the plan was made against state serial {serial}; the state file is gone")
-    elif serial != current_serial:
-        reasons.append(
-            f"the state changed since the plan was made (serial {serial} then, {current_serial} now)"
-        )
+    elif digest is None and current is not None:
+        reasons.append(f"the plan was made with no state; {name} exists now (serial {state.serial})")
+    elif digest is not None and current is None:
+        reasons.append(f"the plan was made against state serial {serial}; the state is gone")
+    elif digest != current:
+        if serial != state.serial:
+            reasons.append(
+                f"the state changed since the plan was made (serial {serial} then, {state.serial} now)"
+            )
+        else:
+            reasons.append(
+                f"the state changed since the plan was made (serial {serial} then and now, but other "
+                "content: a git merge, or an earlier copy restored)"
+            )
     if saved.plan.inputs_hash != stack.inputs_hash:
         reasons.append(
             "the configuration changed since the plan was made (the evaluated stack's hash differs: "
             "a resource file, aibplan.json, a --var or a --var-file)"
         )
     return reasons
+
+
+def marked(state: State, addresses: Iterable[str], plan_id: str) -> State:
+    """`state` with each entry of `addresses` marked as last changed by the saved plan `plan_id`: written
+    before the plan's first change, so the plan cannot apply a second time."""
+    wanted = set(addresses)
+    entries = [
+        replace(e, saved_plan=plan_id) if e.address in wanted and e.saved_plan != plan_id else e
+        for e in state.resources
+    ]
+    return state.with_resources(entries)
 
 
 def plan_from_saved(saved: SavedPlan, stack: Stack, cloud: Mapping[str, Any] | None = None) -> Plan:

@@ -22,6 +22,8 @@ class AttributeDiff:
     forces_replacement: bool = False
     before_present: bool = True
     after_present: bool = True
+    # The new value is known only after apply (a reference() of what the apply makes); `after` is None.
+    after_unknown: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -31,6 +33,7 @@ class AttributeDiff:
             "forces_replacement": self.forces_replacement,
             "before_present": self.before_present,
             "after_present": self.after_present,
+            "after_unknown": self.after_unknown,
         }
 
     @staticmethod
@@ -42,4 +45,5 @@ class AttributeDiff:
             forces_replacement=bool(data.get("forces_replacement", False)),
             before_present=bool(data.get("before_present", True)),
             after_present=bool(data.get("after_present", True)),
+            after_unknown=bool(data.get("after_unknown", False)),
         )

@@ -58,6 +58,8 @@ class DriftReport:
     include_unmanaged: bool = False
     # Worth knowing but not drift (templates whose last build did not succeed); no effect on the exit code.
     warnings: tuple[Diagnostic, ...] = ()
+    # The environment checked (None: the stack has no environments).
+    environment: str | None = None
 
     @property
     def has_drift(self) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from providers.base import ResourceRef
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, JsonPath
 from .diff import AttributeDiff
 from .drift import ResourceDrift
 
@@ -51,10 +51,14 @@ class Change:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     attribute_diffs: tuple[AttributeDiff, ...] = ()
+    # Paths in `after` whose value is known only after apply (null there): reference() of what the apply
+    # creates or replaces.
+    after_unknown: tuple[JsonPath, ...] = ()
     reasons: tuple[str, ...] = ()
     action_reason: str | None = None
     warnings: tuple[Diagnostic, ...] = ()
-    # The body to send, as the user wrote it (None for deletes).
+    # The body to send, as the user wrote it (None for deletes); a value known only after apply is an
+    # `Unknown` in it, which apply evaluates once what it refers to exists.
     body: Mapping[str, Any] | None = None
     # Managed resources this one is created after (desired graph) / was created after (state).
     depends_on: tuple[str, ...] = ()
@@ -69,10 +73,14 @@ class Change:
     vhd_uris: tuple[str, ...] = ()
     image_versions: tuple[str, ...] = ()
     nested_definitions: tuple[str, ...] = ()
+    # The address the state tracked this resource under, when only the case of its name changed: the same
+    # Azure resource (ids compare without case), so apply moves the state entry instead of a delete.
+    previous_address: str | None = None
 
     @property
     def is_change(self) -> bool:
-        return self.action not in (Action.NOOP, Action.READ)
+        """Something to apply: a call to the cloud, or a state entry to move."""
+        return self.action not in (Action.NOOP, Action.READ) or self.previous_address is not None
 
     def ref(self) -> ResourceRef:
         return ResourceRef(self.arm_id, self.arm_type, self.api_version)
@@ -111,6 +119,11 @@ class Plan:
     targets: tuple[str, ...] = ()
     replace_requested: tuple[str, ...] = ()
     refresh_only: bool = False
+    # A hash of the state as stored that the plan was made against (None: no state yet); a saved plan
+    # applies only to that same state (planning.saved_plan.staleness).
+    state_digest: str | None = None
+    # The environment the plan is for (None: the stack has no environments).
+    environment: str | None = None
 
     @property
     def summary(self) -> Summary:

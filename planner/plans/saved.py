@@ -5,7 +5,9 @@ format of its own, independent of `plan --json`.
      "stack": "<the stack folder, relative to the file>", "options": {...}, "plan": {...}}
 
 `plan` is the plan data field by field (plans.codec), without request bodies; `options` are those the
-plan was made with (`--var` values included). `plan_id` is unique per file: applying the plan records it
+plan was made with (`--var` values included, except that a secret one, the value of a secure parameter or
+text in one of the secret forms of state.secrets, is kept as its fingerprint only: `apply FILE --var
+NAME=VALUE` gives it again). `plan_id` is unique per file: applying the plan records it
 in the state, so the same plan never applies twice (docs/state.md). A file of another format version is
 refused with what to do: plan again with this aibplan.
 """
@@ -19,14 +21,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from state.jsontext import JsonLimitError, line_col, loads
+from state.redact import fingerprint, redact_text
 from state.store import write_atomic
 
 from .codec import CodecError, decode, encode
 from .plan import Plan
 
 KIND = "aibplan-saved-plan"
-# 1: the JSON view's document wrapped (aibplan before the operations layer). 2: this format.
-FORMAT_VERSION = "2"
+# 1: the JSON view's document wrapped (aibplan before the operations layer). 2: this format. 3: the plan
+# names the state it was made against by its digest (state format 3 has no single serial line).
+FORMAT_VERSION = "3"
 
 
 class SavedPlanError(Exception):
@@ -39,12 +44,17 @@ class PlanOptions:
 
     variables: tuple[tuple[str, str], ...] = ()
     var_files: tuple[str, ...] = ()
+    # `--var`s whose value is a secret: the file keeps only their fingerprints (name, fingerprint), and
+    # `apply FILE --var NAME=VALUE` gives them again (planning.saved_plan.with_secret_variables).
+    secret_variables: tuple[tuple[str, str], ...] = ()
     provider: str | None = None
     refresh: bool = True
     destroy: bool = False
     refresh_only: bool = False
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
+    # The environment the plan was made for (None: a stack without environments).
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ def save_plan(path: Path, plan: Plan, stack_root: Path, options: PlanOptions) ->
     """Write the plan file atomically (paths relative to its folder); the plan as saved."""
     folder = path.resolve().parent
     plan_id = new_plan_id()
+    options = _without_secret_values(options)
     document = {
         "kind": KIND,
         "format_version": FORMAT_VERSION,
@@ -80,6 +91,16 @@ def save_plan(path: Path, plan: Plan, stack_root: Path, options: PlanOptions) ->
     return SavedPlan(path, plan_id, stack_root, options, plan)
 
 
+def _without_secret_values(options: PlanOptions) -> PlanOptions:
+    """The options as the file keeps them: each secret `--var` (a secure parameter's value, or a value in
+    one of the secret forms) moved to `secret_variables` as its fingerprint."""
+    plain = tuple((name, value) for name, value in options.variables if redact_text(value) == value)
+    secret = tuple(
+        (name, fingerprint(value)) for name, value in options.variables if redact_text(value) != value
+    )
+    return replace(options, variables=plain, secret_variables=(*options.secret_variables, *secret))
+
+
 def read_document(path: Path) -> dict[str, Any] | None:
     """The file's JSON object when it is one (None otherwise); SavedPlanError when it cannot be read."""
     try:
@@ -87,13 +108,16 @@ def read_document(path: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise SavedPlanError(f"cannot read plan file {path}: {exc}") from None
     try:
-        document = json.loads(text)
+        document = loads(text)
     except json.JSONDecodeError as exc:
         raise SavedPlanError(
             f"{path}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})"
         ) from None
-    except RecursionError:
-        raise SavedPlanError(f"{path}: not a saved plan (nested too deeply)") from None
+    except JsonLimitError as exc:
+        line, column = line_col(text, exc.offset)
+        raise SavedPlanError(
+            f"{path}:{line}:{column}: not a saved plan aibplan reads ({exc.message})"
+        ) from None
     return document if isinstance(document, dict) else None
 
 

@@ -13,6 +13,8 @@ from .json_plan import FORMAT_VERSION, drift_to_json
 def render_drift_report(report: DriftReport, *, color: bool = False) -> str:
     s = Style(color)
     lines = [f"Provider: {report.provider}"]
+    if report.environment is not None:
+        lines.insert(0, f"Environment: {report.environment}")
     if report.state_serial is None:
         lines.append("State: no state file yet (nothing is managed)")
     else:
@@ -88,4 +90,5 @@ def drift_report_to_json(report: DriftReport) -> dict[str, Any]:
         "drift": [drift_to_json(d) for d in report.drift],
         "summary": {kind.value: report.count(kind) for kind in DriftKind},
         "diagnostics": [d.to_json() for d in report.warnings],
+        **({"environment": report.environment} if report.environment is not None else {}),
     }

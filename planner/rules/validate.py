@@ -65,11 +65,18 @@ def check_stack(
     variables: Sequence[tuple[str, str]] = (),
     var_files: Sequence[Path] = (),
     provider: str | None = None,
+    environment: str | None = None,
 ) -> Checked:
-    """Load and validate the stack in `root`, reporting loader, graph and rule findings together."""
+    """Load and validate the stack in `root` (for `environment`), reporting loader, graph and rule
+    findings together."""
     with collector_paused():
         stack, loaded = load_stack(
-            root, variables=variables, var_files=var_files, provider=provider, partial=True
+            root,
+            variables=variables,
+            var_files=var_files,
+            provider=provider,
+            partial=True,
+            environment=environment,
         )
         if stack is None:
             return Checked(None, None, tuple(sorted(loaded, key=sort_key)))
@@ -101,12 +108,15 @@ def validate_paths(
     variables: Sequence[tuple[str, str]] = (),
     var_files: Sequence[Path] = (),
     provider: str | None = None,
+    environment: str | None = None,
 ) -> Validation:
     """A stack folder, or files. A file inside a stack is validated with its whole stack (its scope and
     the resources it refers to) and only its own diagnostics are kept; files outside any stack are
     loaded together, without a scope. File names come back relative to the current folder."""
     if len(paths) == 1 and (paths[0].is_dir() or not paths[0].exists()):
-        checked = check_stack(paths[0], variables=variables, var_files=var_files, provider=provider)
+        checked = check_stack(
+            paths[0], variables=variables, var_files=var_files, provider=provider, environment=environment
+        )
         count = len(checked.stack.resources) if checked.stack else 0
         return Validation(checked.diagnostics, count, paths[0], checked.suppressed)
     cwd = Path.cwd()
@@ -122,7 +132,9 @@ def validate_paths(
         else:
             by_stack.setdefault(root, []).append(path)
     for root, files in by_stack.items():
-        checked = check_stack(root, variables=variables, var_files=var_files, provider=provider)
+        checked = check_stack(
+            root, variables=variables, var_files=var_files, provider=provider, environment=environment
+        )
         wanted = {f.resolve(): f for f in files}
         for d in checked.diagnostics:
             full = (root / d.file).resolve() if d.file else None

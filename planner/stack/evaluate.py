@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import JsonPath
-from .expressions import Evaluator, ExpressionError
+from .expressions import Evaluator, ExpressionError, Unknown
+from .expressions.evaluator import property_name_problem
 
 
 @dataclass
@@ -88,6 +89,8 @@ def _walk(evaluator: Evaluator, value: Any, path: JsonPath, unknown: frozenset[s
                 except ExpressionError as exc:
                     _record(exc, (*path, key), unknown, out)
                     evaluated = key
+                if isinstance(evaluated, Unknown):
+                    _record(ExpressionError(property_name_problem(evaluated)), (*path, key), unknown, out)
                 new_key = evaluated if isinstance(evaluated, str) else key
             result[new_key] = _walk(evaluator, item, (*path, new_key), unknown, out)
         return result

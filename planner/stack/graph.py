@@ -20,6 +20,7 @@ from providers.catalog.references import (
     IDENTITY,
     PARENT,
     PERMISSION,
+    REFERENCE,
     ROLE_DEFINITION,
     SCOPE,
     SOURCE,
@@ -47,6 +48,7 @@ __all__ = [
     "LOCATION",
     "PARENT",
     "PERMISSION",
+    "REFERENCE",
     "REPLICATION",
     "ROLE_DEFINITION",
     "SCOPE",
@@ -122,10 +124,26 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
             if rid is None:
                 continue
             _link(graph, by_id, target_of(rid, ref), resource, ref.reason, ref.path)
+        for path, unknown in resource.known_after_apply:
+            for target in sorted(unknown.targets, key=lambda t: t.resource):
+                rid = parse_resource_id(target.resource)
+                if rid is not None:  # a name that names nothing is reported by the loader (AIB1003)
+                    _link(graph, by_id, rid, resource, REFERENCE, path)
         _add_regions(graph, resource)
         for index, entry in enumerate(resource.depends_on):
             target_resource = _resolve_depends_on(entry, resource, stack, by_id)
-            if target_resource is not None:
+            if target_resource is resource:
+                diagnostics.append(
+                    Diagnostic(
+                        "AIB1001",
+                        Severity.ERROR,
+                        f"dependency cycle: dependsOn '{entry}' names {resource.address} itself",
+                        address=resource.address,
+                        path=("dependsOn", index),
+                        hint="remove it: a resource cannot wait for itself",
+                    )
+                )
+            elif target_resource is not None:
                 _add_edge(graph, target_resource.address, resource.address, DEPENDS_ON)
             elif entry.lower() not in unmanaged_ids and not _is_unmanaged_id(entry, stack):
                 names = [r.name for r in stack.resources] + [r.address for r in stack.resources]
@@ -258,13 +276,20 @@ def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
         cycle = nx.find_cycle(sub.subgraph(component))
         order = [edge[0] for edge in cycle]
         shown = " → ".join([*order, order[0]])
+        reasons = {reason for edge in cycle for reason in sub.edges[edge[0], edge[1]].get("reasons", ())}
+        hint = "remove one of the dependsOn entries on this cycle"
+        if REFERENCE in reasons:
+            hint = (
+                "a reference() value exists only once the resource it names is made: remove one of the "
+                "reference() calls or dependsOn entries on this cycle"
+            )
         out.append(
             Diagnostic(
                 "AIB1001",
                 Severity.ERROR,
                 f"dependency cycle: {shown}",
                 address=sorted(component)[0],
-                hint="remove one of the dependsOn entries on this cycle",
+                hint=hint,
             )
         )
     return out

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from state.jsontext import JsonLimitError, loads
+
 __all__ = ["JsonSyntaxError", "SourceMap", "line_comments", "load_jsonc", "strip_comments"]
 
 JsonPath = tuple[str | int, ...]
@@ -134,7 +136,7 @@ def load_jsonc(text: str, file: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:  # most files have no comment: then the text parses as it is, and stripping is not needed
-        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
     except (ValueError, _DuplicateKeyError, _NonJsonConstantError, RecursionError):
         pass  # comments, or a mistake: the careful path below says which, and where
     stripped, unterminated = _strip(text)
@@ -143,7 +145,9 @@ def load_jsonc(text: str, file: str) -> Any:
     if not stripped.strip(_JSON_WHITESPACE):
         raise JsonSyntaxError("file is empty", file, 1, 1)
     try:
-        return json.loads(stripped, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return loads(stripped, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    except JsonLimitError as exc:
+        raise JsonSyntaxError(exc.message, file, *_line_col(stripped, exc.offset)) from None
     except json.JSONDecodeError as exc:
         message, offset = _describe(exc.msg, exc.pos, stripped)
         raise JsonSyntaxError(message, file, *_line_col(stripped, offset)) from None
@@ -157,8 +161,6 @@ def load_jsonc(text: str, file: str) -> Any:
             file,
             *_line_col(stripped, offset),
         ) from None
-    except RecursionError:
-        raise JsonSyntaxError("JSON is nested too deeply", file, 1, 1) from None
 
 
 def _find_constant(text: str) -> int:

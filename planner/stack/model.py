@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import JsonPath
+from .expressions import Unknown
 
 CONFIG_FILE = "aibplan.json"
 DEFAULT_STATE_FILE = "aibplan.state.json"
@@ -70,6 +71,15 @@ class StackConfig:
     # Guardrails (docs/guardrails.md): lifecycle settings by address, and rules turned off.
     lifecycle: Mapping[str, Lifecycle] = field(default_factory=dict)
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
+    # Where the state lives (aibplan.json's `backend`, read by state.backends.backend_settings).
+    backend: Mapping[str, Any] | None = None
+    # The environment acted on (None: the stack's top-level settings) and every environment of the stack
+    # (planner.stack.loader.environments); its NAME.parameters.json when there is one; whether it names a
+    # backend of its own (else the stack's, with the blob key named after the environment).
+    environment: str | None = None
+    environments: tuple[str, ...] = ()
+    parameter_file: str | None = None
+    environment_backend: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,12 +102,26 @@ class Resource:
     name_from_file: bool = False
     # Top-level keys that are neither ARM template syntax nor part of the body (typos such as "propertes").
     extra_keys: tuple[str, ...] = ()
+    # Values known only after apply (reference()), by their path in the body; the body holds each one's
+    # expression text there, and the path is among `unresolved` (rules skip it). Planning and apply
+    # evaluate them when the cloud can answer (`body_with_unknowns` puts them back in place).
+    known_after_apply: tuple[tuple[JsonPath, Unknown], ...] = ()
     # `metadata.aibplan.lifecycle` (the stack's own view, with aibplan.json's: Stack.lifecycle).
     lifecycle: Lifecycle | None = None
+    # Texts in the body that are secret: the values of securestring/secureObject parameters and what the
+    # expressions computed from them (the redactor keeps them out of every output; never shown).
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def address(self) -> str:
         return f"{self.kind}.{self.name}"
+
+    def body_with_unknowns(self) -> dict[str, Any]:
+        """The body with each value known only after apply in its place, as an `Unknown`."""
+        body = dict(self.body)
+        for path, unknown in self.known_after_apply:
+            body = with_value_at(body, path, unknown)
+        return body
 
     @property
     def location(self) -> str | None:
@@ -129,6 +153,15 @@ _NO_LIFECYCLE = Lifecycle()
 
 
 @dataclass(frozen=True)
+class StackFile:
+    """A path in the stack folder and what loading did with it: read (as what), or ignored (and why)."""
+
+    path: str
+    read: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Stack:
     """A stack folder after loading: settings, resources, and the text of each file for error positions."""
 
@@ -137,6 +170,8 @@ class Stack:
     resources: tuple[Resource, ...]
     unmanaged: tuple[UnmanagedResource, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
+    # Every path in the stack folder, read or ignored and why (`validate -v` lists them).
+    files: tuple[StackFile, ...] = ()
     # A hash of the evaluated resources and settings, so a saved plan can tell the inputs changed.
     inputs_hash: str = ""
 
@@ -158,4 +193,24 @@ class Stack:
 
     @property
     def runtime_dir(self) -> Path:
-        return self.state_path.parent / RUNTIME_DIR
+        """The lock, the journal and the local cloud: `.aibplan/` beside the state (`.aibplan/ENV/` for an
+        environment, so each has its own)."""
+        runtime = self.state_path.parent / RUNTIME_DIR
+        return runtime / self.config.environment if self.config.environment else runtime
+
+
+def with_value_at(value: Any, path: JsonPath, item: Any) -> Any:
+    """A copy of `value` with `item` at `path`: only the containers on the way are copied, a missing object
+    on the way is made, and a path through anything else leaves `value` as it is."""
+    if not path:
+        return item
+    head, rest = path[0], path[1:]
+    if isinstance(value, Mapping) and isinstance(head, str):
+        copied = dict(value)
+        copied[head] = with_value_at(copied.get(head, {}) if rest else None, rest, item)
+        return copied
+    if isinstance(value, list) and isinstance(head, int) and 0 <= head < len(value):
+        items = list(value)
+        items[head] = with_value_at(items[head], rest, item)
+        return items
+    return value

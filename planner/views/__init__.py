@@ -8,7 +8,17 @@ from .apply import ApplyText
 from .base import Shown, View
 from .builds import BuildsText, outputs_view
 from .plans import PlanText, drift_view, plan_view, saved_plan_view
-from .state import Imported, ImportedAllText, Moved, Removed, StateEntryJson, UnlockedText, state_list_view
+from .state import (
+    Imported,
+    ImportedAllText,
+    Moved,
+    MovedStateText,
+    PulledText,
+    Removed,
+    StateEntryJson,
+    UnlockedText,
+    state_list_view,
+)
 from .validation import validation_view
 
 __all__ = [
@@ -18,7 +28,9 @@ __all__ = [
     "Imported",
     "ImportedAllText",
     "Moved",
+    "MovedStateText",
     "PlanText",
+    "PulledText",
     "Removed",
     "Shown",
     "StateEntryJson",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..operations.results import ImportedAll, StateEdited, StateEntry, StateListing, Unlocked
+from ..operations.state_transfer import StateMoved, StatePulled
 from .base import JsonRejection, Shown, TextRejection, View, document
 
 
@@ -29,6 +30,7 @@ class StateListJson(JsonRejection):
                         {"address": r.address, "id": r.arm_id, "type": r.arm_type, "tainted": r.tainted}
                         for r in state.resources
                     ],
+                    **({"environment": result.environment} if result.environment is not None else {}),
                 }
             )
         )
@@ -108,4 +110,35 @@ class UnlockedText(TextRejection):
         )
         if result.journal_left:
             out += "The run it belonged to left a journal; the next apply reconciles it with the cloud.\n"
+        return Shown(out=out)
+
+
+class PulledText(TextRejection):
+    """`state pull`: the state's text on stdout, byte for byte; a note on stderr when a journal is left."""
+
+    def show(self, result: StatePulled) -> Shown:
+        note = ""
+        if result.journal_left:
+            note = (
+                f"Note: a run that stopped left an apply journal beside {result.where}; this is the state "
+                "without it (the next apply, import or state edit reconciles it)\n"
+            )
+        return Shown(out=result.text, err=note)
+
+
+class MovedStateText(TextRejection):
+    """`state push` and `state migrate`: where the state went."""
+
+    def show(self, result: StateMoved) -> Shown:
+        if not result.written:
+            return Shown(
+                out=f"{result.target} already holds this state (serial {result.serial}); "
+                "nothing was written.\n"
+            )
+        out = f"Copied the state (serial {result.serial}) from {result.source} to {result.target}.\n"
+        if result.source_kind == "local" and result.target_kind != "local":
+            out += (
+                f"The state file {result.source} is no longer this stack's state once aibplan.json's backend "
+                "names the new place: remove it from git (`git rm`) so nobody plans against it.\n"
+            )
         return Shown(out=out)

@@ -5,7 +5,8 @@ the reason the edge exists. The graph draws an edge for each id found; the norma
 without case; the simulated cloud refuses a create when a reference it checks names nothing.
 
 Two edges come from the id itself rather than the body: `parent` (a gallery before its image
-definitions) and `scope` (a gallery before a role assignment on it).
+definitions) and `scope` (a gallery before a role assignment on it); one from the expressions: `reference`
+(an identity before the role assignment whose principal is `reference(identity).principalId`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DISTRIBUTE = "distribute"
 SUBNET = "subnet"
 ROLE_DEFINITION = "roleDefinition"
 PERMISSION = "permission"  # from a kind's `applied_before`, not from a path
+REFERENCE = "reference"  # a value computed with reference() of another resource, not from a path
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ write image versions into the gallery and use the staging resource group.
 
 An extension resource: it lives on a resource group or on one resource (a gallery, an image definition),
 its name is a GUID (usually `guid(...)`), and its principal, role and scope cannot change (a new one
-replaces it). Its principal is an identity's `principalId`: until `reference()` is evaluated, a literal
-GUID or a parameter, with `dependsOn` on the identity for the order.
+replaces it). Its principal is an identity's `principalId`, usually `reference(identityId).principalId`:
+known only after apply on a fresh stack, and the graph's `reference` edge creates the identity first.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ service is what ARM adds around every resource provider:
 - POST `/run` and `/cancel`, GET `/runOutputs` and `/runOutputs/{name}` on image templates;
 - what clients ask before they touch a resource: subscriptions, tenants, locations, the cloud's
   endpoints (`directory.py`), and a sign-in endpoint (`sign_in.py`), neither needing a token;
-- ARM error bodies, flat before 2021-10-01 for Image Builder, and injected faults from a `FaultPlan`.
+- ARM error bodies, flat before 2021-10-01 for Image Builder, and injected faults from a `FaultPlan`
+  (a lost answer: the request carried out, then the connection reset).
 """
 
 from __future__ import annotations
@@ -89,8 +90,18 @@ class ArmSurface:
                 nested=True,
             )
         fault = self.faults.pick(request.method, path)
+        if fault is not None and fault.answer_lost:
+            self._carry_out(request, path, segments, lowered, api_version)
+            # Nobody polls an operation whose answer was lost: the work goes on and ends, as in Azure.
+            self.operations.settle(path)
+            return Response(0, drop=True)
         if fault is not None:
             return fault_response(fault, nested_errors(path, api_version))
+        return self._carry_out(request, path, segments, lowered, api_version)
+
+    def _carry_out(
+        self, request: Request, path: str, segments: list[str], lowered: list[str], api_version: str
+    ) -> Response:
         try:
             if not api_version:
                 raise ServiceError(

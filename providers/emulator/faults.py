@@ -2,7 +2,9 @@
 
 A fault matches requests by method and by a piece of the path, fires with a probability (from a seeded
 generator, so a run can be repeated) and at most a number of times. It is answered before the request
-reaches the simulated service, so nothing changes when a fault fires, as with Azure's own throttling.
+reaches the simulated service, so nothing changes when a fault fires, as with Azure's own throttling;
+except a lost answer (`answer_lost`), which is the other way round: the request is carried out and
+committed, then the connection is reset without an answer, as when a network drops a reply.
 Retry-After is sent as given: `aibplan emulator` gives whole seconds, as HTTP and Azure do; tests give
 fractions to stay fast (aibplan's clients read either).
 """
@@ -28,6 +30,8 @@ class Fault:
     path_contains: str = ""
     retry_after: float | None = None
     target: str | None = None
+    # Carry the request out, then reset the connection instead of answering (status and code unused).
+    answer_lost: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods and method.upper() not in self.methods:
@@ -44,6 +48,17 @@ def throttling(rate: float, retry_after: float = 1.0, **match: object) -> Fault:
         f"Please retry after {retry_after:g} seconds.",
         rate=rate,
         retry_after=retry_after,
+        **match,  # type: ignore[arg-type]
+    )
+
+
+def answer_lost(**match: object) -> Fault:
+    """The request is carried out and committed; its answer never arrives (the connection is reset)."""
+    return Fault(
+        0,
+        "AnswerLost",
+        "The connection was reset after the request was carried out.",
+        answer_lost=True,
         **match,  # type: ignore[arg-type]
     )
 

@@ -44,6 +44,8 @@ class Response:
     status: int
     body: Any = None  # JSON-serialisable, or None for an empty body
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Send nothing and reset the connection (an injected lost answer).
+    drop: bool = False
 
 
 def json_body(request: Request) -> Body:

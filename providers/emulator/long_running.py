@@ -123,6 +123,15 @@ class Operations:
             ]
         return {fold_id(op.arm_id): _IN_PROGRESS_STATE[op.kind] for op in running}
 
+    def settle(self, arm_id: str) -> None:
+        """End the create, update and delete operations on `arm_id` now (their client will not poll)."""
+        key = fold_id(arm_id)
+        now = self.clock()
+        with self._lock:
+            for op in self._operations.values():
+                if op.ended_at is None and op.kind != "action" and fold_id(op.arm_id) == key:
+                    op.ended_at = now
+
     def status(self, op_id: str) -> Answer:
         """GET of the operation's URL: the operation status resource."""
         with self._lock:

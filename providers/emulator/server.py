@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -189,6 +190,11 @@ class _Handler(BaseHTTPRequestHandler):
             log(self.command, self.path, response.status)
 
     def _send(self, response: Response) -> None:
+        if response.drop:
+            # A reset, not a clean close: the client sees its answer lost mid-request.
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         self.send_response(response.status)
         for name, value in response.headers.items():

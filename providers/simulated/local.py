@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +31,8 @@ class LocalProvider:
         self.service = SimulatedAzure(
             self.db_path, latency=latency, fault_hook=fault_hook, build_minute=build_minute
         )
+        # A fault hook that can lose a write's answer after the service committed it (local_faults).
+        self._after_commit: Callable[[str, str], None] | None = getattr(fault_hook, "after_commit", None)
 
     def describe(self) -> str:
         return f"local (simulated Azure in {self.db_path}; nothing is created in a real subscription)"
@@ -48,21 +50,31 @@ class LocalProvider:
 
     def create(self, ref: ResourceRef, body: Body) -> Body:
         try:
-            return self.service.put(ref.arm_id, ref.api_version, body)[1]
+            created = self.service.put(ref.arm_id, ref.api_version, body)[1]
         except ServiceError as exc:
             raise _translate(exc) from None
+        self._answered("create", ref.arm_id)
+        return created
 
     def update(self, ref: ResourceRef, patch: Body) -> Body:
         try:
-            return self.service.patch(ref.arm_id, ref.api_version, patch)
+            updated = self.service.patch(ref.arm_id, ref.api_version, patch)
         except ServiceError as exc:
             raise _translate(exc) from None
+        self._answered("update", ref.arm_id)
+        return updated
 
     def delete(self, ref: ResourceRef) -> None:
         try:
             self.service.delete(ref.arm_id, ref.api_version)
         except ServiceError as exc:
             raise _translate(exc) from None
+        self._answered("delete", ref.arm_id)
+
+    def _answered(self, operation: str, arm_id: str) -> None:
+        """The write is done; an injected lost answer surfaces now, as a reset connection."""
+        if self._after_commit is not None:
+            self._after_commit(operation, arm_id)
 
     def invoke_action(self, ref: ResourceRef, action: str, body: Body | None = None) -> Body | None:
         try:

@@ -7,18 +7,24 @@ holding the same JSON object (the environment wins):
       "seed": 7,                       // same seed, same faults
       "transientRate": 0.1,            // share of calls that fail with a transient error
       "permanentRate": 0.0,            // share of calls that fail with a permanent error
+      "lostRate": 0.0,                 // share of writes carried out whose answer is then lost
       "operations": ["create", "update", "delete"],   // which calls the rates apply to (default)
       "latencyMs": {"create": 20},     // extra latency per operation (or one number for every call)
       "retryAfterSeconds": 0.05,       // the Retry-After that injected 429s carry
-      "rules": [                       // faults aimed at resources: id substring, operation, kind, rate
-        {"match": "imageTemplates/web", "operation": "create", "kind": "permanent", "rate": 1.0}
+      "rules": [                       // faults aimed at resources: id substring, operation, kind, rate,
+        {"match": "imageTemplates/web", "operation": "create", "kind": "permanent", "rate": 1.0},
+        {"match": "galleries/", "kind": "lost", "times": 1}   // and at most how many times
       ]
     }
 
 Transient faults are, in turn: 503 ServiceUnavailable, 500 InternalServerError, 429 TooManyRequests with
-Retry-After, 409 AnotherOperationInProgress and a dropped connection. Whether a call fails is decided by a
-hash of (seed, operation, resource id, how many times this call was made), never by thread timing, so a
-parallel apply sees the same faults on every run with the same seed.
+Retry-After, 409 AnotherOperationInProgress and a dropped connection; each is raised before the service
+acts, so nothing changed. A lost answer (`lostRate`, kind "lost", writes only) is the other way round: the
+service carries the write out and commits it, then the connection is reset before the answer arrives, so
+the caller cannot tell whether anything changed (the provider calls `after_commit` once the write is
+done). Whether a call fails is decided by a hash of (seed, operation, resource id, how many times this call
+was made), never by thread timing, so a parallel apply sees the same faults on every run with the same
+seed.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ from .service import ServiceError
 
 ENV_FAULTS = "AIBPLAN_LOCAL_FAULTS"
 OPERATIONS = ("read", "create", "update", "delete")
-KINDS = ("transient", "permanent", "throttle", "busy", "unavailable", "dropped")
+KINDS = ("transient", "permanent", "throttle", "busy", "unavailable", "dropped", "lost")
+WRITES = ("create", "update", "delete")
 _TRANSIENT_CYCLE = ("unavailable", "internal", "throttle", "busy", "dropped")
 
 
@@ -50,6 +57,8 @@ class FaultRule:
     operation: str | None
     kind: str
     rate: float = 1.0
+    # At most this many times (None: no limit).
+    times: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class FaultSettings:
     seed: int = 0
     transient_rate: float = 0.0
     permanent_rate: float = 0.0
+    lost_rate: float = 0.0
     operations: tuple[str, ...] = ("create", "update", "delete")
     latency_ms: Mapping[str, float] = field(default_factory=dict)
     retry_after: float = 0.05
@@ -64,7 +74,9 @@ class FaultSettings:
 
     @property
     def active(self) -> bool:
-        return bool(self.transient_rate or self.permanent_rate or self.rules or self.latency_ms)
+        return bool(
+            self.transient_rate or self.permanent_rate or self.lost_rate or self.rules or self.latency_ms
+        )
 
 
 def parse_settings(data: Any, where: str) -> FaultSettings:
@@ -75,6 +87,7 @@ def parse_settings(data: Any, where: str) -> FaultSettings:
         "seed",
         "transientRate",
         "permanentRate",
+        "lostRate",
         "operations",
         "latencyMs",
         "retryAfterSeconds",
@@ -87,10 +100,10 @@ def parse_settings(data: Any, where: str) -> FaultSettings:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise FaultConfigError(f"{where}.seed must be an integer")
     rates = {}
-    for key in ("transientRate", "permanentRate"):
+    for key in ("transientRate", "permanentRate", "lostRate"):
         rates[key] = _rate(data.get(key, 0.0), f"{where}.{key}")
-    if rates["transientRate"] + rates["permanentRate"] > 1:
-        raise FaultConfigError(f"{where}: transientRate + permanentRate must be at most 1")
+    if rates["transientRate"] + rates["permanentRate"] + rates["lostRate"] > 1:
+        raise FaultConfigError(f"{where}: transientRate + permanentRate + lostRate must be at most 1")
     operations = data.get("operations", ["create", "update", "delete"])
     if not isinstance(operations, list) or any(op not in OPERATIONS for op in operations):
         raise FaultConfigError(f"{where}.operations must be a list of {', '.join(OPERATIONS)}")
@@ -117,11 +130,18 @@ def parse_settings(data: Any, where: str) -> FaultSettings:
         kind = rule.get("kind", "permanent")
         if kind not in KINDS:
             raise FaultConfigError(f"{at}.kind must be one of {', '.join(KINDS)}")
-        rules.append(FaultRule(str(rule.get("match", "")), operation, kind, _rate(rule.get("rate", 1.0), at)))
+        if kind == "lost" and operation not in (None, *WRITES):
+            raise FaultConfigError(f"{at}: a lost answer needs a write ({', '.join(WRITES)}), not a read")
+        times = rule.get("times")
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+            raise FaultConfigError(f"{at}.times must be a whole number of 1 or more")
+        rule_rate = _rate(rule.get("rate", 1.0), at)
+        rules.append(FaultRule(str(rule.get("match", "")), operation, kind, rule_rate, times))
     return FaultSettings(
         seed=seed,
         transient_rate=rates["transientRate"],
         permanent_rate=rates["permanentRate"],
+        lost_rate=rates["lostRate"],
         operations=tuple(operations),
         latency_ms={k: float(v) for k, v in latency.items()},
         retry_after=float(retry_after),
@@ -157,6 +177,9 @@ class FaultInjector:
         self.sleep = sleep
         self._lock = threading.Lock()
         self._calls: dict[tuple[str, str], int] = {}
+        self._fired: dict[int, int] = {}
+        # The write of this thread whose answer is to be lost once it is done (see after_commit).
+        self._losing = threading.local()
         self.injected: list[tuple[str, str, str]] = []
 
     def draw(self, operation: str, arm_id: str, salt: str = "") -> float:
@@ -179,8 +202,21 @@ class FaultInjector:
             self._calls[key] = self._calls.get(key, 0) + 1
             if kind is not None:
                 self.injected.append((operation, arm_id, kind))
-        if kind is not None:
+        self._losing.call = (operation, fold_id(arm_id)) if kind == "lost" else None
+        if kind is not None and kind != "lost":
             raise _fault(kind, operation, arm_id, settings)
+
+    def after_commit(self, operation: str, arm_id: str) -> None:
+        """Called once a write is done: when its answer was chosen to be lost, the connection "resets"
+        now, after the service committed it."""
+        if getattr(self._losing, "call", None) != (operation, fold_id(arm_id)):
+            return
+        self._losing.call = None
+        name = arm_id.rsplit("/", 1)[-1]
+        raise ConnectionResetError(
+            f"connection reset by peer after the {operation} of '{name}' was carried out (injected fault: "
+            "the answer was lost)"
+        )
 
     def _choose(self, operation: str, arm_id: str) -> str | None:
         settings = self.settings
@@ -188,18 +224,34 @@ class FaultInjector:
         for index, rule in enumerate(settings.rules):
             if rule.operation is not None and rule.operation != operation:
                 continue
+            if rule.kind == "lost" and operation not in WRITES:
+                continue
             if rule.match.lower() not in folded:
                 continue
-            if self.draw(operation, arm_id, f"rule{index}") < rule.rate:
+            if self.draw(operation, arm_id, f"rule{index}") < rule.rate and self._may_fire(index, rule):
                 return rule.kind
         if operation not in settings.operations:
             return None
         value = self.draw(operation, arm_id)
-        if value < settings.permanent_rate:
-            return "permanent"
-        if value < settings.permanent_rate + settings.transient_rate:
-            return "transient"
+        bounds = (
+            ("permanent", settings.permanent_rate),
+            ("transient", settings.transient_rate),
+            ("lost", settings.lost_rate if operation in WRITES else 0.0),
+        )
+        for kind, rate in bounds:
+            if value < rate:
+                return kind
+            value -= rate
         return None
+
+    def _may_fire(self, index: int, rule: FaultRule) -> bool:
+        """Count a rule's firing; False once it fired `times` times."""
+        with self._lock:
+            fired = self._fired.get(index, 0)
+            if rule.times is not None and fired >= rule.times:
+                return False
+            self._fired[index] = fired + 1
+            return True
 
 
 def _fault(kind: str, operation: str, arm_id: str, settings: FaultSettings) -> BaseException:

@@ -30,6 +30,7 @@ from .service_rules import (
     TENANT_ID,
     admit_put,
     check_patch,
+    check_patch_references,
     merge_patch,
     not_found,
     parse_request,
@@ -146,6 +147,7 @@ class SimulatedAzure:
                 )
             patch = request_body(patch)
             check_request(rtype, api_version, patch, patch=True)
+            check_patch_references(self.store, rid, rtype, patch)
             merged = merge_patch(current, patch)
             # What the service adds to what a PATCH brings (a new distribution target's artifactTags); what
             # it owns stays as it was.

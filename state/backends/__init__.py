@@ -11,6 +11,7 @@ from pathlib import Path
 from .base import BackendError, HeldLock, HistoryEntry, StateBackend, StateChanged, StoredState
 from .local import LocalBackend
 from .saving import Loaded, load, save
+from .session import Session
 from .settings import AzureBlobSettings, BackendSettings, LocalSettings, backend_settings
 from .transfer import Pushed, PushRefused, check_push, migrate_state, pull_state, push_state
 
@@ -35,6 +36,7 @@ __all__ = [
     "LocalSettings",
     "PushRefused",
     "Pushed",
+    "Session",
     "StateBackend",
     "StateChanged",
     "StoredState",

@@ -39,9 +39,10 @@ from .settings import AzureBlobSettings
 # The token scope of Azure Storage, the same in every cloud.
 STORAGE_SCOPE = "https://storage.azure.com/.default"
 _CONTENT = ContentSettings(content_type="application/json; charset=utf-8")
-# The state file's layout is fixed (state.store.dumps_state): lineage near the top, serial on the last line.
+# The state file's layout is fixed (state.store.dumps_state): lineage near the top, each entry's serial on a
+# line of its own (the state's serial is the highest).
 _LINEAGE = re.compile(r'^\{\n  "format_version": \d+,\n  "lineage": "([0-9A-Za-z._-]{1,64})",\n')
-_SERIAL = re.compile(r'\n  "serial": (\d{1,18})\n\}\n$')
+_SERIAL = re.compile(r'^      "serial": (\d{1,18}),?$', re.MULTILINE)
 
 
 def plain_url(url: str) -> str:
@@ -240,9 +241,9 @@ def state_metadata(text: str) -> dict[str, str]:
     lineage = _LINEAGE.match(text[:200])
     if lineage:
         metadata["lineage"] = lineage.group(1)
-    serial = _SERIAL.search(text[-64:])
-    if serial:
-        metadata["serial"] = serial.group(1)
+    serials = [int(found) for found in _SERIAL.findall(text)]
+    if serials:
+        metadata["serial"] = str(max(serials))
     return metadata
 
 

@@ -6,14 +6,15 @@ and the journal is `.aibplan/journal.jsonl` (state.journal). Nothing here change
 
 The version token is the SHA-256 of the file's bytes. A write compares it under a short flock of its own
 (`.aibplan/write.lock`), so two processes writing at once cannot both pass the check: the second one is
-refused with StateChanged, never overwrites silently.
+refused with StateChanged, never overwrites silently. A file this backend read or wrote last and whose
+inode, size and times are unchanged is not read again to be hashed (a large state is written several
+times during an apply); any other file is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from ..journal import journal_path, remove_journal
 from ..lock import LockError, LockInfo, StateLock, acquire, force_unlock, is_held
-from ..store import BACKUP_SUFFIX, fsync_dir, write_atomic
+from ..model import text_digest
+from ..store import BACKUP_SUFFIX, fsync_dir, read_regular_file, write_atomic
 from .base import (
     BackendError,
     HistoryEntry,
@@ -37,7 +39,8 @@ BACKUP_ID = "backup"
 
 
 def version_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    """The version token: the bytes' digest, the same as the state's (state.model.text_digest)."""
+    return text_digest(data)
 
 
 class LocalLock:
@@ -82,6 +85,8 @@ class LocalBackend:
         # Where the journal's text ends (appends go there) and which file it is; None until known.
         self._journal_end: int | None = None
         self._journal_file: tuple[int, int] | None = None
+        # The state file as last read or written here: its stat identity and version.
+        self._known: tuple[tuple[int, ...], str] | None = None
 
     def where(self) -> str:
         return str(self.state_path)
@@ -96,28 +101,46 @@ class LocalBackend:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BackendError(f"cannot read state file {self.state_path}: {exc}") from None
-        return StoredState(text, version_of(data), self.where())
+        assert self._known is not None
+        return StoredState(text, self._known[1], self.where())
 
     def write(self, text: str, expected: str | None, *, keep_previous: bool = True) -> str:
         data = text.encode("utf-8")
         with self._write_lock():
-            current = self._read_bytes()
-            version = version_of(current) if current is not None else None
+            version = self._current_version()
             if version != expected:
                 raise StateChanged(_changed_message(self.where(), expected, version))
             try:
                 write_atomic(self.state_path, text, backup=keep_previous)
+                written = version_of(data)
+                self._known = (_stat_key(os.stat(self.state_path)), written)
             except OSError as exc:
                 raise BackendError(f"cannot write the state file {self.state_path}: {exc}") from None
-        return version_of(data)
+        return written
 
-    def _read_bytes(self) -> bytes | None:
+    def _current_version(self) -> str | None:
         try:
-            return self.state_path.read_bytes()
+            key = _stat_key(os.stat(self.state_path))
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise BackendError(f"cannot read state file {self.state_path}: {exc}") from None
+        if self._known is not None and self._known[0] == key:
+            return self._known[1]
+        return version_of(data) if (data := self._read_bytes()) is not None else None
+
+    def _read_bytes(self) -> bytes | None:
+        """The file's bytes (None when there is none); remembers their version and the file's identity."""
+        try:
+            # Not a plain open: a named pipe in the state file's place would block it (state.store).
+            data, status = read_regular_file(self.state_path)
+            key = _stat_key(status)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise BackendError(f"cannot read state file {self.state_path}: {exc}") from None
+        self._known = (key, version_of(data))
+        return data
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -239,6 +262,10 @@ class LocalBackend:
 
     def close(self) -> None:
         """Nothing is kept open between calls."""
+
+
+def _stat_key(stat: os.stat_result) -> tuple[int, ...]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _identity(fd: int) -> tuple[int, int]:

@@ -7,10 +7,10 @@ nothing, as `save_state` does; a save after another writer's is refused (StateCh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from ..model import FORMAT_VERSION, State
-from ..store import dumps_state, parse_state
+from ..model import State
+from ..store import dumps_state, next_state, parse_state
 from .base import StateBackend
 
 
@@ -36,7 +36,7 @@ def save(backend: StateBackend, state: State, loaded: Loaded, *, keep_previous: 
     previous = loaded.state
     if previous is not None and state.same_content(previous):
         return loaded
-    base_serial = previous.serial if previous is not None else state.serial
-    written = replace(state, serial=base_serial + 1, format_version=FORMAT_VERSION)
-    version = backend.write(dumps_state(written), loaded.version, keep_previous=keep_previous)
-    return Loaded(written, version, loaded.where)
+    written = next_state(state, previous)
+    text = dumps_state(written)
+    version = backend.write(text, loaded.version, keep_previous=keep_previous)
+    return Loaded(written.stored_as(text), version, loaded.where)

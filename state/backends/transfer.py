@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import State
+from ..model import ResourceState, State
 from ..store import dumps_state, parse_state
 from .base import BackendError, StateBackend
 
@@ -37,7 +37,12 @@ def pull_state(backend: StateBackend) -> State | None:
 
 
 def check_push(current: State | None, incoming: State, where: str) -> None:
-    """Raise PushRefused when `incoming` must not replace `current`."""
+    """Raise PushRefused when `incoming` must not replace `current`.
+
+    Each entry and each removal carries the serial at which it last changed: `incoming` is older when
+    `current` holds a change it has not seen (a resource changed at a higher serial there, or one it
+    never had at all), and went its own way when both changed a resource at the same serial, differently.
+    """
     if current is None:
         return
     if current.lineage != incoming.lineage:
@@ -45,17 +50,41 @@ def check_push(current: State | None, incoming: State, where: str) -> None:
             f"the state at {where} belongs to another stack (lineage {current.lineage}); the state pushed is "
             f"lineage {incoming.lineage}. Check the backend's container and key; nothing was written"
         )
-    if incoming.serial < current.serial:
+    theirs = _stamps(incoming)
+    unseen: list[str] = []
+    apart: list[str] = []
+    for address, (serial, entry) in sorted(_stamps(current).items()):
+        seen = theirs.get(address)
+        if seen is None or seen[0] < serial:
+            unseen.append(f"{address} at serial {serial}")
+        elif seen[0] == serial and not _same(entry, seen[1]):
+            apart.append(address)
+    if unseen:
+        shown = ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
         raise PushRefused(
             f"the state at {where} is newer (serial {current.serial}) than the state pushed (serial "
-            f"{incoming.serial}); pull it first (aibplan state pull) and apply again. Nothing was written"
+            f"{incoming.serial}): it holds changes the state pushed has not seen ({shown}); pull it first "
+            "(aibplan state pull) and apply again. Nothing was written"
         )
-    if incoming.serial == current.serial and not incoming.same_content(current):
+    if apart:
         raise PushRefused(
-            f"the state at {where} and the state pushed are both serial {current.serial} but differ: they "
-            "were changed apart. Pull the backend's state and run `aibplan plan` to see what differs; "
-            "nothing was written"
+            f"the state at {where} and the state pushed both changed {', '.join(apart[:5])} at the same "
+            "serial, differently: they were changed apart. Pull the backend's state and run `aibplan plan` "
+            "to see what differs; nothing was written"
         )
+
+
+def _stamps(state: State) -> dict[str, tuple[int, ResourceState | None]]:
+    """Each address the state knows, present or removed, with the serial at which it last changed."""
+    known: dict[str, tuple[int, ResourceState | None]] = {a: (n, None) for a, n in state.removed.items()}
+    known.update({r.address: (r.serial, r) for r in state.resources})
+    return known
+
+
+def _same(mine: ResourceState | None, theirs: ResourceState | None) -> bool:
+    if mine is None or theirs is None:
+        return mine is theirs
+    return mine.same_content(theirs)
 
 
 def push_state(

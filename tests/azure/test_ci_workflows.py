@@ -175,7 +175,7 @@ def github(team: Team, event: str, ref: str) -> GitHubRunner:
 
 
 def state_resources(text: str) -> list[str]:
-    return [r["address"] for r in json.loads(text)["resources"]]
+    return [r["address"] for r in json.loads(text)["resources"] if not r.get("removed")]
 
 
 def drift_the_gallery(emulator: Emulator, team: Team) -> None:

@@ -59,7 +59,7 @@ def roles_stack(tmp_path: Path, azure_env: Emulator) -> Path:
 
 def _state(root: Path) -> dict[str, Any]:
     data = json.loads((root / "aibplan.state.json").read_text())
-    return {r["address"]: r for r in data["resources"]}
+    return {r["address"]: r for r in data["resources"] if not r.get("removed")}
 
 
 def test_role_kinds_plan_apply_update_and_destroy_through_the_emulator(

@@ -1,8 +1,8 @@
 """Each service error the Azure provider maps reaches the CLI as one clear line naming the resource.
 
-The errors come over TLS from the ARM emulator: some because the service refuses (a second PUT of an
-image template, a missing resource group), the others injected as Azure sends them. A plan never proposes
-that second PUT (it reads before it creates: AIB8003); only a plan made without reading the cloud sends it."""
+The errors come over TLS from the ARM emulator: some because the service refuses (a missing resource
+group), the others injected as Azure sends them. A second PUT of an image template is never sent: the plan
+and the apply read before they create (planning.identities)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def on(root: Path, kind_path: str) -> str:
     return f"/resourcegroups/{group_of(root)}/providers/{kind_path}"
 
 
-def test_second_put_of_a_template_shows_the_service_text(
+def test_a_template_the_state_forgot_is_not_put_again(
     azure_quickstart: Callable[..., Path], cli: Callable[..., Run]
 ) -> None:
     root = azure_quickstart()
@@ -44,15 +44,15 @@ def test_second_put_of_a_template_shows_the_service_text(
     state_path = root / "aibplan.state.json"
     state = json.loads(state_path.read_text())
     state["resources"] = [r for r in state["resources"] if r["address"] != "imageTemplate.ubuntu2204"]
-    state["serial"] += 1
     state_path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
 
     run = cli("apply", "--auto-approve", str(root))
     assert run.exit_code == 1 and "AIB8003 imageTemplate.ubuntu2204 already exists in Azure" in run.stderr
-    assert "aibplan import imageTemplate.ubuntu2204`" in run.stderr
+    assert "run `aibplan import imageTemplate.ubuntu2204` (or `aibplan import --all`" in run.stderr
+    # Without a refresh the plan does not read the cloud; the apply reads before the PUT and refuses.
     line = error_line(cli("apply", "--auto-approve", "--no-refresh", str(root)))
-    assert line.startswith("Error: imageTemplate.ubuntu2204: create failed: Conflict: ")
-    assert "Update/Upgrade of image templates is currently not supported" in line
+    assert line.startswith("Error: imageTemplate.ubuntu2204: create failed: AlreadyExists: /subscriptions/")
+    assert "nothing was changed. To manage it, run `aibplan import imageTemplate.ubuntu2204` (or" in line
 
 
 def test_missing_subscription_registration_says_how_to_register(

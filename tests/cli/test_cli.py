@@ -65,29 +65,31 @@ def test_arm_deployment_with_var_override(example: Callable[[str], Path], cli: C
     run = cli("apply", "--auto-approve", "--var", "environment=prod", root)
     assert run.exit_code == 0, run.stderr
     assert "identity.id-aib-prod: Creation complete" in run.stderr
-    assert "roleAssignment." not in run.stderr  # its condition: no principal id given yet
+    # The role assignment takes the identity's principal id with reference(), once the identity exists.
+    # (The state is the default environment's, dev: --var environment=prod changes a parameter only.)
+    state = json.loads((Path(root) / "aibplan.dev.state.json").read_text())
+    by_kind = {r["address"].split(".")[0]: r for r in state["resources"]}
+    principal = by_kind["identity"]["observed"]["properties"]["principalId"]
+    assert by_kind["roleAssignment"]["applied"]["properties"]["principalId"] == principal
     run = cli("plan", "--detailed-exitcode", "--var", "environment=prod", root)
     assert run.exit_code == 0, run.stdout
     run = cli("plan", "--detailed-exitcode", "--var", "environment=test", root)
-    assert run.exit_code == 2 and "Plan: 3 to add, 0 to change, 1 to replace, 3 to destroy." in run.stdout
+    assert run.exit_code == 2 and "Plan: 4 to add, 0 to change, 1 to replace, 4 to destroy." in run.stdout
+    assert "principalId      = (known after apply)" in run.stdout
     run = cli("plan", "--var", "environment=staging", root)
     assert run.exit_code == 1 and "allowed values: dev, test, prod" in run.stderr
-    # With the identity's principal id, its role assignment is created after the identity.
-    state = json.loads((Path(root) / "aibplan.state.json").read_text())
-    identity = next(r for r in state["resources"] if r["address"] == "identity.id-aib-prod")
-    principal = f"builderPrincipalId={identity['observed']['properties']['principalId']}"
-    run = cli("apply", "--auto-approve", "--var", "environment=prod", "--var", principal, root)
-    assert run.exit_code == 0 and "Resources: 1 added, 0 changed" in run.stdout, run.stderr
-    run = cli("plan", "--detailed-exitcode", "--var", "environment=prod", "--var", principal, root)
-    assert run.exit_code == 0, run.stdout
     run = cli("destroy", "--auto-approve", root)
     assert run.exit_code == 0 and "5 destroyed" in run.stdout
 
 
 def test_var_file_and_bad_var_syntax(example: Callable[[str], Path], cli: Callable[..., Run]) -> None:
     root = example("arm-deployment")
-    run = cli("plan", "--var-file", str(root / "prod.parameters.json"), str(root))
+    run = cli("plan", "--env", "prod", str(root))
     assert run.exit_code == 0 and "id-aib-prod" in run.stdout and "swedencentral" in run.stdout
+    # Another environment's parameters against this environment's state would plan to destroy it.
+    run = cli("plan", "--var-file", str(root / "prod.parameters.json"), str(root))
+    assert run.exit_code == 1 and "holds the parameters of environment prod" in run.stderr
+    assert "use --env prod" in run.stderr
     run = cli("plan", "--var", "novalue", str(root))
     assert run.exit_code == 1 and "expected NAME=VALUE" in run.stderr
 

@@ -14,7 +14,8 @@ from planner.execution.state_access import StackState
 from providers.catalog import for_arm_type
 from providers.simulated.local import LocalProvider
 from state import State, load_state
-from state.journal import JournaledState, journal_path
+from state.journal import journal_path
+from state.journaled import file_journal
 from tests.helpers import Run
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-golden-images/providers"
@@ -25,7 +26,7 @@ GALLERY = f"{SUB}/Microsoft.Compute/galleries/corpImages"
 def died_while(root: Path, *calls: tuple[str, str, str, str]) -> None:
     """Leave a journal as a run killed during these calls (action, address, id, type) would."""
     state = load_state(root / "aibplan.state.json") or State.new()
-    journal = JournaledState(root / "aibplan.state.json", root / ".aibplan", state, state)
+    journal = file_journal(root / "aibplan.state.json", root / ".aibplan", state, state)
     for action, address, arm_id, arm_type in calls:
         rtype = for_arm_type(arm_type)
         assert rtype is not None
@@ -119,7 +120,7 @@ def test_a_journal_of_another_state_is_refused(
 ) -> None:
     root = example("quickstart")
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
-    journal = JournaledState(root / "other.json", root / ".aibplan", State(lineage="someone-else"), None)
+    journal = file_journal(root / "other.json", root / ".aibplan", State(lineage="someone-else"), None)
     journal.begin("create", "gallery.x", GALLERY, "Microsoft.Compute/galleries", "2024-03-03", {}, ())
     journal.abandon()
     run = cli("apply", "--auto-approve", str(root))

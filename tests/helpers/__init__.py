@@ -5,10 +5,11 @@ Golden plan fixtures (tests/fixtures/plans/): `bases/<base>/stack/` is a stack, 
 and `cloud.json` the state and the cloud after a clean apply of it (made by
 `python -m tests.planning.test_plan_goldens`); `cases/<case>.json` is one case: its base, edits to the
 stack files, the state and the cloud (each a file or address, a JSON path as a list, and a value, or
-`"remove": true`), the plan options, and the action each resource is meant to get (`expect`);
-`cases/<case>.plan.json` is the JSON plan the case must produce (without the provider's description, the
-inputs hash and the full before/after bodies, which other tests cover). `AIBPLAN_UPDATE_GOLDEN=1`
-rewrites these files from the current code; review the diff before committing it.
+`"remove": true`; `"forget": true` drops a state entry), the plan options, and the action each resource is
+meant to get (`expect`); `cases/<case>.plan.json` is the JSON plan the case must produce (without the
+provider's description, the inputs hash and the full before/after bodies, which other tests cover, and
+without `after_unknown` where nothing is known only after apply). `AIBPLAN_UPDATE_GOLDEN=1` rewrites these
+files from the current code; review the diff before committing it.
 """
 
 from __future__ import annotations
@@ -190,6 +191,9 @@ def materialise(case: Mapping[str, Any], where: Path) -> Path:
     by_address = {r["address"]: r for r in state_data["resources"]}
     for edit in case.get("state", []):
         entry = by_address[edit["address"]]
+        if edit.get("forget"):  # the state never knew it (it stays in the cloud)
+            state_data["resources"].remove(entry)
+            continue
         set_at(entry, edit["path"], copy.deepcopy(edit.get("value")), remove=edit.get("remove", False))
     (root / "aibplan.state.json").write_text(json.dumps(state_data, indent=2, sort_keys=True) + "\n")
     cloud = json.loads((base / "cloud.json").read_text())
@@ -233,15 +237,30 @@ def plan_document(root: Path, options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def golden_form(document: dict[str, Any]) -> dict[str, Any]:
-    """What a golden file pins: the JSON plan without machine paths, the hash and full bodies."""
+    """What a golden file pins: the JSON plan without machine paths, the hash and full bodies; what is known
+    only after apply (`after_unknown`) only where something is."""
     out = {k: v for k, v in document.items() if k not in ("provider", "inputs_hash")}
-    out["resource_changes"] = [
-        {k: v for k, v in c.items() if k not in ("before", "after")} for c in document["resource_changes"]
-    ]
+    out["resource_changes"] = [_golden_change(c) for c in document["resource_changes"]]
     out["resource_drift"] = [
-        {k: v for k, v in d.items() if k not in ("before", "after")} for d in document["resource_drift"]
+        {k: v for k, v in d.items() if k not in ("before", "after")} | {"attribute_diffs": _golden_diffs(d)}
+        for d in document["resource_drift"]
     ]
     return out
+
+
+def _golden_change(change: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in change.items() if k not in ("before", "after")}
+    if out.get("after_unknown") == {}:
+        del out["after_unknown"]
+    out["attribute_diffs"] = _golden_diffs(change)
+    return out
+
+
+def _golden_diffs(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in d.items() if not (k == "after_unknown" and v is False)}
+        for d in item["attribute_diffs"]
+    ]
 
 
 # -- the ARM emulator (tests/azure) -----------------------------------------------------------------------

@@ -7,12 +7,13 @@ import os
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from azure.storage.blob import BlobServiceClient
 
+from state import ResourceState, State
 from state.backends import StateBackend, backend_settings, open_backend
 from tests.helpers.azurite import ROOT, Azurite
 
@@ -108,3 +109,11 @@ def blob_place(azurite: Azurite, stack: Path, **config: Any) -> Place:
     return Place(
         "azureblob", settings, {"AIBPLAN_BACKEND_CONNECTION_STRING": azurite.connection_string}, stack
     )
+
+
+def state_at(serial: int, lineage: str, *resources: ResourceState) -> State:
+    """A state as stored at `serial`: its resources written then (and, for the serial to show without
+    them, a resource removed then)."""
+    entries = [replace(r, serial=serial) for r in resources]
+    removed = {} if entries else {"gallery.retired": serial}
+    return State(lineage=lineage, removed=removed).with_resources(entries)

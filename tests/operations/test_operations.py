@@ -178,7 +178,7 @@ def test_a_saved_plan_applies_once_even_when_it_leaves_the_state_as_it_was(
     root = example("quickstart")
     assert apply_all(root).ok
     # Drift that the plan repairs: applying it puts the cloud back and leaves the state's resources as
-    # they were, so without the plan's id the serial would not move.
+    # they were, so without the plan's id on the entry it changed the state would not move.
     set_tag_in_cloud(root, TEMPLATE, "owner", "portal")
     plan_file = tmp_path / "repair.plan"
     made = ops.plan(ops.PlanRequest(stack_of(root), out=plan_file))
@@ -189,8 +189,8 @@ def test_a_saved_plan_applies_once_even_when_it_leaves_the_state_as_it_was(
     outcome = ops.apply_saved(ops.SavedApplyRequest(plan_file))
     assert outcome.status is ops.ApplyStatus.APPLIED and outcome.ok
     after = load_state(root / "aibplan.state.json")
-    assert after is not None and after.last_saved_plan == made.saved.plan_id
-    assert after.serial > before.serial
+    assert after is not None and after.get(TEMPLATE).saved_plan == made.saved.plan_id  # type: ignore[union-attr]
+    assert after.serial > before.serial and after.digest != before.digest
 
     # The same file again, or the plan artifact on another machine whose checkout has the state as
     # committed after the apply (here: the folder copied, the local cloud with it): refused, nothing done.
@@ -220,7 +220,7 @@ def test_the_saved_plan_file_is_not_the_json_view(example: Callable[[str], Path]
     plan_file = tmp_path / "a.plan"
     ops.plan(ops.PlanRequest(stack_of(example("quickstart")), out=plan_file))
     document = json.loads(plan_file.read_text())
-    assert document["kind"] == "aibplan-saved-plan" and document["format_version"] == "2"
+    assert document["kind"] == "aibplan-saved-plan" and document["format_version"] == "3"
     assert "resource_changes" not in document["plan"] and "changes" in document["plan"]
     assert all("body" not in change for change in document["plan"]["changes"])
 

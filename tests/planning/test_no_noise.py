@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from planner.normalize import normalize_body
+from planner.stack.loader import load_config
+from planner.stack.model import Stack
 from providers.catalog import RESOURCE_TYPES, for_arm_type, read_only_paths
 from providers.catalog.arm_ids import parse_resource_id
 from providers.catalog.types import ResourceType
@@ -85,12 +87,11 @@ def _fill(
 
 def make_noise(root: Path) -> int:
     """Rewrite every resource of the stack's resource group in the local cloud; returns how many."""
-    config = json.loads(
-        "\n".join(line for line in (root / "aibplan.json").read_text().splitlines() if "//" not in line)
-    )
-    cloud = LocalProvider(root / ".aibplan")
+    config, _ = load_config(root)  # the stack's default environment: its local cloud is its own
+    assert config is not None
+    cloud = LocalProvider(Stack(root=root, config=config, resources=()).runtime_dir)
     try:
-        listed = cloud.service.list_resource_group(config["subscriptionId"], config["resourceGroup"])
+        listed = cloud.service.list_resource_group(config.subscription_id, config.resource_group)
         for presented in listed:
             rid = parse_resource_id(presented["id"])
             rtype = for_arm_type(rid.arm_type) if rid else None

@@ -149,9 +149,13 @@ def test_a_saved_refresh_only_plan_is_refused_when_the_cloud_moved_again(
         ('{"kind": "aibplan-saved-plan", "format_version": "9"}', "made by a newer aibplan (saved plan"),
         (
             '{"kind": "aibplan-saved-plan", "format_version": "1", "plan": {}}',
-            "made by an older aibplan (saved plan format '1'; this one reads '2'); plan again",
+            "made by an older aibplan (saved plan format '1'; this one reads '3'); plan again",
         ),
-        ('{"kind": "aibplan-saved-plan", "format_version": "2"}', "the saved plan is damaged"),
+        (
+            '{"kind": "aibplan-saved-plan", "format_version": "2", "plan": {}}',
+            "made by an older aibplan (saved plan format '2'; this one reads '3'); plan again",
+        ),
+        ('{"kind": "aibplan-saved-plan", "format_version": "3"}', "the saved plan is damaged"),
     ],
 )
 def test_a_broken_plan_file_is_a_clear_error(

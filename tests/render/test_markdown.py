@@ -161,7 +161,13 @@ def golden(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["gallery--location", "drift--tag-and-deleted-definition", "consequence--running-build"]
+    "name",
+    [
+        "gallery--location",
+        "drift--tag-and-deleted-definition",
+        "consequence--running-build",
+        "unknowns--identity-location",
+    ],
 )
 def test_the_plan_summary_renders(name: str, tmp_path: Path) -> None:
     plan, _ = case_plan(name, tmp_path)

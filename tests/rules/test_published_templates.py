@@ -58,8 +58,6 @@ KNOWN_MISTAKES: dict[str, list[tuple[str, str | None]]] = {
         ("AIB2003", "apiVersion"),  # 2019-05-01-preview
         ("AIB3607", "properties.distribute[0].replicationRegions"),  # without the gallery's region
         ("AIB5005", "properties.distribute[0].galleryImageId"),  # Gen2 source, V1 definition
-        # The role assignment's principal comes from reference(), not evaluated before deployment yet.
-        ("AIB0004", "properties.principalId"),
     ],
     "broken-json": [("AIB0001", None)],
 }

@@ -29,7 +29,7 @@ VARS: dict[str, Any] = {
     "cycleA": "[variables('cycleB')]",
     "cycleB": "[concat('x', variables('cycleA'))]",
     "self": "[variables('self')]",
-    "broken": {"inner": ["ok", "[reference('r')]"]},
+    "broken": {"inner": ["ok", "[listKeys('r', '2023-01-01')]"]},
 }
 
 
@@ -488,14 +488,14 @@ def test_missing_scope_values_not_needed() -> None:
 
 
 def test_if_only_evaluates_the_chosen_branch() -> None:
-    assert ev("[if(true(), 'ok', reference('x').id)]") == "ok"
+    assert ev("[if(true(), 'ok', listKeys('x', '2023-01-01').keys)]") == "ok"
     assert ev("[if(false(), div(1, 0), 'ok')]") == "ok"
     assert ev("[if(equals(1, 1), parameters('name'), parameters('undefined'))]") == "img"
-    assert err("[if(false(), 'ok', reference('x'))]").function == "reference"
+    assert err("[if(false(), 'ok', listKeys('x', '2023-01-01'))]").function == "listKeys"
 
 
 def test_variables_are_lazy_and_cached() -> None:
-    evaluator = Evaluator(SCOPE, PARAMS, {"bad": "[reference('x')]", "good": "[toUpper('a')]"})
+    evaluator = Evaluator(SCOPE, PARAMS, {"bad": "[listKeys('x', '1')]", "good": "[toUpper('a')]"})
     assert evaluator.evaluate_string("[variables('good')]") == "A"
     assert evaluator._variable_cache == {"good": "A"}
     assert evaluator.evaluate_string("[variables('GOOD')]") == "A"
@@ -517,7 +517,11 @@ def test_results_are_new_structures() -> None:
 @pytest.mark.parametrize(
     ("text", "function", "fragment"),
     [
-        ("[reference('x')]", "reference", "unsupported function 'reference': it cannot be evaluated before"),
+        (
+            "[deployer().objectId]",
+            "deployer",
+            "unsupported function 'deployer': it cannot be evaluated before",
+        ),
         ("[listKeys('x', '2020-01-01')]", "listKeys", "cannot be evaluated before deployment"),
         ("[listAccountSas('x')]", "listAccountSas", "cannot be evaluated before deployment"),
         ("[providers('Microsoft.Compute')]", "providers", "cannot be evaluated before deployment"),
@@ -619,8 +623,8 @@ def test_error_inside_variable_definition() -> None:
     with pytest.raises(ExpressionError) as info:
         evaluator.evaluate_value({"props": {"x": "[variables('broken')]"}}, ("resources", 0))
     error = info.value
-    assert error.function == "reference"
-    assert error.message.startswith("in variable 'broken': unsupported function 'reference'")
+    assert error.function == "listKeys"
+    assert error.message.startswith("in variable 'broken': unsupported function 'listKeys'")
     assert error.path == ("resources", 0, "props", "x")
     assert error.variable_path == ("variables", "broken", "inner", 1)
     assert error.expression == "[variables('broken')]"

@@ -213,11 +213,11 @@ def test_malformed_json_names_file_line_and_column(tmp_path: Path) -> None:
 
 
 def test_unsupported_function_names_function_file_and_path(tmp_path: Path) -> None:
-    resource = {"type": IDENTITY_TYPE, "name": "x", "tags": {"k": "[reference('foo').bar]"}}
+    resource = {"type": IDENTITY_TYPE, "name": "x", "tags": {"k": "[deployer().objectId]"}}
     stack, diagnostics = load_stack(write_stack(tmp_path, {"id.json": resource}))
     assert stack is None
     (d,) = diagnostics
-    assert d.code == "AIB0004" and "reference" in d.message
+    assert d.code == "AIB0004" and "deployer" in d.message
     assert d.file == "id.json" and d.path == ("tags", "k") and d.line == 5
 
 

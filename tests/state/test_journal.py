@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from state import ResourceState, State, load_state
-from state.journal import JournaledState, journal_path, read_journal, replay
+from state.journal import journal_path, read_journal, replay
+from state.journaled import JournaledState, file_journal
 
 
 def entry(address: str, value: int = 1) -> ResourceState:
@@ -28,7 +29,7 @@ def begin(journal: JournaledState, action: str, e: ResourceState) -> int:
 
 
 def test_replay_keeps_finished_calls_and_lists_unfinished_ones(tmp_path: Path) -> None:
-    journal = JournaledState(tmp_path / "s.json", tmp_path / ".aibplan", State(lineage="l"), None)
+    journal = file_journal(tmp_path / "s.json", tmp_path / ".aibplan", State(lineage="l"), None)
     done, refused, doubtful, open_call = (entry(f"gallery.{n}") for n in "abcd")
     journal.done(begin(journal, "create", done), done)
     journal.failed(begin(journal, "create", refused), certain=True)
@@ -45,7 +46,7 @@ def test_replay_keeps_finished_calls_and_lists_unfinished_ones(tmp_path: Path) -
 
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     runtime = tmp_path / ".aibplan"
-    journal = JournaledState(tmp_path / "s.json", runtime, State(lineage="l"), None)
+    journal = file_journal(tmp_path / "s.json", runtime, State(lineage="l"), None)
     a = entry("gallery.a")
     journal.done(begin(journal, "create", a), a)
     journal.abandon()
@@ -61,7 +62,7 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
 def test_deletes_replay_as_removals_and_replaying_twice_changes_nothing(tmp_path: Path) -> None:
     runtime = tmp_path / ".aibplan"
     base = State(lineage="l").with_resources([entry("gallery.a"), entry("gallery.b")])
-    journal = JournaledState(tmp_path / "s.json", runtime, base, None)
+    journal = file_journal(tmp_path / "s.json", runtime, base, None)
     journal.removed(begin(journal, "delete", entry("gallery.a")), "gallery.a")
     b2 = entry("gallery.b", 2)
     journal.done(begin(journal, "update", b2), b2)
@@ -75,7 +76,7 @@ def test_deletes_replay_as_removals_and_replaying_twice_changes_nothing(tmp_path
 def test_compaction_writes_the_state_a_logarithmic_number_of_times(tmp_path: Path) -> None:
     path = tmp_path / "aibplan.state.json"
     runtime = tmp_path / ".aibplan"
-    journal = JournaledState(path, runtime, State(lineage="l"), None)
+    journal = file_journal(path, runtime, State(lineage="l"), None)
     count = 2000
     for index in range(count):
         e = entry(f"gallery.g{index:05d}")
@@ -98,7 +99,7 @@ def test_compaction_writes_the_state_a_logarithmic_number_of_times(tmp_path: Pat
 
 def test_journal_lines_are_json_and_hold_no_state_of_others(tmp_path: Path) -> None:
     runtime = tmp_path / ".aibplan"
-    journal = JournaledState(tmp_path / "s.json", runtime, State(lineage="l"), None)
+    journal = file_journal(tmp_path / "s.json", runtime, State(lineage="l"), None)
     a = entry("gallery.a")
     journal.done(begin(journal, "create", a), a)
     journal.abandon()
@@ -107,11 +108,11 @@ def test_journal_lines_are_json_and_hold_no_state_of_others(tmp_path: Path) -> N
 
 
 def test_a_slow_apply_is_compacted_at_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import state.journal
+    import state.journaled
 
-    monkeypatch.setattr(state.journal, "_COMPACT_INTERVAL", 0.0)
+    monkeypatch.setattr(state.journaled, "_COMPACT_INTERVAL", 0.0)
     path = tmp_path / "aibplan.state.json"
-    journal = JournaledState(path, tmp_path / ".aibplan", State(lineage="l"), None)
+    journal = file_journal(path, tmp_path / ".aibplan", State(lineage="l"), None)
     a = entry("gallery.a")
     journal.done(begin(journal, "create", a), a)
     deadline = time.monotonic() + 10

@@ -17,7 +17,7 @@ def entry(address: str, **kw: object) -> ResourceState:
     return ResourceState(
         address=address,
         arm_type="Microsoft.Compute/galleries",
-        arm_id=f"/x/{address}",
+        arm_id=f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/{address[8:]}",
         api_version="2024-03-03",
         applied={"location": "westus2"},
         observed={"b": 1, "a": 2},
@@ -46,7 +46,7 @@ def test_serial_grows_only_when_content_changes(tmp_path: Path) -> None:
     path = tmp_path / "aibplan.state.json"
     first = save_state(path, State(lineage="l").with_resources([entry("gallery.a")]), None)
     assert first.serial == 1
-    again = save_state(path, State(lineage="l", serial=1).with_resources([entry("gallery.a")]), first)
+    again = save_state(path, State(lineage="l").with_resources([entry("gallery.a")]), first)
     assert again.serial == 1
     changed = save_state(path, first.with_resource(entry("gallery.b")), first)
     assert changed.serial == 2

@@ -46,11 +46,11 @@ def test_rm_then_import_brings_it_back(applied: Path, cli: Callable[..., Run]) -
     assert run.exit_code == 0 and "was not touched" in run.stdout
     after = load_state(applied / "aibplan.state.json")
     assert after is not None and after.serial == serial + 1 and after.get("imageTemplate.ubuntu2204") is None
-    # The stack still declares it and it exists: the plan refuses to create it over itself and says how
-    # to take it back (AIB8003).
+    # The stack still declares it and it exists: the plan refuses to create it over itself, and says how
+    # to take it back (planning.identities, AIB8003).
     run = cli("plan", "--detailed-exitcode", str(applied))
     assert run.exit_code == 1 and "AIB8003" in run.stderr
-    assert "run `aibplan import imageTemplate.ubuntu2204`" in run.stderr
+    assert "run `aibplan import imageTemplate.ubuntu2204` (or `aibplan import --all`" in run.stderr
     run = cli("import", "imageTemplate.ubuntu2204", TEMPLATE_ID, str(applied))
     assert run.exit_code == 0, run.stderr
     assert "Import successful" in run.stdout

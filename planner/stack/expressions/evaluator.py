@@ -4,7 +4,7 @@ calling the function library (every `functions_*` module)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
@@ -19,7 +19,16 @@ from . import (
 )
 from .errors import ExpressionError, JsonPath
 from .functions import NOT_IMPLEMENTED, RUNTIME_ONLY, Function, arity_message
-from .parser import Call, Literal, Member, Node, parse
+from .parser import Call, Known, Literal, Member, Node, parse
+from .unknown import (
+    References,
+    ReferenceTarget,
+    Unknown,
+    fill_not_yet,
+    has_unknown,
+    unknown_access,
+    unknown_call,
+)
 from .values import copy_json, is_int, lookup, type_name
 
 # The whole library by lower-case name (if() is handled by the evaluator itself).
@@ -57,7 +66,17 @@ class Evaluator:
     ``allow_nondeterministic`` is set (ARM only allows them in a parameter's
     ``defaultValue``); ``clock`` supplies "now" for ``utcNow()`` (tests). The function library reads
     ``scope``, ``parameters`` and ``clock`` and calls ``variable()``, ``scope_object()``,
-    ``subscription_id()``, ``resource_group()`` and ``require_nondeterministic()``.
+    ``subscription_id()``, ``resource_group()``, ``require_nondeterministic()`` and ``reference()``.
+
+    Secrets: ``secure`` names the parameters declared ``securestring``/``secureObject``. A value computed
+    from one is marked as it is computed (a function's result is marked when an argument was, a property
+    or index of a marked value is marked, a variable computed from one is marked wherever it is used; an
+    ``if()`` condition and a boolean result carry no characters of it and are not). ``secret_values`` holds
+    the secure parameters' texts and every text of a marked result, for the redactor.
+
+    Values known only after apply: without ``references``, ``reference()`` gives an `Unknown` (see
+    expressions.unknown for how it travels through expressions); with them, it asks them, and `resolve()`
+    evaluates an unknown again.
     """
 
     def __init__(
@@ -68,9 +87,22 @@ class Evaluator:
         *,
         allow_nondeterministic: bool = False,
         clock: Callable[[], datetime] | None = None,
+        secure: Collection[str] = (),
+        references: References | None = None,
     ) -> None:
         self.scope = scope
+        self.references = references
+        # Whether an unknown was made: until then no argument needs to be searched for one.
+        self._unknowns = False
         self.parameters = parameters
+        self._secure = frozenset(name.lower() for name in secure)
+        self.secret_values: set[str] = set()
+        for name, value in parameters.items():
+            if name.lower() in self._secure:
+                self.secret_values.update(string_leaves(value))
+        # Whether what is being evaluated now read a secure value (see the class docstring).
+        self._marked = False
+        self._variable_marked: dict[str, bool] = {}
         self._raw_variables = variables
         self._variable_names = {name.lower(): name for name in variables}
         self._variable_cache: dict[str, Any] = {}
@@ -79,6 +111,11 @@ class Evaluator:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
 
     # -- public API
+
+    @property
+    def made_unknowns(self) -> bool:
+        """Whether a value known only after apply was made (so results may hold one)."""
+        return self._unknowns
 
     def evaluate_value(self, value: Any, path: JsonPath = ()) -> Any:
         """Return a new structure with every expression string inside value evaluated.
@@ -101,10 +138,7 @@ class Evaluator:
                     # ARM evaluates expressions in property names too (userAssignedIdentities keys).
                     new_key = self.evaluate_value(key, (*path, key))
                     if not isinstance(new_key, str):
-                        raise ExpressionError(
-                            f"a property name must evaluate to a string, not {type(new_key).__name__}",
-                            path=(*path, key),
-                        )
+                        raise ExpressionError(property_name_problem(new_key), path=(*path, key))
                 out[new_key] = self.evaluate_value(item, (*path, key))
             return out
         if isinstance(value, list):
@@ -117,26 +151,39 @@ class Evaluator:
             return text
         if text.startswith("[["):
             return text[1:]
+        outer = self._marked
+        self._marked = False
         try:
-            return copy_json(self._eval(parse(text)))
+            value = copy_json(self._eval(parse(text)))
         except ExpressionError as exc:
             if exc.expression is None:
                 exc.expression = text
             raise
         except RecursionError:
             raise ExpressionError("expression is nested too deeply", expression=text) from None
+        finally:
+            marked = self._marked
+            self._marked = outer or marked
+        if marked:
+            self.secret_values.update(string_leaves(value))
+        return value
 
     # -- evaluation
 
+    def resolve(self, unknown: Unknown) -> Any:
+        """The unknown's value evaluated again, `reference()` answered by this evaluator's references
+        (still unknown, wholly or in part, where they answer NOT_YET)."""
+        return copy_json(self._eval(unknown.residual))
+
     def _eval(self, node: Node) -> Any:
-        if isinstance(node, Literal):
+        if isinstance(node, (Literal, Known)):
             return node.value
         if isinstance(node, Call):
             return self._call(node)
         if isinstance(node, Member):
             return self._access(node.target, node.name, f"property '{node.name}'")
         key = self._eval(node.index)
-        return self._access(node.target, key, f"index [{json.dumps(key)}]")
+        return self._access(node.target, key, f"index [{json.dumps(key, default=str)}]")
 
     def _access(self, target_node: Node, key: Any, what: str) -> Any:
         # resourceGroup().location etc.: only the requested property must be known.
@@ -149,6 +196,8 @@ class Evaluator:
             target = self.scope_object(target_node.name.lower(), key)
         else:
             target = self._eval(target_node)
+        if self._unknowns and (isinstance(target, Unknown) or isinstance(key, Unknown)):
+            return unknown_access(target, key)
         if isinstance(target, dict):
             if not isinstance(key, str):
                 raise ExpressionError(f"cannot index an object with {type_name(key)} {key!r}")
@@ -178,7 +227,12 @@ class Evaluator:
         if lowered == "if":
             if count != 3:
                 raise ExpressionError(f"{node.name}() expects 3 arguments, got {count}")
+            before = self._marked
             condition = self._eval(node.args[0])
+            self._marked = before  # the condition picks a branch; it is not part of the value
+            if isinstance(condition, Unknown):
+                # Which branch is taken is known only after apply: both are evaluated now.
+                return unknown_call(node.name, [condition, *(self._eval(arg) for arg in node.args[1:])])
             if not isinstance(condition, bool):
                 raise ExpressionError(
                     f"{node.name}() expects a boolean condition, got {type_name(condition)}"
@@ -187,7 +241,36 @@ class Evaluator:
         assert spec is not None
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             raise ExpressionError(arity_message(node.name, spec, count))
-        return spec.impl(self, node.name, [self._eval(arg) for arg in node.args])
+        before = self._marked
+        args = [self._eval(arg) for arg in node.args]
+        if self._unknowns and any(has_unknown(arg) for arg in args):
+            result = self._call_with_unknown(node.name, lowered, args)
+        else:
+            result = spec.impl(self, node.name, args)
+        if isinstance(result, bool):
+            self._marked = before  # a yes or no carries none of a secret's characters
+        return result
+
+    def _call_with_unknown(self, name: str, lowered: str, args: list[Any]) -> Any:
+        """A function called with an unknown argument: unknown too, unless the known arguments decide."""
+        if lowered == "and" and any(arg is False for arg in args):
+            return False
+        if lowered == "or" and any(arg is True for arg in args):
+            return True
+        if lowered == "reference":
+            raise ExpressionError(
+                f"{name}() needs a resource id or name known before apply, not a value of another reference()"
+            )
+        return unknown_call(name, args)
+
+    def reference(self, target: ReferenceTarget, name: str, args: list[Any]) -> Any:
+        """What `reference()` gives: an unknown until references can answer, then their answer (with
+        unknowns where they answer NOT_YET)."""
+        call = Call(name, tuple(Known(arg) for arg in args), 0)
+        self._unknowns = True
+        if self.references is None:
+            return Unknown(call, frozenset((target,)))
+        return fill_not_yet(self.references.value_of(target), call, target)
 
     @staticmethod
     def _unknown_function(name: str) -> NoReturn:
@@ -201,9 +284,19 @@ class Evaluator:
             raise ExpressionError(f"unsupported function '{name}': not implemented by aibplan", function=name)
         raise ExpressionError(f"unknown function '{name}'", function=name)
 
+    def parameter(self, name: str) -> Any:
+        """The value of parameter `name` (any case); marks what is being evaluated when it is secure."""
+        found, value = lookup(self.parameters, name)
+        if not found:
+            raise ExpressionError(f"parameter '{name}' is not defined", missing=f"parameter '{name}'")
+        if name.lower() in self._secure:
+            self._marked = True
+        return value
+
     def variable(self, name: str) -> Any:
         lowered = name.lower()
         if lowered in self._variable_cache:
+            self._marked = self._marked or self._variable_marked[lowered]
             return self._variable_cache[lowered]
         actual = self._variable_names.get(lowered)
         if actual is None:
@@ -213,6 +306,8 @@ class Evaluator:
             chain = [self._variable_names[v] for v in self._in_progress[start:]] + [actual]
             raise ExpressionError("variable cycle: " + " -> ".join(chain))
         self._in_progress.append(lowered)
+        outer = self._marked
+        self._marked = False
         try:
             value = self.evaluate_value(self._raw_variables[actual], ("variables", actual))
         except ExpressionError as exc:
@@ -224,7 +319,10 @@ class Evaluator:
             raise
         finally:
             self._in_progress.pop()
+            marked = self._marked
+            self._marked = outer or marked
         self._variable_cache[lowered] = value
+        self._variable_marked[lowered] = marked
         return value
 
     def require_nondeterministic(self, name: str) -> None:
@@ -275,3 +373,27 @@ class Evaluator:
         if not found:
             return {key: None for key in builders}  # lets _access report the missing name
         return {wanted: build()}
+
+
+def string_leaves(value: Any, *, keys: bool = False) -> Iterator[str]:
+    """Every non-empty text inside a JSON value, however deep; object keys too with `keys` (the keys of a
+    secure object are its shape, not its secret)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item:
+                yield item
+        elif isinstance(item, dict):
+            if keys:
+                stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def property_name_problem(value: Any) -> str:
+    """Why `value` cannot be a property name."""
+    if isinstance(value, Unknown):
+        return "a property name must be known before apply; a reference() value is known only after it"
+    return f"a property name must evaluate to a string, not {type(value).__name__}"

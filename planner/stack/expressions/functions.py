@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 RUNTIME_ONLY = {
     name.lower()
     for name in (
-        "reference",
         "providers",
         "environment",
         "pickZones",

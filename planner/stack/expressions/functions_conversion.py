@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any
+
+from state.jsontext import JsonLimitError, loads
 
 from .errors import ExpressionError
 from .functions import Function, registrar, want_int, want_str
@@ -78,11 +79,10 @@ def _fn_create_object(ev: Evaluator, name: str, args: list[Any]) -> Any:
 def _fn_json(ev: Evaluator, name: str, args: list[Any]) -> Any:
     text = want_str(name, args[0])
 
-    def reject(constant: str) -> Any:
-        raise ValueError(f"{constant} is not valid JSON")
-
     try:
-        return json.loads(text, parse_constant=reject)
+        return loads(text)
+    except JsonLimitError as exc:
+        raise ExpressionError(f"{name}(): invalid JSON: {exc.message}") from None
     except ValueError as exc:
         raise ExpressionError(f"{name}(): invalid JSON: {exc}") from None
 

@@ -1,5 +1,6 @@
 """Deployment values and resource ids: parameters(), variables(), resourceGroup(), subscription(),
-tenant(), deployment(), resourceId() and its subscription, tenant and extension forms."""
+tenant(), deployment(), resourceId() and its subscription, tenant and extension forms, and reference()
+(a value known only after apply until the cloud can answer: expressions.unknown)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ExpressionError
 from .functions import Function, registrar, want_str
-from .values import lookup
+from .unknown import ReferenceTarget
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
@@ -21,11 +22,7 @@ _TYPE_PATTERN = re.compile(r"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+(?:/[^/]+)+")
 
 @_register("parameters", 1, 1)
 def _fn_parameters(ev: Evaluator, name: str, args: list[Any]) -> Any:
-    key = want_str(name, args[0], "a parameter name (string)")
-    found, value = lookup(ev.parameters, key)
-    if not found:
-        raise ExpressionError(f"parameter '{key}' is not defined", missing=f"parameter '{key}'")
-    return value
+    return ev.parameter(want_str(name, args[0], "a parameter name (string)"))
 
 
 @_register("variables", 1, 1)
@@ -116,3 +113,20 @@ def _fn_extension_resource_id(ev: Evaluator, name: str, args: list[Any]) -> Any:
     base = want_str(name, args[0], "a resource id (string) as first argument")
     _, resource_type, names = _split_type(name, args[1:], 0)
     return base.rstrip("/") + _provider_path(resource_type, names)
+
+
+@_register("reference", 1, 3)
+def _fn_reference(ev: Evaluator, name: str, args: list[Any]) -> Any:
+    resource = want_str(name, args[0], "a resource id or name (string) as first argument")
+    if not resource:
+        raise ExpressionError(f"{name}() needs a resource id or name, got ''")
+    api_version = None
+    if len(args) > 1:
+        api_version = want_str(name, args[1], "an api version (string) as second argument")
+    full = False
+    if len(args) == 3:
+        option = want_str(name, args[2], "'Full' as third argument")
+        if option.lower() != "full":
+            raise ExpressionError(f"{name}(): the third argument can only be 'Full', got '{option}'")
+        full = True
+    return ev.reference(ReferenceTarget(resource, api_version or None, full), name, args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .errors import ExpressionError
 
@@ -37,7 +37,14 @@ class Index:
     position: int
 
 
-Node = Literal | Call | Member | Index
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A value computed already (any JSON value), standing in a residual expression (expressions.unknown)."""
+
+    value: Any
+
+
+Node = Literal | Call | Member | Index | Known
 
 _TOKEN = re.compile(
     r"""

@@ -8,11 +8,20 @@ files validated outside a stack cannot know; `loading` holds one load's findings
 
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .parameters import parse_var
-from .stack import find_stack_root, load_config, load_files, load_stack, locator_for, resource_sources
+from .stack import (
+    environments_of,
+    find_stack_root,
+    load_config,
+    load_files,
+    load_stack,
+    locator_for,
+    resource_sources,
+)
 
 __all__ = [
     "UNKNOWN_RESOURCE_GROUP",
     "UNKNOWN_SUBSCRIPTION",
+    "environments_of",
     "find_stack_root",
     "load_config",
     "load_files",

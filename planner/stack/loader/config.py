@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...diagnostics import Severity
 from ..model import CONFIG_FILE, DEFAULT_STATE_FILE, StackConfig
+from . import environments
 from .guardrails import config_lifecycles, config_rules
 from .loading import Loading, read_json, rel
 from .placeholders import check_placeholders
@@ -22,14 +23,18 @@ _CONFIG_KEYS = (
     "azure",
     "lifecycle",
     "rules",
+    "backend",
+    "environments",
+    "defaultEnvironment",
     "$schema",
     "description",
 )
 _PROVIDERS = ("local", "azure")
 
 
-def read_config(root: Path, loading: Loading) -> StackConfig | None:
-    """The settings in `root`'s aibplan.json; None when the folder or they cannot be used (reported)."""
+def read_config(root: Path, loading: Loading, environment: str | None = None) -> StackConfig | None:
+    """The settings in `root`'s aibplan.json, for `environment` (None: the default one; loader.environments);
+    None when the folder or they cannot be used (reported)."""
     if root.is_file():
         loading.add(
             "AIB0002",
@@ -71,6 +76,10 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
                 path=(key,),
                 hint=f"did you mean '{close[0]}'?" if close else None,
             )
+    selected = environments.select(root, data, environment, shown, loading)
+    if selected is None:
+        return None
+    data = selected.data
     ok = True
     for key in ("subscriptionId", "resourceGroup", "location"):
         value = data.get(key)
@@ -93,7 +102,7 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
             path=("provider",),
         )
         ok = False
-    for key in ("parameters", "local", "azure"):
+    for key in ("parameters", "local", "azure", "backend"):
         if key in data and not isinstance(data[key], dict):
             loading.add(
                 "AIB0003",
@@ -128,4 +137,9 @@ def read_config(root: Path, loading: Loading) -> StackConfig | None:
         azure=dict(data.get("azure") or {}),
         lifecycle=config_lifecycles(data["lifecycle"], shown, loading) if "lifecycle" in data else {},
         rules=config_rules(data["rules"], shown, loading) if "rules" in data else {},
+        backend=dict(data["backend"]) if "backend" in data else None,
+        environment=selected.name,
+        environments=selected.names,
+        parameter_file=selected.parameter_file,
+        environment_backend=selected.own_backend,
     )

@@ -3,6 +3,8 @@ the end at their file, line and column."""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,12 @@ from ...diagnostics import Diagnostic, JsonPath, Severity
 from ..expressions import ExpressionError
 from ..jsonc import JsonSyntaxError, load_jsonc
 from ..locate import Locator
-from ..model import Resource, UnmanagedResource
+from ..model import Resource, StackFile, UnmanagedResource
+
+# The largest stack file read (aibplan.json, a resource file, a parameters file): a JSON resource file is
+# kilobytes; anything near this is a mistake (a log, a disk image, a link to /dev/zero) that would use
+# gigabytes of memory once parsed.
+MAX_FILE_BYTES = 64 << 20
 
 
 @dataclass
@@ -22,6 +29,8 @@ class Loading:
     texts: dict[str, str] = field(default_factory=dict)
     resources: list[Resource] = field(default_factory=list)
     unmanaged: list[UnmanagedResource] = field(default_factory=list)
+    # Every path in the stack folder, read or ignored and why (stack.loader.files).
+    files: list[StackFile] = field(default_factory=list)
     # Files with no expression (no string starting with '[') and no '<' at all: nothing to evaluate or scan.
     plain: set[str] = field(default_factory=set)
     no_angle_brackets: set[str] = field(default_factory=set)
@@ -64,12 +73,71 @@ def rel(root: Path, file: Path) -> str:
         return str(file)
 
 
+class UnreadableFile(Exception):
+    """A file that is not read: not a regular file, too large, or refused by the system (the message)."""
+
+
+def read_text(file: Path) -> str:
+    """A stack file's text (UTF-8, a BOM allowed), refused up front when it is not a regular file (a FIFO
+    would block the read forever, a device such as /dev/zero never ends) or larger than MAX_FILE_BYTES.
+    The check is made on the opened file, so a file swapped for another between a look and the read is
+    still caught; opening does not wait for a FIFO's writer."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(f"it is {special_kind(info.st_mode)}, not a file")
+        if info.st_size > MAX_FILE_BYTES:
+            limit = _size(MAX_FILE_BYTES)
+            raise UnreadableFile(f"it is {_size(info.st_size)}; a stack file may hold {limit} at most")
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise UnreadableFile(f"it grew past {_size(MAX_FILE_BYTES)} while it was read")
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"it is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, words in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "a special file"
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 20):.0f} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
 def read_json(file: Path, shown: str, loading: Loading) -> Any:
     """The file's JSON (comments allowed), its text kept for placing diagnostics; None when it cannot be read
     or parsed (reported)."""
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(file)
+    except UnreadableFile as exc:
         loading.add("AIB0002", Severity.ERROR, f"cannot read {shown}: {exc}", file=shown)
         return None
     loading.texts[shown] = text

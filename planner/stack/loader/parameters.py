@@ -11,18 +11,31 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from state.jsontext import JsonLimitError, loads, lone_surrogate_path, unicode_text
+from state.redact import remember_secrets
+
 from ...diagnostics import Severity
 from ..expressions import Evaluator, ExpressionError, Scope
+from ..expressions.evaluator import string_leaves
+from ..expressions.unknown import has_unknown
 from ..model import CONFIG_FILE, StackConfig
 from .alone import may_be_missing
 from .loading import Loading, expression_diagnostic, read_json
+
+# Parameter types whose values are secret (ARM's secure types).
+SECURE_TYPES = ("securestring", "secureobject")
 
 
 def parse_var(text: str) -> tuple[str, str]:
     """`NAME=VALUE` from the command line; raises ValueError with a usable message."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise ValueError(f"--var {text!r}: expected NAME=VALUE")
+        raise ValueError(f"--var {unicode_text(text)!r}: expected NAME=VALUE")
+    if lone_surrogate_path(text) is not None:
+        raise ValueError(
+            f"--var {unicode_text(name.strip())}: the value is not UTF-8 text (a byte the shell passed as "
+            "it was); give UTF-8 text"
+        )
     return name.strip(), value
 
 
@@ -94,10 +107,16 @@ def template_evaluator(
         loading.add("AIB0008", Severity.ERROR, "'parameters' and 'variables' must be objects", file=shown)
         return None
     values: dict[str, Any] = {}
+    secure: set[str] = set()
     ok = True
     for name, spec in declared.items():
         spec = spec if isinstance(spec, dict) else {}
         ptype = str(spec.get("type", "string")).lower()
+        if ptype in SECURE_TYPES:
+            secure.add(name)
+            # Known as secrets before anything can quote them (a diagnostic, an error).
+            remember_secrets(string_leaves(pool.get(name)))
+            remember_secrets(string_leaves(spec.get("defaultValue")))
         if name in pool:
             try:
                 values[name] = coerce(pool[name], ptype)
@@ -113,9 +132,16 @@ def template_evaluator(
                 continue
         elif "defaultValue" in spec:
             try:
-                values[name] = Evaluator(scope, values, {}, allow_nondeterministic=True).evaluate_value(
-                    spec["defaultValue"], ("parameters", name, "defaultValue")
-                )
+                default = Evaluator(scope, values, {}, allow_nondeterministic=True, secure=secure)
+                where = ("parameters", name, "defaultValue")
+                values[name] = default.evaluate_value(spec["defaultValue"], where)
+                if default.made_unknowns and has_unknown(values[name]):
+                    raise ExpressionError(
+                        "a parameter's defaultValue cannot use reference(): it is known only after apply",
+                        path=where,
+                    )
+                if default.secret_values & set(string_leaves(values[name])):
+                    secure.add(name)  # computed from a secure parameter: as secret as it
             except ExpressionError as exc:
                 if loading.alone and exc.missing in loading.unknown.get(shown, ()):
                     may_be_missing(
@@ -141,19 +167,41 @@ def template_evaluator(
             continue
         allowed = spec.get("allowedValues")
         if isinstance(allowed, list) and values[name] not in allowed:
+            shown_values = (
+                f"is not one of its {len(allowed)} allowed values (a secure parameter: neither is shown)"
+                if name in secure
+                else f"is {values[name]!r}; allowed values: {', '.join(map(str, allowed))}"
+            )
             loading.add(
                 "AIB0009",
                 Severity.ERROR,
-                f"parameter '{name}' is {values[name]!r}; allowed values: {', '.join(map(str, allowed))}",
+                f"parameter '{name}' {shown_values}",
                 file=shown,
                 path=("parameters", name),
             )
             ok = False
-    return Evaluator(scope, values, variables) if ok else None
+    if not ok:
+        return None
+    evaluator = Evaluator(scope, values, variables, secure=secure)
+    remember_secrets(evaluator.secret_values)
+    return evaluator
 
 
 def coerce(value: Any, ptype: str) -> Any:
-    """A supplied value as the parameter's declared type (`--var` values arrive as text)."""
+    """A supplied value as the parameter's declared type (`--var` values arrive as text). The error of a
+    secure type never quotes the value."""
+    try:
+        return _coerce(value, ptype)
+    except ValueError as exc:
+        if ptype in SECURE_TYPES:
+            raise ValueError(f"expected a {ptype} ({_EXPECTED[ptype]}); the value is not shown") from None
+        raise exc from None
+
+
+_EXPECTED = {"securestring": "a string", "secureobject": "a JSON object"}
+
+
+def _coerce(value: Any, ptype: str) -> Any:
     if not isinstance(value, str) or ptype in ("string", "securestring"):
         if ptype in ("string", "securestring") and not isinstance(value, str):
             raise ValueError(f"expected a string, got {json.dumps(value)}")
@@ -169,7 +217,9 @@ def coerce(value: Any, ptype: str) -> Any:
         raise ValueError(f"expected true or false, got {value!r}")
     if ptype in ("array", "object", "secureobject"):
         try:
-            parsed = json.loads(value)
+            parsed = loads(value)
+        except JsonLimitError as exc:
+            raise ValueError(f"expected a JSON {ptype}: {exc.message}") from None
         except json.JSONDecodeError:
             raise ValueError(f"expected a JSON {ptype}, got {value!r}") from None
         if not isinstance(parsed, list if ptype == "array" else dict):

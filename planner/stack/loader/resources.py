@@ -9,16 +9,19 @@ from typing import Any
 
 from providers.catalog import RESOURCE_TYPES, for_arm_type
 from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
+from state.redact import remember_secrets
 
 from ...diagnostics import JsonPath, Severity
 from ..evaluate import evaluate
-from ..expressions import Evaluator, Scope
+from ..expressions import Evaluator, Scope, Unknown
+from ..expressions.evaluator import string_leaves
 from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .guardrails import resource_lifecycle
 from .loading import Loading, expression_diagnostic, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
+from .references import split_unknowns
 
 _ENVELOPE_KEYS = (
     "type",
@@ -81,6 +84,8 @@ def load_resource_file(
             return
         for pointer, raw in items:
             _load_resource(raw, pointer, shown, evaluator, config, loading, name_from_file=None)
+        # Texts computed from secure parameters are secrets wherever they appear from now on.
+        remember_secrets(evaluator.secret_values)
         return
     evaluator = Evaluator(scope, pool, {})
     if isinstance(data, list):
@@ -213,7 +218,7 @@ def _load_resource(
             if plain:
                 body[key] = raw[key]
             else:
-                body[key], paths = envelope.evaluate(raw[key], (key,), address)
+                body[key], paths = envelope.evaluate(raw[key], (key,), address, unknown_allowed=True)
                 unresolved += paths
     depends_on: Any = raw.get("dependsOn") or []
     if not plain:
@@ -280,7 +285,9 @@ def _load_resource(
         unresolved=tuple(unresolved),
         name_from_file="name" not in raw,
         extra_keys=tuple(k for k in raw if k not in _KNOWN_RESOURCE_KEYS),
+        known_after_apply=tuple(envelope.known_after_apply),
         lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
+        secret_values=_secrets_in(body, evaluator),
     )
     loading.resources.append(resource)
     children = raw.get("resources")
@@ -309,6 +316,8 @@ class _Envelope:
         self.unknown = loading.unknown.get(shown, frozenset())
         self.unresolved: list[JsonPath] = []
         self.last_missing: str | None = None
+        # Values of the body known only after apply (reference()), by path.
+        self.known_after_apply: list[tuple[JsonPath, Unknown]] = []
 
     def value(self, key: str) -> Any:
         value, paths = self.evaluate(self.raw.get(key), (key,), None)
@@ -316,10 +325,17 @@ class _Envelope:
         return value
 
     def evaluate(
-        self, value: Any, path: JsonPath, address: str | None, *, record: bool = True
+        self,
+        value: Any,
+        path: JsonPath,
+        address: str | None,
+        *,
+        record: bool = True,
+        unknown_allowed: bool = False,
     ) -> tuple[Any, list[JsonPath]]:
         """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
-        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion)."""
+        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
+        after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
         done = evaluate(self.evaluator, value, path, self.unknown)
         for exc in done.errors:
             expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
@@ -327,7 +343,23 @@ class _Envelope:
             self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
             if record:
                 self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
-        return done.value, done.unresolved
+        if not self.evaluator.made_unknowns:
+            return done.value, done.unresolved
+        evaluated, found = split_unknowns(done.value, path)
+        if found and unknown_allowed:
+            self.known_after_apply += found
+        elif found:
+            self.loading.add(
+                "AIB0004",
+                Severity.ERROR,
+                f"'{path[0]}' must be known before apply; a reference() value is known only after it",
+                file=self.shown,
+                path=found[0][0],
+                pointer=self.pointer,
+                address=address,
+                hint="write the value literally, or take it from a parameter",
+            )
+        return evaluated, done.unresolved + [where for where, _ in found]
 
 
 def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:
@@ -357,6 +389,14 @@ def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading:
         path=(*pointer, "type"),
     )
     loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
+
+
+def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:
+    """The secret texts (secure parameters and what was computed from them) the body holds."""
+    if not evaluator.secret_values:
+        return ()
+    texts = set(string_leaves(body, keys=True))
+    return tuple(sorted(v for v in evaluator.secret_values if v in texts or any(v in t for t in texts)))
 
 
 def _canonical_key(key: str) -> str:

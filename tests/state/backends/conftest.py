@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import Emulator
 from tests.helpers.azurite import Azurite, command, running
 from tests.helpers.backends import Place, blob_place
+from tests.helpers.machines import arm_emulator
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +42,10 @@ def place(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Place]:
         if agent.process.poll() is None:
             agent.process.kill()
         agent.stop()
+
+
+@pytest.fixture(scope="session")
+def arm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """The cloud the machines share: an ARM emulator over TLS."""
+    with arm_emulator(tmp_path_factory.mktemp("arm")) as server:
+        yield server

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
-from state import State, dumps_state
+from state import dumps_state
 from state.backends import BackendError, backend_settings, open_backend
 from state.lock import LockError
 from tests.helpers.azurite import Azurite
-from tests.helpers.backends import Place, blob_place
+from tests.helpers.backends import Place, blob_place, state_at
 
 pytestmark = pytest.mark.azurite
 
@@ -61,7 +61,7 @@ def test_a_wrong_account_key_is_refused_in_one_line_without_the_key(azurite: Azu
     wrong = azurite.connection_string.replace(azurite.key, other_key)
     backend = open_with(blob, {}, {"AIBPLAN_BACKEND_CONNECTION_STRING": wrong})
     with pytest.raises(BackendError) as caught:
-        backend.write(dumps_state(State(lineage=LINEAGE, serial=1)), None)
+        backend.write(dumps_state(state_at(1, LINEAGE)), None)
     message = str(caught.value)
     assert message.startswith(
         f"the storage account {azurite.account_url} refused to let aibplan write the state"
@@ -92,19 +92,19 @@ def test_a_sas_token_works_and_never_reaches_a_message_or_a_log_line(
     signature = dict(p.split("=", 1) for p in sas.split("&"))["sig"]
     env = {"AIBPLAN_BACKEND_SAS_TOKEN": sas, "AIBPLAN_BACKEND_ACCOUNT_URL": azurite.account_url}
     backend = open_with(blob, {}, env)
-    first = backend.write(dumps_state(State(lineage=LINEAGE, serial=1)), None)
+    first = backend.write(dumps_state(state_at(1, LINEAGE)), None)
     with backend.lock("apply"):
         backend.journal_reset(b'{"journal": 1}\n')
         backend.journal_append(b'{"event": "failed", "seq": 1, "certain": true}\n')
-        backend.write(dumps_state(State(lineage=LINEAGE, serial=2)), first)
+        backend.write(dumps_state(state_at(2, LINEAGE)), first)
     # (Azurite refuses to read a snapshot under a container SAS; listing them works.)
     assert [entry.serial for entry in backend.history()] == [1]
 
     read_only = sas_for(azurite, container, ContainerSasPermissions(read=True, list=True))
     reader = open_with(blob, {}, {**env, "AIBPLAN_BACKEND_SAS_TOKEN": read_only})
-    assert reader.read().text == dumps_state(State(lineage=LINEAGE, serial=2))
+    assert reader.read().text == dumps_state(state_at(2, LINEAGE))
     with pytest.raises(BackendError) as caught:
-        reader.write(dumps_state(State(lineage=LINEAGE, serial=3)), None)
+        reader.write(dumps_state(state_at(3, LINEAGE)), None)
     message = str(caught.value)
     assert "refused to let aibplan write the state" in message and "AIBPLAN_BACKEND_SAS_TOKEN" in message
     read_only_sig = dict(p.split("=", 1) for p in read_only.split("&"))["sig"]
@@ -149,12 +149,12 @@ def test_force_unlock_breaks_a_lease_and_its_holder_learns_it_lost_the_lock(blob
 def test_earlier_states_are_snapshots_and_only_the_newest_are_kept(azurite: Azurite, tmp_path: Path) -> None:
     place = blob_place(azurite, tmp_path, keepSnapshots=2)
     backend = place.open()
-    version = backend.write(dumps_state(State(lineage=LINEAGE, serial=1)), None)
+    version = backend.write(dumps_state(state_at(1, LINEAGE)), None)
     for serial in (2, 3, 4):
-        version = backend.write(dumps_state(State(lineage=LINEAGE, serial=serial)), version)
+        version = backend.write(dumps_state(state_at(serial, LINEAGE)), version)
     history = backend.history()
     assert [entry.serial for entry in history] == [3, 2]
-    assert backend.read_history(history[0].id) == dumps_state(State(lineage=LINEAGE, serial=3))
+    assert backend.read_history(history[0].id) == dumps_state(state_at(3, LINEAGE))
 
 
 def test_a_journal_reset_cut_short_leaves_the_previous_journal_whole(azurite: Azurite, blob: Place) -> None:

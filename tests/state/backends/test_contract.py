@@ -11,11 +11,11 @@ from state.backends import BackendError, StateChanged, load, save
 from state.journal import parse_journal
 from state.lock import LockError, LockInfo
 from state.store import parse_state
-from tests.helpers.backends import Place
+from tests.helpers.backends import Place, state_at
 
 
 def state_text(serial: int, lineage: str = "5f1c2d9e-0000-4000-8000-000000000001") -> str:
-    return dumps_state(State(lineage=lineage, serial=serial))
+    return dumps_state(state_at(serial, lineage))
 
 
 def test_a_new_place_has_no_state_and_a_write_creates_it(place: Place) -> None:
@@ -51,20 +51,20 @@ def test_saving_bumps_the_serial_only_when_the_content_changes(place: Place) -> 
     backend = place.open()
     nothing = load(backend)
     assert (nothing.state, nothing.version) == (None, None)
-    first = save(backend, State(lineage="L-1"), nothing)
+    one, two = (replace(r, serial=0) for r in big_state(2).resources)
+    first = save(backend, State(lineage="L-1").with_resource(one), nothing)
     assert first.state is not None and first.state.serial == 1
-    assert save(backend, State(lineage="L-1", serial=1), first) is first
+    assert save(backend, State(lineage="L-1").with_resource(one), first) is first
     reread = load(place.open())
     assert reread == first
-    template = big_state(1).resources[0]
-    second = save(backend, State(lineage="L-1", serial=1).with_resource(template), reread)
+    second = save(backend, State(lineage="L-1").with_resources([one, two]), reread)
     assert second.state is not None and second.state.serial == 2
+    # Only what changed carries the new serial.
+    assert [r.serial for r in second.state.resources] == [1, 2]
     assert load(place.open()) == second
     # A save made from the state as it was before `second` is refused, not written over it.
     with pytest.raises(StateChanged):
-        save(
-            place.open(), State(lineage="L-1", serial=1).with_resource(replace(template, tainted=True)), first
-        )
+        save(place.open(), State(lineage="L-1").with_resource(replace(one, tainted=True)), first)
     assert load(place.open()) == second
 
 
@@ -182,7 +182,7 @@ def big_state(count: int) -> State:
                 dependencies=("identity.builder",),
             )
         )
-    return State(lineage="2b7e151628aed2a6abf7158809cf4f3c", serial=12).with_resources(resources)
+    return state_at(12, "2b7e151628aed2a6abf7158809cf4f3c", *resources)
 
 
 def test_a_state_of_thousands_of_resources_round_trips_byte_for_byte(place: Place) -> None:

@@ -3,6 +3,7 @@ states that went their own way are refused; on `local` and on `azureblob` (a rea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from state import ResourceState, State, dumps_state
 from state.backends import PushRefused, migrate_state, pull_state, push_state
 from state.lock import LockError
 from tests.helpers.azurite import Azurite
-from tests.helpers.backends import Place, blob_place
+from tests.helpers.backends import Place, blob_place, state_at
 
 LINEAGE = "c7d0e6a2-43f1-4f7e-8b0e-5a4b7d2f9c11"
 GALLERY = ResourceState(
@@ -25,15 +26,15 @@ GALLERY = ResourceState(
 
 
 def stored(serial: int, *, lineage: str = LINEAGE, with_gallery: bool = False) -> State:
-    state = State(lineage=lineage, serial=serial)
-    return state.with_resource(GALLERY) if with_gallery else state
+    """A state at `serial`: with the gallery written at that serial, or without it."""
+    return state_at(serial, lineage, *([GALLERY] if with_gallery else []))
 
 
 def test_push_writes_a_newer_state_and_pull_reads_it(place: Place) -> None:
     backend = place.open()
     assert pull_state(backend) is None
     assert push_state(backend, stored(3)).written
-    newer = stored(4, with_gallery=True)
+    newer = stored(3).with_resource(replace(GALLERY, serial=4))
     pushed = push_state(backend, newer)
     assert (pushed.written, pushed.serial) == (True, 4)
     assert place.open().read().text == dumps_state(newer)
@@ -62,10 +63,12 @@ def test_push_of_another_stacks_state_is_refused(place: Place) -> None:
 
 def test_push_of_a_state_that_went_its_own_way_at_the_same_serial_is_refused(place: Place) -> None:
     backend = place.open()
-    push_state(backend, stored(5))
-    with pytest.raises(PushRefused, match="both serial 5 but differ"):
-        push_state(backend, stored(5, with_gallery=True))
-    assert push_state(backend, stored(5, with_gallery=True), force=True).written
+    push_state(backend, stored(5, with_gallery=True))
+    tagged = replace(GALLERY, applied={"location": "westus2", "tags": {"owner": "elsewhere"}})
+    apart = stored(5, with_gallery=True).with_resource(replace(tagged, serial=5))
+    with pytest.raises(PushRefused, match=r"changed gallery\.corpImages at the same serial, differently"):
+        push_state(backend, apart)
+    assert push_state(backend, apart, force=True).written
 
 
 def test_a_push_while_a_writer_holds_the_lock_is_refused_naming_it(place: Place) -> None:

@@ -8,9 +8,9 @@ import os
 import signal
 from pathlib import Path
 
-from state import ResourceState, State, dumps_state
+from state import ResourceState, dumps_state
 from state.journal import PendingCall, parse_journal, replay
-from tests.helpers.backends import TEST_LEASE_SECONDS, Place
+from tests.helpers.backends import TEST_LEASE_SECONDS, Place, state_at
 
 LINEAGE = "0f9c6d2e-7a51-4c7b-9d3e-2b8f1a4c6e10"
 IDENTITY_ID = (
@@ -43,7 +43,7 @@ def test_a_killed_holder_frees_the_lock_and_the_next_run_recovers_its_journal(
     """The holder keeps the lock while it lives; killed (-9) with one call finished and one begun, the
     next machine takes the lock (the lease runs out; a local lock is stale and is cleared by id) and
     finds both calls in the journal."""
-    before = State(lineage=LINEAGE, serial=4)
+    before = state_at(4, LINEAGE)
     place.open().write(dumps_state(before), None)
     identity = ResourceState(
         address="identity.builder",
@@ -108,12 +108,12 @@ def test_a_killed_holder_frees_the_lock_and_the_next_run_recovers_its_journal(
 
 
 def test_a_lost_race_between_two_writers_ends_with_the_second_refused(place: Place, tmp_path: Path) -> None:
-    place.open().write(dumps_state(State(lineage=LINEAGE, serial=1)), None)
+    place.open().write(dumps_state(state_at(1, LINEAGE)), None)
     first, second = place.agent(tmp_path / "machine-a"), place.agent(tmp_path / "machine-b")
     read_first, read_second = first.ask(do="read"), second.ask(do="read")
     assert read_first == read_second
-    mine = dumps_state(State(lineage=LINEAGE, serial=2))
-    theirs = dumps_state(State(lineage=LINEAGE, serial=3))
+    mine = dumps_state(state_at(2, LINEAGE))
+    theirs = dumps_state(state_at(3, LINEAGE))
     written = first.ask(do="write", text=mine, expected=read_first["version"])
     assert "version" in written
     refused = second.ask(do="write", text=theirs, expected=read_second["version"])
