@@ -143,6 +143,9 @@ IMAGE_TEMPLATE = ResourceType(
     scopes=(Scope.RESOURCE_GROUP,),
     schema=IMAGE_TEMPLATE_SCHEMA,
     builds=True,
+    # The quickstart bodies (Azure/azvmimagebuilder) are created with `az resource create --is-full-object`
+    # and typed `Microsoft.VirtualMachineImages`; their source and distribution say what they are.
+    recognised_by=(("properties", "source"), ("properties", "distribute")),
     api_versions=STABLE_API_VERSIONS,
     preview_api_versions=PREVIEW_API_VERSIONS,
     default_api_version="2024-02-01",

@@ -7,7 +7,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from providers.catalog import RESOURCE_TYPES, for_arm_type
+from providers.catalog import RESOURCE_TYPES, ResourceType, for_arm_type, recognised
 from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
 from state.redact import remember_secrets
 
@@ -177,7 +177,7 @@ def _load_resource(
     if extension is not None:
         scope_type, scope_name, arm_type, name = extension
         scope = build_resource_id(subscription, resource_group, scope_type, scope_name)
-    rtype = for_arm_type(arm_type)
+    rtype = for_arm_type(arm_type) or _recognised(arm_type, name, raw, shown, pointer, loading)
     if rtype is None:
         _unmanaged(arm_type, name, shown, pointer, loading)
         return
@@ -360,6 +360,26 @@ class _Envelope:
                 hint="write the value literally, or take it from a parameter",
             )
         return evaluated, done.unresolved + [where for where, _ in found]
+
+
+def _recognised(
+    arm_type: str, name: str, raw: dict[str, Any], shown: str, pointer: JsonPath, loading: Loading
+) -> ResourceType | None:
+    """A resource typed with its namespace only, as Azure's published AIB bodies are (`az resource create
+    --is-full-object` ignores the type): its kind told by what it holds, said once (AIB0012)."""
+    rtype = recognised(arm_type, raw)
+    if rtype is not None:
+        held = " and ".join(".".join(path) for path in rtype.recognised_by)
+        loading.add(
+            "AIB0012",
+            Severity.INFO,
+            f"type '{arm_type}' names only the namespace; '{name}' holds {held}, so it is checked as "
+            f"{rtype.arm_type}",
+            file=shown,
+            path=(*pointer, "type"),
+            hint=f'write "type": "{rtype.arm_type}"',
+        )
+    return rtype
 
 
 def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:
