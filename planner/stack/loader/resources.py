@@ -3,11 +3,10 @@ resource's envelope evaluated, nested child resources flattened, types aibplan d
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
-from providers.catalog import RESOURCE_TYPES, ResourceType, for_arm_type, recognised
+from providers.catalog import for_arm_type
 from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
 from state.redact import remember_secrets
 
@@ -15,9 +14,10 @@ from ...diagnostics import JsonPath, Severity
 from ..evaluate import evaluate
 from ..expressions import Evaluator, Scope, Unknown
 from ..expressions.evaluator import string_leaves
-from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
+from ..model import BODY_KEYS, Resource, SourceRef, StackConfig
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .guardrails import resource_lifecycle
+from .kinds import recognised_kind, unmanaged
 from .loading import Loading, expression_diagnostic, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
@@ -177,9 +177,9 @@ def _load_resource(
     if extension is not None:
         scope_type, scope_name, arm_type, name = extension
         scope = build_resource_id(subscription, resource_group, scope_type, scope_name)
-    rtype = for_arm_type(arm_type) or _recognised(arm_type, name, raw, shown, pointer, loading)
+    rtype = for_arm_type(arm_type) or recognised_kind(arm_type, name, raw, shown, pointer, loading)
     if rtype is None:
-        _unmanaged(arm_type, name, shown, pointer, loading)
+        unmanaged(arm_type, name, shown, pointer, loading)
         return
     if isinstance(raw.get("properties"), dict) and "copy" in raw["properties"]:
         loading.add(
@@ -360,55 +360,6 @@ class _Envelope:
                 hint="write the value literally, or take it from a parameter",
             )
         return evaluated, done.unresolved + [where for where, _ in found]
-
-
-def _recognised(
-    arm_type: str, name: str, raw: dict[str, Any], shown: str, pointer: JsonPath, loading: Loading
-) -> ResourceType | None:
-    """A resource typed with its namespace only, as Azure's published AIB bodies are (`az resource create
-    --is-full-object` ignores the type): its kind told by what it holds, said once (AIB0012)."""
-    rtype = recognised(arm_type, raw)
-    if rtype is not None:
-        held = " and ".join(".".join(path) for path in rtype.recognised_by)
-        loading.add(
-            "AIB0012",
-            Severity.INFO,
-            f"type '{arm_type}' names only the namespace; '{name}' holds {held}, so it is checked as "
-            f"{rtype.arm_type}",
-            file=shown,
-            path=(*pointer, "type"),
-            hint=f'write "type": "{rtype.arm_type}"',
-        )
-    return rtype
-
-
-def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:
-    """A type aibplan does not manage: a near miss of a managed type is a typo (AIB2001), else a warning."""
-    lowered = arm_type.lower()
-    managed = [t.arm_type for t in RESOURCE_TYPES]
-    is_child = any(lowered.startswith(t.lower() + "/") for t in managed)
-    close = (
-        [] if is_child else difflib.get_close_matches(lowered, [t.lower() for t in managed], n=1, cutoff=0.9)
-    )
-    if close:
-        meant = next(t for t in managed if t.lower() == close[0])
-        loading.add(
-            "AIB2001",
-            Severity.ERROR,
-            f"type '{arm_type}' is not a resource type; '{name}' would be left out",
-            file=shown,
-            path=(*pointer, "type"),
-            hint=f"did you mean '{meant}'?",
-        )
-        return
-    loading.add(
-        "AIB0006",
-        Severity.WARNING,
-        f"aibplan does not manage {arm_type} yet; '{name}' is left out of the plan",
-        file=shown,
-        path=(*pointer, "type"),
-    )
-    loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
 
 
 def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:
