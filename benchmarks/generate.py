@@ -13,8 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from providers.simulated.computed import resource_guid
-
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 RESOURCE_GROUP = "rg-bench"
 LOCATION = "westus2"
@@ -42,10 +40,6 @@ def _identity() -> dict[str, Any]:
 
 
 def _role_assignment() -> dict[str, Any]:
-    identity_id = (
-        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/"
-        "Microsoft.ManagedIdentity/userAssignedIdentities/aibBuilder"
-    )
     return {
         "type": "Microsoft.Authorization/roleAssignments",
         "apiVersion": "2022-04-01",
@@ -54,8 +48,9 @@ def _role_assignment() -> dict[str, Any]:
         "properties": {
             "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
             "'b24988ac-6180-42a0-ab88-20f7382dd24c')]",
-            # The principal the local cloud gives aibBuilder (until reference() names it).
-            "principalId": resource_guid(identity_id, "principal"),
+            # The identity's principal, known after apply (as the AIB quickstart templates name it).
+            "principalId": "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', "
+            "'aibBuilder'), '2023-01-31').principalId]",
             "principalType": "ServicePrincipal",
         },
     }

@@ -1,8 +1,13 @@
 """Attribute-level differences between two normalised bodies, computed with deepdiff.
 
 A field the service fills in when a request leaves it out (the catalog's `Computed` facts with
-`only_when_omitted`) is no difference when the desired body leaves it out: the cloud has the value the
-service chose, and sending the body again would get the same one."""
+`only_when_omitted`, Terraform's Optional+Computed) is no difference when the configuration leaves it
+out: the cloud has the value the service chose, and sending the body again would get the same one. In a
+plan the configuration is the desired body; in drift, which compares two cloud bodies, it is the body
+aibplan sent (`sent`: the state's applied body), so a checksum the service chose is never drift either.
+One the configuration sets is compared like any other field. A field the service sets to a constant when
+it is left out (an image definition's `hyperVGeneration: V1`) is known, so the cloud's value is compared
+with that constant (a definition made V2 and now declared without it is a change)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from providers.catalog import ResourceType
+from providers.catalog.behaviour import Made
 from providers.catalog.types import matches
 
 from ..diagnostics import JsonPath
@@ -30,18 +36,24 @@ def planned_after(after: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[JsonP
 
 
 def diff_bodies(
-    before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    rtype: ResourceType,
+    api_version: str,
+    *,
+    sent: Mapping[str, Any] | None = None,
 ) -> tuple[AttributeDiff, ...]:
-    """Every changed path, ordered by path; empty when the two bodies are equal. A value of `after` known
-    only after apply (an `Unknown`) differs from whatever was there: its diff has `after_unknown`, and it
-    forces replacement where a known new value would (Terraform does the same: it cannot be proven equal)."""
+    """Every changed path, ordered by path; empty when the two bodies are equal. Without `sent`, `after`
+    is what the configuration says. A value of `after` known only after apply (an `Unknown`) differs from
+    whatever was there: its diff has `after_unknown`, and it forces replacement where a known new value
+    would (Terraform does the same: it cannot be proven equal)."""
     if before == after:
         return ()
     if has_unknown(after):
         compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)
         return tuple(
             replace(d, after=None, after_unknown=True) if d.after == _UNKNOWN else d
-            for d in diff_bodies(before, compared, rtype, api_version)
+            for d in diff_bodies(before, compared, rtype, api_version, sent=sent)
         )
     unordered = rtype.unordered_lists
 
@@ -71,8 +83,13 @@ def diff_bodies(
             path = tuple(level.path(output_format="list"))
             old_present = not isinstance(level.t1, NotPresent)
             new_present = not isinstance(level.t2, NotPresent)
-            if not new_present and rtype.computed_when_omitted(path, api_version) is not None:
-                continue
+            left_out = not new_present if sent is None else not _holds(sent, path)
+            fact = rtype.computed_when_omitted(path, api_version) if left_out else None
+            if fact is not None:
+                # The cloud's side: `before` in a plan, `after` in drift.
+                cloud = level.t1 if sent is None else level.t2
+                if fact.made is not Made.CONSTANT or _same(cloud, fact.value):
+                    continue
             out.append(
                 AttributeDiff(
                     path=path,
@@ -85,3 +102,20 @@ def diff_bodies(
             )
     out.sort(key=lambda d: [(0, p) if isinstance(p, int) else (1, p) for p in d.path])
     return tuple(out)
+
+
+def _holds(body: Mapping[str, Any], path: tuple[Any, ...]) -> bool:
+    """True when `body` has a value at `path` (keys and list indexes)."""
+    node: Any = body
+    for part in path:
+        found = (isinstance(node, list) and isinstance(part, int) and part < len(node)) or (
+            isinstance(node, Mapping) and isinstance(part, str) and part in node
+        )
+        if not found:
+            return False
+        node = node[part]
+    return True
+
+
+def _same(value: Any, constant: Any) -> bool:
+    return type(value) is type(constant) and value == constant

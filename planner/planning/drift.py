@@ -62,7 +62,8 @@ def entry_drift(entry: ResourceState, cloud: Mapping[str, Any] | None) -> Resour
     before = _normalised(entry, entry.observed or entry.applied)
     after = _normalised(entry, cloud)
     rtype = for_arm_type(entry.arm_type)
-    diffs = diff_bodies(before, after, rtype, entry.api_version) if rtype is not None else ()
+    sent = entry.applied or None
+    diffs = diff_bodies(before, after, rtype, entry.api_version, sent=sent) if rtype is not None else ()
     if diffs:
         shown = len(diffs)
         return ResourceDrift(

@@ -37,6 +37,23 @@ def check_api_version(resource: Resource, context: RuleContext) -> Iterator[Find
         )
 
 
+def check_nearest_schema(resource: Resource, context: RuleContext) -> Iterator[Finding]:
+    """A known version whose own schema aibplan has not read (a gallery at 2019-03-01 or 2026-03-03) is
+    checked with the fields of the nearest version it has: said once, as information."""
+    rtype = BY_KIND[resource.kind]
+    if rtype.schema is None or resource.api_version not in rtype.all_api_versions():
+        return
+    nearest = rtype.schema.described_as(resource.api_version)
+    if nearest is not None:
+        yield Finding(
+            f"apiVersion '{resource.api_version}' of {rtype.arm_type} is checked with the fields of "
+            f"{nearest}, the nearest version whose published schema aibplan has",
+            ("apiVersion",),
+            hint=f"aibplan has the fields of {' and '.join(rtype.schema.read_from)}; a field only "
+            f"{resource.api_version} has is reported as unknown",
+        )
+
+
 def check_preview(resource: Resource, context: RuleContext) -> Iterator[Finding]:
     rtype = BY_KIND[resource.kind]
     if resource.api_version in rtype.preview_api_versions:
@@ -244,6 +261,15 @@ RULES = (
         _ALL,
         check_api_version,
         example='"apiVersion": "2024-01-01"',
+    ),
+    Rule(
+        "AIB2007",
+        Severity.INFO,
+        "an api version whose own schema aibplan has not read is checked with the nearest one it has",
+        "type-and-api-version",
+        _ALL,
+        check_nearest_schema,
+        example='{"type": "Microsoft.Compute/galleries", "apiVersion": "2019-03-01", ...}',
     ),
     Rule(
         "AIB2003",

@@ -161,6 +161,17 @@ RULES = (
         example='two resources with "copy": {"name": "web", ...} in one template',
     ),
     Rule(
+        "AIB0015",
+        Severity.INFO,
+        "a resource whose type names only the namespace (Microsoft.VirtualMachineImages) is recognised by "
+        "what its body holds and checked fully",
+        "type-and-api-version",
+        _ALL,
+        None,
+        stage="load",
+        example='"type": "Microsoft.VirtualMachineImages" on an image template body',
+    ),
+    Rule(
         "AIB1001",
         Severity.ERROR,
         "resources do not depend on each other in a cycle",

@@ -7,6 +7,9 @@ the kinds through the lookups here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .artifacts import ARTIFACT_TYPES, IMAGE_VERSION, artifact_type
 from .external import SUBNET_API_VERSION, SUBNET_TYPE
 from .gallery import GALLERY, IMAGE_DEFINITION
@@ -64,6 +67,30 @@ def for_arm_type(arm_type: str) -> ResourceType | None:
     return BY_ARM_TYPE.get(arm_type.lower())
 
 
+def recognised(arm_type: str, body: Mapping[str, Any]) -> ResourceType | None:
+    """The kind a resource typed with its namespace only (`Microsoft.VirtualMachineImages`) is, told by
+    the fields it holds; None when the type is a full one, or no kind (or more than one) fits."""
+    if "/" in arm_type:
+        return None
+    fitting = [
+        t
+        for t in RESOURCE_TYPES
+        if t.recognised_by
+        and t.arm_type.split("/", 1)[0].lower() == arm_type.lower()
+        and all(_holds(body, path) for path in t.recognised_by)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _holds(body: Mapping[str, Any], path: PathPattern) -> bool:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return False
+        value = value[key]
+    return True
+
+
 def is_buildable(kind: str) -> bool:
     """True for the kind image builds run from."""
     return kind == BUILDABLE.kind
@@ -114,6 +141,7 @@ __all__ = [
     "for_arm_type",
     "is_buildable",
     "read_only_paths",
+    "recognised",
     "schema_for",
     "title_of",
 ]

@@ -6,10 +6,19 @@ image definition is refused while it still holds versions.
 
 from __future__ import annotations
 
-from .arm_ids import Scope
-from .behaviour import ServiceFacts
+from .arm_ids import Scope, fold_location
+from .behaviour import Computed, Made, Rewrite, ServiceFacts
 from .essentials_schema import GALLERY_API_VERSIONS
 from .types import ARM_ENVELOPE, ResourceType
+
+# A version PUT and the GET after it (the simulated cloud makes versions only by builds, with these facts).
+_VERSION = "recorded:azure-sdk-for-python/compute_galleries_2022-03-03.json"
+_PROFILE = ("properties", "publishingProfile")
+
+
+def _as_sent(value: object) -> object:
+    return fold_location(value) if isinstance(value, str) else value
+
 
 IMAGE_VERSION = ResourceType(
     kind="imageVersion",
@@ -27,7 +36,40 @@ IMAGE_VERSION = ResourceType(
     create_only=(),
     read_only=(*ARM_ENVELOPE, ("properties",)),
     location_paths=(("location",),),
-    service=ServiceFacts(),
+    service=ServiceFacts(
+        computed=(
+            *(
+                Computed(
+                    (*_PROFILE, field), Made.CONSTANT, f"{_VERSION}#5,#7", value=value, only_when_omitted=True
+                )
+                for field, value in (
+                    ("replicaCount", 1),
+                    ("excludeFromLatest", False),
+                    ("storageAccountType", "Standard_LRS"),
+                )
+            ),
+            Computed((*_PROFILE, "publishedDate"), Made.NOW, f"{_VERSION}#5,#7"),
+            Computed(
+                ("properties", "provisioningState"), Made.CONSTANT, f"{_VERSION}#5,#7", value="Succeeded"
+            ),
+            Computed(
+                ("properties", "safetyProfile"),
+                Made.CONSTANT,
+                f"{_VERSION}#5,#7",
+                value={"reportedForPolicyViolation": False, "allowDeletionOfReplicatedLocations": False},
+                since="2022-03-03",
+            ),
+        ),
+        # Target regions sent as `eastus2` are answered as `East US 2`.
+        rewrites=(
+            Rewrite(
+                (*_PROFILE, "targetRegions", "[]", "name"),
+                _as_sent,
+                f"{_VERSION}#5,#7",
+                made=Made.REGION_DISPLAY_NAME,
+            ),
+        ),
+    ),
 )
 
 MANAGED_IMAGE = ResourceType(

@@ -5,12 +5,18 @@ The recorded traffic under `tests/fixtures/recorded/` (issue 11) is where these 
 documentation page when nothing was recorded. Three shapes:
 
 - `Computed`: a field the service fills in. `only_when_omitted` ones (a checksum, a principal type) are
-  left out of a diff when the request did not send them; the others are read-only (the schema marks
-  them, a declaration check keeps the two in step). `made` says how the value is made, so the simulated
-  cloud can make it too.
+  Terraform's Optional+Computed: left out of a diff when the configuration does not set them, compared
+  when it does; the others are read-only (the schema marks them, a declaration check keeps the two in
+  step). `made` says how the value is made, so the simulated cloud can make it too. A fact may hold only
+  in some objects: beside one of some keys (`only_with`: a checksum beside a `scriptUri`), where a key has
+  a value (`only_when`: `versioning` on a SharedImage target), or only inside an object the request sent
+  (`inside_sent`: `vmProfile: {}`); `replaces` names sent values the service treats as left out (the az
+  CLI's `sha256Checksum: ""`).
 - `Rewrite`: a value the service answers in another form than the one sent; `to_sent` brings the answer
-  back to the sent form, and normalisation applies it.
-- `Dropped`: a field the service leaves out of its answer when it was sent empty; normalisation drops it.
+  back to the sent form, and normalisation applies it; `made` says how the simulated cloud makes the
+  answered form from the sent one (None: it answers as sent).
+- `Dropped`: a field the service leaves out of its answer when it was sent empty; normalisation drops it,
+  and so does the simulated cloud.
 
 `since` is the first api version a fact holds for and `until` the first it no longer does (None: open).
 `ServiceFacts` also says how the service answers writes (at once or as a long-running operation), how
@@ -38,6 +44,13 @@ class Made(Enum):
     CALLER = "caller"  # the object id of whoever made the call
     GALLERY_UNIQUE_NAME = "galleryUniqueName"  # <subscription id>-<NAME UPPER-CASED>
     IDENTITY_IDS = "identityIds"  # {principalId, clientId} of the identity the key names
+    CHECKSUM = "checksum"  # the SHA-256 of the file a step downloads (the simulated cloud: of its URI)
+    RESOLVED_VERSION = "resolvedVersion"  # a platform image `version` resolved (`latest` -> 18.04.202401161)
+    STAGING_GROUP = "stagingGroup"  # the group a build stages in: the one given, or IT_<group>_<name>_<guid>
+    # Rewrites, made from the value sent:
+    WITH_RESOLVED = "withResolved"  # `latest` -> `latest (16.04.202004290)`
+    GROUPS_LOWER_CASED = "groupsLowerCased"  # an id's `/resourceGroups/` -> `/resourcegroups/`
+    REGION_DISPLAY_NAME = "regionDisplayName"  # `eastus2` -> `East US 2`
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,20 @@ class Computed:
     only_when_omitted: bool = False
     since: str | None = None
     until: str | None = None
+    # Filled only in an object holding one of these keys (a checksum beside a scriptUri or sourceUri).
+    only_with: tuple[str, ...] = ()
+    # Filled only in an object whose fields have these values (versioning on a SharedImage target).
+    only_when: tuple[tuple[str, str], ...] = ()
+    # Filled only inside an object the request sent: none is made for it (vmProfile's size and disk).
+    inside_sent: bool = False
+    # Values sent that the service treats as left out and fills in (the az CLI's empty checksum).
+    replaces: tuple[Any, ...] = ()
+
+    def applies_to(self, holder: dict[str, Any]) -> bool:
+        """True when the object that holds the field is one the service fills it in."""
+        if self.only_with and not any(holder.get(key) for key in self.only_with):
+            return False
+        return all(holder.get(key) == value for key, value in self.only_when)
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,8 @@ class Rewrite:
     citation: str
     since: str | None = None
     until: str | None = None
+    # How the simulated cloud makes the answered form from the sent value (None: answered as sent).
+    made: Made | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +134,10 @@ class ServiceFacts:
     # Where the body names a principal the service looks up in the directory (a role assignment's
     # principalId); a principal made moments before is not found yet (400 PrincipalNotFound).
     principal_lookup: PrincipalLookup | None = None
+
+    def rewrites_at(self, path: PathPattern) -> tuple[Rewrite, ...]:
+        """The rewrites of exactly `path` (the answer's `id`, say), whatever their api versions."""
+        return tuple(r for r in self.rewrites if r.path == path)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ GALLERY_API_VERSIONS = (
     "2025-03-03",
     "2026-03-03",
 )
+# The versions whose published schemas the fields below were read from.
+GALLERY_FIELDS_READ_FROM = ("2022-03-03", "2024-03-03")
+IDENTITY_FIELDS_READ_FROM = ("2023-01-31", "2024-11-30")
 IDENTITY_API_VERSIONS = (
     "2018-11-30",
     "2021-09-30-preview",
@@ -127,6 +130,7 @@ GALLERY_SCHEMA = Schema(
     ),
     codes=_CODES,
     strict_since=GALLERY_API_VERSIONS[0],
+    read_from=GALLERY_FIELDS_READ_FROM,
 )
 
 IMAGE_DEFINITION_SCHEMA = Schema(
@@ -184,6 +188,7 @@ IMAGE_DEFINITION_SCHEMA = Schema(
     ),
     codes=_CODES,
     strict_since=GALLERY_API_VERSIONS[0],
+    read_from=GALLERY_FIELDS_READ_FROM,
 )
 
 IDENTITY_SCHEMA = Schema(
@@ -192,4 +197,5 @@ IDENTITY_SCHEMA = Schema(
     root=Obj({"location": Field(AnyValue()), "tags": Field(AnyValue()), "properties": _RO}),
     codes=_CODES,
     strict_since=None,
+    read_from=IDENTITY_FIELDS_READ_FROM,
 )

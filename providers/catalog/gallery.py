@@ -10,6 +10,7 @@ from .types import ResourceType
 
 # `Creating` in the PUT answer, `Succeeded` once the operation ends (the simulated service ends it at once).
 _GALLERIES = "recorded:azure-sdk-for-python/compute_galleries_2022-03-03.json"
+_VERSIONING = "recorded:azure-cli/image_build_output_versioning_2023-07-01.json"
 
 GALLERY = ResourceType(
     kind="gallery",
@@ -76,6 +77,23 @@ IMAGE_DEFINITION = ResourceType(
         computed=(
             Computed(
                 ("properties", "provisioningState"), Made.CONSTANT, f"{_GALLERIES}#3,#4", value="Succeeded"
+            ),
+            # The 2019-07-01 spec example answers neither (compute-2019-07-01/...GalleryImage#1).
+            Computed(
+                ("properties", "architecture"),
+                Made.CONSTANT,
+                f"{_VERSIONING}#3,#4",
+                value="x64",
+                only_when_omitted=True,
+                since="2021-10-01",
+            ),
+            Computed(
+                ("properties", "hyperVGeneration"),
+                Made.CONSTANT,
+                f"{_GALLERIES}#3,#4",
+                value="V1",
+                only_when_omitted=True,
+                since="2022-03-03",
             ),
         ),
         dropped_when_empty=(

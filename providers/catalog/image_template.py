@@ -24,6 +24,110 @@ def _latest_as_sent(value: Any) -> Any:
     return value
 
 
+def _as_sent(value: Any) -> Any:
+    return value
+
+
+# The recordings each fact is read from (tests/fixtures/recorded/README.md, "Facts table").
+_TMPL19 = "recorded:azure-cli/image_template_basic_2019-05-01-preview.json"
+_SDK20 = "recorded:azure-sdk-for-python/imagebuilder_2020-02-14.json"
+_CUST20 = "recorded:azure-cli/image_builder_customizers_2020-02-14.json"
+_BASIC21 = "recorded:azure-cli/image_builder_basic_2021-10-01.json"
+_CANCEL22 = "recorded:azure-cli/image_builder_cancel_2022-02-14.json"
+_PS22 = "recorded:azure-powershell/imagebuilder_template_2022-07-01.json"
+_SIG23 = "recorded:azure-cli/image_builder_basic_sig_2023-07-01.json"
+_ERR23 = "recorded:azure-cli/image_builder_error_handler_2023-07-01.json"
+_PROPS = ("properties",)
+_STEP = ("properties", "customize", "[]")
+_TARGET = ("properties", "distribute", "[]")
+
+# What the service fills in. Bounds are the first api version a recording shows the fact at (and, where
+# an older recording shows it absent, that version's successor); none is known to stop.
+_COMPUTED = (
+    Computed((*_PROPS, "provisioningState"), Made.CONSTANT, f"{_BASIC21}#3,#6", value="Succeeded"),
+    Computed(("identity", "userAssignedIdentities", "*"), Made.IDENTITY_IDS, f"{_SDK20}#0,#2"),
+    # The checksum of the file a step downloads, when the request has none (or the az CLI's "").
+    Computed(
+        (*_STEP, "sha256Checksum"),
+        Made.CHECKSUM,
+        f"{_BASIC21}#3,#6",
+        only_when_omitted=True,
+        only_with=("scriptUri", "sourceUri"),
+        replaces=("",),
+        since="2019-05-01-preview",
+    ),
+    Computed(
+        (*_STEP, "runElevated"),
+        Made.CONSTANT,
+        f"{_CUST20}#0,#2",
+        value=False,
+        only_when_omitted=True,
+        only_when=(("type", "PowerShell"),),
+        since="2020-02-14",
+    ),
+    Computed(
+        (*_STEP, "restartCommand"),
+        Made.CONSTANT,
+        f"{_CUST20}#0,#2",
+        value="",
+        only_when_omitted=True,
+        only_when=(("type", "WindowsRestart"),),
+        since="2020-02-14",
+    ),
+    Computed(
+        (*_PROPS, "buildTimeoutInMinutes"), Made.CONSTANT, f"{_TMPL19}#1,#3", value=0, only_when_omitted=True
+    ),
+    # Absent at 2020-02-14 (sdk20#2, cust20#2); `latest` resolved when the create's operation ends.
+    Computed(
+        (*_PROPS, "source", "exactVersion"),
+        Made.RESOLVED_VERSION,
+        f"{_ERR23}#1,#3",
+        only_when=(("type", "PlatformImage"),),
+        since="2021-10-01",
+    ),
+    # Only inside a vmProfile the request sent (the az CLI sends `{}`; Az.ImageBuilder none: ps22#0).
+    Computed(
+        (*_PROPS, "vmProfile", "vmSize"),
+        Made.CONSTANT,
+        f"{_BASIC21}#7,#8",
+        value="",
+        only_when_omitted=True,
+        inside_sent=True,
+        since="2021-10-01",
+    ),
+    Computed(
+        (*_PROPS, "vmProfile", "osDiskSizeGB"),
+        Made.CONSTANT,
+        f"{_BASIC21}#7,#8",
+        value=0,
+        only_when_omitted=True,
+        inside_sent=True,
+        since="2021-10-01",
+    ),
+    Computed(
+        (*_PROPS, "stagingResourceGroup"),
+        Made.CONSTANT,
+        f"{_CANCEL22}#2,#4",
+        value="",
+        only_when_omitted=True,
+        since="2022-02-14",
+    ),
+    Computed(
+        (*_PROPS, "exactStagingResourceGroup"), Made.STAGING_GROUP, f"{_CANCEL22}#2,#4", since="2022-02-14"
+    ),
+    Computed((*_TARGET, "artifactTags"), Made.CONSTANT, f"{_TMPL19}#4,#6", value={}, only_when_omitted=True),
+    Computed(
+        (*_TARGET, "versioning"),
+        Made.CONSTANT,
+        f"{_SIG23}#0,#2",
+        value=None,
+        only_when_omitted=True,
+        only_when=(("type", "SharedImage"),),
+        since="2022-07-01",
+    ),
+    Computed(("tags",), Made.CONSTANT, f"{_PS22}#0", value={}, only_when_omitted=True, since="2022-07-01"),
+)
+
 _VM_PROFILE_PATCHABLE = (
     ("properties", "vmProfile", "vmSize"),
     ("properties", "vmProfile", "osDiskSizeGB"),
@@ -39,6 +143,9 @@ IMAGE_TEMPLATE = ResourceType(
     scopes=(Scope.RESOURCE_GROUP,),
     schema=IMAGE_TEMPLATE_SCHEMA,
     builds=True,
+    # The quickstart bodies (Azure/azvmimagebuilder) are created with `az resource create --is-full-object`
+    # and typed `Microsoft.VirtualMachineImages`; their source and distribution say what they are.
+    recognised_by=(("properties", "source"), ("properties", "distribute")),
     api_versions=STABLE_API_VERSIONS,
     preview_api_versions=PREVIEW_API_VERSIONS,
     default_api_version="2024-02-01",
@@ -143,27 +250,19 @@ IMAGE_TEMPLATE = ResourceType(
         ("2024-02-01", (("tags",), ("identity",), ("properties", "distribute"), *_VM_PROFILE_PATCHABLE)),
     ),
     service=ServiceFacts(
-        computed=(
-            Computed(
-                ("properties", "provisioningState"),
-                Made.CONSTANT,
-                "recorded:azure-cli/image_builder_basic_2021-10-01.json#3,#6",
-                value="Succeeded",
-            ),
-            Computed(
-                ("identity", "userAssignedIdentities", "*"),
-                Made.IDENTITY_IDS,
-                "recorded:azure-sdk-for-python/imagebuilder_2020-02-14.json#0,#2",
-            ),
-        ),
+        computed=_COMPUTED,
         rewrites=(
             Rewrite(
                 ("properties", "source", "version"),
                 _latest_as_sent,
-                "recorded:azure-sdk-for-python/imagebuilder_2020-02-14.json#0,#2",
+                f"{_SDK20}#0,#2",
                 since="2020-02-14",
                 until="2021-10-01",
+                made=Made.WITH_RESOLVED,
             ),
+            # Every recording's answer: `/resourcegroups/` where the request path has `/resourceGroups/`
+            # (ids inside the body keep the spelling sent).
+            Rewrite(("id",), _as_sent, f"{_BASIC21}#3", made=Made.GROUPS_LOWER_CASED),
         ),
         update_verb=PATCH,
         second_put_refused=True,

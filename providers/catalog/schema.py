@@ -119,6 +119,16 @@ class Schema:
     root: Obj
     codes: Mapping[str, str]  # unknown, case, version, read_only, type, enum, range, required
     strict_since: str | None = None  # from this version, unknown or mis-cased fields are rejected
+    # The api versions whose published schemas the fields were read from (empty: every version); another
+    # version is checked with these fields, and the validator says which version it was checked as.
+    read_from: tuple[str, ...] = ()
+
+    def described_as(self, api_version: str) -> str | None:
+        """The version whose published fields check `api_version` when they were not read for it itself;
+        None when they were (or when every version's were)."""
+        if not self.read_from or api_version in self.read_from:
+            return None
+        return nearest_version(self.read_from, api_version)
 
 
 # ---------------------------------------------------------------------------------------- compiled form

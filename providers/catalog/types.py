@@ -90,6 +90,9 @@ class ResourceType:
     service: ServiceFacts
     # Image builds run from it (run, cancel, lastRunStatus, run outputs).
     builds: bool = False
+    # Fields only a body of this kind holds in its namespace: a resource whose `type` names the namespace
+    # alone (`Microsoft.VirtualMachineImages`, as published AIB bodies do) is recognised by them.
+    recognised_by: tuple[PathPattern, ...] = ()
 
     _ids: dict[str, tuple[PathPattern, ...]] = field(default_factory=dict, compare=False, repr=False)
 

@@ -14,7 +14,9 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..catalog.arm_ids import fold_location, parse_resource_id
+from ..catalog.artifacts import IMAGE_VERSION
 from . import build_machine as machine
+from .computed import Making, answer_body
 
 Body = dict[str, Any]
 
@@ -52,6 +54,10 @@ class Artifacts:
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
+
+    def _read(self, arm_id: str) -> Body | None:
+        stored = self._storage.stored_body(arm_id)
+        return None if stored is None else stored[1]
 
     def versions(self, definition_id: str, *, for_latest: bool = False) -> list[str]:
         found = []
@@ -152,22 +158,15 @@ class Artifacts:
             version = machine.next_version(existing, target.get("versioning"), end)
         home = fold_location(str(stored[1].get("location", "")))
         regions = _regions(target, home)
-        stamp = (
-            datetime.fromtimestamp(end, timezone.utc)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z")
-        )
+        profile: Body = {"targetRegions": regions}
+        for given in ("excludeFromLatest", "storageAccountType"):
+            if target.get(given) is not None:
+                profile[given] = target[given]
         body: Body = {
             "location": home,
             "tags": dict(tags),
             "properties": {
-                "publishingProfile": {
-                    "targetRegions": regions,
-                    "replicaCount": 1,
-                    "excludeFromLatest": bool(target.get("excludeFromLatest", False)),
-                    "storageAccountType": target.get("storageAccountType") or "Standard_LRS",
-                    "publishedDate": stamp,
-                },
+                "publishingProfile": profile,
                 "storageProfile": {
                     "osDiskImage": {"sizeInGB": _disk_size(props), "hostCaching": "ReadWrite"}
                 },
@@ -181,6 +180,10 @@ class Artifacts:
             },
         }
         version_id = f"{definition}/versions/{version}"
+        rid = parse_resource_id(version_id)
+        assert rid is not None
+        # What Compute adds to a version and how it spells its regions, from the catalog.
+        answer_body(IMAGE_VERSION, IMAGE_VERSION_API, body, Making(rid, end, self._read))
         self._storage.store_body(version_id, IMAGE_VERSION_API, body)
         return version_id
 

@@ -21,6 +21,7 @@ from typing import Any
 from ..catalog.arm_ids import fold_id, parse_resource_id
 from . import build_machine as machine
 from .build_artifacts import Artifacts, Refusal, Storage
+from .computed import platform_version
 
 Body = dict[str, Any]
 
@@ -66,7 +67,8 @@ class Builds:
         self._lock = lock
         self._transaction = transaction
         self._storage = storage
-        self._clock = clock
+        # The clock builds run on (the service's); a test may give them one it moves itself.
+        self.clock = clock
         # Real seconds one simulated minute takes for builds started here (None: the default).
         self.minute = max(0.0, float(minute)) if minute is not None else DEFAULT_BUILD_MINUTE_MS / 1000.0
         self._artifacts = Artifacts(storage)
@@ -95,7 +97,7 @@ class Builds:
                     f"Image template '{name}' already has a build {status['runState'].lower()}; wait for "
                     "it to end or cancel it before starting another.",
                 )
-            now = self._clock()
+            now = self.clock()
             exact, source_version, source_failure = self._resolve_source(props, now)
             denied = self._storage.denied_steps(body)
             fault = (
@@ -138,7 +140,7 @@ class Builds:
                     f"Image template '{_name(arm_id)}' has no build in progress; there is nothing to cancel.",
                 )
             if row["canceled"] is None:
-                minute = (self._clock() - row["started"]) / row["minute"]
+                minute = (self.clock() - row["started"]) / row["minute"]
                 self._db.execute(
                     "UPDATE builds SET canceled = ? WHERE template = ?", (minute, fold_id(arm_id))
                 )
@@ -240,7 +242,7 @@ class Builds:
 
     def _status(self, row: Mapping[str, Any]) -> machine.Status:
         plan = machine.BuildPlan.from_json(json.loads(row["snapshot"])["plan"])
-        minute = (self._clock() - row["started"]) / row["minute"] if row["minute"] > 0 else float("inf")
+        minute = (self.clock() - row["started"]) / row["minute"] if row["minute"] > 0 else float("inf")
         return machine.status_at(plan, minute, row["canceled"])
 
     def _build(self, key: str) -> dict[str, Any] | None:
@@ -277,12 +279,7 @@ class Builds:
         assert isinstance(source, dict)
         kind = str(source.get("type", ""))
         if kind == "PlatformImage":
-            version = str(source.get("version") or "latest")
-            if version.lower() == "latest":
-                moment = datetime.fromtimestamp(now, timezone.utc)
-                version = (
-                    f"{moment.year}.{moment.month:02d}{moment.day:02d}.{moment.hour * 60 + moment.minute}"
-                )
+            version = platform_version(str(source.get("version") or "latest"), now)
             return version, version, None
         if kind == "ManagedImage":
             image_id = str(source.get("imageId", ""))

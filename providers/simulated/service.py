@@ -24,12 +24,14 @@ from .api_versions import check_for_type
 from .build_artifacts import Refusal
 from .build_machine import Fault
 from .builds import Builds
+from .computed import Making, answer_body
 from .errors import ServiceError
 from .request_check import check_request, keep_read_only
 from .service_rules import (
     TENANT_ID,
     admit_put,
     check_patch,
+    check_patch_references,
     merge_patch,
     not_found,
     parse_request,
@@ -165,7 +167,12 @@ class SimulatedAzure:
                 )
             patch = request_body(patch)
             check_request(rtype, api_version, patch, patch=True)
-            merged = keep_read_only(rtype, current, merge_patch(current, patch))
+            check_patch_references(self.store, rid, rtype, patch)
+            merged = merge_patch(current, patch)
+            # What the service adds to what a PATCH brings (a new distribution target's artifactTags); what
+            # it owns stays as it was.
+            answer_body(rtype, api_version, merged, Making(rid, self.clock(), self._stored))
+            merged = keep_read_only(rtype, current, merged)
             self.store.write(rid, api_version, merged, created=False, now=self.clock())
             new_row = self.store.row(arm_id)
         assert new_row is not None
@@ -292,6 +299,10 @@ class SimulatedAzure:
         return self.builds.clear_fault(arm_id)
 
     # -- the store as the build machinery sees it (no rules; inside the caller's transaction) -----------
+
+    def _stored(self, arm_id: str) -> Body | None:
+        row = self.store.row(arm_id)
+        return None if row is None else dict(json.loads(row[2]))
 
     def stored_body(self, arm_id: str) -> tuple[str, Body] | None:
         row = self.store.row(arm_id)

@@ -14,10 +14,10 @@ from typing import Any
 from ..catalog import RESOURCE_TYPES, for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.artifacts import artifact_type
-from ..catalog.references import referenced_ids
+from ..catalog.references import referenced_ids, values_at
 from ..catalog.types import ResourceType, has_prefix
 from .api_versions import check_for_type
-from .computed import TENANT_ID, fill_computed
+from .computed import TENANT_ID, Making, answer_body
 from .errors import ServiceError
 from .store import Body, ResourceStore, Row
 
@@ -92,8 +92,13 @@ def admit_put(
     if rid.scope is not None and store.row(str(rid.scope)) is None:
         raise not_found(str(rid.scope))
     _check_references(store, rid, rtype, stored)
-    fill_computed(store, rid, rtype, api_version, stored, now)
+    answer_body(rtype, api_version, stored, Making(rid, now, lambda arm_id: _stored(store, arm_id)))
     return stored
+
+
+def _stored(store: ResourceStore, arm_id: str) -> Body | None:
+    row = store.row(arm_id)
+    return None if row is None else dict(json.loads(row[2]))
 
 
 def _check_create_only(rtype: ResourceType, rid: ResourceId, current: Body, new: Body) -> None:
@@ -119,12 +124,32 @@ def _at(body: Any, pattern: tuple[str, ...]) -> Any:
     return body
 
 
+def check_patch_references(store: ResourceStore, rid: ResourceId, rtype: ResourceType, patch: Body) -> None:
+    """What a PATCH brings refers to what exists, as on create (an identity added to a template); the
+    ones it removes (`null`) and the ones it keeps are not checked again."""
+    _check_references(store, rid, rtype, _without_nulls(patch))
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _check_references(store: ResourceStore, rid: ResourceId, rtype: ResourceType, body: Body) -> None:
     """What the resource refers to exists, where the service checks it (a template's identity and the
     image definitions it distributes to)."""
     for reference in rtype.references:
         if not reference.checked_on_create:
             continue
+        if reference.in_keys and any(
+            isinstance(held, dict) and any(not key for key in held)
+            for _, held in values_at(body, reference.path)
+        ):
+            shown = str(reference.path[0])
+            raise ServiceError(400, "InvalidParameter", f"{shown} names an empty resource id.", target=shown)
         for arm_id, path in referenced_ids(body, reference):
             # An id that is a key is named by the field holding the map (as the service does: "identity").
             shown = str(path[0]) if reference.in_keys else _shown(path)

@@ -14,7 +14,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..catalog import for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
+from ..catalog.artifacts import artifact_type
+from .computed import answered_id
 
 Body = dict[str, Any]
 # A stored resource as `row` returns it: (id as written, type, body text, api version).
@@ -167,14 +170,16 @@ class ResourceStore:
 
 
 def present(row: tuple[str, ...]) -> Body:
-    """A stored resource as ARM returns it: id, name and type first, the region in its canonical form."""
-    arm_id, _type, body_text = row[0], row[1], row[2]
+    """A stored resource as ARM returns it: id (spelled as the service spells it: an image template's with
+    `/resourcegroups/`), name and type first, the region in its canonical form."""
+    arm_id, arm_type, body_text = row[0], row[1], row[2]
     rid = parse_resource_id(arm_id)
     assert rid is not None
     body = json.loads(body_text)
     if isinstance(body.get("location"), str):
         body["location"] = fold_location(body["location"])
-    return {"id": arm_id, "name": rid.names[-1], "type": rid.arm_type, **body}
+    rtype = for_arm_type(arm_type) or artifact_type(arm_type)
+    return {"id": answered_id(rtype, arm_id), "name": rid.names[-1], "type": rid.arm_type, **body}
 
 
 class _Transaction:

@@ -87,7 +87,8 @@ def test_generated_files_read_as_a_person_writes_them(
         "provider": "azure",
     }
     text = (out / "imageTemplate.ubuntu2204.json").read_text()
-    assert text.startswith(f"// Written by `aibplan generate` from {group_id}/providers/")
+    # The header names the template's id as the service answers it (`/resourcegroups/` for templates).
+    assert text.lower().startswith(f"// written by `aibplan generate` from {group_id.lower()}/providers/")
     template = load_jsonc(text, "imageTemplate.ubuntu2204.json")
     assert list(template)[:3] == ["type", "apiVersion", "name"]
     identities = template["identity"]["userAssignedIdentities"]
@@ -128,7 +129,8 @@ def test_the_plan_before_the_import_says_how_to_adopt_and_drift_points_at_import
     # One resource by its address: the id comes from the stack.
     run = cli("import", "identity.aibBuilder", str(out))
     assert run.exit_code == 0, run.stderr
-    assert f"identity.aibBuilder now tracks {group_id}/providers/" in run.stdout
+    # The id as the service answers it (identities: `/resourcegroups/`).
+    assert f"identity.aibBuilder now tracks {group_id}/providers/".lower() in run.stdout.lower()
     run = cli("import", "--all", str(out))
     assert run.exit_code == 0 and "Already in the state: 1 resource(s)" in run.stdout
     assert cli("plan", "--detailed-exitcode", str(out)).exit_code == 0

@@ -1,9 +1,9 @@
 """The Azure CLI against the emulator, as docs/azure.md sets it up: `az cloud register` reads the emulator's
 `/metadata/endpoints`, `az login --service-principal` signs in at its token endpoint, then `az group`,
-`az identity`, `az role assignment create`, `az sig` and `az image builder create / show / list / run / show-runs / cancel / delete`
-run over TLS. The CLI is azure-cli as pinned in .ci/azure-cli-version, installed by .ci/run into its own
-virtual environment under the git-ignored .ci/az (its pins are not the project's); everything it writes
-goes to the test's own folder (AZURE_CONFIG_DIR, HOME)."""
+`az identity`, `az role assignment create`, `az sig` and `az image builder create / show / list / run /
+show-runs / cancel / delete` run over TLS. The CLI is azure-cli as pinned in .ci/azure-cli-version,
+installed by .ci/run into its own virtual environment under the git-ignored .ci/az (its pins are not the
+project's); everything it writes goes to the test's own folder (AZURE_CONFIG_DIR, HOME)."""
 
 from __future__ import annotations
 

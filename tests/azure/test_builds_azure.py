@@ -15,7 +15,8 @@ import pytest
 
 from planner.stack.jsonc import load_jsonc
 from state import load_state
-from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
+from tests.helpers import EXAMPLES, SUBSCRIPTION, Emulator, Run, edit_json
+from tests.helpers.arm import SteppingClock
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 
@@ -106,16 +107,14 @@ def test_cancel_and_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = azure_quickstart()
-    # A hanging build fails when its timeout runs out (960 simulated minutes: about 2 s here), so the
-    # cancel below finds it running even on a busy machine.
-    edit_json(root / "ubuntu2204.json", lambda d: d["properties"].update(buildTimeoutInMinutes=960))
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     template_id = arm_id(root, TEMPLATE)
+    builds = azure_env.server.service.builds
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
-    # The emulator's builds run at its own pace (the variable below reaches only a local provider): a
-    # hang lasting minutes of 0.25 s leaves the cancel time to arrive on a busy machine.
-    monkeypatch.setattr(azure_env.server.service.builds, "minute", 0.25)
-    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "250")
+    # The builds' clock moves one simulated minute each time it is read: the cancel reaches the hanging
+    # build a few reads after it starts, long before its timeout (80 minutes), however busy the machine.
+    clock = SteppingClock(step=builds.minute)
+    monkeypatch.setattr(builds, "clock", clock)
     started = cli("run", "--no-wait", str(root))
     assert started.exit_code == 0, started.stdout + started.stderr
     canceled = cli("cancel", "--wait", str(root), TEMPLATE)
@@ -123,8 +122,8 @@ def test_cancel_and_timeout(
     assert f"{TEMPLATE}  Canceled" in canceled.stdout
     assert extra(root, TEMPLATE)["last_run"]["run_state"] == "Canceled"
 
-    monkeypatch.setattr(azure_env.server.service.builds, "minute", BUILD_MINUTE)
-    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "1")
+    # Now an hour a read: the hang outlives the timeout within a few polls.
+    clock.step = 60 * builds.minute
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
     run = cli("run", "--wait", str(root))
     assert run.exit_code == 1

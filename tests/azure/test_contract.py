@@ -26,6 +26,7 @@ from providers.emulator.faults import Fault, throttling
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import ServiceError, SimulatedAzure
 from tests.helpers import BUILD_MINUTE, SUBSCRIPTION, Emulator
+from tests.helpers.arm import Clock
 
 GALLERY_TYPE = "Microsoft.Compute/galleries"
 DEFINITION_TYPE = "Microsoft.Compute/galleries/images"
@@ -348,28 +349,31 @@ def run_state(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
     return status
 
 
-def wait_for_end(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        status = run_state(cloud, template)
-        if status.get("runState") not in ("Running", "Canceling"):
-            return status
-        time.sleep(0.02)
-    raise AssertionError(f"the build did not end: {status}")
+def builds_on_a_test_clock(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Builds started from here on run on a clock the test moves: a state read right after a run finds
+    it running, and a hang is still hanging when the cancel arrives, however busy the machine."""
+    clock = Clock()
+    clock.now = time.time()
+    monkeypatch.setattr(cloud.service.builds, "clock", clock)
+    return clock
 
 
-def slow_builds(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, minute: float) -> None:
-    """Builds started from here on take `minute` real seconds per simulated minute, so that a state
-    read right after the run (or a hang a cancel must reach) does not end first on a busy machine."""
-    monkeypatch.setattr(cloud.service.builds, "minute", minute)
+def minutes(cloud: Cloud, count: float) -> float:
+    """The seconds `count` simulated build minutes take on the builds' clock."""
+    return count * cloud.service.builds.minute
+
+
+# More simulated minutes than any build here takes (its timeout included) and than a cancel's clean-up.
+A_DAY = 24 * 60
 
 
 def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     template = built_template(cloud)
-    slow_builds(cloud, monkeypatch, 0.02)
+    clock = builds_on_a_test_clock(cloud, monkeypatch)
     assert cloud.provider.invoke_action(template, "run") is None
     assert run_state(cloud, template)["runState"] == "Running"
-    status = wait_for_end(cloud, template)
+    clock.advance(minutes(cloud, A_DAY))
+    status = run_state(cloud, template)
     assert status["runState"] == "Succeeded", status
     outputs = cloud.provider.list_run_outputs(template)
     assert [output["name"] for output in outputs] == ["ubuntu-sig"]
@@ -382,7 +386,7 @@ def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     template = built_template(cloud)
-    slow_builds(cloud, monkeypatch, 0.05)
+    clock = builds_on_a_test_clock(cloud, monkeypatch)
     cloud.service.plant_build_fault(template.arm_id, "Customizing", hang=True)
     cloud.provider.invoke_action(template, "run")
     with pytest.raises(ConflictError) as caught:
@@ -392,30 +396,43 @@ def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(
         cloud.provider.delete(template)
     assert "cannot be deleted while a build is running" in caught.value.message
     cloud.provider.invoke_action(template, "cancel")
-    assert wait_for_end(cloud, template)["runState"] == "Canceled"
+    with pytest.raises(ConflictError) as caught:
+        cloud.provider.delete(template)
+    assert "cannot be deleted while a build is canceling" in caught.value.message
+    clock.advance(minutes(cloud, A_DAY))
+    assert run_state(cloud, template)["runState"] == "Canceled"
     cloud.provider.delete(template)
     assert cloud.provider.read(template) is None
 
 
 def test_cancel_ends_in_canceled_and_needs_a_build(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     template = built_template(cloud)
-    slow_builds(cloud, monkeypatch, 0.05)
+    clock = builds_on_a_test_clock(cloud, monkeypatch)
     with pytest.raises(ConflictError) as caught:
         cloud.provider.invoke_action(template, "cancel")
     assert "no build in progress" in caught.value.message
     cloud.service.plant_build_fault(template.arm_id, "Customizing", hang=True)
     cloud.provider.invoke_action(template, "run")
+    clock.advance(minutes(cloud, 5))
+    running = run_state(cloud, template)
+    assert running["runState"] == "Running"
     cloud.provider.invoke_action(template, "cancel")
-    assert run_state(cloud, template)["runState"] in ("Canceling", "Canceled")
-    assert wait_for_end(cloud, template)["runState"] == "Canceled"
+    assert run_state(cloud, template)["runState"] == "Canceling"
+    clock.advance(minutes(cloud, A_DAY))
+    status = run_state(cloud, template)
+    assert status["runState"] == "Canceled" and status["runSubState"] == running["runSubState"]
     assert cloud.provider.list_run_outputs(template) == []
 
 
-def test_a_build_that_fails_reports_the_step_and_message(cloud: Cloud) -> None:
+def test_a_build_that_fails_reports_the_step_and_message(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     template = built_template(cloud)
+    clock = builds_on_a_test_clock(cloud, monkeypatch)
     cloud.service.plant_build_fault(template.arm_id, "Customizing", message="customizer 'update' exited 1")
     cloud.provider.invoke_action(template, "run")
-    status = wait_for_end(cloud, template)
+    clock.advance(minutes(cloud, A_DAY))
+    status = run_state(cloud, template)
     assert status["runState"] == "Failed" and status["runSubState"] == "Customizing"
     assert "customizer 'update' exited 1" in status["message"]
 

@@ -31,6 +31,20 @@ class Clock:
         self.now += seconds
 
 
+class SteppingClock(Clock):
+    """A clock that moves `step` seconds each time it is read: time a test controls that still passes
+    while a command waits on it (a CLI polling a build), however busy the machine."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__()
+        self.step = step
+
+    def __call__(self) -> float:
+        now = self.now
+        self.now += self.step
+        return now
+
+
 def call(
     surface: ArmSurface,
     method: str,

@@ -74,3 +74,67 @@ def by_file() -> dict[str, list[Recorded]]:
     for item in interactions():
         grouped.setdefault(item.file, []).append(item)
     return grouped
+
+
+# The corpus's kinds aibplan plans, with their ARM types (image versions are made by builds, not planned).
+PLANNED = {
+    **{kind: arm_type for kind, arm_type in ARM_TYPES.items() if kind != "imageVersion"},
+    "roleAssignment": "Microsoft.Authorization/roleAssignments",
+}
+# Placeholders the REST spec's examples leave in ids, regions and sizes, filled in (in this order) so that
+# the ids parse and the regions and sizes are real ones.
+SPEC_PLACEHOLDERS = {
+    "{updated_aci_subnet}": "/subscriptions/{subscription-id}/resourceGroups/myResourceGroup/providers/"
+    "Microsoft.Network/virtualNetworks/vnetname/subnets/aci",
+    "{updated_vmsize}": "Standard_D4s_v3",
+    "{subscription-id}": "00000000-0000-0000-0000-0000000000aa",
+    '"1_location"': '"westus"',
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A write the service accepted and what it answered: a create (PUT, then the GET after it, or the
+    PUT's own answer when no GET was recorded) or a PATCH (its answer)."""
+
+    write: Recorded
+    answer: Recorded  # the interaction whose response body is the resource as the service holds it
+    kind: str
+
+    @property
+    def where(self) -> str:
+        shown = self.write.where
+        return shown if self.answer is self.write else f"{shown} -> #{self.answer.index}"
+
+
+def filled(value: Any) -> Any:
+    """A body with the spec examples' placeholders filled in (a recording has none)."""
+    text = json.dumps(value)
+    for placeholder, replacement in SPEC_PLACEHOLDERS.items():
+        text = text.replace(placeholder, replacement)
+    return json.loads(text)
+
+
+def pairs(method: str) -> list[Pair]:
+    """Every accepted `method` (PUT or PATCH) with a body, of a kind aibplan plans, with its answer."""
+    found: list[Pair] = []
+    for items in by_file().values():
+        for position, item in enumerate(items):
+            if item.method != method or item.kind not in PLANNED or item.status >= 300:
+                continue
+            if not isinstance(item.request.get("body"), dict):
+                continue
+            path = item.request["path"].lower()
+            later = next(
+                (
+                    other
+                    for other in items[position + 1 :]
+                    if other.request["path"].lower() == path
+                    and other.method in ("GET", "PUT", "PATCH", "DELETE")
+                ),
+                None,
+            )
+            answer = later if later is not None and later.method == "GET" else item
+            if isinstance(answer.response.get("body"), dict):
+                found.append(Pair(item, answer, item.kind))
+    return found

@@ -121,7 +121,8 @@ def test_a_build_publishes_a_replicated_version_and_a_vhd(cloud: SimulatedAzure,
     version = cloud.get(version_id, "2024-03-03")
     assert version["type"] == "Microsoft.Compute/galleries/images/versions"
     regions = [r["name"] for r in version["properties"]["publishingProfile"]["targetRegions"]]
-    assert regions == ["westus2", "eastus"]
+    # Compute answers target regions by their display names (recorded: compute_galleries_2022-03-03#5).
+    assert regions == ["West US 2", "East US"]
     assert version["properties"]["replicationStatus"]["aggregatedState"] == "Completed"
     # The source's exact version is recorded on the template, as the service does.
     assert cloud.get(TEMPLATE, API)["properties"]["source"]["exactVersion"]

@@ -171,3 +171,25 @@ def test_a_template_patch_checks_each_distribution_target_whole(service: Simulat
     )
     assert patched["properties"]["vmProfile"]["vmSize"] == "Standard_D4s_v5"
     assert patched["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_a_template_patch_refuses_an_identity_that_does_not_exist(service: SimulatedAzure) -> None:
+    service.put(TEMPLATE, "2024-02-01", template())
+    missing = f"{GROUP}/Microsoft.ManagedIdentity/userAssignedIdentities/nobody"
+    with pytest.raises(ServiceError) as caught:
+        service.patch(
+            TEMPLATE,
+            "2024-02-01",
+            {"identity": {"type": "UserAssigned", "userAssignedIdentities": {missing: {}}}},
+        )
+    assert caught.value.code == "InvalidParameter" and "nobody" in caught.value.message
+    answer = service.get(TEMPLATE, "2024-02-01")["identity"]["userAssignedIdentities"]
+    assert list(answer) == [IDENTITY] and isinstance(answer[IDENTITY]["principalId"], str)
+    for odd in ("", "not-an-id"):
+        with pytest.raises(ServiceError) as caught:
+            service.patch(
+                TEMPLATE,
+                "2022-07-01",
+                {"identity": {"type": "UserAssigned", "userAssignedIdentities": {odd: {}}}},
+            )
+        assert caught.value.code == "InvalidParameter"

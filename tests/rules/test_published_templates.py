@@ -1,7 +1,7 @@
 """Templates written in the style of Azure's published Image Builder quickstarts (ARM-wrapped with
 parameters and no defaults, bare bodies with apiVersion inside, preview api versions, sample placeholders,
-typos such as `aritfactTags` and `imageVersionID`) validate without a crash, and their known mistakes are
-reported (issue 3, acceptance 3).
+typos such as `aritfactTags` and `imageVersionID`, a `type` naming the namespace only) validate without a
+crash, and their known mistakes are reported (issue 3, acceptance 3; issue 11 for the namespace).
 
 tests/fixtures/published/<name>/ holds the files, validated alone as `aibplan validate FILE...` would;
 tests/fixtures/published/expected.json lists every diagnostic of each (`python -m
@@ -59,6 +59,14 @@ KNOWN_MISTAKES: dict[str, list[tuple[str, str | None]]] = {
         ("AIB3607", "properties.distribute[0].replicationRegions"),  # without the gallery's region
         ("AIB5005", "properties.distribute[0].galleryImageId"),  # Gen2 source, V1 definition
     ],
+    # The quickstart's own body is typed with the namespace only (created with `az resource create
+    # --is-full-object`, which ignores the type): recognised as an image template and checked in full.
+    "linux-sig-namespace-type": [
+        ("AIB0015", "type"),
+        ("AIB3001", "properties.distribute[0].aritfactTags"),
+        ("AIB3412", "properties.customize[1].inline[0]"),
+        ("AIB2005", "apiVersion"),
+    ],
     "broken-json": [("AIB0001", None)],
 }
 
@@ -75,6 +83,12 @@ def test_published_template(name: str) -> None:
     missing = [m for m in KNOWN_MISTAKES[name] if m not in shown]
     assert not missing, f"known mistakes not reported: {missing}"
     assert found == json.loads(EXPECTED.read_text())[name]
+
+
+def test_a_body_typed_with_its_namespace_only_is_checked_as_fully_as_one_typed_in_full() -> None:
+    namespace_only = run_fixture(PUBLISHED / "linux-sig-namespace-type")
+    assert [d for d in namespace_only if d["code"] != "AIB0015"] == run_fixture(PUBLISHED / "linux-sig")
+    assert [d["code"] for d in namespace_only].count("AIB0015") == 1
 
 
 if __name__ == "__main__":

@@ -3,11 +3,10 @@ resource's envelope evaluated, nested child resources flattened, types aibplan d
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
-from providers.catalog import RESOURCE_TYPES, for_arm_type
+from providers.catalog import for_arm_type
 from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
 from state.redact import remember_secrets
 
@@ -15,13 +14,14 @@ from ...diagnostics import JsonPath, Severity
 from ..expressions import Evaluator, Scope
 from ..expressions.evaluator import string_leaves
 from ..expressions.loops import COPY_ON_CHILD
-from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig, UnmanagedResource
+from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .bicep import SUFFIX as BICEP_SUFFIX
 from .bicep import compile_bicep
 from .copies import child_has_property_loop, read_loop
 from .envelope import Envelope
 from .guardrails import resource_lifecycle
+from .kinds import recognised_kind, unmanaged
 from .loading import Loading, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
@@ -200,9 +200,9 @@ def _load_instance(
     if extension is not None:
         scope_type, scope_name, arm_type, name = extension
         scope = build_resource_id(subscription, resource_group, scope_type, scope_name)
-    rtype = for_arm_type(arm_type)
+    rtype = for_arm_type(arm_type) or recognised_kind(arm_type, name, raw, shown, pointer, loading)
     if rtype is None:
-        _unmanaged(arm_type, name, shown, pointer, loading)
+        unmanaged(arm_type, name, shown, pointer, loading)
         return
     if parent is not None and child_has_property_loop(raw.get("properties")):
         loading.add(
@@ -329,35 +329,6 @@ def _load_instance(
                 name_from_file=None,
                 parent=resource,
             )
-
-
-def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:
-    """A type aibplan does not manage: a near miss of a managed type is a typo (AIB2001), else a warning."""
-    lowered = arm_type.lower()
-    managed = [t.arm_type for t in RESOURCE_TYPES]
-    is_child = any(lowered.startswith(t.lower() + "/") for t in managed)
-    close = (
-        [] if is_child else difflib.get_close_matches(lowered, [t.lower() for t in managed], n=1, cutoff=0.9)
-    )
-    if close:
-        meant = next(t for t in managed if t.lower() == close[0])
-        loading.add(
-            "AIB2001",
-            Severity.ERROR,
-            f"type '{arm_type}' is not a resource type; '{name}' would be left out",
-            file=shown,
-            path=(*pointer, "type"),
-            hint=f"did you mean '{meant}'?",
-        )
-        return
-    loading.add(
-        "AIB0006",
-        Severity.WARNING,
-        f"aibplan does not manage {arm_type} yet; '{name}' is left out of the plan",
-        file=shown,
-        path=(*pointer, "type"),
-    )
-    loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
 
 
 def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:
