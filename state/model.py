@@ -16,10 +16,12 @@ from functools import cached_property
 from typing import Any
 
 from .jsontext import dumps_indented
+from .observed import apply_changes, base_body, observed_changes
 
 # 1: the walking skeleton's format. 2: secrets are fingerprints (state.redact); upgrading redacts.
 # 3: serials per entry and removed entries (no top-level serial); a saved plan's id on each entry it changed.
-FORMAT_VERSION = 3
+# 4: the observed body stored as what differs from the applied body (`observed_changes`, state.observed).
+FORMAT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class ResourceState:
     api_version: str
     # The normalised body aibplan last sent (what plan --no-refresh diffs against).
     applied: Mapping[str, Any]
-    # What the provider returned afterwards, read-only fields included (what drift compares against).
+    # What the provider returned afterwards, read-only fields included (what drift compares against); the
+    # file holds it as what differs from `applied` (observed_changes), read back whole.
     observed: Mapping[str, Any]
     # Addresses this resource was applied after; deletion walks them in reverse.
     dependencies: tuple[str, ...] = ()
@@ -51,23 +54,30 @@ class ResourceState:
         apply compacts the state several times and most entries are unchanged between writes."""
         return "    " + dumps_indented(self.to_json(), 2)
 
+    @cached_property
+    def observed_changes(self) -> dict[str, Any]:
+        """What the file holds of `observed`: what differs from the applied body (state.observed)."""
+        return observed_changes(base_body(self.applied, self.arm_id, self.arm_type), self.observed)
+
     def to_json(self) -> dict[str, Any]:
+        """The entry as the state file holds it."""
         out = self.content_json()
         if self.serial:
             out["serial"] = self.serial
         return out
 
     def content_json(self) -> dict[str, Any]:
-        """The entry without its serial: what says whether two entries are the same."""
+        """The entry without its serial, as the file holds it."""
         out: dict[str, Any] = {
             "address": self.address,
             "type": self.arm_type,
             "id": self.arm_id,
             "api_version": self.api_version,
             "applied": self.applied,
-            "observed": self.observed,
             "dependencies": sorted(self.dependencies),
         }
+        if self.observed_changes:
+            out["observed_changes"] = self.observed_changes
         if self.tainted:
             out["tainted"] = True
         if self.extra:
@@ -76,18 +86,45 @@ class ResourceState:
             out["saved_plan"] = self.saved_plan
         return out
 
+    def shown_json(self) -> dict[str, Any]:
+        """The entry as people read it (`state show`): the observed body whole, no serial."""
+        out = {k: v for k, v in self.content_json().items() if k != "observed_changes"}
+        out["observed"] = self.observed
+        return out
+
     def same_content(self, other: ResourceState) -> bool:
-        return self is other or self.content_json() == other.content_json()
+        """Everything but the serial is the same: saving one over the other would change nothing."""
+        return self is other or (
+            self.address == other.address
+            and self.arm_type == other.arm_type
+            and self.arm_id == other.arm_id
+            and self.api_version == other.api_version
+            and sorted(self.dependencies) == sorted(other.dependencies)
+            and self.tainted == other.tainted
+            and self.saved_plan == other.saved_plan
+            and self.applied == other.applied
+            and self.observed == other.observed
+            and self.extra == other.extra
+        )
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> ResourceState:
+        """An entry as a state file or a journal line holds it: `observed_changes` (format 4) or, as
+        format 3 and its journals wrote it, `observed` whole. ObservedChangesError when the changes do
+        not fit the applied body."""
+        applied = dict(data.get("applied") or {})
+        arm_id, arm_type = str(data["id"]), str(data["type"])
+        if "observed" in data:
+            observed = dict(data["observed"] or {})
+        else:
+            observed = apply_changes(base_body(applied, arm_id, arm_type), data.get("observed_changes") or {})
         return ResourceState(
             address=str(data["address"]),
-            arm_type=str(data["type"]),
-            arm_id=str(data["id"]),
+            arm_type=arm_type,
+            arm_id=arm_id,
             api_version=str(data["api_version"]),
-            applied=dict(data.get("applied") or {}),
-            observed=dict(data.get("observed") or {}),
+            applied=applied,
+            observed=observed,
             dependencies=tuple(sorted(str(d) for d in data.get("dependencies") or ())),
             tainted=bool(data.get("tainted", False)),
             extra=dict(data.get("extra") or {}),

@@ -9,7 +9,9 @@ an arbitrary resource. So every field's type is checked here, where every backen
 Each format version is checked as it was written (state.store checks before it upgrades): up to version
 2 a top-level `serial` (and an optional `last_saved_plan`); from version 3 no top-level serial, each entry
 with its own `serial` and optional `saved_plan`, and a removed resource as `{"address", "removed": true,
-"serial"}` in its entry's place.
+"serial"}` in its entry's place; up to version 3 each entry's `observed` body whole, from version 4 an
+optional `observed_changes` in its place (state.observed: `set`, pointers to values, and `removed`, a
+list of pointers; whether they fit the applied body is checked as the entry is read).
 
 Which ARM type each address kind has is the catalog's to say (this package imports nothing of it): plan
 checks that an entry's kind and type agree (planner.planning.identities, AIB8006) before it plans anything.
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from .observed import check_pointer
 
 # Up to format 2: a serial for the whole state, and the id of the last saved plan applied.
 TOP_LEVEL_V2 = ("format_version", "lineage", "resources", "serial")
@@ -30,7 +34,10 @@ OPTIONAL_V2 = ("tainted", "extra")
 TOP_LEVEL = ("format_version", "lineage", "resources")
 OPTIONAL = ("tainted", "extra", "serial", "saved_plan")
 REMOVED = ("address", "removed", "serial")
-REQUIRED = ("address", "type", "id", "api_version", "applied", "observed", "dependencies")
+REQUIRED_V3 = ("address", "type", "id", "api_version", "applied", "observed", "dependencies")
+# From format 4: the observed body as what differs from the applied body.
+REQUIRED = ("address", "type", "id", "api_version", "applied", "dependencies")
+OPTIONAL_V4 = (*OPTIONAL, "observed_changes")
 
 _ADDRESS_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\.(?P<name>[^\s.][^\s]*)$")
 # A resource group's, a subscription's, or (after another resource's id) an extension resource's.
@@ -48,7 +55,7 @@ class StateSchemaError(Exception):
         self.address = address
 
 
-def check_document(data: Mapping[str, Any], version: int = 3) -> None:
+def check_document(data: Mapping[str, Any], version: int = 4) -> None:
     """Raise StateSchemaError for the first field that is missing, unknown or of the wrong type, as
     format `version` writes it."""
     per_entry = version >= 3
@@ -77,7 +84,10 @@ def check_document(data: Mapping[str, Any], version: int = 3) -> None:
         if per_entry and isinstance(entry, dict) and "removed" in entry:
             check_removed(entry, index)
             continue  # a removal may stand beside the entry a merge brought back
-        address = check_entry(entry, index, OPTIONAL if per_entry else OPTIONAL_V2)
+        if version >= 4:
+            address = check_entry(entry, index, OPTIONAL_V4, REQUIRED)
+        else:
+            address = check_entry(entry, index, OPTIONAL if per_entry else OPTIONAL_V2, REQUIRED_V3)
         if address in seen:
             raise StateSchemaError(
                 f"resources[{index}] ({address})",
@@ -112,8 +122,11 @@ def check_removed(entry: Mapping[str, Any], index: int) -> None:
         )
 
 
-def check_entry(entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL) -> str:
-    """Check one resource entry; returns its address."""
+def check_entry(
+    entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL_V4, required: tuple[str, ...] = REQUIRED
+) -> str:
+    """Check one resource entry (with the `required` and `optional` fields of its format); returns its
+    address."""
     where = f"resources[{index}]"
     if not isinstance(entry, dict):
         raise StateSchemaError(where, f"must be an object; found {_shown(entry)}")
@@ -129,17 +142,19 @@ def check_entry(entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL) ->
         return StateSchemaError(f"{where}.{key}" if key else where, message, address=address)
 
     for key in entry:
-        if key not in REQUIRED and key not in optional:
+        if key not in required and key not in optional:
             raise refuse("", f"has a field aibplan does not know: {key!r}")
-    for key in REQUIRED:
+    for key in required:
         if key not in entry:
             raise refuse(key, "is missing")
     for key in ("type", "id", "api_version"):
         if not isinstance(entry[key], str) or not entry[key]:
             raise refuse(key, f"must be a non-empty string; found {_shown(entry[key])}")
-    for key in ("applied", "observed", "extra"):
+    for key in ("applied", "observed", "extra", "observed_changes"):
         if key in entry and not isinstance(entry[key], dict):
             raise refuse(key, f"must be an object; found {_shown(entry[key])}")
+    if "observed_changes" in entry:
+        _check_changes(entry["observed_changes"], refuse)
     dependencies = entry["dependencies"]
     if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
         raise refuse("dependencies", f"must be a list of addresses; found {_shown(dependencies)}")
@@ -151,6 +166,27 @@ def check_entry(entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL) ->
         raise refuse("saved_plan", f"must be a string; found {_shown(entry['saved_plan'])}")
     _check_identity(where, entry["type"], entry["id"], address)
     return address
+
+
+def _check_changes(changes: Mapping[str, Any], refuse: Callable[[str, str], StateSchemaError]) -> None:
+    """`observed_changes`: `set`, an object of JSON pointers, and `removed`, a list of them."""
+    for key in changes:
+        if key not in ("set", "removed"):
+            raise refuse("observed_changes", f"has a field aibplan does not know: {key!r} (set, removed)")
+    values = changes.get("set", {})
+    if not isinstance(values, dict):
+        raise refuse("observed_changes.set", f"must be an object; found {_shown(values)}")
+    for pointer in values:
+        problem = check_pointer(pointer)
+        if problem is not None:
+            raise refuse("observed_changes.set", f"key {_shown(pointer)} {problem}")
+    removed = changes.get("removed", [])
+    if not isinstance(removed, list):
+        raise refuse("observed_changes.removed", f"must be a list of JSON pointers; found {_shown(removed)}")
+    for pointer in removed:
+        problem = check_pointer(pointer)
+        if problem is not None:
+            raise refuse("observed_changes.removed", f"item {_shown(pointer)} {problem}")
 
 
 def _check_identity(where: str, arm_type: str, arm_id: str, address: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from .conflicts import conflict_message, has_conflict_markers
 from .jsontext import JsonLimitError, dumps_indented, line_col, loads
 from .model import FORMAT_VERSION, ResourceState, State, removed_json
+from .observed import ObservedChangesError
 from .redact import redact
 from .schema import StateSchemaError, check_document
 
@@ -117,15 +118,12 @@ def state_from_json(data: Any, source: str, text: str | None = None) -> State:
         # Checked as written, in its own version, before the upgrade reshapes it.
         check_document(data, version)
     except StateSchemaError as exc:
-        line = _line_of(text, exc) if text is not None else None
-        where = f"{source}:{line}" if line else source
-        raise StateError(
-            f"{where}: {exc}. The state was not used and is left untouched: correct that field, or "
-            "restore the file from git or from its .backup"
-        ) from None
+        raise _refused(exc, source, text) from None
     data = upgrade(data)
     listed = data["resources"]
-    resources = [ResourceState.from_json(r) for r in listed if r.get("removed") is not True]
+    resources = [
+        _entry(r, index, source, text) for index, r in enumerate(listed) if r.get("removed") is not True
+    ]
     present = {r.address for r in resources}
     removed: dict[str, int] = {}
     for r in listed:
@@ -135,6 +133,26 @@ def state_from_json(data: Any, source: str, text: str | None = None) -> State:
             removed[r["address"]] = max(r["serial"], removed.get(r["address"], 0))
     return State(lineage=data["lineage"], format_version=FORMAT_VERSION, removed=removed).with_resources(
         resources
+    )
+
+
+def _entry(data: dict[str, Any], index: int, source: str, text: str | None) -> ResourceState:
+    """One entry, its observed body rebuilt from its changes: StateError when they do not fit."""
+    try:
+        return ResourceState.from_json(data)
+    except ObservedChangesError as exc:
+        address = str(data["address"])
+        where = f"resources[{index}] ({address}).observed_changes"
+        error = StateSchemaError(where, f"{exc}: it does not fit the applied body", address=address)
+        raise _refused(error, source, text) from None
+
+
+def _refused(error: StateSchemaError, source: str, text: str | None) -> StateError:
+    line = _line_of(text, error) if text is not None else None
+    where = f"{source}:{line}" if line else source
+    return StateError(
+        f"{where}: {error}. The state was not used and is left untouched: correct that field, or "
+        "restore the file from git or from its .backup"
     )
 
 
@@ -159,6 +177,8 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     entry's own `serial` (all set to the state's, so the state's serial reads the same); the top-level
     `last_saved_plan` is dropped: saved plans of the aibplan that wrote version 2 are refused anyway
     (their own format is older), and from now on each entry a saved plan changes records its id.
+    3 → 4: each entry's `observed` body is kept whole as read (ResourceState.from_json takes either form)
+    and written as `observed_changes`, what differs from the applied body, by the next write.
     """
     version = data.get("format_version")
     if version == 1:
@@ -181,6 +201,8 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
             resources = [{**r, "serial": serial} if isinstance(r, dict) else r for r in resources]
         data = {k: v for k, v in data.items() if k not in ("serial", "last_saved_plan")}
         data = {**data, "resources": resources, "format_version": 3}
+    if data.get("format_version") == 3:
+        data = {**data, "format_version": 4}
     return data
 
 

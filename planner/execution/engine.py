@@ -43,9 +43,15 @@ def prepare(
     environment: str | None = None,
 ) -> tuple[Prepared | None, list[Diagnostic]]:
     """Load, validate and graph a stack (the same checks as `aibplan validate`), for `environment` (None:
-    the stack's default). Returns (None, diagnostics) when errors stop the way."""
+    the stack's default). Returns (None, diagnostics) when errors stop the way. The rules' findings are
+    kept in the runtime folder for the next command while the stack does not change (rules.cache)."""
     checked = check_stack(
-        root, variables=variables, var_files=var_files, provider=provider, environment=environment
+        root,
+        variables=variables,
+        var_files=var_files,
+        provider=provider,
+        environment=environment,
+        cache="create",
     )
     diagnostics = list(checked.diagnostics)
     if checked.stack is None or checked.graph is None or has_errors(diagnostics):

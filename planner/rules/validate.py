@@ -2,6 +2,8 @@
 graph, run every rule of the registry, and place each diagnostic at its file, line and column.
 
 `plan` and `apply` go through `check_stack` too (via engine.prepare), so they stop on the same errors.
+What the rules find in a stack folder is kept in its runtime folder (rules.cache) and not found again
+while nothing it depends on changed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import networkx as nx
 
@@ -21,8 +24,13 @@ from ..stack.loader import find_stack_root, load_files, load_stack, locator_for,
 from ..stack.locate import place_all
 from ..stack.model import Stack
 from . import run_rules
+from .cache import cache_key, cache_path, code_version, read_cached, write_cached
 from .registry import ALL_RULES
 from .suppress import Suppressed, apply_suppressions
+
+# Whether check_stack keeps the rules' findings: not at all, only where the runtime folder exists already
+# (`validate`, which makes no folder in a stack it only reads), or making the folder (`plan`, `apply`).
+CacheUse = Literal["off", "existing", "create"]
 
 
 def validate_stack(stack: Stack, graph: nx.DiGraph | None = None) -> list[Diagnostic]:
@@ -66,9 +74,12 @@ def check_stack(
     var_files: Sequence[Path] = (),
     provider: str | None = None,
     environment: str | None = None,
+    cache: CacheUse = "existing",
+    code: str | None = None,
 ) -> Checked:
     """Load and validate the stack in `root` (for `environment`), reporting loader, graph and rule
-    findings together."""
+    findings together. The rules' findings come from the cache when nothing they depend on changed
+    (`cache`; `code` stands for aibplan's version and its rules' source, rules.cache.code_version)."""
     with collector_paused():
         stack, loaded = load_stack(
             root,
@@ -80,13 +91,23 @@ def check_stack(
         )
         if stack is None:
             return Checked(None, None, tuple(sorted(loaded, key=sort_key)))
-        return _checked(stack, loaded)
+        if cache == "off":
+            return _checked(stack, loaded)
+        key = cache_key(stack, variables, var_files, code if code is not None else code_version())
+        return _checked(stack, loaded, (key, cache == "create"))
 
 
-def _checked(stack: Stack, loaded: Sequence[Diagnostic]) -> Checked:
+def _checked(stack: Stack, loaded: Sequence[Diagnostic], cached: tuple[str, bool] | None = None) -> Checked:
+    """The stack's findings; with `cached` (key, whether to make the runtime folder), the rules' findings
+    are read from the cache under that key, or found and kept there."""
     graph, graph_diagnostics = build_graph(stack)
     placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
-    every = [*loaded, *validate_stack(stack, graph), *placed]
+    found = read_cached(cache_path(stack), cached[0]) if cached is not None else None
+    if found is None:
+        found = validate_stack(stack, graph)
+        if cached is not None:
+            write_cached(cache_path(stack), cached[0], found, create=cached[1])
+    every = [*loaded, *found, *placed]
     kept, suppressed = apply_suppressions(every, stack, (rule.id for rule in ALL_RULES))
     return Checked(stack, graph, tuple(sorted(kept, key=sort_key)), tuple(suppressed))
 

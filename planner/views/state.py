@@ -42,7 +42,7 @@ def state_list_view(fmt: str) -> View[StateListing]:
 
 class StateEntryJson(TextRejection):
     def show(self, result: StateEntry) -> Shown:
-        return Shown(out=document(result.entry.to_json(), ascii_only=False))
+        return Shown(out=document(result.entry.shown_json(), ascii_only=False))
 
 
 class Removed(TextRejection):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import BASES, SUBSCRIPTION, Emulator, Run
+from tests.helpers import BASES, SUBSCRIPTION, Emulator, Run, state_entries
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def unknowns_stack(tmp_path: Path, azure_env: Emulator) -> Path:
 
 
 def _state(root: Path) -> dict[str, Any]:
-    data = json.loads((root / "aibplan.state.json").read_text())
-    return {r["address"]: r for r in data["resources"] if not r.get("removed")}
+    return state_entries(root / "aibplan.state.json")
 
 
 def _check_applied(root: Path, azure_env: Emulator) -> None:

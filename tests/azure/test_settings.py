@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from providers.azure.settings import CLOUDS, SettingsError, load_settings
-from tests.helpers import Emulator, Run
+from tests.helpers import Emulator, Run, state_entries
 
 
 def settings(config: dict[str, object], env: dict[str, str] | None = None, base: Path = Path("/")) -> object:
@@ -99,7 +98,6 @@ def test_the_state_written_through_azure_names_real_ids(
 ) -> None:
     root = azure_quickstart()
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
-    state = json.loads((root / "aibplan.state.json").read_text())
-    identity = next(r for r in state["resources"] if r["address"] == "identity.aibBuilder")
+    identity = state_entries(root / "aibplan.state.json")["identity.aibBuilder"]
     assert identity["observed"]["properties"]["principalId"]
     assert identity["id"].startswith("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-")

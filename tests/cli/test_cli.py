@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from state import load_state
-from tests.helpers import Run, cloud_count, edit_json
+from tests.helpers import Run, cloud_count, edit_json, state_entries
 
 
 def test_quickstart_apply_plan_change_destroy(
@@ -90,8 +90,8 @@ def test_arm_deployment_with_var_override(example: Callable[[str], Path], cli: C
     assert "identity.id-aib-prod: Creation complete" in run.stderr
     # The role assignment takes the identity's principal id with reference(), once the identity exists.
     # (The state is the default environment's, dev: --var environment=prod changes a parameter only.)
-    state = json.loads((Path(root) / "aibplan.dev.state.json").read_text())
-    by_kind = {r["address"].split(".")[0]: r for r in state["resources"]}
+    state = state_entries(Path(root) / "aibplan.dev.state.json")
+    by_kind = {address.split(".")[0]: r for address, r in state.items()}
     principal = by_kind["identity"]["observed"]["properties"]["principalId"]
     assert by_kind["roleAssignment"]["applied"]["properties"]["principalId"] == principal
     run = cli("plan", "--detailed-exitcode", "--var", "environment=prod", root)

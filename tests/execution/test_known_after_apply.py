@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from providers.simulated.service import SimulatedAzure
-from tests.helpers import BASES, FIXTURES, Run, edit_json
+from tests.helpers import BASES, FIXTURES, Run, edit_json, state_entries
 
 RA_RG = "roleAssignment.65aacccd-1036-54eb-b54d-66e9b8a228fd"
 RA_GALLERY = "roleAssignment.e65b4d8e-b63b-545b-ae58-cf7950dee5af"
@@ -35,8 +35,7 @@ def stack(tmp_path: Path) -> Path:
 
 
 def _state(root: Path) -> dict[str, dict[str, Any]]:
-    data = json.loads((root / "aibplan.state.json").read_text())
-    return {entry["address"]: entry for entry in data["resources"]}
+    return state_entries(root / "aibplan.state.json")
 
 
 def _assert_real_values(root: Path) -> None:

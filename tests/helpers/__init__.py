@@ -37,6 +37,7 @@ from providers.azure.settings import AzureSettings
 from providers.emulator.server import ArmEmulator
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import SimulatedAzure
+from state import load_state
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -98,6 +99,14 @@ def apply_root(root: Path, *, destroy: bool = False, parallelism: int = 10) -> R
         provider.close()
     assert result.ok, result.failures
     return hooks
+
+
+def state_entries(path: Path) -> dict[str, dict[str, Any]]:
+    """The state file's entries by address, each with its observed body whole (the file holds what differs
+    from the applied body), as `aibplan state show` shows one."""
+    state = load_state(path)
+    assert state is not None, f"no state file at {path}"
+    return {entry.address: entry.shown_json() for entry in state.resources}
 
 
 def cloud_count(root: Path) -> int:

@@ -1,0 +1,182 @@
+"""An entry's observed body stored as what differs from its applied body (state format 4).
+
+What the provider returns after a call is mostly what aibplan sent: the service adds its read-only
+fields (`provisioningState`, a gallery's `identifier`, an identity's `principalId`), the ARM envelope
+(`id`, `name`, `type`) and rewrites a few values (the case of ids). Storing both bodies in full made the
+state file about three times the size of the stack's resource files. So the file holds the applied body
+and `observed_changes`: JSON pointers (RFC 6901) into the body, with
+
+- `set`: pointer → the observed value there (a field the service added, or a value it changed; where
+  the applied body has an object at that place and so has the observed body, only the fields inside
+  that differ are listed, unless the whole value is shorter to write, as when only the case of a key
+  changed; two lists of the same length are compared element by element, any other difference sets the
+  whole value), and
+- `removed`: the pointers of fields the applied body has and the observed body has not.
+
+The base the changes apply to is the applied body with the envelope every ARM read returns: the entry's
+`id`, `type` and the id's last name, where the applied body has none of its own. Removals are applied
+first, then the values in the order of their pointers (a parent sorts before its children). The form is
+deterministic (pointers sorted, values as the state writes every value) and its lines change only where
+the observed body changes, so it stays small in git diffs.
+
+Rebuilding copies only the objects along the pointers: the rest of the observed body is shared with the
+applied body, which nothing changes in place (the state's bodies are read-only mappings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+class ObservedChangesError(ValueError):
+    """`observed_changes` does not fit the applied body: `pointer` names where, the message says why."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(f"{pointer!r} {message}")
+        self.pointer = pointer
+
+
+def envelope(arm_id: str, arm_type: str) -> dict[str, str]:
+    """The fields every ARM read returns around a body: its id, name (the id's last segment) and type."""
+    return {"id": arm_id, "name": arm_id.rstrip("/").rsplit("/", 1)[-1], "type": arm_type}
+
+
+def base_body(applied: Mapping[str, Any], arm_id: str, arm_type: str) -> dict[str, Any]:
+    """What `observed_changes` apply to: the applied body over the envelope."""
+    return {**envelope(arm_id, arm_type), **applied}
+
+
+def observed_changes(base: Mapping[str, Any], observed: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes that turn `base` into `observed`: {"set": {pointer: value}, "removed": [pointer]},
+    either part left out when empty ({} when they are the same)."""
+    values: dict[str, Any] = {}
+    removed: list[str] = []
+    _diff(base, observed, "", values, removed)
+    out: dict[str, Any] = {}
+    if values:
+        out["set"] = dict(sorted(values.items()))
+    if removed:
+        out["removed"] = sorted(removed)
+    return out
+
+
+def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: list[str]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        inner: dict[str, Any] = {}
+        gone = [f"{pointer}/{escape(key)}" for key in old if key not in new]
+        for key, value in new.items():
+            where = f"{pointer}/{escape(key)}"
+            if key in old:
+                _diff(old[key], value, where, inner, gone)
+            else:
+                inner[where] = value
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        inner, gone = {}, []
+        for index, (before, after) in enumerate(zip(old, new, strict=True)):
+            _diff(before, after, f"{pointer}/{index}", inner, gone)
+    else:
+        if not same_value(old, new):
+            values[pointer] = new
+        return
+    if pointer and (inner or gone) and _size(inner, gone) > len(pointer) + _text_size(new):
+        values[pointer] = new  # the whole value is shorter than what changed inside it (a key's case)
+    else:
+        values.update(inner)
+        removed.extend(gone)
+
+
+def _size(values: dict[str, Any], removed: list[str]) -> int:
+    """About the room the changes take in the file (compact JSON; the indentation is alike for both)."""
+    return sum(len(p) + _text_size(v) for p, v in values.items()) + sum(len(p) for p in removed)
+
+
+def _text_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def same_value(one: Any, other: Any) -> bool:
+    """Equal as JSON text is equal: `1`, `1.0` and `true` are three values (Python's == says one)."""
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return one.keys() == other.keys() and all(same_value(v, other[k]) for k, v in one.items())
+    if isinstance(one, list):
+        return len(one) == len(other) and all(same_value(a, b) for a, b in zip(one, other, strict=True))
+    return bool(one == other)
+
+
+def apply_changes(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The observed body: `base` with `changes` applied (ObservedChangesError when they do not fit it)."""
+    body = dict(base)
+    copied: set[int] = {id(body)}
+    for pointer in sorted(changes.get("removed") or ()):
+        parent, key = _parent(body, pointer, copied)
+        if not isinstance(parent, dict) or key not in parent:
+            raise ObservedChangesError(pointer, "is removed, but the applied body has no such field")
+        del parent[key]
+    for pointer, value in sorted((changes.get("set") or {}).items()):
+        parent, key = _parent(body, pointer, copied)
+        if isinstance(parent, dict):
+            parent[key] = value
+        elif isinstance(parent, list) and _is_index(key, len(parent)):
+            parent[int(key)] = value
+        else:
+            raise ObservedChangesError(pointer, "is set, but the body has no object or list item there")
+    return body
+
+
+def _parent(body: dict[str, Any], pointer: str, copied: set[int]) -> tuple[Any, str]:
+    """The container that holds `pointer`'s last step (each one on the way copied once, so the base's own
+    objects are never changed) and that step."""
+    if not pointer.startswith("/"):
+        raise ObservedChangesError(pointer, "is not a JSON pointer (it starts with /)")
+    steps = [unescape(step, pointer) for step in pointer[1:].split("/")]
+    node: Any = body
+    for step in steps[:-1]:
+        if isinstance(node, dict) and step in node:
+            child = node[step]
+            slot: Any = step
+        elif isinstance(node, list) and _is_index(step, len(node)):
+            slot = int(step)
+            child = node[slot]
+        else:
+            raise ObservedChangesError(pointer, f"goes through {step!r}, which the body does not have")
+        if isinstance(child, dict | list) and id(child) not in copied:
+            child = dict(child) if isinstance(child, dict) else list(child)
+            copied.add(id(child))
+            node[slot] = child
+        node = child
+    return node, steps[-1]
+
+
+def _is_index(step: str, length: int) -> bool:
+    return step.isdigit() and (step == "0" or not step.startswith("0")) and int(step) < length
+
+
+def escape(key: str) -> str:
+    """A key as one step of a JSON pointer (RFC 6901: `~` is `~0`, `/` is `~1`)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(step: str, pointer: str) -> str:
+    if "~" in step:
+        if any(step[i + 1 : i + 2] not in ("0", "1") for i, c in enumerate(step) if c == "~"):
+            raise ObservedChangesError(pointer, "has a ~ that is not ~0 or ~1")
+        return step.replace("~1", "/").replace("~0", "~")
+    return step
+
+
+def check_pointer(pointer: Any) -> str | None:
+    """Why `pointer` is not a JSON pointer to a field (None when it is one)."""
+    if not isinstance(pointer, str):
+        return "must be a string"
+    if not pointer.startswith("/"):
+        return "must be a JSON pointer, starting with /"
+    try:
+        for step in pointer[1:].split("/"):
+            unescape(step, pointer)
+    except ObservedChangesError:
+        return "has a ~ that is not ~0 or ~1"
+    return None
