@@ -175,9 +175,9 @@ def apply_figures(
     fresh stack on an empty cloud), and the whole command once in a fresh process."""
     import networkx as nx
 
-    from planner.apply import apply_plan, operation_graph
-    from planner.engine import open_provider, prepare, read_state
-    from planner.plan import make_plan
+    from planner.execution.apply import apply_plan, operation_graph
+    from planner.execution.engine import open_provider, prepare, read_state
+    from planner.planning.plan import make_plan
 
     os.environ["AIBPLAN_LOCAL_LATENCY_MS"] = str(latency_ms)
     walls: list[float] = []

@@ -1,6 +1,7 @@
 """Generate a stack of N image templates, as the benchmarks and the reliability tests use it.
 
-The graph: 1 user-assigned identity, max(1, N/50) galleries with 5 image definitions each, and N image
+The graph: 1 user-assigned identity with a role assignment (Contributor on the resource group, so its
+builds may write image versions), max(1, N/50) galleries with 5 image definitions each, and N image
 templates, every template using the identity and one image definition (round robin). The same graph can
 be written in four layouts (`LAYOUTS`), which evaluate to the same resources with the same bodies:
 
@@ -20,6 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from providers.simulated.computed import resource_guid
+
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 RESOURCE_GROUP = "rg-bench"
 LOCATION = "westus2"
@@ -33,9 +36,9 @@ def gallery_count(templates: int) -> int:
 
 
 def resource_count(templates: int) -> int:
-    """Identity + galleries + image definitions + templates."""
+    """Identity + its role assignment + galleries + image definitions + templates."""
     galleries = gallery_count(templates)
-    return 1 + galleries + galleries * DEFINITIONS_PER_GALLERY + templates
+    return 2 + galleries + galleries * DEFINITIONS_PER_GALLERY + templates
 
 
 def _identity() -> dict[str, Any]:
@@ -45,6 +48,26 @@ def _identity() -> dict[str, Any]:
         "name": "aibBuilder",
         "location": LOCATION,
         "tags": {"owner": "platform-team"},
+    }
+
+
+def _role_assignment() -> dict[str, Any]:
+    identity_id = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/aibBuilder"
+    )
+    return {
+        "type": "Microsoft.Authorization/roleAssignments",
+        "apiVersion": "2022-04-01",
+        "name": "[guid(resourceGroup().id, 'aibBuilder', 'Contributor')]",
+        "dependsOn": ["aibBuilder"],
+        "properties": {
+            "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
+            "'b24988ac-6180-42a0-ab88-20f7382dd24c')]",
+            # The principal the local cloud gives aibBuilder (until reference() names it).
+            "principalId": resource_guid(identity_id, "principal"),
+            "principalType": "ServicePrincipal",
+        },
     }
 
 
@@ -146,11 +169,12 @@ def _template(index: int, galleries: int, warnings: bool = False) -> dict[str, A
 
 
 def resources(templates: int, warnings: bool = False) -> list[dict[str, Any]]:
-    """Every resource of the graph, as written in the files and list layouts: the identity, each gallery
-    followed by its image definitions, then the templates."""
+    """Every resource of the graph, as written in the files and list layouts: the identity and its role
+    assignment, each gallery followed by its image definitions, then the templates."""
     galleries = gallery_count(templates)
     return [
         _identity(),
+        _role_assignment(),
         *_galleries(galleries),
         *(_template(i, galleries, warnings) for i in range(templates)),
     ]
@@ -180,6 +204,7 @@ def generate_stack(
     galleries = gallery_count(templates)
     if layout == "files":
         _write(root / "identity.json", _identity())
+        _write(root / "permissions.json", _role_assignment())
         _write(root / "galleries.json", _galleries(galleries))
         folder = root / "templates"
         folder.mkdir(exist_ok=True)
@@ -222,9 +247,11 @@ _IDENTITY_ID = "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 
 
 
 def _in_arm(resource: dict[str, Any], depends_on: list[str]) -> dict[str, Any]:
-    """A resource as an ARM template writes it: location from the parameter, dependsOn listed."""
+    """A resource as an ARM template writes it: location from the parameter (where it has one),
+    dependsOn listed."""
     out = dict(resource)
-    out["location"] = "[parameters('location')]"
+    if "location" in out:
+        out["location"] = "[parameters('location')]"
     if depends_on:
         out["dependsOn"] = depends_on
     return out
@@ -233,7 +260,7 @@ def _in_arm(resource: dict[str, Any], depends_on: list[str]) -> dict[str, Any]:
 def arm_deployment(templates: int, warnings: bool = False) -> dict[str, Any]:
     """One deployment template holding every resource, with ids as resourceId() expressions."""
     galleries = gallery_count(templates)
-    resources = [_in_arm(_identity(), [])]
+    resources = [_in_arm(_identity(), []), _in_arm(_role_assignment(), [_IDENTITY_ID])]
     for resource in _galleries(galleries):
         depends_on = []
         if resource["type"] == "Microsoft.Compute/galleries/images":
@@ -292,6 +319,7 @@ def copy_deployment(templates: int, warnings: bool = False) -> dict[str, Any]:
     template["copy"] = {"name": "templates", "count": templates}
     resources = [
         _in_arm(_identity(), []),
+        _in_arm(_role_assignment(), [_IDENTITY_ID]),
         _in_arm(gallery, []),
         _in_arm(definition, [definition_dependency]),
         _in_arm(template, ["[variables('identityId')]", image_id]),

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.generate import generate_stack, resource_count
-from planner.engine import open_provider, prepare, read_state
-from planner.plan import make_plan
+from planner.execution.engine import open_provider, prepare, read_state
+from planner.planning.plan import make_plan
 from providers.catalog.arm_ids import fold_id
-from providers.local import LocalProvider
+from providers.simulated.local import LocalProvider
 from state import load_state
 from state.journal import journal_path, read_journal, replay
 from state.lock import read_holder

@@ -7,15 +7,15 @@ download), installed on first use into a virtual environment of its own, `benchm
 (git-ignored): never into the project's environment, never a dependency of aibplan. `--no-install`
 refuses to create it (the smoke test uses that).
 
-The graph of `benchmarks/generate.py` (one identity, N/50 galleries with 5 image definitions each, N
-templates each using the identity and one definition) is written for Terraform as `terraform_data`
-resources (the built-in provider: nothing to download), each holding the resource's body (with
-`--terraform-input name`, only its name: Terraform's time grows with the size of what it holds), a
-definition referring to its gallery and a template to the identity and its definition, so that
-Terraform's graph has the same edges. For each N: `terraform init`, `terraform apply -auto-approve`
-and a no-op `terraform plan -detailed-exitcode` (with refresh); then `aibplan apply --auto-approve`
-and a no-op `aibplan plan --detailed-exitcode` (with refresh, local cloud) of the same graph. Both
-tools apply with parallelism 10 (their default) and no simulated latency.
+The graph of `benchmarks/generate.py` (one identity and its role assignment, N/50 galleries with 5 image
+definitions each, N templates each using the identity and one definition) is written for Terraform as
+`terraform_data` resources (the built-in provider: nothing to download), each holding the resource's
+body (with `--terraform-input name`, only its name: Terraform's time grows with the size of what it
+holds), the role assignment referring to the identity, a definition to its gallery and a template to the
+identity and its definition, so that Terraform's graph has the same edges. For each N: `terraform init`,
+`terraform apply -auto-approve` and a no-op `terraform plan -detailed-exitcode` (with refresh); then
+`aibplan apply --auto-approve` and a no-op `aibplan plan --detailed-exitcode` (with refresh, local
+cloud) of the same graph. Both tools apply with parallelism 10 (their default) and no simulated latency.
 
 Each command runs in a fresh process. aibplan's time is that process's wall time (start-up included);
 Terraform's is the time of the command inside its process, after the library is loaded (a little in
@@ -105,11 +105,11 @@ def _escaped(value: Any) -> Any:
 
 
 def _address(resource: dict[str, Any]) -> str:
-    return (
-        "identity"
-        if resource["type"].endswith("userAssignedIdentities")
-        else resource["name"].replace("/", "_")
-    )
+    if resource["type"].endswith("userAssignedIdentities"):
+        return "identity"
+    if resource["type"].endswith("roleAssignments"):
+        return "identity_role"
+    return str(resource["name"]).replace("/", "_")
 
 
 # What each terraform_data holds: the resource's whole body (the same data aibplan plans), or only its
@@ -123,7 +123,9 @@ def terraform_config(templates: int, holding: str = "body") -> dict[str, Any]:
     data: dict[str, Any] = {}
     for resource in resources(templates):
         uses: list[str] = []
-        if resource["type"] == "Microsoft.Compute/galleries/images":
+        if resource["type"] == "Microsoft.Authorization/roleAssignments":
+            uses = ["${terraform_data.identity.id}"]
+        elif resource["type"] == "Microsoft.Compute/galleries/images":
             uses = [f"${{terraform_data.{resource['name'].split('/')[0]}.id}}"]
         elif resource["type"] == "Microsoft.VirtualMachineImages/imageTemplates":
             image_id = resource["properties"]["distribute"][0]["galleryImageId"]

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from planner.graph import build_graph
-from planner.loader import load_stack
-from planner.validate import check_stack, validate_stack
+from planner.rules.validate import check_stack, validate_stack
+from planner.stack.graph import build_graph
+from planner.stack.loader import load_stack
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 GROUP = "rg-validate-bench"

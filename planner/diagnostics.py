@@ -1,16 +1,23 @@
-"""The one Diagnostic type that validators, the loader and the planner return.
+"""The one Diagnostic type that validators, the loader and the planner return, and EngineError.
 
-Only bugs raise; everything a user can cause ends as a Diagnostic with a code, a place and, where it helps,
-a hint about what to do next.
+Only bugs raise; everything a user can cause in a stack ends as a Diagnostic with a code, a place and,
+where it helps, a hint about what to do next. What stops a command outside the stack's files (a state
+that cannot be read, a lock held, a bad setting) is an EngineError: one line for the user.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+
+from state.redact import redact_text
 
 JsonPath = tuple[str | int, ...]
+
+
+class EngineError(Exception):
+    """A problem the user can fix, said in one line."""
 
 
 class Severity(str, enum.Enum):
@@ -34,12 +41,15 @@ class Diagnostic:
     hint: str | None = None
     extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
+    def __post_init__(self) -> None:
+        # A message may quote a value from the stack: one that is a secret is shown as its fingerprint.
+        object.__setattr__(self, "message", redact_text(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", redact_text(self.hint))
+
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
-
-    def with_position(self, file: str | None, line: int | None, column: int | None) -> Diagnostic:
-        return replace(self, file=file, line=line, column=column)
 
     def to_json(self) -> dict[str, object]:
         return {

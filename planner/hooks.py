@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .plans.plan import Plan
+
 
 class Hooks:
     """No-op base; override what you need. Called from worker threads: implementations must be thread-safe."""
+
+    def plan_ready(self, plan: Plan) -> None:
+        """An apply or destroy made (or read) its plan: shown before anything is asked or changed."""
 
     def pre_apply(self, address: str, action: str) -> None:
         """A provider call for `address` is about to start (`action`: create, update, delete)."""
@@ -43,6 +51,14 @@ class RecordingHooks(Hooks):
     def _add(self, *event: str) -> None:
         with self._lock:
             self.events.append(event)
+
+    def plan_ready(self, plan: Plan) -> None:
+        summary = plan.summary
+        self._add(
+            "plan",
+            f"{summary.add} add, {summary.change} change, {summary.replace} replace, "
+            f"{summary.destroy} destroy",
+        )
 
     def pre_apply(self, address: str, action: str) -> None:
         self._add("pre", address, action)

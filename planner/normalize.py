@@ -1,9 +1,11 @@
 """Normalise a resource body before diffing, so a plan shows only real changes.
 
 Read-only fields go, values equal to the service default go (omitted == default), ARM ids and regions
-are folded (case, spaces), and lists whose order carries no meaning are sorted. The catalog says which
-paths each rule applies to; the paths are compiled once per type into a trie so that normalising walks
-only the parts of a body that some rule mentions and shares everything else unchanged.
+are folded (case, spaces), and lists whose order carries no meaning are sorted. What the service is known
+to do with a body (the catalog's `ServiceFacts`) is undone: a value it rewrites is brought back to the
+form sent, and a field it drops when empty is dropped. The catalog says which paths each rule applies
+to; the paths are compiled once per type into a trie so that normalising walks only the parts of a body
+that some rule mentions and shares everything else unchanged.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.catalog import ResourceType
+from providers.catalog import ResourceType, read_only_paths
 from providers.catalog.arm_ids import fold_id, fold_location
+from providers.catalog.behaviour import Rewrite
+from providers.catalog.paths import in_force
 
-from .model import BODY_KEYS
+from .stack.model import BODY_KEYS
 
 _READ_ONLY = "read_only"
 _ID = "id"
@@ -24,6 +28,7 @@ _LOCATION = "location"
 _ID_KEYS = "id_keys"
 _UNORDERED = "unordered"
 _EMPTY = "empty"
+_VERSIONED = "versioned"  # a rewrite or a drop that holds for some api versions only
 
 
 @dataclass
@@ -31,6 +36,9 @@ class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
     actions: set[str] = field(default_factory=set)
     defaults: tuple[object, ...] = ()
+    rewrites: tuple[Rewrite, ...] = ()
+    # (since, until) of the api versions a field is dropped when empty in (a Dropped fact).
+    dropped: tuple[tuple[str | None, str | None], ...] = ()
 
     # Children made by merging an exact key with the wildcard, kept so each is built once (performance).
     merged: dict[str, _Node] = field(default_factory=dict)
@@ -50,6 +58,8 @@ class _Node:
                 children={**wildcard.children, **exact.children},
                 actions=exact.actions | wildcard.actions,
                 defaults=exact.defaults or wildcard.defaults,
+                rewrites=exact.rewrites + wildcard.rewrites,
+                dropped=exact.dropped + wildcard.dropped,
             )
         return merged
 
@@ -63,52 +73,70 @@ def _trie(rtype: ResourceType) -> _Node:
         return cached
     root = _TRIES[rtype.arm_type] = _Node()
 
-    def mark(pattern: tuple[str, ...], action: str, defaults: tuple[object, ...] = ()) -> None:
+    def mark(pattern: tuple[str, ...], action: str, defaults: tuple[object, ...] = ()) -> _Node:
         node = root
         for segment in pattern:
             node = node.children.setdefault(segment, _Node())
         node.actions.add(action)
         if defaults:
             node.defaults = defaults
+        return node
 
-    for pattern in rtype.read_only:
+    for pattern in read_only_paths(rtype):
         mark(pattern, _READ_ONLY)
     for pattern, values in rtype.defaults.items():
         mark(pattern, "default", values)
-    for pattern in rtype.id_paths:
+    for pattern in rtype.folded_id_paths():
         mark(pattern, _ID)
     for pattern in rtype.location_paths:
         mark(pattern, _LOCATION)
-    for pattern in rtype.id_keyed_maps:
+    for pattern in rtype.id_keyed_maps():
         mark(pattern, _ID_KEYS)
     for pattern in rtype.unordered_lists:
         mark(pattern, _UNORDERED)
     for pattern in rtype.empty_is_omitted:
         mark(pattern, _EMPTY)
+    for rewrite in rtype.service.rewrites:
+        node = mark(rewrite.path, _VERSIONED)
+        node.rewrites = (*node.rewrites, rewrite)
+    for dropped in rtype.service.dropped_when_empty:
+        node = mark(dropped.path, _VERSIONED)
+        node.dropped = (*node.dropped, (dropped.since, dropped.until))
     return root
 
 
 _DROP = object()
 
 
-def normalize_body(rtype: ResourceType, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The comparable form of a resource body (as written by the user or as returned by the service)."""
+def normalize_body(
+    rtype: ResourceType, body: Mapping[str, Any], api_version: str | None = None
+) -> dict[str, Any]:
+    """The comparable form of a resource body (as written by the user or as returned by the service).
+
+    What the service does only at some api versions is undone when `api_version` is among them, or
+    always when it is not given."""
     root = _trie(rtype)
     out: dict[str, Any] = {}
     for key in BODY_KEYS:
         if key not in body or body[key] is None:
             continue
         node = root.child(key)
-        value = body[key] if node is None else _normalize(body[key], node)
+        value = body[key] if node is None else _normalize(body[key], node, api_version)
         if value is not _DROP:
             out[key] = value
     return out
 
 
-def _normalize(value: Any, node: _Node) -> Any:
+def _normalize(value: Any, node: _Node, api_version: str | None) -> Any:
     actions = node.actions
     if _READ_ONLY in actions:
         return _DROP
+    if _VERSIONED in actions:
+        for rewrite in node.rewrites:
+            if in_force(rewrite.since, rewrite.until, api_version):
+                value = rewrite.to_sent(value)
+        if value in ({}, [], None) and any(in_force(a, b, api_version) for a, b in node.dropped):
+            return _DROP
     if isinstance(value, str):
         if _ID in actions:
             value = fold_id(value)
@@ -122,7 +150,7 @@ def _normalize(value: Any, node: _Node) -> Any:
                 if child is None:
                     new[key] = item
                     continue
-                normalized = _normalize(item, child)
+                normalized = _normalize(item, child, api_version)
                 if normalized is not _DROP:
                     new[key] = normalized
             value = new
@@ -131,9 +159,9 @@ def _normalize(value: Any, node: _Node) -> Any:
     elif isinstance(value, list):
         child = node.children.get("[]")
         if child is not None:
-            value = [v for v in (_normalize(item, child) for item in value) if v is not _DROP]
+            value = [v for v in (_normalize(item, child, api_version) for item in value) if v is not _DROP]
         if _UNORDERED in actions:
-            value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
+            value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True, default=str))
     if node.defaults and _is_default(value, node.defaults):
         return _DROP
     if _EMPTY in actions and value in ({}, [], None):

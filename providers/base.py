@@ -5,7 +5,8 @@ ProviderError                 any failure of a provider call; carries the servic
 ├── ConflictError             the service refuses the change in the resource's current state (409)
 ├── AuthError                 credentials missing or not allowed (401/403)
 ├── TransientError            worth retrying: 5xx, dropped connections, "another operation in progress"
-│   └── ThrottledError        429, with the Retry-After the service asked for
+│   ├── ThrottledError        429, with the Retry-After the service asked for
+│   └── NotReplicatedError    the directory does not know a principal made moments ago (PrincipalNotFound)
 └── PermanentError            the request can never succeed as sent (400 and friends)
 """
 
@@ -37,6 +38,7 @@ class ProviderError(Exception):
         target: str | None = None,
         retry_after: float | None = None,
         resource_id: str | None = None,
+        accepted: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -46,6 +48,9 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         # The ARM id the failed call was about, so the CLI can name the resource's address.
         self.resource_id = resource_id
+        # The service accepted the request and its operation failed afterwards: what it made may be there
+        # (an image template left Failed), so the call is not known to have changed nothing.
+        self.accepted = accepted
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
@@ -71,8 +76,17 @@ class ThrottledError(TransientError):
     pass
 
 
+class NotReplicatedError(TransientError):
+    """A role assignment names a principal the directory does not know yet: Azure answers 400
+    PrincipalNotFound for a few seconds after an identity is made, and the same request succeeds later."""
+
+
 class PermanentError(ProviderError):
     pass
+
+
+# ARM error codes that mean "not yet", whatever their status: tried again like transient errors.
+NOT_YET = frozenset({"PrincipalNotFound"})
 
 
 def error_for_status(
@@ -83,6 +97,7 @@ def error_for_status(
     target: str | None = None,
     retry_after: float | None = None,
     resource_id: str | None = None,
+    accepted: bool = False,
 ) -> ProviderError:
     """Map an HTTP status and ARM error code to the family above."""
     kwargs: dict[str, Any] = {
@@ -91,7 +106,10 @@ def error_for_status(
         "target": target,
         "retry_after": retry_after,
         "resource_id": resource_id,
+        "accepted": accepted,
     }
+    if code in NOT_YET:
+        return NotReplicatedError(message, **kwargs)
     if status == 404:
         return NotFoundError(message, **kwargs)
     if status == 429:
@@ -139,6 +157,10 @@ class Provider(Protocol):
 
     def list_resources(self, subscription: str, resource_group: str) -> list[Body]:
         """Every resource the service holds in a resource group (id, type and body)."""
+
+    def list_role_assignments(self, scope: str, principal_id: str | None = None) -> list[Body]:
+        """The role assignments at, above and below a scope (GET {scope}/providers/Microsoft.Authorization/
+        roleAssignments), only the principal's when one is given (`$filter=principalId eq '...'`)."""
 
     def close(self) -> None:
         """Release connections and files."""

@@ -1,5 +1,8 @@
 """Deterministic indented JSON, written fast: the same bytes as
-`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, about three times sooner.
+`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, about three times sooner. And what
+aibplan refuses to read although json.loads takes it (or fails on it with a traceback): nesting deeper
+than MAX_DEPTH, numbers with too many digits or too big to be finite, lone surrogate escapes; every reader
+of JSON (stack files, parameter values, the state, its journal, saved plans) says so as one clear error.
 
 The standard library's encoder falls back to pure-Python generators whenever `indent` is set; a state
 file of 10,000 resources is tens of megabytes, written several times during an apply, so this direct
@@ -8,6 +11,11 @@ recursive writer (strings still escaped by the C encoder) is worth its few lines
 
 from __future__ import annotations
 
+import json
+import math
+import re
+import sys
+from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -72,3 +80,209 @@ def _key(key: Any) -> str:
     if isinstance(key, (int, float)):
         return repr(key)
     raise TypeError(f"keys must be strings, not {type(key).__name__}")
+
+
+# -- reading: what json.loads accepts but aibplan cannot carry -------------------------------------------
+
+# Deeper than any body Azure takes (an image template is about 8 levels deep); also keeps every walk over a
+# value far from Python's recursion limit.
+MAX_DEPTH = 64
+# Python's own limit on the digits of an integer it reads (json.loads refuses more).
+MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_STRING_OR_LONG_NUMBER = re.compile(rf'"(?:[^"\\]|\\.)*"|-?\d{{{MAX_DIGITS + 1},}}')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FLOAT_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|NaN|Infinity)')
+
+
+class JsonLimitError(ValueError):
+    """JSON that parses (or would, but for Python's own limits) that aibplan refuses: the message says
+    what is allowed; `offset` is where in the text."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def limit_problem(error: BaseException, text: str) -> JsonLimitError | None:
+    """What json.loads failing with `error` on `text` means, when it is one of aibplan's limits: nesting
+    too deep (RecursionError) or a number too long (ValueError). None for anything else."""
+    if isinstance(error, RecursionError):
+        return JsonLimitError(_too_deep(), _depth_offset(text))
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        for match in _STRING_OR_LONG_NUMBER.finditer(text):
+            if match.group()[0] != '"':
+                digits = len(match.group().lstrip("-"))
+                return JsonLimitError(
+                    f"a number with {digits} digits; numbers have at most {MAX_DIGITS} digits (an ARM "
+                    "integer at most 19)",
+                    match.start(),
+                )
+        return JsonLimitError(f"a number with more than {MAX_DIGITS} digits", 0)
+    return None
+
+
+def loads(text: str, **options: Any) -> Any:
+    """json.loads within aibplan's limits. Raises json.JSONDecodeError for what is not JSON, JsonLimitError
+    (with the offset) for what JSON allows but aibplan refuses: see check_limits, and numbers that are not
+    finite (`1e999`, `NaN`, `Infinity`)."""
+    options.setdefault("parse_float", _finite_float)
+    options.setdefault("parse_constant", _no_constant)
+    try:
+        value = json.loads(text, **options)
+    except json.JSONDecodeError:
+        raise
+    except _NotFinite as exc:
+        raise JsonLimitError(exc.message, _float_offset(text, exc.literal)) from None
+    except (ValueError, RecursionError) as exc:
+        problem = limit_problem(exc, text)
+        if problem is None:
+            raise
+        raise problem from None
+    check_limits(value, text)
+    return value
+
+
+class _NotFinite(ValueError):
+    def __init__(self, literal: str, message: str) -> None:
+        super().__init__(message)
+        self.literal, self.message = literal, message
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotFinite(literal, f"{literal} is too big to be a finite number (at most about 1.8e308)")
+    return value
+
+
+def _no_constant(literal: str) -> Any:
+    raise _NotFinite(literal, f"{literal} is not a JSON number (only finite numbers are allowed)")
+
+
+def _float_offset(text: str, literal: str) -> int:
+    for match in _FLOAT_OR_STRING.finditer(text):
+        if match.group() == literal or match.group().lstrip("-") == literal.lstrip("-"):
+            return match.start()
+    return 0
+
+
+def check_limits(value: Any, text: str) -> None:
+    """Raise JsonLimitError when the parsed `value` of `text` is nested more than MAX_DEPTH levels or holds
+    a lone surrogate escape (`\\ud800`: not a character, so it cannot be written as UTF-8). Each check
+    runs only when a cheap test of the text says it may be needed."""
+    if text.count("{") + text.count("[") > MAX_DEPTH and _depth_exceeds(value):
+        raise JsonLimitError(_too_deep(), _depth_offset(text))
+    if _SURROGATE_ESCAPE.search(text) and _any_leaf(value, _has_surrogate):
+        escape, offset = _lone_surrogate_escape(text)
+        raise JsonLimitError(
+            f"a lone surrogate escape ({escape}) is not a character and cannot be stored; write the "
+            "character itself, or both halves of its pair (\\ud83d\\ude00)",
+            offset,
+        )
+
+
+def _lone_surrogate_escape(text: str) -> tuple[str, int]:
+    """The first surrogate escape that is not half of a pair (high then low), and where it is."""
+    matches = list(_SURROGATE_ESCAPE.finditer(text))
+    index = 0
+    while index < len(matches):
+        match = matches[index]
+        high = match.group()[3].lower() in "89ab"
+        following = matches[index + 1] if index + 1 < len(matches) else None
+        if (
+            high
+            and following is not None
+            and following.start() == match.end()
+            and following.group()[3].lower() in "cdef"
+        ):
+            index += 2
+            continue
+        return match.group(), match.start()
+    return "\\udXXX", 0
+
+
+def _too_deep() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep (objects and arrays); aibplan reads at most {MAX_DEPTH}"
+
+
+def _depth_exceeds(value: Any) -> bool:
+    if type(value) not in (dict, list):
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if type(item) is dict else item
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                if depth >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _depth_offset(text: str) -> int:
+    """Where the first object or array more than MAX_DEPTH levels deep opens (strings skipped)."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return match.start()
+        elif token in "]}":
+            depth -= 1
+    return 0
+
+
+def _any_leaf(value: Any, test: Callable[[Any], bool]) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif test(item):
+            return True
+    return False
+
+
+def _has_surrogate(item: Any) -> bool:
+    return isinstance(item, str) and _SURROGATE.search(item) is not None
+
+
+def lone_surrogate_path(value: Any) -> tuple[str | int, ...] | None:
+    """Where `value` holds text that is not Unicode (a lone surrogate, as Python keeps a byte that is not
+    UTF-8 from a command line or a stray `\\ud800` escape), or None."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return (*path, key)
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, index)) for index, child in enumerate(item))
+    return None
+
+
+def unicode_text(text: str) -> str:
+    """`text` with each lone surrogate (not Unicode, cannot be written as UTF-8) shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text

@@ -113,7 +113,7 @@ def read_holder(runtime_dir: Path) -> LockInfo | None:
         return None
     try:
         return LockInfo.from_json(json.loads(text))
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or beyond its limits: no readable holder
         return None
 
 

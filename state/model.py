@@ -1,7 +1,14 @@
-"""State values: frozen, sorted by address, equal states serialise to equal bytes."""
+"""State values: frozen, sorted by address, equal states serialise to equal bytes.
+
+The state has no single line that every write changes (docs/state.md, "Merging states in git"): each
+entry carries the `serial` at which it last changed, a removed resource leaves a small `removed` entry
+with the serial of its removal in its place, and the state's serial is the highest of them. So two
+branches that apply different resources change different lines, and git merges them.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -11,7 +18,8 @@ from typing import Any
 from .jsontext import dumps_indented
 
 # 1: the walking skeleton's format. 2: secrets are fingerprints (state.redact); upgrading redacts.
-FORMAT_VERSION = 2
+# 3: serials per entry and removed entries (no top-level serial); a saved plan's id on each entry it changed.
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,10 @@ class ResourceState:
     tainted: bool = False
     # Facts that are not desired state (last build, run outputs), kept per resource kind.
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The state's serial when this entry last changed (0: not written yet; set by the write).
+    serial: int = 0
+    # The id of the saved plan (`aibplan plan --out`) that last changed this entry: a saved plan applies once.
+    saved_plan: str | None = None
 
     @cached_property
     def state_text(self) -> str:
@@ -40,6 +52,13 @@ class ResourceState:
         return "    " + dumps_indented(self.to_json(), 2)
 
     def to_json(self) -> dict[str, Any]:
+        out = self.content_json()
+        if self.serial:
+            out["serial"] = self.serial
+        return out
+
+    def content_json(self) -> dict[str, Any]:
+        """The entry without its serial: what says whether two entries are the same."""
         out: dict[str, Any] = {
             "address": self.address,
             "type": self.arm_type,
@@ -53,7 +72,12 @@ class ResourceState:
             out["tainted"] = True
         if self.extra:
             out["extra"] = self.extra
+        if self.saved_plan is not None:
+            out["saved_plan"] = self.saved_plan
         return out
+
+    def same_content(self, other: ResourceState) -> bool:
+        return self is other or self.content_json() == other.content_json()
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> ResourceState:
@@ -67,22 +91,50 @@ class ResourceState:
             dependencies=tuple(sorted(str(d) for d in data.get("dependencies") or ())),
             tainted=bool(data.get("tainted", False)),
             extra=dict(data.get("extra") or {}),
+            serial=int(data.get("serial") or 0),
+            saved_plan=str(data["saved_plan"]) if data.get("saved_plan") is not None else None,
         )
 
 
 @dataclass(frozen=True)
 class State:
-    """The whole state: format version, serial, lineage and resources sorted by address."""
+    """The whole state: format version, lineage, the resources sorted by address, and the addresses
+    removed from it with the serial of their removal."""
 
     lineage: str
-    # Serial is incremented each time the content changes; a saved plan remembers it to detect staleness.
-    serial: int = 0
     resources: tuple[ResourceState, ...] = ()
     format_version: int = FORMAT_VERSION
+    # Addresses no longer in the state, each with the serial at which it left (written in its place).
+    removed: Mapping[str, int] = field(default_factory=dict)
 
     @staticmethod
     def new() -> State:
         return State(lineage=str(uuid.uuid4()))
+
+    @cached_property
+    def serial(self) -> int:
+        """The serial of the last write: the highest serial of an entry or a removal (0: never written).
+        It grows by one with each write that changes the content."""
+        return max(
+            (*(r.serial for r in self.resources), *self.removed.values()),
+            default=0,
+        )
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of the state as stored: what a saved plan was made against. A state read from a backend
+        has the hash of the bytes read; one made in memory, of the bytes it would be written as (those of
+        state.store.dumps_state, made here without each entry's cached text)."""
+        return text_digest((dumps_indented(self.to_json()) + "\n").encode("utf-8"))
+
+    def stored_as(self, text: str) -> State:
+        """This state, known to be stored as `text` (its digest is that text's hash)."""
+        return self.with_digest(text_digest(text.encode("utf-8")))
+
+    def with_digest(self, digest: str) -> State:
+        """This state, known to be stored as bytes whose `text_digest` is `digest`."""
+        self.__dict__["digest"] = digest
+        return self
 
     @cached_property
     def by_address(self) -> dict[str, ResourceState]:
@@ -102,19 +154,37 @@ class State:
         return self.with_resources(r for r in self.resources if r.address != address)
 
     def same_content(self, other: State) -> bool:
-        """Equal lineage and resources: saving would not change anything but the serial."""
+        """Equal lineage and resources (serials aside): saving would not change anything."""
         if self.lineage != other.lineage or len(self.resources) != len(other.resources):
             return False
         # Entries carried over unchanged are the same objects: no need to compare their contents.
         return all(
-            mine is theirs or mine.to_json() == theirs.to_json()
+            mine.address == theirs.address and mine.same_content(theirs)
             for mine, theirs in zip(self.resources, other.resources, strict=True)
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The document as written: entries and removals together, sorted by address."""
         return {
             "format_version": self.format_version,
-            "serial": self.serial,
             "lineage": self.lineage,
-            "resources": [r.to_json() for r in self.resources],
+            "resources": [item for _, item in sorted(_items(self), key=lambda pair: pair[0])],
         }
+
+
+def text_digest(data: bytes) -> str:
+    """The digest of a state's stored bytes (State.digest)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def removed_json(address: str, serial: int) -> dict[str, Any]:
+    """A removed resource as it stands in the state's list, in place of its entry."""
+    return {"address": address, "removed": True, "serial": serial}
+
+
+def _items(state: State) -> Iterable[tuple[str, dict[str, Any]]]:
+    for r in state.resources:
+        yield r.address, r.to_json()
+    for address, serial in state.removed.items():
+        if address not in state.by_address:
+            yield address, removed_json(address, serial)

@@ -1,17 +1,17 @@
-"""Keep secrets out of the state, saved plans and output: values that look like secrets become fingerprints.
+"""Keep secrets out of the state, saved plans and output: values that are secrets become fingerprints.
 
 A fingerprint is `<secret:sha256:XXXXXXXXXXXX>`: the first 12 hex digits of an HMAC-SHA256 of the value.
 The same secret always gives the same fingerprint and another secret gives another, so a plan still shows
 that a password or SAS token changed without showing either value.
 
-What looks like a secret:
-- the whole value of a key whose name says so (`password`, `adminPassword`, `clientSecret`, `sasToken`,
-  `accountKey`, `connectionString`, `privateKey`, ...);
-- inside any string (inline commands, URIs): the signature of a SAS URL (`sig=`) and other secret query
-  parameters, `Bearer`/`Basic` credentials, `AccountKey=`/`SharedAccessKey=`/`Password=` in connection
-  strings, the value after `--password`/`--client-secret`/`--sas-token`/`--account-key`/`--token`
-  style options and `*_PASSWORD=`/`*_SECRET=`/`*_TOKEN=`/`*_KEY=` assignments, JSON web tokens, and
-  PEM private key blocks.
+What is a secret:
+- what `state.secrets` (the one table the validator reads too) finds: the whole value of a key named like
+  a secret, and the secret part of a text written in one of its forms;
+- a value this process learned is secret (`remember_secrets`): the stack loader hands over the values of
+  `securestring`/`secureObject` parameters and every text computed from them (the expression evaluator
+  marks them), so they are caught wherever they appear, in any body, message or line of output.
+  Values of 4 characters or more are replaced wherever they appear inside a text; shorter ones where they
+  stand alone (not inside a longer word).
 """
 
 from __future__ import annotations
@@ -21,71 +21,84 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .jsontext import unicode_text
+from .secrets import FINGERPRINT_RE, find_secrets, is_secret_key, might_hold_secret
+
+__all__ = [
+    "FINGERPRINT_RE",
+    "fingerprint",
+    "forget_secrets",
+    "is_secret_key",
+    "known_secrets",
+    "redact",
+    "redact_known",
+    "redact_output",
+    "redact_text",
+    "remember_secrets",
+]
+
 _FINGERPRINT_KEY = b"aibplan secret fingerprint v1"
-FINGERPRINT_RE = re.compile(r"<secret:sha256:[0-9a-f]{12}>")
-
-_SECRET_KEY_RE = re.compile(
-    r"(^|_|-)(password|passwd|pwd|secret|clientsecret|sastoken|sasurl|accountkey|accesskey|apikey|"
-    r"connectionstring|privatekey|token|accesstoken|credential|credentials)$",
-    re.IGNORECASE,
-)
-_SECRET_KEY_ALSO = re.compile(
-    r"(password|secret|sastoken|accountkey|accesskey|apikey|connectionstring|privatekey|accesstoken)$",
-    re.IGNORECASE,
-)
-# Patterns over any string; group "v" is the secret part that is replaced.
-_PATTERNS = (
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<v>.*?)-----END [A-Z ]*PRIVATE KEY-----", re.S),
-    re.compile(
-        r"[?&](?:sig|signature|code|token|access_token|api[-_]?key|password|secret|client_secret)"
-        r"=(?P<v>[^&#\s'\"]+)",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\b(?:Bearer|Basic)\s+(?P<v>[A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE),
-    re.compile(
-        r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret)"
-        r"=(?P<v>[^;\s'\"]+)",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"(?:^|\s)--?(?:password|passwd|client-secret|secret|sas-token|sas|account-key|token|api-key|"
-        r"access-key|pat)(?:=|\s+)(?P<q>['\"]?)(?P<v>[^\s'\"]+)(?P=q)",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|APIKEY|API_KEY|ACCOUNT_KEY|ACCESS_KEY|SAS)"
-        r"\s*=\s*(?P<q>['\"]?)(?P<v>[^\s'\";]+)(?P=q)",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"),
-)
-# Words one of which every secret above comes with: text holding none of them is left alone unread.
-# (Substring tests on the lower-cased text run at C speed; one regex alternation was far slower.)
-_TRIGGER_WORDS = (
-    "sig=",
-    "signature",  # signature=, SharedAccessSignature=
-    "code=",
-    "token",
-    "bearer",
-    "basic",
-    "key",  # AccountKey=, --account-key, api_key, PRIVATE KEY, *_KEY=
-    "passw",
-    "pwd",
-    "secret",
-    "sas",
-    "eyj",
-    "--pat",
-    "connectionstring",
-    "credential",
-)
+# Known values shorter than this are replaced only where they are not part of a longer word.
+_SHORT = 4
 
 
-def _might_hold_secret(text: str) -> bool:
-    low = text.lower()
-    return any(word in low for word in _TRIGGER_WORDS)
+class _Known:
+    """The secret values this process knows, and one pattern that finds any of them (longest first, so a
+    text computed from a secret is replaced whole before the secret inside it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: frozenset[str] = frozenset()
+        self.pattern: re.Pattern[str] | None = None
+        # Every value reads the same inside JSON text (nothing JSON escapes), so a body's JSON text can be
+        # searched instead of walking it.
+        self.json_safe = True
+
+    def add(self, values: Iterable[str]) -> bool:
+        new = {v for v in values if isinstance(v, str) and v and not FINGERPRINT_RE.fullmatch(v)}
+        with self.lock:
+            if new <= self.values:
+                return False
+            self.values = self.values | new
+            self.pattern = _known_pattern(self.values)
+            self.json_safe = all(json.dumps(v, ensure_ascii=False)[1:-1] == v for v in self.values)
+            return True
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values, self.pattern, self.json_safe = frozenset(), None, True
+
+
+def _known_pattern(values: frozenset[str]) -> re.Pattern[str]:
+    parts = [FINGERPRINT_RE.pattern]  # a fingerprint is never taken apart
+    for value in sorted(values, key=lambda v: (-len(v), v)):
+        escaped = re.escape(value)
+        parts.append(escaped if len(value) >= _SHORT else rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])")
+    return re.compile("|".join(parts))
+
+
+_KNOWN = _Known()
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """From now on, `values` are secrets wherever they appear (the loader calls this for secure parameters
+    and what is computed from them)."""
+    if _KNOWN.add(values):
+        redact_text.cache_clear()
+
+
+def forget_secrets() -> None:
+    """Forget the values `remember_secrets` was given (a new command in the same process)."""
+    _KNOWN.clear()
+    redact_text.cache_clear()
+
+
+def known_secrets() -> frozenset[str]:
+    return _KNOWN.values
 
 
 def fingerprint(value: str) -> str:
@@ -93,55 +106,121 @@ def fingerprint(value: str) -> str:
     return f"<secret:sha256:{digest[:12]}>"
 
 
-@functools.lru_cache(maxsize=4096)
-def is_secret_key(key: str) -> bool:
-    folded = key.replace("-", "").replace("_", "")
-    return bool(_SECRET_KEY_RE.search(key) or _SECRET_KEY_ALSO.search(folded))
+def _fingerprint_match(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return found if found.startswith("<secret:") and FINGERPRINT_RE.fullmatch(found) else fingerprint(found)
+
+
+def redact_known(text: str) -> str:
+    """`text` with every value `remember_secrets` was given replaced by its fingerprint; cheap when none
+    are known (what every line the command line prints goes through)."""
+    pattern = _KNOWN.pattern
+    if pattern is None or not text:
+        return text
+    result = pattern.sub(_fingerprint_match, text)
+    return text if result == text else result
+
+
+# Output longer than this (a whole plan as JSON) is made of values redacted where they were read; only the
+# known values are looked for again in it, which stays cheap however long it is.
+_SHORT_OUTPUT = 65536
+
+
+def redact_output(text: str) -> str:
+    """What the command line prints: every known secret value replaced, and in lines and messages (short
+    text) every secret the table finds too: a service's error message may quote one."""
+    return redact_text(text) if len(text) <= _SHORT_OUTPUT else redact_known(text)
 
 
 @functools.lru_cache(maxsize=65536)
 def redact_text(text: str) -> str:
-    """`text` with every secret-looking part replaced by its fingerprint (the same object when none)."""
-    if len(text) < 8 or not _might_hold_secret(text):
-        return text
-    result = text
-    for pattern in _PATTERNS:
-        if pattern.search(result) is not None:
-            result = pattern.sub(_replace_group, result)
+    """`text` with every secret replaced by its fingerprint (the same object when there is none)."""
+    result = redact_known(text)
+    if len(result) < 8 or not might_hold_secret(result):
+        return text if result == text else result
+    merged: list[list[int]] = []
+    for start, end in sorted({(found.start, found.end) for found in find_secrets(result)}):
+        if merged and start < merged[-1][1]:  # two forms found overlapping parts: one value
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    if merged:
+        pieces, last = [], 0
+        for start, end in merged:
+            pieces.append(result[last:start])
+            pieces.append(fingerprint(result[start:end]))
+            last = end
+        pieces.append(result[last:])
+        result = "".join(pieces)
     return text if result == text else result
 
 
-def _replace_group(match: re.Match[str]) -> str:
-    value = match.group("v")
-    if FINGERPRINT_RE.fullmatch(value) or value.startswith("<secret:") or _is_reference(value):
-        return match.group(0)
-    start, end = match.span("v")
-    whole_start = match.start(0)
-    text = match.group(0)
-    return text[: start - whole_start] + fingerprint(value) + text[end - whole_start :]
-
-
-def _is_reference(value: str) -> bool:
-    """A shell variable or a template placeholder names a secret; it is not one."""
-    return value.startswith(("$", "%", "[")) or value in ("***", "<redacted>")
-
-
-def redact(value: Any, key: str | None = None) -> Any:
+def redact(value: Any, key: str | None = None, *, like: Iterable[Any] = ()) -> Any:
     """A copy of `value` with secrets fingerprinted; unchanged parts are shared, not copied (and `value`
-    itself comes back when it holds nothing that looks like a secret)."""
+    itself comes back when it holds nothing that is a secret). Text that is not Unicode (a lone surrogate:
+    a body read from the cloud with a stray byte) is shown with U+FFFD in its place, so it can be stored.
+
+    `like`: earlier redacted versions of the same body (what the state holds): a text where one of them
+    holds a fingerprint is a secret too, even when this process does not know the value (a command that
+    reads a body back from the cloud without loading the stack's parameters).
+    """
+    templates = [t for t in like if t]
+    if templates:
+        value = _secret_where(value, templates, 0)
     if isinstance(value, (Mapping, list)) and key is None:
-        # One pass of the trigger over the serialised value (C speed) spares the walk for most bodies.
+        # One pass over the serialised value (C speed) spares the walk for most bodies.
         try:
             text = json.dumps(value, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             text = None
-        if text is not None and not _might_hold_secret(text):
+        known = _KNOWN.pattern
+        if (
+            text is not None
+            and not might_hold_secret(text)
+            and unicode_text(text) is text
+            and (known is None or (_KNOWN.json_safe and not known.search(text)))
+        ):
             return value
     return _redact(value, key)
 
 
+_LIKE_DEPTH = 100
+
+
+def _secret_where(value: Any, templates: list[Any], depth: int) -> Any:
+    """`value` with every text fingerprinted where a template holds a fingerprint at the same place."""
+    if isinstance(value, str):
+        if not FINGERPRINT_RE.fullmatch(value) and any(
+            isinstance(t, str) and FINGERPRINT_RE.fullmatch(t) for t in templates
+        ):
+            return fingerprint(value)
+        return value
+    if depth > _LIKE_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] | None = None
+        for k, v in value.items():
+            under = [t[k] for t in templates if isinstance(t, Mapping) and k in t]
+            new = _secret_where(v, under, depth + 1) if under else v
+            if new is not v and out is None:
+                out = dict(value)
+            if out is not None:
+                out[k] = new
+        return out if out is not None else value
+    if isinstance(value, list):
+        items = [
+            _secret_where(v, under, depth + 1)
+            if (under := [t[i] for t in templates if isinstance(t, list) and i < len(t)])
+            else v
+            for i, v in enumerate(value)
+        ]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
+
+
 def _redact(value: Any, key: str | None) -> Any:
     if isinstance(value, str):
+        value = unicode_text(value)
         if key is not None and is_secret_key(key) and value and not FINGERPRINT_RE.fullmatch(value):
             return fingerprint(value)
         return redact_text(value)
@@ -158,7 +237,3 @@ def _redact(value: Any, key: str | None) -> Any:
         items = [_redact(v, key) for v in value]
         return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     return value
-
-
-def contains_secret(value: Any) -> bool:
-    return redact(value) is not value

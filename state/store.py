@@ -5,17 +5,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import replace
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from .model import FORMAT_VERSION, ResourceState, State
+from .conflicts import conflict_message, has_conflict_markers
+from .jsontext import JsonLimitError, dumps_indented, line_col, loads
+from .model import FORMAT_VERSION, ResourceState, State, removed_json
 from .redact import redact
+from .schema import StateSchemaError, check_document
 
 BACKUP_SUFFIX = ".backup"
-_CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
 
 
 class StateError(Exception):
@@ -26,21 +30,27 @@ def dumps_state(state: State) -> str:
     """Sorted keys, two-space indent, trailing newline: equal states give equal bytes and small git diffs.
 
     The bytes are those of `json.dumps(state.to_json(), indent=2, sort_keys=True, ensure_ascii=False)`,
-    assembled from each entry's cached text (ResourceState.state_text).
+    assembled from each entry's cached text (ResourceState.state_text); a removed resource's small entry
+    stands where its entry stood.
     """
-    resources = (
-        "[\n" + ",\n".join(r.state_text for r in state.resources) + "\n  ]" if state.resources else "[]"
-    )
+    texts = [r.state_text for r in state.resources]
+    gone = [(a, n) for a, n in state.removed.items() if a not in state.by_address]
+    if gone:
+        removed = [(a, "    " + dumps_indented(removed_json(a, n), 2)) for a, n in gone]
+        entries = zip((r.address for r in state.resources), texts, strict=True)
+        texts = [text for _, text in sorted([*entries, *removed], key=lambda pair: pair[0])]
+    resources = "[\n" + ",\n".join(texts) + "\n  ]" if texts else "[]"
     return (
-        f'{{\n  "format_version": {state.format_version},\n  "lineage": {encode_basestring(state.lineage)},\n'
-        f'  "resources": {resources},\n  "serial": {state.serial}\n}}\n'
+        f'{{\n  "format_version": {state.format_version},\n'
+        f'  "lineage": {encode_basestring(state.lineage)},\n'
+        f'  "resources": {resources}\n}}\n'
     )
 
 
 def load_state(path: Path) -> State | None:
     """The state at `path`, or None when there is no state file yet."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path)[0].decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
@@ -48,58 +58,53 @@ def load_state(path: Path) -> State | None:
     return parse_state(text, str(path))
 
 
-def parse_state(text: str, source: str) -> State:
-    if _CONFLICT_MARKERS[0] in text or _CONFLICT_MARKERS[2] in text:
-        _refuse_conflicts(text, source)
+def read_regular_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its status as read; refused (OSError) without reading when it is not a regular
+    file (a named pipe would block the read, a device such as /dev/zero never ends)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read(), status
+
+
+def parse_state(text: str, source: str, *, digest: str | None = None) -> State:
+    """The state in `text` (read from `source`), upgraded; `digest` is the text's hash when the caller
+    has it already (State.digest), else it is computed."""
+    if has_conflict_markers(text):
+        message = conflict_message(text, source)
+        if message is not None:
+            raise StateError(message)
     if not text.strip():
         raise StateError(
             f"{source}: the state file is empty; delete it to start afresh or restore it from git"
         )
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise StateError(
             f"{source}:{exc.lineno}:{exc.colno}: the state file is not valid JSON ({exc.msg}); "
             "restore it from git or from its .backup"
         ) from None
-    return state_from_json(data, source)
+    except JsonLimitError as exc:
+        line, column = line_col(text, exc.offset)
+        raise StateError(
+            f"{source}:{line}:{column}: the state file cannot be read: {exc.message}; restore it from "
+            "git or from its .backup"
+        ) from None
+    state = state_from_json(data, source, text)
+    return state.stored_as(text) if digest is None else state.with_digest(digest)
 
 
-def _refuse_conflicts(text: str, source: str) -> None:
-    """A clear error for a state file git left with conflict markers: where, which resources, what to do."""
-    lines = text.splitlines()
-    starts = [n for n, line in enumerate(lines, start=1) if line.startswith(_CONFLICT_MARKERS[0])]
-    ends = [n for n, line in enumerate(lines, start=1) if line.startswith(_CONFLICT_MARKERS[2])]
-    if not starts and not ends:
-        return
-    where: list[str] = []
-    for number in starts:
-        address = None
-        for line in reversed(lines[: number - 1]):
-            stripped = line.strip()
-            if stripped.startswith('"address": '):
-                address = stripped.removeprefix('"address": ').strip('",')
-                break
-        name = address or "the top of the file (serial, lineage)"
-        if name not in where:
-            where.append(name)
-    first = (starts or ends)[0]
-    raise StateError(
-        f"{source}:{first}: the state file contains a git merge-conflict marker "
-        f"({len(starts)} conflict(s), in {', '.join(where) or 'the file'}). Resolve the conflict so each "
-        "resource appears once: keep both sides' resources, for a resource both sides changed keep either "
-        "side (the next `aibplan plan` compares it with the cloud), keep the higher serial and the lineage "
-        "they share; then run `aibplan plan` to check it. Or take one side whole with "
-        "`git checkout --ours/--theirs -- STATE_FILE` and run `aibplan apply` (or `aibplan import`) to "
-        "adopt what the other side created."
-    )
-
-
-def state_from_json(data: Any, source: str) -> State:
+def state_from_json(data: Any, source: str, text: str | None = None) -> State:
+    """The State a parsed state file holds, upgraded to the current format; StateError names the first
+    field that is not what aibplan writes in the file's format version (state.schema), with its line when
+    the file's `text` is given."""
     if not isinstance(data, dict):
         raise StateError(f"{source}: the state file must hold a JSON object")
     version = data.get("format_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise StateError(f"{source}: the state file has no format_version; is this an aibplan state file?")
     if version < 1:
         raise StateError(f"{source}: format_version {version} is not a version aibplan ever wrote")
@@ -108,22 +113,41 @@ def state_from_json(data: Any, source: str) -> State:
             f"{source}: the state file has format_version {version}, written by a newer aibplan "
             f"(this one reads up to {FORMAT_VERSION}); upgrade aibplan"
         )
-    data = upgrade(data)
     try:
-        resources = [ResourceState.from_json(r) for r in data.get("resources") or []]
-        lineage = str(data["lineage"])
-        serial = int(data["serial"])
-    except (KeyError, TypeError, ValueError) as exc:
+        # Checked as written, in its own version, before the upgrade reshapes it.
+        check_document(data, version)
+    except StateSchemaError as exc:
+        line = _line_of(text, exc) if text is not None else None
+        where = f"{source}:{line}" if line else source
         raise StateError(
-            f"{source}: the state file is damaged ({exc.__class__.__name__}: {exc}); restore it "
-            "from git or from its .backup"
+            f"{where}: {exc}. The state was not used and is left untouched: correct that field, or "
+            "restore the file from git or from its .backup"
         ) from None
-    seen: set[str] = set()
-    for r in resources:
-        if r.address in seen:
-            raise StateError(f"{source}: resource {r.address} appears twice (a bad merge?); keep one entry")
-        seen.add(r.address)
-    return State(lineage=lineage, serial=serial, format_version=FORMAT_VERSION).with_resources(resources)
+    data = upgrade(data)
+    listed = data["resources"]
+    resources = [ResourceState.from_json(r) for r in listed if r.get("removed") is not True]
+    present = {r.address for r in resources}
+    removed: dict[str, int] = {}
+    for r in listed:
+        # After a merge a resource may be both present and removed: the entry is what the cloud is
+        # compared with.
+        if r.get("removed") is True and r["address"] not in present:
+            removed[r["address"]] = max(r["serial"], removed.get(r["address"], 0))
+    return State(lineage=data["lineage"], format_version=FORMAT_VERSION, removed=removed).with_resources(
+        resources
+    )
+
+
+def _line_of(text: str, error: StateSchemaError) -> int | None:
+    """The line a schema error points at: its entry's address, else the top-level key it names."""
+    if error.address is not None:
+        pattern = r'"address"\s*:\s*' + re.escape(json.dumps(error.address, ensure_ascii=False))
+    elif error.where.startswith('"'):
+        pattern = re.escape(error.where) + r"\s*:"
+    else:
+        return None
+    found = re.search(pattern, text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +155,10 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 
     1 → 2: version 1 could hold secrets in `applied` and `observed` (inline commands with SAS tokens,
     passwords); version 2 never does, so upgrading replaces them by fingerprints.
+    2 → 3: the top-level `serial`, which every write changed (a conflict in every git merge), becomes each
+    entry's own `serial` (all set to the state's, so the state's serial reads the same); the top-level
+    `last_saved_plan` is dropped: saved plans of the aibplan that wrote version 2 are refused anyway
+    (their own format is older), and from now on each entry a saved plan changes records its id.
     """
     version = data.get("format_version")
     if version == 1:
@@ -146,6 +174,13 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
                 ],
             }
         data = {**data, "format_version": 2}
+    if data.get("format_version") == 2:
+        serial = data.get("serial")
+        resources = data.get("resources")
+        if isinstance(resources, list) and isinstance(serial, int):
+            resources = [{**r, "serial": serial} if isinstance(r, dict) else r for r in resources]
+        data = {k: v for k, v in data.items() if k not in ("serial", "last_saved_plan")}
+        data = {**data, "resources": resources, "format_version": 3}
     return data
 
 
@@ -157,10 +192,35 @@ def save_state(path: Path, state: State, previous: State | None, *, backup: bool
     """
     if previous is not None and state.same_content(previous) and path.exists():
         return previous
-    base_serial = previous.serial if previous is not None else state.serial
-    written = replace(state, serial=base_serial + 1, format_version=FORMAT_VERSION)
-    write_atomic(path, dumps_state(written), backup=backup)
-    return written
+    written = next_state(state, previous)
+    text = dumps_state(written)
+    write_atomic(path, text, backup=backup)
+    return written.stored_as(text)
+
+
+def next_state(state: State, previous: State | None) -> State:
+    """`state` as it is written over `previous` (None: the first write), in the current format: the
+    serial moves on by one, and only what changed carries it: each entry that is new or differs from
+    `previous`, and each address that left (its removal). Unchanged entries keep their serial, so an
+    apply changes the lines of the resources it changed and no others."""
+    base = previous if previous is not None else state
+    stamp = (previous.serial if previous is not None else 0) + 1
+    before = previous.by_address if previous is not None else {}
+    resources = []
+    for entry in state.resources:
+        old = before.get(entry.address)
+        if old is not None and entry.same_content(old):
+            resources.append(old)
+        elif entry.serial == stamp:
+            resources.append(entry)  # stamped ahead (an apply's journal), its text already made
+        else:
+            resources.append(replace(entry, serial=stamp))
+    present = state.by_address
+    removed = {a: n for a, n in base.removed.items() if a not in present}
+    removed.update({a: stamp for a in before if a not in present})
+    return State(
+        lineage=state.lineage, resources=tuple(resources), format_version=FORMAT_VERSION, removed=removed
+    )
 
 
 def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from state.redact import forget_secrets
+from tests.helpers import EXAMPLES, Run
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +22,8 @@ def _fast_local_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "1")
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield
+    # Secrets the loader learned in one test are not secrets of the next (state.redact).
+    forget_secrets()
 
 
 @pytest.fixture
@@ -41,13 +40,6 @@ def example(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture

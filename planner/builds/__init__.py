@@ -3,8 +3,8 @@
 from .order import BuildOrderError, build_order
 from .outcome import BuildOutcome, BuildReport, BuildSettings, BuildTarget
 from .record import BuildRecord, RunOutput, RunStatus, extra_after_replace, fingerprint
-from .recorder import BuildRecorder
 from .runner import cancel_builds, refresh_records, run_builds
+from .state_updates import BuildRecorder
 
 __all__ = [
     "BuildOrderError",

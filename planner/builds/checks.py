@@ -29,7 +29,8 @@ def _explicit_versions(body: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
     """(distribute index, image version id) of SharedImage targets that name their version."""
     props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
     assert isinstance(props, dict)
-    for index, target in enumerate(props.get("distribute") or []):
+    targets = props.get("distribute")
+    for index, target in enumerate(targets if isinstance(targets, list) else []):
         if not isinstance(target, dict) or str(target.get("type", "")).lower() != "sharedimage":
             continue
         rid = parse_resource_id(str(target.get("galleryImageId", "")))
@@ -65,7 +66,10 @@ def build_warnings(
                     "the image is out of date: it was built from an older definition of this template"
                     + (f" (last successful build ended {when})" if when else ""),
                     address=address,
-                    hint="build it again after the apply: `aibplan apply --run`, or `aibplan run` later",
+                    hint=(
+                        "`aibplan apply --run` builds it again only when the apply creates or replaces it; "
+                        f"after an in-place update, or with no change, build it with `aibplan run {address}`"
+                    ),
                 ),
             )
 

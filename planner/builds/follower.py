@@ -14,7 +14,7 @@ from providers.base import ConflictError, Provider, ProviderError, TransientErro
 from ..hooks import Hooks
 from .outcome import ERROR, FAILED, NOT_RUNNING, RUNNING, STARTED, BuildOutcome, BuildSettings, BuildTarget
 from .record import RunOutput, RunStatus
-from .recorder import BuildRecorder
+from .state_updates import BuildRecorder
 
 # Reads after the Run call returned within which the new build must show in lastRunStatus.
 _POLLS_FOR_A_NEW_BUILD = 100

@@ -30,7 +30,7 @@ def _published(body: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]
         if kind == "sharedimage":
             rid = parse_resource_id(str(target.get("galleryImageId", "")))
             if rid is not None and len(rid.types) in (2, 3):
-                yield "gallery", _definition(rid), rid.names[2] if len(rid.types) == 3 else None
+                yield "shared", _definition(rid), rid.names[2] if len(rid.types) == 3 else None
         elif kind == "managedimage" and isinstance(target.get("imageId"), str):
             yield "managed", fold_id(target["imageId"]), None
 
@@ -47,7 +47,7 @@ def _consumed(body: Mapping[str, Any]) -> tuple[str, str, str | None, str] | Non
         rid = parse_resource_id(str(source.get("imageVersionId", "")))
         if rid is not None and len(rid.types) in (2, 3):
             version = rid.names[2] if len(rid.types) == 3 else None
-            return "gallery", _definition(rid), version, "/".join(rid.names[:2])
+            return "shared", _definition(rid), version, "/".join(rid.names[:2])
     if kind == "ManagedImage" and isinstance(source.get("imageId"), str):
         rid = parse_resource_id(source["imageId"])
         return "managed", fold_id(source["imageId"]), None, rid.name if rid else source["imageId"]
@@ -74,7 +74,7 @@ def build_order(templates: Mapping[str, Mapping[str, Any]]) -> nx.DiGraph:
             for made_kind, made, made_version in targets:
                 if made_kind != kind or made != target:
                     continue
-                if kind == "gallery" and version and version.lower() != "latest" and made_version != version:
+                if kind == "shared" and version and version.lower() != "latest" and made_version != version:
                     continue
                 what = "the managed image" if kind == "managed" else "the image definition"
                 graph.add_edge(

@@ -3,7 +3,8 @@
     last_run      the latest build the cloud reported: start_time, end_time, run_state, run_sub_state,
                   message (the service's words on failure) and the fingerprint of the body it built
     run_outputs   that build's run outputs as the service lists them: [{"name", "properties": {...}}]
-    last_success  the latest build that succeeded: fingerprint, end_time (kept when later builds fail)
+    last_success  the latest build that succeeded: fingerprint, end_time and its run_outputs (kept when
+                  later builds fail or are canceled, so `aibplan output` still shows the last good image)
 
 Running is an action, not desired state: none of this changes what a plan does; the plan only reads
 `last_success.fingerprint` to say that an image was built from an older definition of its template.
@@ -128,6 +129,19 @@ class BuildRecord:
         )
 
     @property
+    def success_outputs(self) -> tuple[RunOutput, ...]:
+        """The run outputs of the last successful build (what the last good image is)."""
+        outputs = (self.last_success or {}).get(RUN_OUTPUTS)
+        if not isinstance(outputs, list):
+            return ()
+        return tuple(RunOutput.from_service(o) for o in outputs if isinstance(o, dict))
+
+    @property
+    def last_good_outputs(self) -> tuple[RunOutput, ...]:
+        """The outputs to use now: the last build's when it succeeded, else the last successful one's."""
+        return self.run_outputs if self.run_state == "Succeeded" else self.success_outputs
+
+    @property
     def success_fingerprint(self) -> str | None:
         value = (self.last_success or {}).get("fingerprint")
         return value if isinstance(value, str) else None
@@ -136,6 +150,15 @@ class BuildRecord:
     def run_state(self) -> str | None:
         value = (self.last_run or {}).get("run_state")
         return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class TemplateOutputs:
+    """What `aibplan output` shows for one template: its id and the build facts the state holds."""
+
+    address: str
+    arm_id: str
+    record: BuildRecord
 
 
 def updated_extra(
@@ -169,7 +192,14 @@ def updated_extra(
     if outputs is not None:
         out[RUN_OUTPUTS] = [o.to_state() for o in outputs]
     if status.run_state == "Succeeded":
-        out[LAST_SUCCESS] = {"fingerprint": last_run["fingerprint"], "end_time": status.end_time}
+        success: dict[str, Any] = {"fingerprint": last_run["fingerprint"], "end_time": status.end_time}
+        kept = out.get(LAST_SUCCESS) if isinstance(out.get(LAST_SUCCESS), dict) else {}
+        assert isinstance(kept, dict)
+        if outputs is not None:
+            success[RUN_OUTPUTS] = [o.to_state() for o in outputs]
+        elif kept.get("end_time") == status.end_time and RUN_OUTPUTS in kept:
+            success[RUN_OUTPUTS] = kept[RUN_OUTPUTS]
+        out[LAST_SUCCESS] = success
     return out
 
 

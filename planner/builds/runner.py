@@ -35,7 +35,7 @@ from .outcome import (
     BuildTarget,
 )
 from .record import RunOutput, RunStatus
-from .recorder import BuildRecorder
+from .state_updates import BuildRecorder
 
 _DEFAULTS = BuildSettings()
 

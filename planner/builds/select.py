@@ -1,38 +1,35 @@
-"""Which templates a build command acts on, and how often it reads their status."""
+"""Which templates a build command acts on."""
 
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 
 from providers.base import ResourceRef
-from providers.catalog import IMAGE_TEMPLATE
+from providers.catalog import BUILDABLE, is_buildable
 from state import State
+from state.redact import redact
 
-from ..engine import EngineError, build_minute_seconds
-from ..model import Stack
+from ..diagnostics import EngineError
 from ..normalize import normalize_body
+from ..stack.model import Stack
 from .outcome import BuildTarget
 from .record import fingerprint
-
-POLL_ENV = "AIBPLAN_BUILD_POLL_SECONDS"
-# How often the status of a build in real Azure is read: builds take tens of minutes.
-AZURE_POLL_SECONDS = 15.0
 
 
 def resolve_addresses(stack: Stack, names: Sequence[str]) -> list[str]:
     """Template addresses for `names` (`imageTemplate.x` or `x`); every template of the stack for none."""
-    templates = [r.address for r in stack.resources if r.kind == "imageTemplate"]
+    templates = [r.address for r in stack.resources if is_buildable(r.kind)]
+    prefix = f"{BUILDABLE.kind}."
     if not names:
         return templates
     found: list[str] = []
     for name in names:
-        address = name if name.startswith("imageTemplate.") else f"imageTemplate.{name}"
+        address = name if name.startswith(prefix) else f"{prefix}{name}"
         if address not in templates:
             close = difflib.get_close_matches(address, templates, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            if "." in name and not name.startswith("imageTemplate."):
+            if "." in name and not name.startswith(prefix):
                 hint = "; only image templates are built" + hint
             raise EngineError(f"{name} is not an image template of this stack{hint}")
         if address not in found:
@@ -64,8 +61,10 @@ def build_targets(
         ref = ResourceRef(entry.arm_id, entry.arm_type, entry.api_version)
         target = BuildTarget(address, ref, dict(entry.applied), dict(entry.observed) or None)
         resource = stack.by_address.get(address)
-        if resource is not None:
-            desired = fingerprint(normalize_body(IMAGE_TEMPLATE, resource.body))
+        # A template with values known only after apply (reference()) cannot be compared without the cloud.
+        if resource is not None and not resource.known_after_apply:
+            # The state records the body as redacted (state.redact): compare like with like.
+            desired = fingerprint(redact(normalize_body(BUILDABLE, resource.body)))
             if desired != target.fingerprint:
                 notes.append(
                     f"{address}: the configuration differs from what was applied; this builds the template "
@@ -73,16 +72,3 @@ def build_targets(
                 )
         targets.append(target)
     return targets, notes
-
-
-def poll_interval(stack: Stack) -> float:
-    """Seconds between two reads of a build's status ($AIBPLAN_BUILD_POLL_SECONDS overrides)."""
-    text = os.environ.get(POLL_ENV)
-    if text:
-        try:
-            return max(0.001, float(text))
-        except ValueError:
-            raise EngineError(f"{POLL_ENV} must be a number of seconds") from None
-    if stack.config.provider == "local":
-        return min(2.0, max(0.005, build_minute_seconds(stack) * 2))
-    return AZURE_POLL_SECONDS

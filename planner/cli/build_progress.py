@@ -14,6 +14,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from state.redact import redact_output
+
 from ..hooks import Hooks
 from .common import err
 
@@ -29,15 +31,15 @@ class _Row:
     result: str | None = None
 
 
-class PlainBuildProgress(Hooks):
-    """One line per change of state; a line every `tick` seconds for builds still going."""
+class Ticking:
+    """Plain progress lines with a ticker: every `tick` seconds, `still_going` says what still runs
+    (under the lock that the event methods take too)."""
 
-    def __init__(self, tick: float = 30.0) -> None:
+    def __init__(self, tick: float, name: str) -> None:
         self._lock = threading.Lock()
-        self._rows: dict[str, _Row] = {}
         self._stop = threading.Event()
         self._tick = tick
-        self._thread = threading.Thread(target=self._ticker, daemon=True, name="aibplan-build-progress")
+        self._thread = threading.Thread(target=self._ticker, daemon=True, name=name)
         self._thread.start()
 
     def close(self) -> None:
@@ -46,11 +48,24 @@ class PlainBuildProgress(Hooks):
     def _ticker(self) -> None:
         while not self._stop.wait(self._tick):
             with self._lock:
-                now = time.monotonic()
-                for address, row in sorted(self._rows.items()):
-                    if row.ended is None and row.state != "Starting":
-                        seconds = int(now - row.started)
-                        err(f"{address}: still {row.state.lower()} ({row.step}) [{seconds}s elapsed]\n")
+                self.still_going(time.monotonic())
+
+    def still_going(self, now: float) -> None:
+        """Say what is still running, one line each."""
+
+
+class PlainBuildProgress(Ticking, Hooks):
+    """One line per change of state; a line every `tick` seconds for builds still going."""
+
+    def __init__(self, tick: float = 30.0) -> None:
+        self._rows: dict[str, _Row] = {}
+        super().__init__(tick, "aibplan-build-progress")
+
+    def still_going(self, now: float) -> None:
+        for address, row in sorted(self._rows.items()):
+            if row.ended is None and row.state != "Starting":
+                seconds = int(now - row.started)
+                err(f"{address}: still {row.state.lower()} ({row.step}) [{seconds}s elapsed]\n")
 
     def build_progress(self, address: str, run_state: str, sub_state: str, elapsed: float) -> None:
         with self._lock:
@@ -129,11 +144,11 @@ class LiveBuildProgress(Hooks):
             self._notes[address] = reason if len(reason) < 80 else reason[:77] + "..."
 
     def message(self, text: str) -> None:
-        self._console.print(text, markup=False, highlight=False)
+        self._console.print(redact_output(text), markup=False, highlight=False)
 
 
-def build_progress() -> PlainBuildProgress | LiveBuildProgress:
+def build_progress(*, color: bool = True) -> PlainBuildProgress | LiveBuildProgress:
     """Live on a terminal (stderr), plain lines otherwise."""
     if sys.stderr.isatty():
-        return LiveBuildProgress(Console(stderr=True))
+        return LiveBuildProgress(Console(stderr=True, no_color=not color or None))
     return PlainBuildProgress()

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import click
 
-from providers.emulator import ArmEmulator, EmulatorSettings
-from providers.emulator_faults import server_error, throttling
+from providers.emulator.faults import server_error, throttling
+from providers.emulator.server import ArmEmulator, EmulatorSettings
+from providers.simulated.service import TENANT_ID
 
+from ..diagnostics import EngineError
+from ..settings import build_minute_seconds
 from .common import EXIT_OK, err, fail, out
 from .verbose import verbose_option
 
@@ -55,11 +58,12 @@ from .verbose import verbose_option
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault generator (repeatable runs).")
 @click.option(
-    "--operation-polls",
-    default=1,
+    "--operation-seconds",
+    default=1.0,
     show_default=True,
-    type=click.IntRange(0, 1000),
-    help="Status polls that report InProgress before a long-running operation succeeds.",
+    type=click.FloatRange(0, 3600),
+    help="Seconds a long-running operation (create, update, delete) takes before it succeeds, whether or "
+    "not anyone polls it.",
 )
 @click.option(
     "--operation-retry-after",
@@ -81,20 +85,25 @@ def emulator(
     retry_after: int,
     server_errors: float,
     seed: int,
-    operation_polls: int,
+    operation_seconds: float,
     operation_retry_after: int,
     json_output: bool,
 ) -> None:
     """Serve the simulated Azure cloud as an HTTPS ARM endpoint on 127.0.0.1 for the Azure provider.
 
     Prints the endpoint and the CA certificate to trust; runs until Ctrl-C. See docs/azure.md."""
+    try:
+        build_minute = build_minute_seconds(None)
+    except EngineError as exc:
+        fail(str(exc))
     settings = EmulatorSettings(
         state_dir=state_dir.resolve(),
         port=port,
         auto_resource_groups=not strict_resource_groups,
-        operation_polls=operation_polls,
+        operation_seconds=operation_seconds,
         operation_retry_after=operation_retry_after or None,
         seed=seed,
+        build_minute=build_minute,
     )
     log = None
     if _verbose():
@@ -117,6 +126,7 @@ def emulator(
             "endpoint": server.endpoint,
             "ca_file": ca_file,
             "state_dir": str(settings.state_dir),
+            "tenant_id": TENANT_ID,
         }
         out(json.dumps(document) + "\n")
     else:
@@ -128,6 +138,8 @@ def emulator(
             f"  export AIBPLAN_AZURE_BASE_URL={server.endpoint}\n"
             f"  export AIBPLAN_AZURE_CA_BUNDLE={ca_file}\n"
             "  export AIBPLAN_AZURE_CREDENTIAL=emulator\n\n"
+            f"The Azure CLI signs in with any service principal at tenant {TENANT_ID} "
+            '(docs/azure.md, "The Azure CLI against the emulator").\n\n'
             "Press Ctrl-C to stop.\n"
         )
     sys.stdout.flush()

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
+from .. import operations as ops
 from ..render.graph import to_dot, to_mermaid
-from .common import EXIT_OK, out, parse_stack_options, prepare_or_exit, stack_options
+from ..views.base import TextRejection
+from .common import EXIT_OK, StackLoading, announce_environment, call, out, stack_options
 
 
 @click.command()
-@click.argument("stack", default=".", type=click.Path())
+@click.argument("stack", required=False, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
 @stack_options
-def graph(
-    stack: str, fmt: str, variables: Sequence[str], var_files: Sequence[Path], provider: str | None
-) -> None:
+def graph(stack: str | None, loading: StackLoading, fmt: str) -> None:
     """Print the dependency graph with the reason on each edge."""
-    options = parse_stack_options(stack, variables, var_files, provider)
-    prepared = prepare_or_exit(options)
-    out(to_dot(prepared.graph) if fmt == "dot" else to_mermaid(prepared.graph))
+    request = loading.request(stack)
+    announce_environment(request.root)
+    found = call(lambda: ops.graph(request), TextRejection())
+    out(to_dot(found) if fmt == "dot" else to_mermaid(found))
     sys.exit(EXIT_OK)

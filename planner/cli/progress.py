@@ -12,17 +12,22 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
+from state.redact import redact_output
+
 from ..hooks import Hooks
-from .common import err
+from ..plans.plan import Plan
+from .build_progress import LiveBuildProgress, PlainBuildProgress, Ticking, build_progress
+from .common import err, out
 
 
-class ConsoleHooks(Hooks):
+class ConsoleHooks(Ticking, Hooks):
     """Plain progress lines on stderr, Terraform's words; a ticker says what is still running."""
 
     _VERBS: ClassVar[dict[str, tuple[str, str]]] = {
@@ -34,23 +39,13 @@ class ConsoleHooks(Hooks):
     }
 
     def __init__(self, tick: float = 10.0) -> None:
-        self._lock = threading.Lock()
         self._running: dict[str, tuple[str, float]] = {}
-        self._stop = threading.Event()
-        self._tick = tick
-        self._thread = threading.Thread(target=self._ticker, daemon=True, name="aibplan-progress")
-        self._thread.start()
+        super().__init__(tick, "aibplan-progress")
 
-    def close(self) -> None:
-        self._stop.set()
-
-    def _ticker(self) -> None:
-        while not self._stop.wait(self._tick):
-            with self._lock:
-                now = time.monotonic()
-                for address, (action, started) in sorted(self._running.items()):
-                    word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
-                    err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
+    def still_going(self, now: float) -> None:
+        for address, (action, started) in sorted(self._running.items()):
+            word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
+            err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
 
     def pre_apply(self, address: str, action: str) -> None:
         with self._lock:
@@ -114,7 +109,7 @@ class LiveHooks(Hooks):
         return Group(*lines)
 
     def _print(self, text: str, style: str | None = None) -> None:
-        self._console.print(Text(text, style=style or ""), soft_wrap=True)
+        self._console.print(Text(redact_output(text), style=style or ""), soft_wrap=True)
 
     def close(self) -> None:
         if not self._closed:
@@ -145,15 +140,81 @@ class LiveHooks(Hooks):
         self._print(text)
 
 
-def progress_hooks(stream: Any = None) -> Hooks:
+def progress_hooks(stream: Any = None, *, color: bool = True) -> ConsoleHooks | LiveHooks:
     """Live progress on a terminal, plain lines otherwise. Call `close()` on the result when done."""
     stream = stream if stream is not None else sys.stderr
     if hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb":
-        return LiveHooks()
+        return LiveHooks(Console(stderr=True, highlight=False, no_color=not color or None))
     return ConsoleHooks()
 
 
-def close_hooks(hooks: Hooks) -> None:
-    closer = getattr(hooks, "close", None)
-    if callable(closer):
-        closer()
+class CliHooks(Hooks):
+    """Everything an operation reports, on the terminal: the plan on stdout when it is ready, apply and
+    build progress on stderr (each display started when its first event comes), retries and notes."""
+
+    def __init__(self, show_plan: Callable[[Plan], str] | None = None, *, color: bool = True) -> None:
+        self._show_plan = show_plan
+        self._color = color
+        self._lock = threading.Lock()
+        self._apply: ConsoleHooks | LiveHooks | None = None
+        self._builds: PlainBuildProgress | LiveBuildProgress | None = None
+
+    def _apply_display(self) -> Hooks:
+        with self._lock:
+            if self._apply is None:
+                self._apply = progress_hooks(color=self._color)
+            return self._apply
+
+    def _build_display(self) -> Hooks:
+        with self._lock:
+            if self._builds is None:
+                if self._apply is not None:
+                    self._apply.close()
+                self._builds = build_progress(color=self._color)
+            return self._builds
+
+    def _current(self) -> Hooks | None:
+        with self._lock:
+            return self._builds or self._apply
+
+    def close(self) -> None:
+        with self._lock:
+            for display in (self._apply, self._builds):
+                if display is not None:
+                    display.close()
+
+    def plan_ready(self, plan: Plan) -> None:
+        if self._show_plan is not None:
+            out(self._show_plan(plan))
+
+    def pre_apply(self, address: str, action: str) -> None:
+        self._apply_display().pre_apply(address, action)
+
+    def post_apply(self, address: str, action: str, elapsed: float, error: BaseException | None) -> None:
+        self._apply_display().post_apply(address, action, elapsed, error)
+
+    def skipped(self, address: str, action: str, reason: str) -> None:
+        self._apply_display().skipped(address, action, reason)
+
+    def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
+        current = self._current()
+        if current is not None:
+            current.retrying(address, action, attempt, delay, error)
+        else:
+            err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
+
+    def message(self, text: str) -> None:
+        current = self._current()
+        if current is not None:
+            current.message(text)
+        else:
+            err(text + "\n")
+
+    def build_progress(self, address: str, run_state: str, sub_state: str, elapsed: float) -> None:
+        self._build_display().build_progress(address, run_state, sub_state, elapsed)
+
+    def build_ended(self, address: str, result: str, elapsed: float, summary: str) -> None:
+        self._build_display().build_ended(address, result, elapsed, summary)
+
+    def build_skipped(self, address: str, reason: str) -> None:
+        self._build_display().build_skipped(address, reason)

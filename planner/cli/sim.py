@@ -7,6 +7,7 @@ file and only work with the local provider. `[STACK]` comes first and must be a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,62 +17,63 @@ from typing import Any
 
 import click
 
-from providers.build_machine import FAILABLE_STEPS, steps_for
-from providers.local import LocalProvider
+from providers.simulated.build_machine import FAILABLE_STEPS, steps_for
+from providers.simulated.local import LocalProvider
 
 from ..builds.select import resolve_addresses
-from ..engine import EngineError, Prepared, open_provider, read_state
-from ..loader import load_stack
-from ..portal import CloudResource, Portal, PortalError, parse_value
-from ..retry import unwrap
-from .builds import split_stack
+from ..diagnostics import EngineError
+from ..execution.engine import open_provider
+from ..execution.portal import CloudResource, Portal, PortalError, parse_value
+from ..execution.retry import unwrap
+from ..execution.state_access import StackState
+from ..operations.workspace import open_stack
+from ..stack.loader import load_stack
+from ..stack.model import Stack
+from ..views.base import TextRejection
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
+    StackLoading,
+    announce_environment,
+    call,
+    chosen_environment,
+    emit,
     err,
     fail,
-    opened_provider,
     out,
-    parse_stack_options,
-    prepare_or_exit,
-    report_stopping,
+    stack_dir_option,
     stack_options,
 )
+from .completion import complete_addresses
+from .positional import split_stack
 
 
 @click.group()
 def sim() -> None:
     """Change the local simulated cloud as a person in the portal would (local provider only).
 
-    Every command takes the stack folder first (default: the current directory) and acts on that stack's
-    resource group in its local cloud (.aibplan/local-cloud.db). TARGET is an address such as
+    Every command takes the stack folder last, or as -C DIR (default: the current directory), and acts on
+    that stack's resource group in its local cloud (.aibplan/local-cloud.db). TARGET is an address such as
     imageTemplate.ubuntu2204 (from the stack or the state) or a full ARM resource id. The state file is
     never changed: run `aibplan drift` or `aibplan plan` afterwards to see what aibplan makes of it.
     """
 
 
-def split_args(args: Sequence[str], names: Sequence[str]) -> tuple[str, list[str]]:
-    """`[STACK] NAME...`: the stack comes first when there is one more argument than names and it is a
-    folder (an address such as imageDefinition.gal/def contains a slash, so the count decides)."""
-    if len(args) == len(names) + 1:
-        if not Path(args[0]).is_dir():
-            fail(f"{args[0]}: no such stack folder")
-        return args[0], list(args[1:])
-    if len(args) != len(names):
-        usage = " ".join(["[STACK]", *names])
-        fail(f"expected {usage}, got {len(args)} argument(s)")
-    return ".", list(args)
+def split_args(args: Sequence[str], stack_dir: str | None, names: Sequence[str]) -> tuple[str, list[str]]:
+    """`NAME... [STACK]` (docs/cli.md: the one positional rule; `[STACK] NAME...` still works)."""
+    return split_stack(args, stack_dir, names=names, usage=" ".join([*names, "[STACK]"]))
 
 
 @contextmanager
 def portal_for(stack: str) -> Iterator[Portal]:
     """The portal of the stack in `stack` (exits with a one-line error when it cannot be opened)."""
-    loaded, diagnostics = load_stack(Path(stack))
+    announce_environment(Path(stack))
+    loaded, diagnostics = load_stack(Path(stack), environment=chosen_environment())
     if loaded is None:
-        report_stopping(diagnostics, False)
+        emit(TextRejection().rejected(diagnostics))
         sys.exit(EXIT_ERROR)
     try:
-        state, _ = read_state(loaded)
+        state, _ = StackState(loaded).read()
         wrapped = open_provider(loaded)
     except EngineError as exc:
         fail(str(exc))
@@ -95,10 +97,11 @@ def _show(resource: CloudResource) -> None:
 
 @sim.command("list")
 @click.argument("args", nargs=-1, metavar="[STACK]")
+@stack_dir_option
 @click.option("--json", "json_flag", is_flag=True, help="One JSON document.")
-def list_(args: Sequence[str], json_flag: bool) -> None:
+def list_(args: Sequence[str], stack_dir: str | None, json_flag: bool) -> None:
     """List what the resource group holds in the local cloud."""
-    stack, _ = split_args(args, ())
+    stack, _ = split_args(args, stack_dir, ())
     with portal_for(stack) as portal:
         items = portal.list()
     if json_flag:
@@ -121,20 +124,22 @@ def list_(args: Sequence[str], json_flag: bool) -> None:
 
 
 @sim.command()
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
-def show(args: Sequence[str]) -> None:
+@click.argument("args", nargs=-1, metavar="TARGET [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
+def show(args: Sequence[str], stack_dir: str | None) -> None:
     """Print a resource as the cloud holds it (JSON)."""
-    stack, (target,) = split_args(args, ("TARGET",))
+    stack, (target,) = split_args(args, stack_dir, ("TARGET",))
     with portal_for(stack) as portal:
         _show(portal.show(target))
     sys.exit(EXIT_OK)
 
 
 @sim.command("set-tag")
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET KEY=VALUE")
-def set_tag(args: Sequence[str]) -> None:
+@click.argument("args", nargs=-1, metavar="TARGET KEY=VALUE [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
+def set_tag(args: Sequence[str], stack_dir: str | None) -> None:
     """Set a tag (added or changed), as in the portal's Tags blade."""
-    stack, (target, assignment) = split_args(args, ("TARGET", "KEY=VALUE"))
+    stack, (target, assignment) = split_args(args, stack_dir, ("TARGET", "KEY=VALUE"))
     key, sep, value = assignment.partition("=")
     if not sep or not key:
         fail(f"{assignment!r}: expected KEY=VALUE")
@@ -145,10 +150,11 @@ def set_tag(args: Sequence[str]) -> None:
 
 
 @sim.command("remove-tag")
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET KEY")
-def remove_tag(args: Sequence[str]) -> None:
+@click.argument("args", nargs=-1, metavar="TARGET KEY [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
+def remove_tag(args: Sequence[str], stack_dir: str | None) -> None:
     """Remove a tag."""
-    stack, (target, key) = split_args(args, ("TARGET", "KEY"))
+    stack, (target, key) = split_args(args, stack_dir, ("TARGET", "KEY"))
     with portal_for(stack) as portal:
         portal.set_tags(target, {key: None})
     err(f"{target}: tag {key!r} removed in the local cloud (the state does not know).\n")
@@ -156,15 +162,16 @@ def remove_tag(args: Sequence[str]) -> None:
 
 
 @sim.command()
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET PATH=VALUE")
+@click.argument("args", nargs=-1, metavar="TARGET PATH=VALUE [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
 @click.option("--remove", is_flag=True, help="Remove the value at PATH (give PATH alone).")
-def edit(args: Sequence[str], remove: bool) -> None:
+def edit(args: Sequence[str], stack_dir: str | None, remove: bool) -> None:
     """Set a property: PATH such as properties.vmProfile.vmSize, VALUE as JSON or a plain string.
 
     Examples: properties.vmProfile.osDiskSizeGB=64, properties.description="Golden images",
     location=eastus. Edits skip the service's update rules, so anything can be changed.
     """
-    stack, (target, assignment) = split_args(args, ("TARGET", "PATH=VALUE"))
+    stack, (target, assignment) = split_args(args, stack_dir, ("TARGET", "PATH=VALUE"))
     value: Any = None
     if remove:
         path = assignment
@@ -181,15 +188,16 @@ def edit(args: Sequence[str], remove: bool) -> None:
 
 
 @sim.command()
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
+@click.argument("args", nargs=-1, metavar="TARGET [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
 @click.option(
     "--force",
     is_flag=True,
     help="Delete even what the service would refuse (with the resources nested under it).",
 )
-def delete(args: Sequence[str], force: bool) -> None:
+def delete(args: Sequence[str], stack_dir: str | None, force: bool) -> None:
     """Delete a resource as the portal would (a gallery with image definitions is refused, ...)."""
-    stack, (target,) = split_args(args, ("TARGET",))
+    stack, (target,) = split_args(args, stack_dir, ("TARGET",))
     with portal_for(stack) as portal:
         arm_id = portal.delete(target, force=force)
         known = any(e.arm_id.lower() == arm_id.lower() for e in portal.state.resources)
@@ -199,16 +207,17 @@ def delete(args: Sequence[str], force: bool) -> None:
 
 
 @sim.command("fail")
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
+@click.argument("args", nargs=-1, metavar="TARGET [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
 @click.option(
     "--message",
     default="The template deployment failed (made by aibplan sim).",
     show_default=True,
     help="The provisioning error message the service reports.",
 )
-def fail_template(args: Sequence[str], message: str) -> None:
+def fail_template(args: Sequence[str], stack_dir: str | None, message: str) -> None:
     """Make the service report an image template as Failed (as after a failed submission)."""
-    stack, (target,) = split_args(args, ("TARGET",))
+    stack, (target,) = split_args(args, stack_dir, ("TARGET",))
     with portal_for(stack) as portal:
         portal.mark_failed(target, message)
     err(f"{target}: provisioningState is now Failed in the local cloud.\n")
@@ -216,33 +225,34 @@ def fail_template(args: Sequence[str], message: str) -> None:
 
 
 @sim.command("start-build")
-@click.argument("args", nargs=-1, metavar="[STACK] TARGET")
-def start_build(args: Sequence[str]) -> None:
+@click.argument("args", nargs=-1, metavar="TARGET [STACK]", shell_complete=complete_addresses)
+@stack_dir_option
+def start_build(args: Sequence[str], stack_dir: str | None) -> None:
     """Start a build of an image template that stays running (its customizer hangs) until it is
     canceled, or fails when its buildTimeoutInMinutes runs out."""
-    stack, (target,) = split_args(args, ("TARGET",))
+    stack, (target,) = split_args(args, stack_dir, ("TARGET",))
     with portal_for(stack) as portal:
         portal.start_build(target)
     err(f"{target}: a build is running in the local cloud and will not finish by itself.\n")
     sys.exit(EXIT_OK)
 
 
-def _template(
-    args: Sequence[str], variables: Sequence[str], var_files: Sequence[Path], provider: str | None
-) -> tuple[Prepared, str]:
-    stack, names = split_stack(args)
+def _template(args: Sequence[str], loading: StackLoading) -> tuple[Stack, str]:
+    stack, names = split_stack(args, loading.stack_dir)
     if len(names) != 1:
         fail("name one image template, e.g. `aibplan sim build-fail imageTemplate.NAME`")
-    prepared = prepare_or_exit(parse_stack_options(stack, variables, var_files, provider))
+    announce_environment(Path(stack))
+    request = loading.request_at(stack)
+    loaded = call(lambda: open_stack(request).stack, TextRejection())
     try:
-        (address,) = resolve_addresses(prepared.stack, names)
+        (address,) = resolve_addresses(loaded, names)
     except EngineError as exc:
         fail(str(exc))
-    return prepared, address
+    return loaded, address
 
 
 @sim.command("build-fail")
-@click.argument("args", nargs=-1, metavar="[STACK] ADDRESS")
+@click.argument("args", nargs=-1, metavar="ADDRESS [STACK]", shell_complete=complete_addresses)
 @click.option(
     "--step",
     type=click.Choice(FAILABLE_STEPS),
@@ -260,19 +270,16 @@ def _template(
 @click.option("--clear", is_flag=True, help="Remove a failure planted earlier instead.")
 @stack_options
 def build_fail(
-    args: Sequence[str],
-    step: str,
-    message: str | None,
-    hang: bool,
-    clear: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
+    args: Sequence[str], loading: StackLoading, step: str, message: str | None, hang: bool, clear: bool
 ) -> None:
     """Make the next build of an image template fail at a step (or hang there until it times out)."""
-    prepared, address = _template(args, variables, var_files, provider)
-    resource = prepared.stack.by_address[address]
-    with opened_provider(prepared) as wrapped:
+    loaded, address = _template(args, loading)
+    resource = loaded.by_address[address]
+    try:
+        wrapped = open_provider(loaded)
+    except EngineError as exc:
+        fail(str(exc))
+    with contextlib.closing(wrapped):
         cloud = unwrap(wrapped)
         if not isinstance(cloud, LocalProvider):
             fail(

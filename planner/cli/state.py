@@ -1,196 +1,280 @@
-"""`aibplan state list|show|rm|mv`, `aibplan import` and `aibplan force-unlock`."""
+"""`aibplan state list|show|rm|mv|pull|push|migrate`, `aibplan import` and `aibplan force-unlock`."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
-import networkx as nx
 
-from state import State, save_state
-from state.journal import journal_path
-from state.lock import LockError, force_unlock
-
-from .. import state_edit
-from ..engine import EngineError, Prepared, read_state
-from ..hooks import Hooks
-from ..loader import load_config
-from ..model import Stack
+from .. import operations as ops
+from ..operations import state_transfer
+from ..views import (
+    GeneratedText,
+    Imported,
+    ImportedAllText,
+    Moved,
+    MovedStateText,
+    PulledText,
+    Removed,
+    StateEntryJson,
+    UnlockedText,
+    state_list_view,
+)
 from .common import (
-    EXIT_ERROR,
     EXIT_OK,
-    err,
+    StackLoading,
+    announce_environment,
+    call,
+    chosen_environment,
+    emit,
     fail,
-    opened_provider,
-    out,
-    parse_stack_options,
-    prepare_or_exit,
-    report_stopping,
+    lock_timeout_option,
+    no_color_option,
+    one_stack,
+    stack_dir_option,
     stack_options,
 )
-from .writer import lock_or_exit, lock_timeout_option, recover_or_exit
+from .completion import complete_addresses
+from .positional import looks_like_address
+from .progress import CliHooks
 
-
-def _config_stack(stack: str) -> Stack:
-    """A stack with only its aibplan.json read: where the state and the runtime folder are."""
-    root = Path(stack)
-    config, diagnostics = load_config(root)
-    if config is None:
-        report_stopping(diagnostics, False)
-        sys.exit(EXIT_ERROR)
-    return Stack(root=root, config=config, resources=())
-
-
-def _read(stack: Stack) -> State:
-    try:
-        return read_state(stack)[0]
-    except EngineError as exc:
-        fail(str(exc))
-
-
-def _edit(stack_dir: str, operation: str, lock_timeout: float, edit: Callable[[State], State]) -> State:
-    """Lock, reconcile a leftover journal, apply `edit`, save; the saved state."""
-    stack = _config_stack(stack_dir)
-    lock = lock_or_exit(stack, operation, lock_timeout)
-    try:
-        with opened_provider(Prepared(stack, nx.DiGraph(), ())) as cloud:
-            state, existing = recover_or_exit(stack, cloud, Hooks())
-        try:
-            changed = edit(state)
-        except EngineError as exc:
-            fail(str(exc))
-        return save_state(stack.state_path, changed, existing)
-    finally:
-        lock.release()
+_STACK = click.argument("stack", required=False, type=click.Path())
 
 
 @click.group()
 def state() -> None:
-    """Read and edit the state file: list, show, rm, mv."""
+    """Read and edit the state: list, show, rm, mv; pull, push and migrate it (the stack folder last, or
+    as -C DIR)."""
+
+
+@state.command("pull")
+@_STACK
+@stack_dir_option
+@no_color_option
+def state_pull(stack: str | None, stack_dir: str | None) -> None:
+    """Print the stack's state as its backend holds it (redirect it to a file to keep a copy)."""
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    view = PulledText()
+    emit(view.show(call(lambda: state_transfer.pull(root, chosen_environment()), view)))
+    sys.exit(EXIT_OK)
+
+
+@state.command("push")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@_STACK
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the state even when it is newer or went its own way (never another stack's).",
+)
+@stack_dir_option
+@lock_timeout_option
+@no_color_option
+def state_push(
+    file: Path, stack: str | None, stack_dir: str | None, force: bool, lock_timeout: float
+) -> None:
+    """Replace the stack's state by the state in FILE, under the lock. Refused when the state there is
+    another stack's (lineage), newer (serial), or changed apart at the same serial."""
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = state_transfer.PushRequest(root, file, force, lock_timeout, chosen_environment())
+    view = MovedStateText()
+    emit(view.show(call(lambda: state_transfer.push(request), view)))
+    sys.exit(EXIT_OK)
+
+
+@state.command("migrate")
+@_STACK
+@click.option(
+    "--from",
+    "source",
+    metavar="BACKEND",
+    help="Copy the state from BACKEND into the stack's backend.",
+)
+@click.option("--to", "target", metavar="BACKEND", help="Copy the stack's state to BACKEND.")
+@stack_dir_option
+@lock_timeout_option
+@no_color_option
+def state_migrate(
+    stack: str | None, source: str | None, target: str | None, stack_dir: str | None, lock_timeout: float
+) -> None:
+    """Copy the state between the stack's backend (aibplan.json's `backend`) and another one. BACKEND is
+    `local` (the state file next to aibplan.json) or a backend's settings as JSON, inline or in a file.
+    Refused when the target holds another stack's state or a newer one, or the source has a journal left
+    by a run that stopped."""
+    if (source is None) == (target is None):
+        fail("give one of --from BACKEND or --to BACKEND (the other side is the stack's own backend)")
+    other = source if source is not None else target
+    assert other is not None
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = state_transfer.MigrateRequest(
+        root, other, to_other=target is not None, lock_timeout=lock_timeout, environment=chosen_environment()
+    )
+    view = MovedStateText()
+    emit(view.show(call(lambda: state_transfer.migrate(request), view)))
+    sys.exit(EXIT_OK)
 
 
 @state.command("list")
-@click.argument("stack", default=".", type=click.Path())
+@_STACK
 @click.option("--json", "json_flag", is_flag=True, help="Print one JSON document.")
-def state_list(stack: str, json_flag: bool) -> None:
+@stack_dir_option
+@no_color_option
+def state_list(stack: str | None, stack_dir: str | None, json_flag: bool) -> None:
     """List the addresses the state tracks (tainted ones are marked)."""
-    current = _read(_config_stack(stack))
-    if json_flag:
-        document = {
-            "format_version": "1",
-            "serial": current.serial,
-            "lineage": current.lineage,
-            "resources": [
-                {"address": r.address, "id": r.arm_id, "type": r.arm_type, "tainted": r.tainted}
-                for r in current.resources
-            ],
-        }
-        out(json.dumps(document, indent=2, sort_keys=True) + "\n")
-        sys.exit(EXIT_OK)
-    for entry in current.resources:
-        out(entry.address + (" (tainted)" if entry.tainted else "") + "\n")
+    view = state_list_view("json" if json_flag else "text")
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    emit(view.show(call(lambda: ops.list_state(root, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
 @state.command("show")
-@click.argument("address")
-@click.argument("stack", default=".", type=click.Path())
-def state_show(address: str, stack: str) -> None:
+@click.argument("address", shell_complete=complete_addresses)
+@_STACK
+@stack_dir_option
+@no_color_option
+def state_show(address: str, stack: str | None, stack_dir: str | None) -> None:
     """Print one resource's state entry as JSON (secrets appear as fingerprints)."""
-    current = _read(_config_stack(stack))
-    try:
-        state_edit.check_address(address)
-        entry = state_edit.entry_or_error(current, address)
-    except EngineError as exc:
-        fail(str(exc))
-    out(json.dumps(entry.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    view = StateEntryJson()
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    emit(view.show(call(lambda: ops.show_entry(root, address, chosen_environment()), view)))
     sys.exit(EXIT_OK)
 
 
 @state.command("rm")
-@click.argument("address")
-@click.argument("stack", default=".", type=click.Path())
+@click.argument("address", shell_complete=complete_addresses)
+@_STACK
+@stack_dir_option
 @lock_timeout_option
-def state_rm(address: str, stack: str, lock_timeout: float) -> None:
+@no_color_option
+def state_rm(address: str, stack: str | None, stack_dir: str | None, lock_timeout: float) -> None:
     """Stop tracking ADDRESS; the resource stays in the cloud, unmanaged."""
-    saved = _edit(stack, "state rm", lock_timeout, lambda s: state_edit.remove(s, address))
-    out(f"Removed {address} from the state (serial {saved.serial}). The resource itself was not touched.\n")
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = ops.StateEditRequest(root, address, lock_timeout=lock_timeout, environment=chosen_environment())
+    view = Removed(address)
+    emit(view.show(call(lambda: ops.edit_state(request, CliHooks()), view)))
     sys.exit(EXIT_OK)
 
 
 @state.command("mv")
-@click.argument("source", metavar="FROM")
-@click.argument("target", metavar="TO")
-@click.argument("stack", default=".", type=click.Path())
+@click.argument("source", metavar="FROM", shell_complete=complete_addresses)
+@click.argument("target", metavar="TO", shell_complete=complete_addresses)
+@_STACK
+@stack_dir_option
 @lock_timeout_option
-def state_mv(source: str, target: str, stack: str, lock_timeout: float) -> None:
+@no_color_option
+def state_mv(source: str, target: str, stack: str | None, stack_dir: str | None, lock_timeout: float) -> None:
     """Track the resource known as FROM under the address TO (after a rename in the stack)."""
-    saved = _edit(stack, "state mv", lock_timeout, lambda s: state_edit.move(s, source, target))
-    out(f"Moved {source} to {target} (serial {saved.serial}).\n")
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    request = ops.StateEditRequest(
+        root, source, target=target, lock_timeout=lock_timeout, environment=chosen_environment()
+    )
+    view = Moved(source, target)
+    emit(view.show(call(lambda: ops.edit_state(request, CliHooks()), view)))
     sys.exit(EXIT_OK)
 
 
 @click.command("import")
-@click.argument("address")
-@click.argument("arm_id", metavar="ARM_ID")
-@click.argument("stack", default=".", type=click.Path())
+@click.argument("args", nargs=-1, metavar="[ADDRESS [ARM_ID]] [STACK]", shell_complete=complete_addresses)
+@click.option(
+    "--all",
+    "import_every",
+    is_flag=True,
+    help="Import every resource the stack declares that exists and the state does not track yet.",
+)
 @lock_timeout_option
 @stack_options
-def import_(
-    address: str,
-    arm_id: str,
-    stack: str,
-    lock_timeout: float,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-) -> None:
-    """Track an existing cloud resource ARM_ID as ADDRESS, which the stack must declare."""
-    try:
-        state_edit.check_address(address)
-    except EngineError as exc:
-        fail(str(exc))
-    options = parse_stack_options(stack, variables, var_files, provider)
-    prepared = prepare_or_exit(options)
-    lock = lock_or_exit(prepared.stack, "import", lock_timeout)
-    try:
-        with opened_provider(prepared) as cloud:
-            current, existing = recover_or_exit(prepared.stack, cloud, Hooks())
-            try:
-                changed, notes = state_edit.import_resource(
-                    prepared.stack, prepared.graph, current, cloud, address, arm_id
-                )
-            except EngineError as exc:
-                fail(str(exc))
-        saved = save_state(prepared.stack.state_path, changed, existing)
-    finally:
-        lock.release()
-    for note in notes:
-        err(note + "\n")
-    out(
-        f"Import successful: {address} now tracks {arm_id} (serial {saved.serial}).\n"
-        "Run `aibplan plan` to see how it differs from the stack.\n"
+def import_(args: Sequence[str], import_every: bool, loading: StackLoading, lock_timeout: float) -> None:
+    """Track an existing cloud resource as ADDRESS, which the stack must declare.
+
+    The resource is the one at the id the stack gives ADDRESS (its subscription, resource group and
+    name), or ARM_ID when given. With --all, every declared resource that exists and is not in the state
+    yet is imported (those that do not exist are left for apply to create).
+    """
+    if import_every:
+        if len(args) > 1 or (args and looks_like_address(args[0])):
+            raise click.UsageError("--all takes no ADDRESS: aibplan import --all [STACK]")
+        request = ops.ImportAllRequest(loading.request(args[0] if args else None), lock_timeout=lock_timeout)
+        announce_environment(request.stack.root)
+        view = ImportedAllText()
+        emit(view.show(call(lambda: ops.import_all(request, CliHooks()), view)))
+        sys.exit(EXIT_OK)
+    if not args:
+        raise click.UsageError("Missing argument 'ADDRESS' (or --all to import every declared resource)")
+    address, rest = args[0], list(args[1:])
+    if len(rest) > 2:
+        raise click.UsageError(f"expected ADDRESS [ARM_ID] [STACK], got {len(args)} arguments")
+    arm_id = rest.pop(0) if len(rest) == 2 or (rest and _is_arm_id(rest[0])) else None
+    single = ops.ImportRequest(
+        loading.request(rest[0] if rest else None), address, arm_id, lock_timeout=lock_timeout
     )
+    announce_environment(single.stack.root)
+    shown = Imported(address)
+    emit(shown.show(call(lambda: ops.import_resource(single, CliHooks()), shown)))
+    sys.exit(EXIT_OK)
+
+
+def _is_arm_id(text: str) -> bool:
+    """An operand after ADDRESS is the ARM id unless it names a stack folder (ids are never folders)."""
+    return text.lower().startswith("/subscriptions/") or not Path(text).is_dir()
+
+
+@click.command("generate")
+@click.argument("scopes", nargs=-1, required=True, metavar="RESOURCE_GROUP_OR_ID...")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The stack folder to write into (created if needed; nothing in it is overwritten).",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["local", "azure"]),
+    default=None,
+    help="Where to read from when --out has no aibplan.json yet (default: azure).",
+)
+@click.option(
+    "--subscription",
+    default=None,
+    metavar="ID",
+    help="The subscription of a resource group given by name (a group or resource id carries its own).",
+)
+@no_color_option
+def generate(scopes: Sequence[str], out: Path, provider: str | None, subscription: str | None) -> None:
+    """Write resource files from what the cloud holds: every identity, gallery, image definition and image
+    template in a resource group, or the resources given by id (with their children).
+
+    One file per resource, normalised (what the service fills in and its defaults left out, references to
+    other generated resources written as resourceId(...)), and aibplan.json when --out has none. Then
+    `aibplan import --all DIR` adopts them and `aibplan plan DIR` says No changes.
+    """
+    request = ops.GenerateRequest(tuple(scopes), out, provider=provider, subscription=subscription)
+    view = GeneratedText()
+    emit(view.show(call(lambda: ops.generate(request, CliHooks()), view)))
     sys.exit(EXIT_OK)
 
 
 @click.command("force-unlock")
 @click.argument("lock_id", metavar="LOCK_ID")
-@click.argument("stack", default=".", type=click.Path())
-def force_unlock_(lock_id: str, stack: str) -> None:
+@_STACK
+@stack_dir_option
+@no_color_option
+def force_unlock_(lock_id: str, stack: str | None, stack_dir: str | None) -> None:
     """Clear a lock left by a run that is gone (the error that reported it gives LOCK_ID)."""
-    target = _config_stack(stack)
-    try:
-        holder = force_unlock(target.runtime_dir, lock_id)
-    except LockError as exc:
-        fail(str(exc))
-    out(
-        f"The state lock {lock_id} ({holder.operation} by {holder.user}@{holder.host}, pid {holder.pid}) "
-        "was cleared.\n"
-    )
-    if journal_path(target.runtime_dir).exists():
-        out("The run it belonged to left a journal; the next apply reconciles it with the cloud.\n")
+    root = Path(one_stack(stack, stack_dir))
+    announce_environment(root)
+    view = UnlockedText(lock_id)
+    emit(view.show(call(lambda: ops.force_unlock(root, lock_id, chosen_environment()), view)))
     sys.exit(EXIT_OK)
+
+
+__all__ = ["force_unlock_", "generate", "import_", "state"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,11 +9,19 @@ from pathlib import Path
 import click
 
 from ..diagnostics import has_errors
-from ..render.human import render_diagnostics, summary_counts
-from ..render.sarif import render_sarif
-from ..rules.registry import ALL_RULES
-from ..validate import validate_paths
-from .common import EXIT_ERROR, EXIT_OK, err, out, parse_stack_options, stack_options, use_color
+from ..render.human import summary_counts
+from ..rules.validate import validate_paths
+from ..views import validation_view
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    StackLoading,
+    announce_environment,
+    emit,
+    fail,
+    stack_options,
+    use_color,
+)
 
 
 @click.command()
@@ -29,14 +36,7 @@ from .common import EXIT_ERROR, EXIT_OK, err, out, parse_stack_options, stack_op
 )
 @click.option("--strict", is_flag=True, help="Count warnings as errors for the exit code.")
 @stack_options
-def validate(
-    paths: Sequence[Path],
-    fmt: str,
-    strict: bool,
-    variables: Sequence[str],
-    var_files: Sequence[Path],
-    provider: str | None,
-) -> None:
+def validate(paths: Sequence[Path], loading: StackLoading, fmt: str, strict: bool) -> None:
     """Check a stack, or template files, against the rules of the AIB reference and API, offline.
 
     With a folder (default: the current one) the stack is checked. With files, each file inside a stack is
@@ -44,30 +44,20 @@ def validate(
     subscription, resource group, location, parameters without a value) are reported, not guessed.
     Exit 0 without errors (with --strict: without warnings either), 1 otherwise.
     """
-    options = parse_stack_options(".", variables, var_files, provider)
+    if loading.stack_dir is not None and paths:
+        fail(f"give the stack folder once: -C {loading.stack_dir} or {paths[0]}")
+    request = loading.request()
+    folder = paths[0] if len(paths) == 1 and paths[0].is_dir() else None if paths else request.root
+    if folder is not None:
+        announce_environment(folder)
+    view = validation_view(fmt, color=use_color(sys.stderr))
     result = validate_paths(
-        list(paths) or [Path(".")],
-        variables=options.variables,
-        var_files=options.var_files,
-        provider=options.provider,
+        list(paths) or [request.root],
+        variables=request.variables,
+        var_files=request.var_files,
+        provider=request.provider,
+        environment=request.environment,
     )
-    diagnostics = result.diagnostics
-    counts = summary_counts(diagnostics)
-    if fmt == "json":
-        document = {
-            "format_version": "1",
-            "diagnostics": [d.to_json() for d in diagnostics],
-            "summary": counts,
-        }
-        out(json.dumps(document, indent=2) + "\n")
-    elif fmt == "sarif":
-        out(json.dumps(render_sarif(diagnostics, ALL_RULES, base=result.base), indent=2) + "\n")
-    else:
-        err(render_diagnostics(diagnostics, color=use_color(sys.stderr)))
-        verdict = "Failed:" if has_errors(diagnostics) else "Success!"
-        out(
-            f"{verdict} {result.resources} resource(s) checked: {counts['errors']} error(s), "
-            f"{counts['warnings']} warning(s).\n"
-        )
-    failed = has_errors(diagnostics) or (strict and counts["warnings"] > 0)
+    emit(view.show(result))
+    failed = has_errors(result.diagnostics) or (strict and summary_counts(result.diagnostics)["warnings"] > 0)
     sys.exit(EXIT_ERROR if failed else EXIT_OK)

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from state.redact import redact_output
+
 LOGGER = "aibplan"
 
 
@@ -20,7 +22,7 @@ class _ClickErrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            click.echo(self.format(record), err=True)
+            click.echo(redact_output(self.format(record)), err=True)
         except Exception:
             self.handleError(record)
 

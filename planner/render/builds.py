@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..builds.outcome import BuildOutcome
-from ..builds.record import BuildRecord, RunOutput
+from ..builds.record import BuildRecord, RunOutput, TemplateOutputs
 from .human import Style
 
 FORMAT_VERSION = "1"
@@ -20,15 +19,6 @@ _RESULT_COLOUR = {
     "Running": "yellow",
     "Skipped": "yellow",
 }
-
-
-@dataclass(frozen=True)
-class TemplateOutputs:
-    """What `aibplan output` shows for one template: its id and the build facts the state holds."""
-
-    address: str
-    arm_id: str
-    record: BuildRecord
 
 
 def render_results(
@@ -132,10 +122,15 @@ def render_outputs(templates: Sequence[TemplateOutputs], *, color: bool = False)
             lines.append(s(template.address, "bold") + " (never built)")
         if run.get("message"):
             lines.append(f"  {run['message']}")
-        if template.record.run_outputs:
-            lines.extend("  " + line for line in _output_lines(template.record.run_outputs))
+        record = template.record
+        if record.run_outputs:
+            lines.extend("  " + line for line in _output_lines(record.run_outputs))
         elif run:
             lines.append("  (no run outputs)")
+        if record.run_state != "Succeeded" and record.success_outputs:
+            ended = (record.last_success or {}).get("end_time")
+            lines.append("  last successful build" + (f" (ended {ended})" if ended else "") + ":")
+            lines.extend("    " + line for line in _output_lines(record.success_outputs))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -148,7 +143,7 @@ def outputs_to_json(templates: Sequence[TemplateOutputs], *, refreshed: bool) ->
                 "address": t.address,
                 "id": t.arm_id,
                 "last_run": _plain(t.record.last_run),
-                "last_success": _plain(t.record.last_success),
+                "last_success": _success(t.record),
                 "run_outputs": [o.to_json() for o in t.record.run_outputs],
             }
             for t in templates
@@ -156,19 +151,13 @@ def outputs_to_json(templates: Sequence[TemplateOutputs], *, refreshed: bool) ->
     }
 
 
-def results_to_json(outcomes: Sequence[BuildOutcome]) -> list[dict[str, Any]]:
-    return [
-        {
-            "address": o.address,
-            "result": o.result,
-            "run_state": o.status.run_state,
-            "run_sub_state": o.status.run_sub_state,
-            "message": o.status.message or o.detail or None,
-            "elapsed_seconds": round(o.elapsed, 3),
-            "run_outputs": [r.to_json() for r in o.outputs],
-        }
-        for o in outcomes
-    ]
+def _success(record: BuildRecord) -> dict[str, Any] | None:
+    """The last successful build, its run outputs in the same form as `run_outputs`."""
+    if record.last_success is None:
+        return None
+    success = {k: v for k, v in record.last_success.items() if k != "run_outputs"}
+    success["run_outputs"] = [o.to_json() for o in record.success_outputs]
+    return success
 
 
 def _plain(value: Mapping[str, Any] | None) -> dict[str, Any] | None:

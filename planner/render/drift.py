@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..drift import DriftKind, DriftReport
+from ..plans.drift import DriftKind, DriftReport
 from .human import Style, render_diagnostics, render_drift_section
 from .json_plan import FORMAT_VERSION, drift_to_json
 
@@ -12,6 +13,8 @@ from .json_plan import FORMAT_VERSION, drift_to_json
 def render_drift_report(report: DriftReport, *, color: bool = False) -> str:
     s = Style(color)
     lines = [f"Provider: {report.provider}"]
+    if report.environment is not None:
+        lines.insert(0, f"Environment: {report.environment}")
     if report.state_serial is None:
         lines.append("State: no state file yet (nothing is managed)")
     else:
@@ -24,11 +27,39 @@ def render_drift_report(report: DriftReport, *, color: bool = False) -> str:
     lines.extend(render_drift_section(report.drift, s))
     lines.append("")
     lines.append(s("Drift:", "bold") + " " + counts_sentence(report) + ".")
-    lines.append(
-        "To put the cloud back as the configuration says: aibplan plan, then aibplan apply. To keep the "
-        "changes: change the configuration to match, then aibplan apply --refresh-only."
-    )
+    lines.extend(next_steps(report, lambda command: command))
     return "\n".join(lines + _warnings(report, color)) + "\n"
+
+
+def next_steps(report: DriftReport, command: Callable[[str], str]) -> list[str]:
+    """What to do about the drift found, one sentence per sort of drift (`command` quotes a command line).
+
+    Changed, deleted and failed resources go back with plan and apply, or are kept with a refresh-only
+    apply; resources in no state are adopted with `import` (a refresh-only apply does nothing for them),
+    after `generate` has written the files of those the stack does not declare yet."""
+    kinds = {d.drift for d in report.drift}
+    steps = []
+    if kinds - {DriftKind.UNMANAGED}:
+        steps.append(
+            f"To put the cloud back as the configuration says, run {command('aibplan plan')} and "
+            f"{command('aibplan apply')}. To keep the changes, update the configuration to match and run "
+            f"{command('aibplan apply --refresh-only')}."
+        )
+    unmanaged = [d for d in report.drift if d.drift is DriftKind.UNMANAGED]
+    declared = [d.address for d in unmanaged if d.declared]
+    if declared:
+        named = declared[0] if len(declared) == 1 else "ADDRESS"
+        steps.append(
+            f"To manage what the stack declares but the state does not track, run "
+            f"{command(f'aibplan import {named}')} (or {command('aibplan import --all')})."
+        )
+    if len(declared) < len(unmanaged):
+        steps.append(
+            f"To manage the resources no stack declares, write their files with "
+            f"{command('aibplan generate RESOURCE_ID... --out DIR')} (or by hand), then run "
+            f"{command('aibplan import --all')}."
+        )
+    return steps
 
 
 def _warnings(report: DriftReport, color: bool) -> list[str]:
@@ -59,4 +90,5 @@ def drift_report_to_json(report: DriftReport) -> dict[str, Any]:
         "drift": [drift_to_json(d) for d in report.drift],
         "summary": {kind.value: report.count(kind) for kind in DriftKind},
         "diagnostics": [d.to_json() for d in report.warnings],
+        **({"environment": report.environment} if report.environment is not None else {}),
     }

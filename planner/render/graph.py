@@ -7,7 +7,7 @@ import re
 
 import networkx as nx
 
-from ..graph import EXTERNAL, REGION, RESOURCE
+from ..stack.graph import EXTERNAL, REGION, RESOURCE
 
 _SHAPES = {RESOURCE: "box", EXTERNAL: "box, style=dashed", REGION: "ellipse"}
 

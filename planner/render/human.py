@@ -9,9 +9,11 @@ from typing import Any
 from state.redact import redact
 
 from ..diagnostics import Diagnostic, Severity, format_path
-from ..diff import AttributeDiff
-from ..drift import DriftKind, ResourceDrift
-from ..plan import Action, Change, Plan
+from ..plans.diff import AttributeDiff
+from ..plans.drift import DriftKind, ResourceDrift
+from ..plans.plan import Action, Change, Plan
+from ..rules.suppress import Suppressed
+from .known_after_apply import AFTER_APPLY, KNOWN_AFTER_APPLY, shown_created
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -53,6 +55,8 @@ class Style:
 def render_plan(plan: Plan, *, color: bool = False) -> str:
     s = Style(color)
     lines = [f"Provider: {plan.provider}"]
+    if plan.environment is not None:
+        lines.insert(0, f"Environment: {plan.environment}")
     if not plan.refreshed:
         lines.append("(refresh skipped: comparing with the state file only)")
     lines.append("")
@@ -98,9 +102,11 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
         lines.extend(_render_change(change, s))
         lines.append("")
     summary = plan.summary
+    moved = sum(c.previous_address is not None for c in changes)
     lines.append(
         s("Plan:", "bold") + f" {summary.add} to add, {summary.change} to change, "
-        f"{summary.replace} to replace, {summary.destroy} to destroy."
+        f"{summary.replace} to replace, {summary.destroy} to destroy"
+        + (f"; {moved} to move to a new address in the state." if moved else ".")
     )
     lines.extend(_warnings(plan, s))
     return "\n".join(lines) + "\n"
@@ -181,15 +187,15 @@ def _warnings(plan: Plan, s: Style) -> list[str]:
 def _render_change(change: Change, s: Style) -> list[str]:
     colour = _ACTION_COLOUR[change.action]
     symbol = _SYMBOL[change.action]
+    if change.action is Action.NOOP and change.previous_address is not None:
+        return _render_move(change, s)
     lines = [s(f"  # {change.address} {_VERB[change.action]}", "bold")]
     for reason in change.reasons:
         lines.append(f"  # ({reason})")
     header = f'resource "{change.arm_type}" "{change.name}" {{'
     lines.append(s(f"{symbol:>3} ", colour) + header)
     if change.action is Action.CREATE:
-        lines.extend(
-            _render_value_block(redact(change.body or change.after or {}), "+", s, "green", indent=8)
-        )
+        lines.extend(_render_value_block(redact(shown_created(change)), "+", s, "green", indent=8))
     elif change.action is Action.DELETE:
         lines.append(s("      - ", "red") + f'id = "{change.old_arm_id or change.arm_id}"')
     else:
@@ -202,11 +208,25 @@ def _render_change(change: Change, s: Style) -> list[str]:
     return lines
 
 
+def _render_move(change: Change, s: Style) -> list[str]:
+    """A state entry that moves to a new address, nothing else changing (Terraform's "has moved to")."""
+    return [
+        s(f"  # {change.previous_address} has moved to {change.address}", "bold"),
+        "  # (the same Azure resource: Azure compares names without case; nothing in the cloud changes)",
+        f'    resource "{change.arm_type}" "{change.name}" {{',
+        f'        id = "{change.old_arm_id or change.arm_id}"',
+        "    }",
+    ]
+
+
 def _render_diff(diff: AttributeDiff, s: Style) -> list[str]:
     path = format_path(diff.path)
     note = s(" # forces replacement", "red") if diff.forces_replacement else ""
+    after = AFTER_APPLY if diff.after_unknown else diff.after
     if not diff.before_present:
-        return _render_assignment(path, diff.after, "+", s, "green", note)
+        return _render_assignment(path, after, "+", s, "green", note)
+    if diff.after_unknown:
+        return [s("      ~ ", "yellow") + f"{path} = {_scalar(diff.before)} -> {_scalar(after)}{note}"]
     if not diff.after_present:
         return _render_assignment(path, diff.before, "-", s, "red", note)
     if isinstance(diff.before, (dict, list)) or isinstance(diff.after, (dict, list)):
@@ -250,6 +270,8 @@ def _key(key: str) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if value is AFTER_APPLY:
+        return KNOWN_AFTER_APPLY
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):
@@ -284,6 +306,18 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic], *, color: bool = False
         lines.append(f"{place}: {text}" if place else text)
         if d.hint:
             lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_suppressed(suppressed: Sequence[Suppressed]) -> str:
+    """One line per finding the stack turned off: where, which rule, and by what (with its reason)."""
+    lines = []
+    for item in suppressed:
+        d, by = item.diagnostic, item.by
+        place = ":".join(str(x) for x in (d.file, d.line, d.column) if x is not None)
+        reason = f": {by.reason}" if by.reason else ""
+        text = f"suppressed {d.code} {d.message} (by {by.where}{reason})"
+        lines.append(f"{place}: {text}" if place else text)
     return "\n".join(lines) + ("\n" if lines else "")
 
 

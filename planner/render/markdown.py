@@ -13,11 +13,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..diagnostics import Diagnostic, Severity, format_path
-from ..diff import AttributeDiff
-from ..drift import DriftKind, DriftReport, ResourceDrift
-from ..plan import Action, Change, Plan
+from ..plans.diff import AttributeDiff
+from ..plans.drift import DriftKind, DriftReport, ResourceDrift
+from ..plans.plan import Action, Change, Plan
+from .drift import next_steps
 from .graph import mermaid_id
 from .json_plan import diagnostics_of
+from .known_after_apply import KNOWN_AFTER_APPLY
 
 MAX_LENGTH = 60_000
 _VALUE_WIDTH = 80
@@ -28,6 +30,7 @@ _ACTION_WORD = {
     Action.REPLACE: "`-/+` replace",
     Action.DELETE: "`-` destroy",
     Action.READ: "`<=` read",
+    Action.NOOP: "moved in the state",
 }
 _CLASS = {
     Action.CREATE: "aibCreate",
@@ -35,6 +38,7 @@ _CLASS = {
     Action.REPLACE: "aibReplace",
     Action.DELETE: "aibDelete",
     Action.READ: "aibRead",
+    Action.NOOP: "aibRead",
 }
 _CLASS_DEFS = (
     "classDef aibCreate fill:#dafbe1,stroke:#1a7f37,color:#0d1117",
@@ -72,7 +76,10 @@ def plan_to_markdown(plan: Plan) -> str:
         )
     else:
         head = "**No changes.** The cloud matches the configuration."
-    lines += [head, "", f"Provider: {_code(plan.provider)}"]
+    lines += [head, ""]
+    if plan.environment is not None:
+        lines += [f"Environment: {_code(plan.environment)}", ""]
+    lines += [f"Provider: {_code(plan.provider)}"]
     if plan.targets:
         lines += ["", f"Resource targeting is in effect: {', '.join(_code(t) for t in plan.targets)}."]
     if plan.drift:
@@ -102,18 +109,15 @@ def drift_to_markdown(report: DriftReport) -> str:
     else:
         lines.append(f"**No drift.** The cloud matches the state for all {report.checked} resource(s).")
     state = f"state serial {report.state_serial}" if report.state_serial is not None else "no state file yet"
+    if report.environment is not None:
+        lines += ["", f"Environment: {_code(report.environment)}"]
     lines += ["", f"Provider: {_code(report.provider)}; {state}; {report.checked} resource(s) checked."]
     if report.include_unmanaged:
         lines.append("Unmanaged resources of the managed kinds in the resource group are included.")
     if report.has_drift:
         lines += ["", *_drift_table(report.drift)]
         lines += ["", "```mermaid", *drift_mermaid(report.drift).rstrip("\n").split("\n"), "```"]
-        lines += [
-            "",
-            "To put the cloud back as the configuration says, run `aibplan plan` and `aibplan apply`. "
-            "To keep the changes, update the configuration to match and run "
-            "`aibplan apply --refresh-only`.",
-        ]
+        lines += ["", " ".join(next_steps(report, _code))]
     lines += _warning_lines(report.warnings)
     document = "\n".join(lines) + "\n"
     details = _drift_details(report.drift)
@@ -182,6 +186,10 @@ def _drift_table(drift: Sequence[ResourceDrift]) -> list[str]:
 
 
 def _why(change: Change) -> str:
+    return _reason(change) + _known_after_apply(change)
+
+
+def _reason(change: Change) -> str:
     if change.reasons:
         return "; ".join(change.reasons)
     if change.action is Action.UPDATE:
@@ -189,6 +197,14 @@ def _why(change: Change) -> str:
         more = "…" if len(change.attribute_diffs) > 4 else ""
         return f"updated in place: {paths}{more}"
     return _REASON_WORDS.get(change.action_reason or "", change.action_reason or "")
+
+
+def _known_after_apply(change: Change) -> str:
+    if not change.after_unknown:
+        return ""
+    paths = ", ".join(format_path(p) for p in change.after_unknown[:4])
+    more = "…" if len(change.after_unknown) > 4 else ""
+    return f"; known after apply: {paths}{more}"
 
 
 def _warning_lines(diagnostics: Iterable[Diagnostic]) -> list[str]:
@@ -215,7 +231,7 @@ def _details(changes: Sequence[Change]) -> str:
             note = "forces replacement" if diff.forces_replacement else ""
             rows.append(
                 f"| {_code(format_path(diff.path))} | {_value(diff.before, diff.before_present)} | "
-                f"{_value(diff.after, diff.after_present)} | {note} |"
+                f"{_after(diff)} | {note} |"
             )
         blocks.append(f"#### {_code(change.address)} ({change.action.value})\n\n" + "\n".join(rows))
     if not blocks:
@@ -248,10 +264,11 @@ def _fit(details: str, room: int) -> str:
 
 
 def _diff_summary(diff: AttributeDiff) -> str:
-    return (
-        f"{_code(format_path(diff.path))}: {_value(diff.before, diff.before_present)} → "
-        f"{_value(diff.after, diff.after_present)}"
-    )
+    return f"{_code(format_path(diff.path))}: {_value(diff.before, diff.before_present)} → {_after(diff)}"
+
+
+def _after(diff: AttributeDiff) -> str:
+    return f"_{KNOWN_AFTER_APPLY}_" if diff.after_unknown else _value(diff.after, diff.after_present)
 
 
 def _value(value: Any, present: bool) -> str:

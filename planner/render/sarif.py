@@ -15,6 +15,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Severity, format_path
 from ..rules import Rule
+from ..rules.suppress import Suppressed
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -93,14 +94,30 @@ def _result(d: Diagnostic, index: int, base: Path, cwd: Path) -> dict[str, Any]:
     return result
 
 
+def _suppressed(item: Suppressed, index: int, base: Path, cwd: Path) -> dict[str, Any]:
+    result = _result(item.diagnostic, index, base, cwd)
+    suppression: dict[str, Any] = {"kind": item.by.kind, "status": "accepted"}
+    if item.by.reason:
+        suppression["justification"] = item.by.reason
+    result["suppressions"] = [suppression]
+    return result
+
+
 def render_sarif(
-    diagnostics: Sequence[Diagnostic], rules: Sequence[Rule], *, base: Path, cwd: Path | None = None
+    diagnostics: Sequence[Diagnostic],
+    rules: Sequence[Rule],
+    *,
+    base: Path,
+    cwd: Path | None = None,
+    suppressed: Sequence[Suppressed] = (),
 ) -> dict[str, Any]:
-    """The SARIF log for `diagnostics` (file names relative to `base`), describing `rules`."""
+    """The SARIF log for `diagnostics` (file names relative to `base`), describing `rules`; the findings the
+    stack turned off are results too, each with its `suppressions` (code-scanning UIs hide them)."""
     cwd = cwd or Path.cwd()
     descriptors = [_descriptor(rule) for rule in rules]
     index = {rule.id: i for i, rule in enumerate(rules)}
-    for d in diagnostics:
+    every = [*diagnostics, *(item.diagnostic for item in suppressed)]
+    for d in every:
         if d.code not in index:
             index[d.code] = len(descriptors)
             descriptors.append(_unregistered(d.code, d.severity))
@@ -118,7 +135,8 @@ def render_sarif(
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd.resolve().as_uri() + "/"}},
-                "results": [_result(d, index[d.code], base, cwd) for d in diagnostics],
+                "results": [_result(d, index[d.code], base, cwd) for d in diagnostics]
+                + [_suppressed(item, index[item.diagnostic.code], base, cwd) for item in suppressed],
                 "columnKind": "unicodeCodePoints",
             }
         ],

@@ -3,7 +3,9 @@ the api versions it concerns, a failing example, and a check. The registry (`reg
 rule explicitly (no discovery by import side effects); `docs/rules.md` is generated from it.
 
 Id ranges: AIB0xxx loading, AIB1xxx graph, AIB2xxx resource envelope, AIB3xxx image template properties,
-AIB4xxx galleries, image definitions, identities and names, AIB5xxx across resources.
+AIB4xxx galleries, image definitions, identities and names, AIB5xxx across resources, AIB9xxx role
+assignments and role definitions (90xx their fields, 91xx what an image template's identity is allowed to
+do).
 
 A few rules are enforced while loading (JSON syntax, expressions) or while building the graph (cycles,
 dangling dependsOn); they are registered with `stage` "load" or "graph" and no check, so they are
@@ -12,14 +14,14 @@ documented, have fixtures and appear in SARIF like every other rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import networkx as nx
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
-from ..model import Resource, Stack
+from ..stack.model import Resource, Stack
 
 T = TypeVar("T")
 
@@ -68,13 +70,20 @@ class Rule:
     also: tuple[str, ...] = ()  # other reference sections the rule serves
 
 
-def run_rules(rules: Sequence[Rule], stack: Stack, graph: nx.DiGraph | None = None) -> list[Diagnostic]:
+def run_rules(
+    rules: Sequence[Rule],
+    stack: Stack,
+    graph: nx.DiGraph | None = None,
+    known: Mapping[Any, Any] | None = None,
+) -> list[Diagnostic]:
     """Every rule over every resource of its kinds. A rule that crashes becomes a diagnostic of its own.
 
     Findings at a path whose value could not be resolved (a parameter or scope value missing when a file
     is validated alone, a leftover placeholder) are dropped: the loader reported the cause already.
+    `known` starts the checks' memo with what the caller knows beyond the stack (a plan: the cloud's role
+    assignments).
     """
-    context = RuleContext(stack, graph)
+    context = RuleContext(stack, graph, dict(known or {}))
     by_kind: dict[str, list[Rule]] = {}
     for resource in stack.resources:
         if resource.kind not in by_kind:

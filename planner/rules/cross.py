@@ -10,8 +10,8 @@ from typing import Any
 from providers.catalog.arm_ids import fold_location
 
 from ..diagnostics import Severity
-from ..graph import DISTRIBUTE, EXTERNAL, SOURCE
-from ..model import Resource
+from ..stack.graph import DISTRIBUTE, EXTERNAL, SOURCE
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext, get
 from .facts import (
     DEFINITION_ID,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from providers.catalog.arm_ids import fold_location
 
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext, combined
 from .envelope import region_findings
 from .facts import (

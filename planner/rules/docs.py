@@ -37,7 +37,10 @@ def render(rules: tuple[Rule, ...] = ALL_RULES) -> str:
         "Id ranges: AIB0xxx loading, AIB1xxx graph, AIB2xxx resource envelope, AIB3xxx image template "
         "properties (30xx fields, 31xx vmProfile, 32xx source, 33xx buildTimeoutInMinutes, 34xx customize, "
         "35xx validate, 36xx distribute), AIB4xxx galleries, image definitions, identities and names, "
-        "AIB5xxx across resources. A finding may carry another severity than its rule's default (unknown "
+        "AIB5xxx across resources, AIB9xxx role assignments and role definitions (90xx their fields, 91xx "
+        "what each image template's identity must be allowed to do: checked against the stack's role "
+        "assignments by `validate`, and against the cloud's too by `plan` and `run`). A "
+        "finding may carry another severity than its rule's default (unknown "
         "fields are errors from api version 2024-02-01 and warnings before, for instance); `--strict` makes "
         "warnings fail the run, info never does.",
         "",

@@ -7,18 +7,20 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from providers.catalog import BY_KIND, api_version_key
-from providers.catalog.arm_ids import fold_location
+from providers.catalog import BY_KIND, RESOURCE_TYPES, api_version_key
+from providers.catalog.arm_ids import Scope, fold_location, parse_resource_id
 from providers.catalog.regions import AIB_REGIONS, AZURE_REGIONS
 from providers.catalog.schema import nearest_version
 
 from ..diagnostics import Severity
-from ..model import BODY_KEYS, Resource
+from ..stack.model import BODY_KEYS, Resource
 from . import Finding, Rule, RuleContext
 from .facts import IDENTITY_ID, version_at_least
 
 _TEMPLATE = ("imageTemplate",)
 _ALL = ("*",)
+# Kinds whose body has a region (the catalog says which; extension resources often have none).
+_LOCATED = tuple(t.kind for t in RESOURCE_TYPES if t.located)
 _ARM_KEYS = ("type", "apiVersion", "name", "dependsOn", "condition", "copy", "resources", "comments", "scope")
 
 
@@ -80,6 +82,28 @@ def check_extra_keys(resource: Resource, context: RuleContext) -> Iterator[Findi
             (key,),
             hint=f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}",
         )
+
+
+def check_scope_allowed(resource: Resource, context: RuleContext) -> Iterator[Finding]:
+    """A resource lives at a scope its kind allows: `scope` (or a nested `providers/` type) only on
+    extension resources, and only the scopes the catalog gives the kind."""
+    rtype = BY_KIND[resource.kind]
+    rid = parse_resource_id(resource.arm_id)
+    if rid is None or rid.scope_kind in rtype.scopes:
+        return
+    allowed = " or ".join(_SCOPE_WORDS[s] for s in rtype.scopes)
+    yield Finding(
+        f"{rtype.a_title} lives {allowed}, not {_SCOPE_WORDS[rid.scope_kind]} ({rid.scope_id})",
+        ("scope",),
+        hint="leave 'scope' out" if rtype.scopes == (Scope.RESOURCE_GROUP,) else None,
+    )
+
+
+_SCOPE_WORDS = {
+    Scope.RESOURCE_GROUP: "in a resource group",
+    Scope.SUBSCRIPTION: "in a subscription",
+    Scope.RESOURCE: "on a resource",
+}
 
 
 def check_location(resource: Resource, context: RuleContext) -> Iterator[Finding]:
@@ -265,7 +289,7 @@ RULES = (
         Severity.ERROR,
         "location is a region name",
         "location",
-        _ALL,
+        _LOCATED,
         check_location,
         example='"location": ""',
     ),
@@ -274,7 +298,7 @@ RULES = (
         Severity.ERROR,
         "location is an Azure region (error) where Image Builder runs (warning)",
         "location",
-        _ALL,
+        _LOCATED,
         check_region,
         example='"location": "westus22"',
     ),
@@ -314,6 +338,16 @@ RULES = (
         _TEMPLATE,
         check_identity_id,
         example='"userAssignedIdentities": {"aibBuilder": {}}',
+    ),
+    Rule(
+        "AIB2050",
+        Severity.ERROR,
+        "a resource lives where its kind may (the catalog's scopes: a resource group, a subscription, on a "
+        "resource); only extension resources take a `scope`",
+        "api-scope",
+        _ALL,
+        check_scope_allowed,
+        example="\"scope\": \"[resourceId('Microsoft.Compute/galleries', 'g')]\" on a gallery",
     ),
     Rule(
         "AIB2040",

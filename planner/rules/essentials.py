@@ -17,7 +17,7 @@ from providers.catalog.essentials_schema import (
 from providers.catalog.template_schema import NAME_PATTERN, NAME_PATTERN_NO_DOT, NAME_RULE
 
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext, get
 from .fields import findings_for
 

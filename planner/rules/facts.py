@@ -12,7 +12,7 @@ from providers.catalog import api_version_key
 from providers.catalog.arm_ids import ResourceId, fold_id, parse_resource_id
 
 from ..diagnostics import JsonPath
-from ..model import Resource
+from ..stack.model import Resource
 from . import RuleContext, get
 
 _ID = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"

@@ -17,7 +17,7 @@ from providers.catalog import CompiledSchema, schema_for
 from providers.catalog.schema import CAny, CArr, CBool, CInt, CMap, CNode, CObj, CStr, CUnion
 
 from ..diagnostics import JsonPath, Severity, format_path
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, RuleContext
 
 _Link = tuple[Any, str | int] | None

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext
 from .facts import (
     MANAGED_IMAGE_ID,

@@ -8,6 +8,8 @@ from .distribute import RULES as DISTRIBUTE
 from .envelope import RULES as ENVELOPE
 from .essentials import RULES as ESSENTIALS
 from .image_source import RULES as IMAGE_SOURCE
+from .permissions import RULES as PERMISSIONS
+from .roles import RULES as ROLES
 from .script_security import RULES as SCRIPT_SECURITY
 from .scripts import RULES as SCRIPTS
 from .staged import RULES as STAGED
@@ -27,6 +29,8 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             *DISTRIBUTE,
             *ESSENTIALS,
             *CROSS,
+            *ROLES,
+            *PERMISSIONS,
         ),
         key=lambda r: r.id,
     )

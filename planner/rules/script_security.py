@@ -9,38 +9,15 @@ import re
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
+from state.secrets import find_secrets
+
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext
 from .facts import script_steps
 from .scripts import VALIDATE_SECTION, has, step_rule_pair
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SECRETS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{10,}"), "a SAS token (sig=)"),
-    (re.compile(r"AccountKey=[A-Za-z0-9+/=]{20,}", re.IGNORECASE), "a storage account key"),
-    (re.compile(r"https?://[^/\s:@'\"]+:[^/\s@'\"]+@"), "a password in a URL"),
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{16,}=*"), "a bearer token"),
-    (re.compile(r"\b(?:ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}"), "a GitHub token"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
-    (
-        re.compile(
-            r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|client[_-]?secret)\s*[=:]\s*"
-            r"[\"']?(?![$%{(<])[^\s\"';&|]{6,}"
-        ),
-        "a password, token or key",
-    ),
-    (
-        re.compile(r"(?i)-(?:Password|Secret|Token)\s+[\"']?(?![$(])[^\s\"']{6,}"),
-        "a password or token argument",
-    ),
-    (re.compile(r"(?i)ConvertTo-SecureString\s+[\"'][^\"']+[\"']\s+-AsPlainText"), "a plain-text secret"),
-    (re.compile(r"(?i)\bnet\s+user\s+\S+\s+(?![*$%/])\S{6,}"), "a password (net user)"),
-)
-# Every secret pattern above needs one of these (in lower case): a cheap test before the patterns.
-_SECRET_WORDS = re.compile(
-    r"sig=|accountkey|@|bearer|gh[pos]_|github_pat_|akia|pass|pwd|secret|token|api.?key|securestring|net\s+user"
-)
 
 
 def checksums(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
@@ -106,7 +83,11 @@ def uris(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
 
 
 def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
+    """Texts of a step that hold a secret: a form from the one table (`state.secrets`, which the redactor
+    reads too) or the value of a secure parameter (the loader marks what is computed from one)."""
+
     def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
+        carried = [v for v in resource.secret_values if v]
         for path, step in script_steps(resource, where, context):
             for key, value in step.items():
                 if isinstance(value, str) and key != "sha256Checksum":
@@ -116,21 +97,24 @@ def secrets(where: str) -> Callable[[Resource, RuleContext], Iterator[Finding]]:
                 else:
                     continue
                 for place, text in texts:
-                    if not _SECRET_WORDS.search(text.lower()):
-                        continue
-                    at = (*path, key) if place == key else (*path, key, place)
-                    for pattern, what in _SECRETS:
-                        if pattern.search(text):
-                            yield Finding(
-                                f"this looks like {what}: the template's contents are readable by anyone "
-                                "who can read the template",
-                                at,
-                                hint="move it into a script in Azure Storage, read with the template's "
-                                "identity",
-                            )
-                            break
+                    what = _secret_in(text, carried)
+                    if what is not None:
+                        at = (*path, key) if place == key else (*path, key, place)
+                        yield Finding(
+                            f"this looks like {what}: the template's contents are readable by anyone "
+                            "who can read the template",
+                            at,
+                            hint="move it into a script in Azure Storage, read with the template's identity",
+                        )
 
     return check
+
+
+def _secret_in(text: str, carried: list[str]) -> str | None:
+    if any(value in text for value in carried):
+        return "the value of a secure parameter (securestring/secureObject)"
+    found = next(find_secrets(text), None)
+    return None if found is None else found.form.what
 
 
 RULES: tuple[Rule, ...] = (
@@ -161,7 +145,7 @@ RULES: tuple[Rule, ...] = (
     *step_rule_pair(
         10,
         Severity.WARNING,
-        "inline commands and URIs carry no secrets (SAS sig=, passwords, tokens, keys)",
+        "inline commands and URIs carry no secrets (SAS sig=, passwords, tokens, keys, secure parameters)",
         ("properties-customize", VALIDATE_SECTION),
         secrets,
         '"inline": ["curl https://...?sv=2022&sig=abc..."]',

@@ -66,6 +66,13 @@ API_SECTIONS: tuple[tuple[str, str, str | None], ...] = (
     ),
     ("api-staging-resource-group", "stagingResourceGroup (2022-02-14)", None),
     ("api-validate", "validate and inVMValidations (2022-02-14)", None),
+    ("api-scope", "The scope of extension resources (ARM)", None),
+    ("api-role-assignments", "Role assignments and role definitions (Microsoft.Authorization)", None),
+    (
+        "api-permissions",
+        "What the template's identity must be allowed to do (the AIB permission guides)",
+        None,
+    ),
 )
 
 ALL_SECTIONS = (*REFERENCE_SECTIONS, *API_SECTIONS)

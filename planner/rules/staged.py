@@ -24,12 +24,13 @@ RULES = (
     Rule(
         "AIB0004",
         Severity.ERROR,
-        "ARM expressions can be evaluated before deployment",
+        "ARM expressions can be evaluated before deployment; a value known only after apply "
+        "(reference()) only in the body",
         _FORMAT,
         _ALL,
         None,
         stage="load",
-        example="\"[reference('id').principalId]\"",
+        example="\"[listKeys(variables('storageId'), '2023-01-01').keys[0].value]\"",
     ),
     Rule(
         "AIB0005",
@@ -49,7 +50,7 @@ RULES = (
         _ALL,
         None,
         stage="load",
-        example='"type": "Microsoft.Authorization/roleAssignments"',
+        example='"type": "Microsoft.Storage/storageAccounts"',
     ),
     Rule(
         "AIB0010",
@@ -61,6 +62,17 @@ RULES = (
         None,
         stage="load",
         example='"location": "[resourceGroup().location]" in a file given without a stack',
+    ),
+    Rule(
+        "AIB0011",
+        Severity.WARNING,
+        "a file left out of the stack for its name (*.plan.json, *.state.json, *.parameters.json, .jsonc) "
+        "holds no resources",
+        _FORMAT,
+        _ALL,
+        None,
+        stage="load",
+        example="images.plan.json holding an image template",
     ),
     Rule(
         "AIB1001",
@@ -81,6 +93,17 @@ RULES = (
         None,
         stage="graph",
         example='"dependsOn": ["aibBuidler"]',
+    ),
+    Rule(
+        "AIB1003",
+        Severity.ERROR,
+        "every reference() names a resource: by name, one of the stack; by id, one of the stack or one "
+        "outside it with its api version",
+        "depends-on-optional",
+        _ALL,
+        None,
+        stage="load",
+        example='"principalId": "[reference(\'aibBuidler\').principalId]"',
     ),
     Rule(
         "AIB2001",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext, get
 from .facts import RESOURCE_GROUP_ID, WINDOWS, source_os
 from .fields import findings_for

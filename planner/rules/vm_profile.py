@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..model import Resource
+from ..stack.model import Resource
 from . import Finding, Rule, RuleContext, get
 from .facts import IDENTITY_ID, SUBNET_ID, WINDOWS, source_generation, source_os
 from .template import schema_rule

@@ -6,23 +6,35 @@ image definition is refused while it still holds versions.
 
 from __future__ import annotations
 
-from .gallery import GALLERY_API_VERSIONS
-from .types import ResourceType
+from .arm_ids import Scope
+from .behaviour import ServiceFacts
+from .essentials_schema import GALLERY_API_VERSIONS
+from .types import ARM_ENVELOPE, ResourceType
 
 IMAGE_VERSION = ResourceType(
     kind="imageVersion",
+    title="image version",
     arm_type="Microsoft.Compute/galleries/images/versions",
+    scopes=(Scope.RESOURCE_GROUP,),
     api_versions=GALLERY_API_VERSIONS,
     default_api_version="2024-03-03",
+    schema=None,
     parent_kind="imageDefinition",
     name_segments=3,
-    read_only=(("id",), ("type",), ("name",), ("systemData",), ("properties",)),
+    references=(),
+    cascades={},
+    defaults={},
+    create_only=(),
+    read_only=(*ARM_ENVELOPE, ("properties",)),
     location_paths=(("location",),),
+    service=ServiceFacts(),
 )
 
 MANAGED_IMAGE = ResourceType(
     kind="managedImage",
+    title="managed image",
     arm_type="Microsoft.Compute/images",
+    scopes=(Scope.RESOURCE_GROUP,),
     api_versions=(
         "2021-11-01",
         "2022-03-01",
@@ -33,8 +45,14 @@ MANAGED_IMAGE = ResourceType(
         "2024-03-01",
     ),
     default_api_version="2024-03-01",
-    read_only=(("id",), ("type",), ("name",), ("systemData",), ("properties",)),
+    schema=None,
+    references=(),
+    cascades={},
+    defaults={},
+    create_only=(),
+    read_only=(*ARM_ENVELOPE, ("properties",)),
     location_paths=(("location",),),
+    service=ServiceFacts(),
 )
 
 ARTIFACT_TYPES: tuple[ResourceType, ...] = (IMAGE_VERSION, MANAGED_IMAGE)

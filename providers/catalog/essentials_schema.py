@@ -8,9 +8,32 @@ not know ("Could not find member ..."); the identity provider has nothing writab
 
 from __future__ import annotations
 
-from .gallery import GALLERY_API_VERSIONS
-from .identity import IDENTITY
 from .schema import AnyValue, Arr, Bool, Field, Int, MapOf, Obj, Schema, Str
+
+GALLERY_API_VERSIONS = (
+    "2019-03-01",
+    "2019-07-01",
+    "2019-12-01",
+    "2020-09-30",
+    "2021-07-01",
+    "2021-10-01",
+    "2022-01-03",
+    "2022-03-03",
+    "2022-08-03",
+    "2023-07-03",
+    "2024-03-03",
+    "2025-03-03",
+    "2026-03-03",
+)
+IDENTITY_API_VERSIONS = (
+    "2018-11-30",
+    "2021-09-30-preview",
+    "2022-01-31-preview",
+    "2023-01-31",
+    "2023-07-31-preview",
+    "2024-11-30",
+    "2025-05-31-preview",
+)
 
 # Gallery names: 1-80 characters, start with a letter or digit, then letters, digits, '_', '-', '.',
 # not ending with '-' or '.' (the 2024-03-03 schema's pattern, written so Python's re accepts it).
@@ -165,7 +188,7 @@ IMAGE_DEFINITION_SCHEMA = Schema(
 
 IDENTITY_SCHEMA = Schema(
     arm_type="Microsoft.ManagedIdentity/userAssignedIdentities",
-    versions=IDENTITY.all_api_versions(),
+    versions=IDENTITY_API_VERSIONS,
     root=Obj({"location": Field(AnyValue()), "tags": Field(AnyValue()), "properties": _RO}),
     codes=_CODES,
     strict_since=None,

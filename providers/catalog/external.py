@@ -1,16 +1,7 @@
-"""Api versions to read the resources a stack refers to but does not manage (subnets, managed images,
-gallery image versions): plan checks they exist through the provider before anything is applied."""
+"""Types a stack refers to that are no kind of aibplan's and no build artifact: the subnet a build VM
+joins. Read at plan time to check it exists (AIB8001), never changed."""
 
 from __future__ import annotations
 
-from .gallery import GALLERY
-from .identity import IDENTITY
-
-EXTERNAL_API_VERSIONS: dict[str, str] = {
-    "microsoft.network/virtualnetworks/subnets": "2023-09-01",
-    "microsoft.compute/images": "2024-03-01",
-    "microsoft.compute/galleries/images/versions": GALLERY.default_api_version,
-    "microsoft.compute/galleries/images": GALLERY.default_api_version,
-    "microsoft.compute/galleries": GALLERY.default_api_version,
-    "microsoft.managedidentity/userassignedidentities": IDENTITY.default_api_version,
-}
+SUBNET_TYPE = "microsoft.network/virtualnetworks/subnets"
+SUBNET_API_VERSION = "2023-09-01"

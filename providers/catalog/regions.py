@@ -8,8 +8,6 @@ rather than fails, while a name that is no Azure region at all is a typo.
 
 from __future__ import annotations
 
-from .arm_ids import fold_location
-
 AZURE_REGIONS: frozenset[str] = frozenset(
     {
         # Americas
@@ -46,11 +44,3 @@ AIB_REGIONS: frozenset[str] = frozenset(
         "usgovarizona", "usgovvirginia", "chinanorth3", "swedencentral", "polandcentral",
     }
 )  # fmt: skip
-
-
-def is_azure_region(name: str) -> bool:
-    return fold_location(name) in AZURE_REGIONS
-
-
-def is_aib_region(name: str) -> bool:
-    return fold_location(name) in AIB_REGIONS

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .types import api_version_key
+from .paths import PathPattern, api_version_key, in_force
 
 # ------------------------------------------------------------------------------------------ written form
 
@@ -204,10 +204,7 @@ class CompiledSchema:
 
 
 def available(since: str | None, until: str | None, version: str) -> bool:
-    key = api_version_key(version)
-    if since is not None and key < api_version_key(since):
-        return False
-    return not (until is not None and key >= api_version_key(until))
+    return in_force(since, until, version)
 
 
 def _why_absent(since: str | None, until: str | None, version: str, note: str | None = None) -> str:
@@ -340,6 +337,45 @@ def _field_paths(node: Node, prefix: str) -> Iterator[tuple[str, str]]:
             for name, spec in variant.fields.items():
                 yield f"{prefix} (type {variant_name})", name
                 yield from _field_paths(spec.node, f"{prefix}.{name}")
+
+
+def read_only_fields(schema: Schema) -> tuple[PathPattern, ...]:
+    """Every path the service fills in, over all api versions: the fields marked read-only, and a field
+    whose object holds nothing but such fields (the service fills it in whole). The normaliser drops
+    these; the validator reports them, so the two agree because both read this schema."""
+    found: dict[PathPattern, None] = {}
+
+    def whole(spec: Field) -> bool:
+        node = spec.node
+        return spec.read_only or (
+            isinstance(node, Obj) and bool(node.fields) and all(map(whole, node.fields.values()))
+        )
+
+    def fields(items: Mapping[str, Field], path: PathPattern) -> None:
+        for name, spec in items.items():
+            here = (*path, name)
+            if whole(spec):
+                found[here] = None
+            else:
+                walk(spec.node, here)
+
+    def walk(node: Node, path: PathPattern) -> None:
+        if isinstance(node, Versioned):
+            for _, choice in node.choices:
+                walk(choice, path)
+        elif isinstance(node, Arr):
+            walk(node.items, (*path, "[]"))
+        elif isinstance(node, MapOf):
+            walk(node.values, (*path, "*"))
+        elif isinstance(node, Obj):
+            fields(node.fields, path)
+        elif isinstance(node, Union):
+            fields(node.common, path)
+            for variant in node.variants.values():
+                fields(variant.fields, path)
+
+    walk(schema.root, ())
+    return tuple(found)
 
 
 class SchemaCache:

@@ -8,7 +8,6 @@ ids say which validation rule reports a broken constraint.
 
 from __future__ import annotations
 
-from .image_template import PREVIEW_API_VERSIONS, STABLE_API_VERSIONS
 from .schema import AnyValue, Arr, Bool, Field, Int, MapOf, Obj, Schema, Str, Union, Variant, Versioned
 
 P2018 = "2018-02-01-preview"
@@ -21,6 +20,8 @@ V2022B = "2022-07-01"
 V2023 = "2023-07-01"
 V2024 = "2024-02-01"
 V2025 = "2025-10-01"
+STABLE_API_VERSIONS = (V2020, V2021, V2022A, V2022B, V2023, V2024, V2025)
+PREVIEW_API_VERSIONS = (P2018, P2019A, P2019B)
 
 # Template, run output and trigger names; run output names before 2019-05-01-preview took no dot.
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"

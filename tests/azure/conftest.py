@@ -5,55 +5,29 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import trustme
 
-from providers.azure import AzureProvider
-from providers.azure_settings import AzureSettings
-from providers.emulator import ArmEmulator, EmulatorSettings
-from providers.emulator_faults import Fault
-from tests.conftest import EXAMPLES
-
-SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
-# Fast enough for tests, slow enough that the SDK's pollers really poll (see operation_polls).
-POLLING_INTERVAL = 0.01
-# Real seconds per simulated build minute: a whole build takes a fraction of a second.
-BUILD_MINUTE = 0.002
-
-
-@dataclass
-class Emulator:
-    server: ArmEmulator
-    ca_file: Path
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.endpoint
-
-    def new_group(self, *, create: bool = True) -> str:
-        name = f"rg-{uuid.uuid4().hex[:10]}"
-        if create:
-            self.server.surface.resource_groups.create(
-                f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}", "westus2"
-            )
-        return name
-
-    def settings(self, **overrides: object) -> AzureSettings:
-        values: dict[str, object] = {
-            "subscription_id": SUBSCRIPTION,
-            "base_url": self.endpoint,
-            "credential_scope": f"{self.endpoint}/.default",
-            "ca_bundle": self.ca_file,
-            "credential": "emulator",
-            "polling_interval": POLLING_INTERVAL,
-        }
-        values.update(overrides)
-        return AzureSettings(**values)  # type: ignore[arg-type]
+from providers.azure.provider import AzureProvider
+from providers.emulator.arm_surface import ArmSurface
+from providers.emulator.faults import Fault, FaultPlan
+from providers.emulator.resource_groups import ResourceGroups
+from providers.emulator.server import ArmEmulator, EmulatorSettings
+from providers.simulated.service import SimulatedAzure
+from tests.helpers import (
+    BUILD_MINUTE,
+    EXAMPLES,
+    OPERATION_SECONDS,
+    PAGE_SIZE,
+    POLLING_INTERVAL,
+    SUBSCRIPTION,
+    Emulator,
+    builder_principal,
+)
+from tests.helpers.arm import GROUP, SURFACE_OPERATION_SECONDS, Clock
 
 
 @pytest.fixture(scope="session")
@@ -65,11 +39,33 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     )
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
     settings = EmulatorSettings(
-        state_dir=folder / "state", auto_resource_groups=False, operation_polls=1, build_minute=BUILD_MINUTE
+        state_dir=folder / "state",
+        auto_resource_groups=False,
+        operation_seconds=OPERATION_SECONDS,
+        build_minute=BUILD_MINUTE,
+        page_size=PAGE_SIZE,
     )
     server = ArmEmulator(settings, server_certificate=folder / "server.pem", ca_file=folder / "ca.pem")
     with server:
         yield Emulator(server, folder / "ca.pem")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def surface(tmp_path: Path, clock: Clock) -> Iterator[ArmSurface]:
+    """The emulator's REST surface over a fresh service, with no sockets, on a clock the test moves; one
+    resource group (tests.helpers.arm.GROUP) exists."""
+    service = SimulatedAzure(tmp_path / "cloud.db", clock=clock)
+    groups = ResourceGroups(tmp_path / "groups.json", auto_create=False)
+    groups.create(GROUP, "westus2")
+    yield ArmSurface(
+        service, groups, faults=FaultPlan(seed=1), operation_seconds=SURFACE_OPERATION_SECONDS, page_size=2
+    )
+    service.close()
 
 
 @pytest.fixture
@@ -119,6 +115,7 @@ def azure_quickstart(tmp_path: Path, azure_env: Emulator) -> Callable[..., Path]
             "resourceGroup": group,
             "location": "westus2",
             "provider": "azure",
+            "parameters": {"builderPrincipalId": builder_principal(SUBSCRIPTION, group, "aibBuilder")},
         }
         (root / "aibplan.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         return root

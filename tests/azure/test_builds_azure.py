@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.jsonc import load_jsonc
+from planner.stack.jsonc import load_jsonc
 from state import load_state
-from tests.azure.conftest import SUBSCRIPTION, Emulator
-from tests.conftest import EXAMPLES, Run
-from tests.test_plan_apply import edit_json
+from tests.helpers import BUILD_MINUTE, EXAMPLES, SUBSCRIPTION, Emulator, Run, builder_principal, edit_json
 
 TEMPLATE = "imageTemplate.ubuntu2204"
 
@@ -33,11 +31,13 @@ def azure_layered(tmp_path: Path, azure_env: Emulator) -> Path:
     shutil.copytree(
         EXAMPLES / "base-and-app", root, ignore=shutil.ignore_patterns(".aibplan", "aibplan.state*")
     )
+    group = azure_env.new_group()
     config = {
         "subscriptionId": SUBSCRIPTION,
-        "resourceGroup": azure_env.new_group(),
+        "resourceGroup": group,
         "location": "westus2",
         "provider": "azure",
+        "parameters": {"builderPrincipalId": builder_principal(SUBSCRIPTION, group, "aibLayered")},
     }
     (root / "aibplan.json").write_text(json.dumps(config), encoding="utf-8")
     return root
@@ -107,9 +107,15 @@ def test_cancel_and_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = azure_quickstart()
+    # A hanging build fails when its timeout runs out (960 simulated minutes: about 2 s here), so the
+    # cancel below finds it running even on a busy machine.
+    edit_json(root / "ubuntu2204.json", lambda d: d["properties"].update(buildTimeoutInMinutes=960))
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     template_id = arm_id(root, TEMPLATE)
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
+    # The emulator's builds run at its own pace (the variable below reaches only a local provider): a
+    # hang lasting minutes of 0.25 s leaves the cancel time to arrive on a busy machine.
+    monkeypatch.setattr(azure_env.server.service.builds, "minute", 0.25)
     monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "250")
     started = cli("run", "--no-wait", str(root))
     assert started.exit_code == 0, started.stdout + started.stderr
@@ -118,6 +124,7 @@ def test_cancel_and_timeout(
     assert f"{TEMPLATE}  Canceled" in canceled.stdout
     assert extra(root, TEMPLATE)["last_run"]["run_state"] == "Canceled"
 
+    monkeypatch.setattr(azure_env.server.service.builds, "minute", BUILD_MINUTE)
     monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "1")
     azure_env.server.service.plant_build_fault(template_id, "Customizing", hang=True)
     run = cli("run", "--wait", str(root))

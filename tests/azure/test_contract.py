@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from providers.azure import AzureProvider
+from providers.azure.provider import AzureProvider
 from providers.base import (
     ConflictError,
     NotFoundError,
@@ -22,10 +22,10 @@ from providers.base import (
     ThrottledError,
 )
 from providers.catalog.arm_ids import build_resource_id
-from providers.emulator_faults import Fault, throttling
-from providers.local import LocalProvider
-from providers.simulated import ServiceError, SimulatedAzure
-from tests.azure.conftest import BUILD_MINUTE, SUBSCRIPTION, Emulator
+from providers.emulator.faults import Fault, throttling
+from providers.simulated.local import LocalProvider
+from providers.simulated.service import ServiceError, SimulatedAzure
+from tests.helpers import BUILD_MINUTE, SUBSCRIPTION, Emulator
 
 GALLERY_TYPE = "Microsoft.Compute/galleries"
 DEFINITION_TYPE = "Microsoft.Compute/galleries/images"
@@ -266,11 +266,28 @@ def test_a_template_needs_its_identity_and_image_definition(cloud: Cloud) -> Non
     assert cloud.provider.read(template) is None
 
 
-def test_an_unknown_api_version_is_refused(cloud: Cloud) -> None:
-    gallery = cloud.ref(GALLERY_TYPE, "corpImages", "1999-01-01")
-    with pytest.raises(PermanentError) as caught:
-        cloud.provider.create(gallery, gallery_body())
-    assert caught.value.code == "NoRegisteredProviderFound" and "2024-03-03" in caught.value.message
+def test_an_unknown_api_version_is_refused_on_every_verb(cloud: Cloud) -> None:
+    # ARM's two answers: a version nobody registers is invalid; one another type registers (Image
+    # Builder's 2025-10-01 for a gallery) has no provider for this type, and the message lists the
+    # type's versions.
+    cloud.provider.create(cloud.ref(GALLERY_TYPE, "corpImages"), gallery_body())
+    for version, code in (
+        ("1999-01-01", "InvalidApiVersionParameter"),
+        ("2025-10-01", "NoRegisteredProviderFound"),
+    ):
+        gallery = cloud.ref(GALLERY_TYPE, "corpImages", version)
+        calls = {
+            "create": lambda ref=gallery: cloud.provider.create(ref, gallery_body()),
+            "read": lambda ref=gallery: cloud.provider.read(ref),
+            "update": lambda ref=gallery: cloud.provider.update(ref, {"tags": {"a": "b"}}),
+            "delete": lambda ref=gallery: cloud.provider.delete(ref),
+        }
+        for verb, call in calls.items():
+            with pytest.raises(PermanentError) as caught:
+                call()
+            assert caught.value.code == code, (version, verb)
+        assert "2024-03-03" in caught.value.message
+    assert cloud.provider.read(cloud.ref(GALLERY_TYPE, "corpImages")) is not None
 
 
 def test_not_found(cloud: Cloud) -> None:
@@ -303,7 +320,20 @@ def test_a_throttled_write_changes_nothing_and_says_when_to_retry(cloud: Cloud) 
 
 
 def built_template(cloud: Cloud) -> ResourceRef:
+    """A template whose identity is Contributor on the gallery (as a build needs), not built yet."""
     template, identity = pipeline(cloud)
+    held = cloud.provider.read(identity)
+    assert held is not None
+    gallery = cloud.ref(GALLERY_TYPE, "corpImages")
+    contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+    grant = ResourceRef(
+        f"{gallery.arm_id}/providers/Microsoft.Authorization/roleAssignments/5e0d1c3b-0000-4000-8000-000000000001",
+        "Microsoft.Authorization/roleAssignments",
+        "2022-04-01",
+    )
+    role = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{contributor}"
+    principal = held["properties"]["principalId"]
+    cloud.provider.create(grant, {"properties": {"roleDefinitionId": role, "principalId": principal}})
     cloud.provider.create(
         template, template_body(cloud, identity, cloud.ref(DEFINITION_TYPE, "corpImages/ubuntu"))
     )
@@ -328,8 +358,15 @@ def wait_for_end(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
     raise AssertionError(f"the build did not end: {status}")
 
 
-def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud) -> None:
+def slow_builds(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, minute: float) -> None:
+    """Builds started from here on take `minute` real seconds per simulated minute, so that a state
+    read right after the run (or a hang a cancel must reach) does not end first on a busy machine."""
+    monkeypatch.setattr(cloud.service.builds, "minute", minute)
+
+
+def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     template = built_template(cloud)
+    slow_builds(cloud, monkeypatch, 0.02)
     assert cloud.provider.invoke_action(template, "run") is None
     assert run_state(cloud, template)["runState"] == "Running"
     status = wait_for_end(cloud, template)
@@ -341,8 +378,11 @@ def test_run_builds_and_run_outputs_name_each_target(cloud: Cloud) -> None:
     assert outputs[0]["properties"]["provisioningState"] == "Succeeded"
 
 
-def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(cloud: Cloud) -> None:
+def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     template = built_template(cloud)
+    slow_builds(cloud, monkeypatch, 0.05)
     cloud.service.plant_build_fault(template.arm_id, "Customizing", hang=True)
     cloud.provider.invoke_action(template, "run")
     with pytest.raises(ConflictError) as caught:
@@ -357,8 +397,9 @@ def test_a_second_run_and_a_delete_are_refused_while_a_build_runs(cloud: Cloud) 
     assert cloud.provider.read(template) is None
 
 
-def test_cancel_ends_in_canceled_and_needs_a_build(cloud: Cloud) -> None:
+def test_cancel_ends_in_canceled_and_needs_a_build(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     template = built_template(cloud)
+    slow_builds(cloud, monkeypatch, 0.05)
     with pytest.raises(ConflictError) as caught:
         cloud.provider.invoke_action(template, "cancel")
     assert "no build in progress" in caught.value.message

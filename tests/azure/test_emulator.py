@@ -11,62 +11,46 @@ import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from providers.arm_surface import ArmSurface, Request, Response
-from providers.emulator_faults import FaultPlan, server_error, throttling
-from providers.resource_groups import ResourceGroups
-from providers.simulated import SimulatedAzure
-from tests.conftest import EXAMPLES, Run
-
-SUB = "/subscriptions/s1"
-GROUP = f"{SUB}/resourceGroups/rg"
-TEMPLATE = f"{GROUP}/providers/Microsoft.VirtualMachineImages/imageTemplates/t1"
-IDENTITY = f"{GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/builder"
-GALLERY = f"{GROUP}/providers/Microsoft.Compute/galleries/gal"
-AUTH = {"authorization": "Bearer x", "host": "127.0.0.1:1"}
-
-
-@pytest.fixture
-def surface(tmp_path: Path) -> Iterator[ArmSurface]:
-    service = SimulatedAzure(tmp_path / "cloud.db")
-    groups = ResourceGroups(tmp_path / "groups.json", auto_create=False)
-    groups.create(GROUP, "westus2")
-    yield ArmSurface(service, groups, faults=FaultPlan(seed=1), operation_polls=2)
-    service.close()
+from providers.emulator.arm_surface import ArmSurface, Request
+from providers.emulator.faults import server_error, throttling
+from providers.simulated.service import TENANT_ID
+from tests.helpers import EXAMPLES, Run
+from tests.helpers.arm import (
+    GALLERY,
+    IDENTITY,
+    SURFACE_OPERATION_SECONDS,
+    TEMPLATE,
+    Clock,
+    call,
+    path_of,
+    template_body,
+)
 
 
-def call(
-    surface: ArmSurface, method: str, path: str, api: str | None, body: Any = None, **headers: str
-) -> Response:
-    query = {"api-version": api} if api else {}
-    raw = json.dumps(body).encode() if body is not None else b""
-    return surface.handle(Request(method, path, query, {**AUTH, **headers}, raw))
-
-
-def template_body() -> dict[str, Any]:
-    return {
-        "location": "westus2",
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {IDENTITY: {}}},
-        "properties": {"source": {"type": "PlatformImage"}, "distribute": []},
-    }
-
-
-def test_a_put_is_a_long_running_operation_that_polls_in_progress_then_succeeded(surface: ArmSurface) -> None:
+def test_a_put_is_a_long_running_operation_that_ends_with_time_not_with_polls(
+    surface: ArmSurface, clock: Clock
+) -> None:
     answer = call(surface, "PUT", GALLERY, "2024-03-03", {"location": "westus2"})
     assert answer.status == 201
     assert answer.body["properties"]["provisioningState"] == "Creating"
+    # Recorded: a PUT answers Azure-AsyncOperation only, at Compute's capsOperations URL.
+    assert set(answer.headers) == {"Azure-AsyncOperation"}
     status_url = answer.headers["Azure-AsyncOperation"]
     assert status_url.startswith(
-        "https://127.0.0.1:1/subscriptions/s1/providers/Microsoft.Compute/locations/westus2/"
+        "https://127.0.0.1:1/subscriptions/s1/providers/Microsoft.Compute/locations/westus2/capsOperations/"
     )
-    assert "/operationResults/" in answer.headers["Location"]
-    path = status_url.split("127.0.0.1:1")[1].split("?")[0]
-    states = [call(surface, "GET", path, "2024-03-03").body["status"] for _ in range(3)]
-    assert states == ["InProgress", "InProgress", "Succeeded"]
+    path = path_of(status_url)
+    states = [call(surface, "GET", path, "2024-03-03").body["status"] for _ in range(5)]
+    assert states == ["InProgress"] * 5
+    assert call(surface, "GET", GALLERY, "2024-03-03").body["properties"]["provisioningState"] == "Creating"
+    clock.advance(SURFACE_OPERATION_SECONDS)
+    # Nobody polled the operation: a client watching provisioningState sees it finish all the same.
     assert call(surface, "GET", GALLERY, "2024-03-03").body["properties"]["provisioningState"] == "Succeeded"
+    ended = call(surface, "GET", path, "2024-03-03").body
+    assert ended["status"] == "Succeeded" and ended["endTime"] >= ended["startTime"]
 
 
 def test_identities_are_created_synchronously(surface: ArmSurface) -> None:
@@ -141,6 +125,8 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
             "0",
             "--operation-retry-after",
             "0",
+            "--operation-seconds",
+            "0.05",
             "--json",
             "--state-dir",
             str(tmp_path / "emulator"),
@@ -165,6 +151,7 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def test_emulator_command_serves_https_with_its_own_ca(emulator_process: dict[str, str]) -> None:
     assert emulator_process["format_version"] == "1"
+    assert emulator_process["tenant_id"] == TENANT_ID  # the tenant `az login --service-principal` names
     assert emulator_process["endpoint"].startswith("https://127.0.0.1:")
     context = ssl.create_default_context(cafile=emulator_process["ca_file"])
     request = urllib.request.Request(
@@ -200,12 +187,12 @@ def test_quickstart_by_hand_against_the_emulator_command(
     run = cli("plan", "--provider", "azure", "--detailed-exitcode", str(root))
     assert run.exit_code == 0, run.stdout
     run = cli("destroy", "--provider", "azure", "--auto-approve", str(root))
-    assert run.exit_code == 0 and "4 destroyed" in run.stdout
+    assert run.exit_code == 0 and "7 destroyed" in run.stdout
     assert os.path.exists(emulator_process["state_dir"])
 
 
 def test_certificates_are_made_once_and_reused(tmp_path: Path) -> None:
-    from providers.tls import ensure_certificates
+    from providers.emulator.tls import ensure_certificates
 
     first = ensure_certificates(tmp_path / "tls")
     made = (first.ca_file.read_bytes(), first.server_file.read_bytes())
@@ -216,3 +203,14 @@ def test_certificates_are_made_once_and_reused(tmp_path: Path) -> None:
     renewed = ensure_certificates(tmp_path / "tls")
     assert renewed.ca_file.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     assert renewed.server_file.read_bytes() != made[1]
+
+
+def test_emulator_command_refuses_a_build_minute_that_is_not_a_number(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same setting, read the same way, as the local provider's: one clear line, nothing served.
+    monkeypatch.setenv("AIBPLAN_LOCAL_BUILD_MINUTE_MS", "fast")
+    run = cli("emulator", "--port", "0", "--state-dir", str(tmp_path / "emu"))
+    assert run.exit_code == 1
+    assert run.stderr.strip() == "Error: AIBPLAN_LOCAL_BUILD_MINUTE_MS must be a number of milliseconds"
+    assert not (tmp_path / "emu").exists()

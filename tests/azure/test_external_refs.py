@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-from providers.simulated import SimulatedAzure
-from tests.azure.conftest import Emulator
-from tests.conftest import Run
-from tests.test_plan_apply import edit_json
+from providers.simulated.service import SimulatedAzure
+from tests.helpers import Emulator, Run, edit_json
 
 Exist = Callable[[str, dict[str, Any]], None]
 
@@ -38,7 +36,7 @@ def stack(request: pytest.FixtureRequest, example: Callable[[str], Path]) -> Ite
 
 
 def _config(root: Path) -> dict[str, str]:
-    from planner.jsonc import load_jsonc
+    from planner.stack.jsonc import load_jsonc
 
     data = load_jsonc((root / "aibplan.json").read_text(), "aibplan.json")
     assert isinstance(data, dict)
@@ -79,7 +77,7 @@ def test_missing_subnet_is_a_plan_error_until_it_exists(
     exist(subnet, {"properties": {"addressPrefix": "10.0.0.0/24", "provisioningState": "Succeeded"}})
     run = cli("plan", str(root))
     assert run.exit_code == 0, run.stderr
-    assert "Plan: 4 to add" in run.stdout
+    assert "Plan: 7 to add" in run.stdout
 
 
 def test_missing_source_image_version_is_a_plan_error(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.azure.conftest import SUBSCRIPTION, Emulator
-from tests.conftest import Run
-from tests.test_plan_apply import edit_json
+from tests.helpers import SUBSCRIPTION, Emulator, Run, edit_json
 
 
 def group_of(root: Path) -> str:
@@ -25,13 +23,16 @@ def test_quickstart_plan_apply_noop_replace_destroy(
     run = cli("plan", str(root))
     assert run.exit_code == 0, run.stderr
     assert f"Provider: azure (subscription {SUBSCRIPTION} at {azure_env.endpoint}" in run.stdout
-    assert "Plan: 4 to add, 0 to change, 0 to replace, 0 to destroy." in run.stdout
+    assert "Plan: 7 to add, 0 to change, 0 to replace, 0 to destroy." in run.stdout
 
     run = cli("apply", "--auto-approve", str(root))
     assert run.exit_code == 0, run.stderr
-    assert "Apply complete! Resources: 4 added, 0 changed, 0 replaced, 0 destroyed." in run.stdout
+    assert "Apply complete! Resources: 7 added, 0 changed, 0 replaced, 0 destroyed." in run.stdout
     held = azure_env.server.service.list_resource_group(SUBSCRIPTION, group)
     assert sorted(item["type"] for item in held) == [
+        "Microsoft.Authorization/roleAssignments",
+        "Microsoft.Authorization/roleAssignments",
+        "Microsoft.Authorization/roleDefinitions",
         "Microsoft.Compute/galleries",
         "Microsoft.Compute/galleries/images",
         "Microsoft.ManagedIdentity/userAssignedIdentities",
@@ -70,7 +71,7 @@ def test_quickstart_plan_apply_noop_replace_destroy(
 
     run = cli("destroy", "--auto-approve", str(root))
     assert run.exit_code == 0, run.stderr
-    assert "Destroy complete! Resources: 4 destroyed." in run.stdout
+    assert "Destroy complete! Resources: 7 destroyed." in run.stdout
     assert azure_env.server.service.list_resource_group(SUBSCRIPTION, group) == []
 
 

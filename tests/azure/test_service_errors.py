@@ -1,7 +1,8 @@
 """Each service error the Azure provider maps reaches the CLI as one clear line naming the resource.
 
-The errors come over TLS from the ARM emulator: some because the service refuses (a second PUT of an
-image template, a missing resource group), the others injected as Azure sends them."""
+The errors come over TLS from the ARM emulator: some because the service refuses (a missing resource
+group), the others injected as Azure sends them. A second PUT of an image template is never sent: the plan
+and the apply read before they create (planning.identities)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.emulator_faults import Fault, server_error, throttling
-from tests.azure.conftest import SUBSCRIPTION, Emulator
-from tests.conftest import Run
+from providers.emulator.faults import Fault, server_error, throttling
+from tests.helpers import SUBSCRIPTION, Emulator, Run
 
 PUT = frozenset({"PUT"})
 
@@ -36,7 +36,7 @@ def on(root: Path, kind_path: str) -> str:
     return f"/resourcegroups/{group_of(root)}/providers/{kind_path}"
 
 
-def test_second_put_of_a_template_shows_the_service_text(
+def test_a_template_the_state_forgot_is_not_put_again(
     azure_quickstart: Callable[..., Path], cli: Callable[..., Run]
 ) -> None:
     root = azure_quickstart()
@@ -44,12 +44,15 @@ def test_second_put_of_a_template_shows_the_service_text(
     state_path = root / "aibplan.state.json"
     state = json.loads(state_path.read_text())
     state["resources"] = [r for r in state["resources"] if r["address"] != "imageTemplate.ubuntu2204"]
-    state["serial"] += 1
     state_path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
 
-    line = error_line(cli("apply", "--auto-approve", str(root)))
-    assert line.startswith("Error: imageTemplate.ubuntu2204: create failed: Conflict: ")
-    assert "Update/Upgrade of image templates is currently not supported" in line
+    run = cli("apply", "--auto-approve", str(root))
+    assert run.exit_code == 1 and "AIB8003 imageTemplate.ubuntu2204 already exists in Azure" in run.stderr
+    assert "run `aibplan import imageTemplate.ubuntu2204` (or `aibplan import --all`" in run.stderr
+    # Without a refresh the plan does not read the cloud; the apply reads before the PUT and refuses.
+    line = error_line(cli("apply", "--auto-approve", "--no-refresh", str(root)))
+    assert line.startswith("Error: imageTemplate.ubuntu2204: create failed: AlreadyExists: /subscriptions/")
+    assert "nothing was changed. To manage it, run `aibplan import imageTemplate.ubuntu2204` (or" in line
 
 
 def test_missing_subscription_registration_says_how_to_register(
@@ -126,10 +129,11 @@ def test_resource_group_not_found_says_to_create_it(
     assert run.exit_code == 1 and "Traceback" not in run.stderr
     group = group_of(root)
     lines = sorted(line for line in run.stderr.splitlines() if line.startswith("Error:"))
-    # The two resources that need nothing else are tried, and each fails on its own line.
-    assert [line.split(": create failed: ")[0] for line in lines] == [
-        "Error: gallery.corpImages",
-        "Error: identity.aibBuilder",
+    # The three resources that need nothing else are tried, and each fails on its own line.
+    assert [line.split(": create failed: ")[0].split(".")[0] for line in lines] == [
+        "Error: gallery",
+        "Error: identity",
+        "Error: roleDefinition",
     ]
     for line in lines:
         assert ": create failed: ResourceGroupNotFound: " in line

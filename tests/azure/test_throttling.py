@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from providers.emulator_faults import Fault, throttling
-from tests.azure.conftest import Emulator
-from tests.conftest import Run
+from providers.emulator.faults import Fault, throttling
+from tests.helpers import Emulator, Run
 
 WRITES = ("PUT", "PATCH", "DELETE", "POST")
 
@@ -47,7 +46,7 @@ def test_apply_and_destroy_complete_under_30_percent_throttling(
         assert provider == reads, run.stderr
         throttled += writes + reads
     assert throttled > 0  # something was throttled, and every retry was shown
-    assert "Destroy complete! Resources: 4 destroyed." in run.stdout
+    assert "Destroy complete! Resources: 7 destroyed." in run.stdout
 
 
 def test_retries_inside_the_provider_are_quiet_without_verbose(

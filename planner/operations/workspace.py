@@ -1,0 +1,167 @@
+"""The steps every operation shares: load the stack, open its provider, take the state lock, read the
+state (reconciling a leftover journal), and make a plan that the stack's and the cloud's findings allow."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from providers.base import Provider, ProviderError
+from state import State, StateError
+from state.backends import HeldLock
+from state.lock import LockError, LockInfo
+
+from ..diagnostics import Severity
+from ..execution.engine import Prepared, open_provider, prepare
+from ..execution.state_access import Reconciled, StackState
+from ..hooks import Hooks
+from ..planning.elsewhere import Elsewhere, unseen_applies
+from ..planning.permissions import is_permission_finding
+from ..planning.plan import make_plan
+from ..planning.targeting import address_errors
+from ..plans.drift import DriftKind
+from ..plans.plan import Plan
+from ..stack.loader import load_config
+from ..stack.model import Stack
+from .control import OperationError, StackRejected, Stop
+from .provider_errors import one_line
+from .requests import PlanRequest, StackRequest
+
+
+def open_stack(request: StackRequest) -> Prepared:
+    """The stack loaded, checked and graphed; StackRejected when its diagnostics stop the way."""
+    prepared, diagnostics = prepare(
+        request.root,
+        variables=request.variables,
+        var_files=request.var_files,
+        provider=request.provider,
+        environment=request.environment,
+    )
+    if prepared is None:
+        raise StackRejected(diagnostics)
+    return prepared
+
+
+def settings_only(root: Path, environment: str | None = None) -> Stack:
+    """A stack with only its aibplan.json read (for `environment`): where its state lives (the state
+    commands need no more)."""
+    config, diagnostics = load_config(root, environment)
+    if config is None:
+        raise StackRejected(diagnostics)
+    return Stack(root=root, config=config, resources=())
+
+
+@contextlib.contextmanager
+def provider_for(stack: Stack, hooks: Hooks) -> Iterator[Provider]:
+    """The stack's provider, every call retried (retries reported to `hooks`), closed at the end."""
+    provider = open_provider(stack, hooks)
+    try:
+        yield provider
+    finally:
+        provider.close()
+
+
+@contextlib.contextmanager
+def locked(
+    store: StackState, operation: str, timeout: float, hooks: Hooks, stop: Stop | None = None
+) -> Iterator[HeldLock]:
+    """Hold the state lock for the block; an abort (a second signal) releases it too. A lock taken over
+    from a run that died holding it (its lease ran out) is said: its journal is reconciled next."""
+
+    def waiting(holder: LockInfo | None) -> None:
+        who = (
+            f"{holder.operation} by {holder.user}@{holder.host} (pid {holder.pid})"
+            if holder
+            else "another run"
+        )
+        hooks.message(f"Waiting up to {timeout:g}s for the state lock held by {who}...")
+
+    lock = store.lock(operation, timeout=timeout, on_wait=waiting)
+    gone = lock.taken_over
+    if gone is not None:
+        hooks.message(
+            f"Note: the state lock of {gone.operation} by {gone.user}@{gone.host} (pid {gone.pid}, since "
+            f"{gone.created}, lock {gone.id}) ran out: that run stopped without releasing it. This run "
+            "took the lock over."
+        )
+    try:
+        with stop.on_abort(lock.release) if stop is not None else contextlib.nullcontext():
+            yield lock
+    finally:
+        # A lock that cannot be released (the network) runs out on its own.
+        with contextlib.suppress(StateError, LockError):
+            lock.release()
+
+
+def recovered(store: StackState, provider: Provider, hooks: Hooks) -> tuple[State, State | None]:
+    """For a writer holding the lock: (the state, as stored), a leftover journal reconciled and saved."""
+    state, existing, reconciled = store.recover(provider)
+    _say(reconciled, hooks, saved=True)
+    return state, existing
+
+
+def read_for_plan(store: StackState, provider: Provider | None, hooks: Hooks) -> State:
+    """For a reader: the state, a leftover journal reconciled in memory only."""
+    _state, reconciled, holder = store.read_for_plan(provider)
+    if holder is not None:
+        hooks.message(
+            f"Note: {holder.operation} by {holder.user}@{holder.host} (pid {holder.pid}) holds the state "
+            "lock; this plan is made against the last saved state."
+        )
+    _say(reconciled, hooks, saved=False)
+    return reconciled.state
+
+
+def _say(reconciled: Reconciled, hooks: Hooks, *, saved: bool) -> None:
+    lines = reconciled.describe()
+    if lines and not saved:
+        lines.append("  (this plan used the reconciled state; the next apply saves it)")
+    for line in lines:
+        hooks.message(line)
+
+
+def checked_plan(
+    prepared: Prepared,
+    provider: Provider,
+    state: State,
+    request: PlanRequest,
+    elsewhere: Callable[[], Sequence[Elsewhere]] = tuple,
+) -> Plan:
+    """The plan for `request`, the stack's warnings with it; OperationError for an address that names
+    nothing, StackRejected when what the cloud said makes the plan impossible. `elsewhere` gives the
+    states other branches hold, asked for only when the cloud differs from the state
+    (planning.elsewhere: what another branch applied is neither drift nor changed back)."""
+    problems = address_errors(
+        request.targets, prepared.stack, state, flag="--target", in_state_only=request.destroy
+    )
+    problems += address_errors(request.replace, prepared.stack, state, flag="--replace")
+    if problems:
+        raise OperationError(problems[-1], details=problems[:-1])
+    try:
+        plan = make_plan(
+            prepared.stack,
+            prepared.graph,
+            state,
+            provider,
+            refresh=request.refresh,
+            destroy=request.destroy,
+            targets=request.targets,
+            replace_addresses=request.replace,
+            refresh_only=request.refresh_only,
+        )
+    except ProviderError as exc:
+        raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
+    if any(d.drift in (DriftKind.CHANGED, DriftKind.DELETED) for d in plan.drift):
+        plan = unseen_applies(plan, state, elsewhere())
+    # A refreshed plan checked the identities' permissions again with the cloud's role assignments.
+    warnings = tuple(
+        d
+        for d in prepared.diagnostics
+        if d.severity is Severity.WARNING
+        and not (plan.refreshed and not plan.destroy and is_permission_finding(d))
+    )
+    if any(d.severity is Severity.ERROR for d in plan.diagnostics):
+        raise StackRejected([*warnings, *plan.diagnostics])
+    return replace(plan, diagnostics=(*warnings, *plan.diagnostics))

@@ -1,0 +1,87 @@
+"""Attribute-level differences between two normalised bodies, computed with deepdiff.
+
+A field the service fills in when a request leaves it out (the catalog's `Computed` facts with
+`only_when_omitted`) is no difference when the desired body leaves it out: the cloud has the value the
+service chose, and sending the body again would get the same one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from providers.catalog import ResourceType
+from providers.catalog.types import matches
+
+from ..diagnostics import JsonPath
+from ..plans.diff import ABSENT, AttributeDiff
+from ..stack.expressions.unknown import has_unknown, replace_unknowns, unknown_leaves
+
+# What an unknown is compared as: a text no body holds, so it differs from every value before it.
+_UNKNOWN = "\x00(known after apply)\x00"
+
+
+def planned_after(after: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[JsonPath, ...]]:
+    """A desired body as a plan keeps it: each value known only after apply as null, and their paths."""
+    paths = tuple(path for path, _ in unknown_leaves(after))
+    if not paths:
+        return dict(after), ()
+    return replace_unknowns(dict(after), lambda _unknown: None), paths
+
+
+def diff_bodies(
+    before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str
+) -> tuple[AttributeDiff, ...]:
+    """Every changed path, ordered by path; empty when the two bodies are equal. A value of `after` known
+    only after apply (an `Unknown`) differs from whatever was there: its diff has `after_unknown`, and it
+    forces replacement where a known new value would (Terraform does the same: it cannot be proven equal)."""
+    if before == after:
+        return ()
+    if has_unknown(after):
+        compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)
+        return tuple(
+            replace(d, after=None, after_unknown=True) if d.after == _UNKNOWN else d
+            for d in diff_bodies(before, compared, rtype, api_version)
+        )
+    unordered = rtype.unordered_lists
+
+    def ignore_order(level: Any) -> bool:
+        # Lists whose order carries no meaning (replication regions) diff as sets: an added region is
+        # shown as added, not as every later item changing places.
+        path = tuple(level.path(output_format="list"))
+        return any(matches(pattern, path) for pattern in unordered)
+
+    # Imported here: deepdiff takes a noticeable part of every command's start, and a no-op plan never
+    # gets this far (equal bodies return above).
+    from deepdiff import DeepDiff
+    from deepdiff.helper import NotPresent
+
+    tree = DeepDiff(
+        dict(before),
+        dict(after),
+        ignore_order=False,
+        ignore_order_func=ignore_order if unordered else None,
+        verbose_level=2,
+        view="tree",
+        threshold_to_diff_deeper=0,
+    )
+    out: list[AttributeDiff] = []
+    for levels in tree.values():
+        for level in levels:
+            path = tuple(level.path(output_format="list"))
+            old_present = not isinstance(level.t1, NotPresent)
+            new_present = not isinstance(level.t2, NotPresent)
+            if not new_present and rtype.computed_when_omitted(path, api_version) is not None:
+                continue
+            out.append(
+                AttributeDiff(
+                    path=path,
+                    before=level.t1 if old_present else ABSENT,
+                    after=level.t2 if new_present else ABSENT,
+                    forces_replacement=rtype.forces_replacement(path, api_version),
+                    before_present=old_present,
+                    after_present=new_present,
+                )
+            )
+    out.sort(key=lambda d: [(0, p) if isinstance(p, int) else (1, p) for p in d.path])
+    return tuple(out)

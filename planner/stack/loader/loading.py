@@ -1,0 +1,183 @@
+"""One load in progress: the files it read, the resources it made and the diagnostics it found, placed at
+the end at their file, line and column."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...diagnostics import Diagnostic, JsonPath, Severity
+from ..expressions import ExpressionError
+from ..jsonc import JsonSyntaxError, load_jsonc
+from ..locate import Locator
+from ..model import Resource, StackFile, UnmanagedResource
+
+# The largest stack file read (aibplan.json, a resource file, a parameters file): a JSON resource file is
+# kilobytes; anything near this is a mistake (a log, a disk image, a link to /dev/zero) that would use
+# gigabytes of memory once parsed.
+MAX_FILE_BYTES = 64 << 20
+
+
+@dataclass
+class Loading:
+    root: Path
+    # Each diagnostic with the JSON path of the object its `path` is relative to (the resource, or the file).
+    diagnostics: list[tuple[Diagnostic, JsonPath]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    resources: list[Resource] = field(default_factory=list)
+    unmanaged: list[UnmanagedResource] = field(default_factory=list)
+    # Every path in the stack folder, read or ignored and why (stack.loader.files).
+    files: list[StackFile] = field(default_factory=list)
+    # Files with no expression (no string starting with '[') and no '<' at all: nothing to evaluate or scan.
+    plain: set[str] = field(default_factory=set)
+    no_angle_brackets: set[str] = field(default_factory=set)
+    # A file validated alone: per file, what may be missing ("parameter 'x'", "the subscription id") and why.
+    alone: bool = False
+    unknown: dict[str, frozenset[str]] = field(default_factory=dict)
+    unknown_why: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (file, what is missing) -> where it was needed: (resource pointer, path, address)
+    missing: dict[tuple[str, str], list[tuple[JsonPath, JsonPath, str | None]]] = field(default_factory=dict)
+
+    def add(
+        self,
+        code: str,
+        severity: Severity,
+        message: str,
+        file: str,
+        path: JsonPath = (),
+        *,
+        pointer: JsonPath = (),
+        **kw: Any,
+    ) -> None:
+        self.diagnostics.append((Diagnostic(code, severity, message, file=file, path=path, **kw), pointer))
+
+
+def placed(loading: Loading) -> list[Diagnostic]:
+    """The diagnostics found, each at its file, line and column where its file was read."""
+    locator = Locator(loading.texts)
+    out = []
+    for d, pointer in loading.diagnostics:
+        if d.line is None and d.file in loading.texts:
+            d = locator.place(d, d.file, pointer)
+        out.append(d)
+    return out
+
+
+def rel(root: Path, file: Path) -> str:
+    try:
+        return str(file.relative_to(root))
+    except ValueError:
+        return str(file)
+
+
+class UnreadableFile(Exception):
+    """A file that is not read: not a regular file, too large, or refused by the system (the message)."""
+
+
+def read_text(file: Path) -> str:
+    """A stack file's text (UTF-8, a BOM allowed), refused up front when it is not a regular file (a FIFO
+    would block the read forever, a device such as /dev/zero never ends) or larger than MAX_FILE_BYTES.
+    The check is made on the opened file, so a file swapped for another between a look and the read is
+    still caught; opening does not wait for a FIFO's writer."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(f"it is {special_kind(info.st_mode)}, not a file")
+        if info.st_size > MAX_FILE_BYTES:
+            limit = _size(MAX_FILE_BYTES)
+            raise UnreadableFile(f"it is {_size(info.st_size)}; a stack file may hold {limit} at most")
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise UnreadableFile(f"it grew past {_size(MAX_FILE_BYTES)} while it was read")
+    except OSError as exc:
+        raise UnreadableFile(_os_reason(exc)) from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"it is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    for test, words in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "a special file"
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 20):.0f} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
+def read_json(file: Path, shown: str, loading: Loading) -> Any:
+    """The file's JSON (comments allowed), its text kept for placing diagnostics; None when it cannot be read
+    or parsed (reported)."""
+    try:
+        text = read_text(file)
+    except UnreadableFile as exc:
+        loading.add("AIB0002", Severity.ERROR, f"cannot read {shown}: {exc}", file=shown)
+        return None
+    loading.texts[shown] = text
+    if '"[' not in text:
+        loading.plain.add(shown)
+    if "<" not in text:
+        loading.no_angle_brackets.add(shown)
+    try:
+        return load_jsonc(text, shown)
+    except JsonSyntaxError as exc:
+        loading.diagnostics.append(
+            (
+                Diagnostic(
+                    "AIB0001",
+                    Severity.ERROR,
+                    exc.message,
+                    file=shown,
+                    line=exc.line,
+                    column=exc.column,
+                    hint="fix the JSON syntax at this position",
+                ),
+                (),
+            )
+        )
+        return None
+
+
+def expression_diagnostic(
+    exc: ExpressionError, shown: str, pointer: JsonPath, loading: Loading, address: str | None = None
+) -> None:
+    hint = None
+    if exc.function:
+        hint = "write the value literally or pass it as a parameter"
+    loading.add(
+        "AIB0004",
+        Severity.ERROR,
+        str(exc.message),
+        file=shown,
+        path=tuple(exc.path),
+        pointer=pointer,
+        address=address,
+        hint=hint,
+    )

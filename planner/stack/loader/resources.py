@@ -1,0 +1,404 @@
+"""Resources read from a file: a bare body, a list of resources or an ARM deployment template; each
+resource's envelope evaluated, nested child resources flattened, types aibplan does not manage set aside."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from providers.catalog import RESOURCE_TYPES, for_arm_type
+from providers.catalog.arm_ids import build_resource_id, resource_id_at, scope_from, split_extension
+from state.redact import remember_secrets
+
+from ...diagnostics import JsonPath, Severity
+from ..evaluate import evaluate
+from ..expressions import Evaluator, Scope, Unknown
+from ..expressions.evaluator import string_leaves
+from ..model import BODY_KEYS, Resource, SourceRef, StackConfig, UnmanagedResource
+from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
+from .guardrails import resource_lifecycle
+from .loading import Loading, expression_diagnostic, read_json, rel
+from .parameters import template_evaluator
+from .placeholders import check_placeholders
+from .references import split_unknowns
+
+_ENVELOPE_KEYS = (
+    "type",
+    "apiVersion",
+    "name",
+    "dependsOn",
+    "condition",
+    "copy",
+    "resources",
+    "comments",
+    *BODY_KEYS,
+)
+_CANONICAL_KEYS = {key.lower(): key for key in _ENVELOPE_KEYS}
+# Keys an ARM resource may carry besides the body; anything else at the top level is reported (AIB2006).
+_KNOWN_RESOURCE_KEYS = frozenset(
+    (*_ENVELOPE_KEYS, "scope", "zones", "managedBy", "extendedLocation", "existing", "metadata", "$schema")
+)
+
+
+def load_resource_file(
+    file: Path,
+    config: StackConfig,
+    pool: dict[str, Any],
+    pool_sources: dict[str, str],
+    loading: Loading,
+    *,
+    shown: str | None = None,
+) -> None:
+    """Every resource `file` holds, evaluated in the stack's scope with the parameters given."""
+    shown = shown or rel(loading.root, file)
+    data = read_json(file, shown, loading)
+    if data is None:
+        return
+    scope = Scope(
+        subscription_id=config.subscription_id or (UNKNOWN_SUBSCRIPTION if loading.alone else None),
+        resource_group=config.resource_group or (UNKNOWN_RESOURCE_GROUP if loading.alone else None),
+        location=config.location or None,
+    )
+    if isinstance(data, dict) and _is_parameters_file(data):
+        return
+    if isinstance(data, dict) and _is_deployment_template(data):
+        evaluator = template_evaluator(data, scope, pool, pool_sources, shown, loading)
+        if evaluator is None:
+            return
+        resources = data.get("resources")
+        if isinstance(resources, dict):  # languageVersion 2.0: resources keyed by symbolic name
+            items: list[tuple[JsonPath, Any]] = [
+                (("resources", key), value) for key, value in resources.items()
+            ]
+        elif isinstance(resources, list):
+            items = [(("resources", index), value) for index, value in enumerate(resources)]
+        else:
+            loading.add(
+                "AIB0008",
+                Severity.ERROR,
+                "a deployment template needs a 'resources' list",
+                file=shown,
+                path=("resources",) if "resources" in data else (),
+            )
+            return
+        for pointer, raw in items:
+            _load_resource(raw, pointer, shown, evaluator, config, loading, name_from_file=None)
+        # Texts computed from secure parameters are secrets wherever they appear from now on.
+        remember_secrets(evaluator.secret_values)
+        return
+    evaluator = Evaluator(scope, pool, {})
+    if isinstance(data, list):
+        for index, raw in enumerate(data):
+            _load_resource(raw, (index,), shown, evaluator, config, loading, name_from_file=None)
+    elif isinstance(data, dict):
+        _load_resource(data, (), shown, evaluator, config, loading, name_from_file=file.stem)
+    else:
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            "a resource file holds a resource object, a list of them, or an ARM deployment template",
+            file=shown,
+        )
+
+
+def _is_parameters_file(data: dict[str, Any]) -> bool:
+    return "deploymentParameters" in str(data.get("$schema", ""))
+
+
+def _is_deployment_template(data: dict[str, Any]) -> bool:
+    return "deploymentTemplate" in str(data.get("$schema", "")) or (
+        "resources" in data and "type" not in data
+    )
+
+
+def _load_resource(
+    raw: Any,
+    pointer: JsonPath,
+    shown: str,
+    evaluator: Evaluator,
+    config: StackConfig,
+    loading: Loading,
+    *,
+    name_from_file: str | None,
+    parent: Resource | None = None,
+) -> None:
+    if not isinstance(raw, dict):
+        loading.add("AIB0008", Severity.ERROR, "a resource must be a JSON object", file=shown, path=pointer)
+        return
+    raw = {_canonical_key(k): v for k, v in raw.items()}
+    envelope = _Envelope(raw, shown, pointer, evaluator, loading)
+    if "condition" in raw:
+        condition = envelope.value("condition")
+        if not envelope.unresolved and not condition:
+            return
+    arm_type = envelope.value("type")
+    if envelope.unresolved:
+        return  # reported: without its type a resource cannot be checked
+    name = envelope.value("name") if "name" in raw else name_from_file
+    name_unresolved = bool(envelope.unresolved)
+    envelope.last_missing = None
+    api_version, api_version_paths = envelope.evaluate(
+        raw.get("apiVersion"), ("apiVersion",), None, record=False
+    )
+    api_version_unresolved, api_version_missing = bool(api_version_paths), envelope.last_missing
+    if not isinstance(arm_type, str) or not arm_type:
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            "the resource has no 'type'",
+            file=shown,
+            path=pointer,
+            hint='add "type": "Microsoft.VirtualMachineImages/imageTemplates" (or the type you mean)',
+        )
+        return
+    if parent is not None and "/" not in arm_type.split(".", 1)[-1].split("/", 1)[-1] and "." not in arm_type:
+        arm_type = f"{parent.arm_type}/{arm_type}"
+        name = f"{parent.name}/{name}" if isinstance(name, str) else name
+    if not isinstance(name, str) or not name:
+        loading.add("AIB0008", Severity.ERROR, "the resource has no 'name'", file=shown, path=pointer)
+        return
+    if "copy" in raw:
+        loading.add(
+            "AIB0004",
+            Severity.ERROR,
+            "resource copy loops are not supported yet",
+            file=shown,
+            path=(*pointer, "copy"),
+            hint="write one resource per copy",
+        )
+        return
+    subscription = config.subscription_id or UNKNOWN_SUBSCRIPTION
+    resource_group = config.resource_group or UNKNOWN_RESOURCE_GROUP
+    # An extension resource written as a nested type (`Microsoft.Compute/galleries/providers/
+    # roleAssignments`, named `gallery/Microsoft.Authorization/<guid>`) lives on the resource it names.
+    scope: str | None = None
+    extension = split_extension(arm_type, name)
+    if extension is not None:
+        scope_type, scope_name, arm_type, name = extension
+        scope = build_resource_id(subscription, resource_group, scope_type, scope_name)
+    rtype = for_arm_type(arm_type)
+    if rtype is None:
+        _unmanaged(arm_type, name, shown, pointer, loading)
+        return
+    if isinstance(raw.get("properties"), dict) and "copy" in raw["properties"]:
+        loading.add(
+            "AIB0004",
+            Severity.ERROR,
+            "property copy loops are not supported yet",
+            file=shown,
+            path=(*pointer, "properties", "copy"),
+            hint="write the list out in full",
+        )
+        return
+    address = f"{rtype.kind}.{name}"
+    body: dict[str, Any] = {}
+    unresolved: list[JsonPath] = [("name",)] if name_unresolved else []
+    if "scope" in raw and raw["scope"] is not None:
+        # `"scope": "[resourceId(...)]"`: an extension resource on that resource (or group, subscription).
+        written, scope_paths = envelope.evaluate(raw["scope"], ("scope",), address)
+        unresolved += scope_paths
+        if not scope_paths:
+            scope = scope_from(written, subscription, resource_group) if isinstance(written, str) else None
+            if scope is None:
+                loading.add(
+                    "AIB0008",
+                    Severity.ERROR,
+                    f"'scope' must be a resource id, a resource group or subscription id, got {written!r}",
+                    file=shown,
+                    path=("scope",),
+                    pointer=pointer,
+                    address=address,
+                    hint="[resourceId('Microsoft.Compute/galleries', 'NAME')] or [resourceGroup().id]",
+                )
+                return
+    plain = shown in loading.plain
+    for key in BODY_KEYS:
+        if key in raw and raw[key] is not None:
+            if plain:
+                body[key] = raw[key]
+            else:
+                body[key], paths = envelope.evaluate(raw[key], (key,), address, unknown_allowed=True)
+                unresolved += paths
+    depends_on: Any = raw.get("dependsOn") or []
+    if not plain:
+        depends_on, dropped = envelope.evaluate(depends_on, ("dependsOn",), address)
+        if dropped and isinstance(depends_on, list):
+            depends_on = [d for i, d in enumerate(depends_on) if ("dependsOn", i) not in dropped]
+    if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
+        loading.add(
+            "AIB0008",
+            Severity.ERROR,
+            "'dependsOn' must be a list of resource names or ids",
+            file=shown,
+            path=("dependsOn",),
+            pointer=pointer,
+            address=address,
+        )
+        depends_on = []
+    if "location" not in body and config.location and rtype.located:
+        body["location"] = config.location
+    api_version_given = isinstance(api_version, str) and bool(api_version) and not api_version_unresolved
+    if not api_version_given:
+        if api_version_unresolved:
+            loading.add(
+                "AIB0010",
+                Severity.WARNING,
+                f"apiVersion is not known here ({api_version_missing or 'it cannot be evaluated'}); "
+                f"{address} is checked as {rtype.default_api_version}",
+                file=shown,
+                path=("apiVersion",),
+                pointer=pointer,
+                address=address,
+                hint="pass the parameter with --var NAME=VALUE to check the version you deploy",
+            )
+        api_version = rtype.default_api_version
+    if name.count("/") + 1 != rtype.name_segments:
+        if not name_unresolved:
+            loading.add(
+                "AIB0008",
+                Severity.ERROR,
+                f"a {arm_type} name has {rtype.name_segments} segment(s) separated by '/', got '{name}'",
+                file=shown,
+                path=("name",),
+                pointer=pointer,
+                address=address,
+            )
+            return
+        name = "/".join([name.replace("/", "_")] * rtype.name_segments)
+    if shown not in loading.no_angle_brackets:
+        for key, value in body.items():
+            unresolved += check_placeholders(value, (key,), shown, address, loading, pointer=pointer)
+        unresolved += check_placeholders(name, ("name",), shown, address, loading, pointer=pointer)
+    resource = Resource(
+        kind=rtype.kind,
+        name=name,
+        arm_type=rtype.arm_type,
+        api_version=api_version,
+        arm_id=resource_id_at(scope, rtype.arm_type, name)
+        if scope is not None
+        else build_resource_id(subscription, resource_group, rtype.arm_type, name),
+        body=body,
+        depends_on=tuple(depends_on),
+        source=SourceRef(shown, pointer),
+        api_version_given=api_version_given,
+        unresolved=tuple(unresolved),
+        name_from_file="name" not in raw,
+        extra_keys=tuple(k for k in raw if k not in _KNOWN_RESOURCE_KEYS),
+        known_after_apply=tuple(envelope.known_after_apply),
+        lifecycle=resource_lifecycle(raw.get("metadata"), shown, pointer, address, loading),
+        secret_values=_secrets_in(body, evaluator),
+    )
+    loading.resources.append(resource)
+    children = raw.get("resources")
+    if isinstance(children, list):
+        for index, child in enumerate(children):
+            _load_resource(
+                child,
+                (*pointer, "resources", index),
+                shown,
+                evaluator,
+                config,
+                loading,
+                name_from_file=None,
+                parent=resource,
+            )
+
+
+class _Envelope:
+    """Evaluates one resource's values, reporting what fails and keeping what is unresolved."""
+
+    def __init__(
+        self, raw: dict[str, Any], shown: str, pointer: JsonPath, evaluator: Evaluator, loading: Loading
+    ) -> None:
+        self.raw, self.shown, self.pointer = raw, shown, pointer
+        self.evaluator, self.loading = evaluator, loading
+        self.unknown = loading.unknown.get(shown, frozenset())
+        self.unresolved: list[JsonPath] = []
+        self.last_missing: str | None = None
+        # Values of the body known only after apply (reference()), by path.
+        self.known_after_apply: list[tuple[JsonPath, Unknown]] = []
+
+    def value(self, key: str) -> Any:
+        value, paths = self.evaluate(self.raw.get(key), (key,), None)
+        self.unresolved += paths
+        return value
+
+    def evaluate(
+        self,
+        value: Any,
+        path: JsonPath,
+        address: str | None,
+        *,
+        record: bool = True,
+        unknown_allowed: bool = False,
+    ) -> tuple[Any, list[JsonPath]]:
+        """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
+        AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
+        after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
+        done = evaluate(self.evaluator, value, path, self.unknown)
+        for exc in done.errors:
+            expression_diagnostic(exc, self.shown, self.pointer, self.loading, address)
+        for what, where in done.missing:
+            self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
+            if record:
+                self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
+        if not self.evaluator.made_unknowns:
+            return done.value, done.unresolved
+        evaluated, found = split_unknowns(done.value, path)
+        if found and unknown_allowed:
+            self.known_after_apply += found
+        elif found:
+            self.loading.add(
+                "AIB0004",
+                Severity.ERROR,
+                f"'{path[0]}' must be known before apply; a reference() value is known only after it",
+                file=self.shown,
+                path=found[0][0],
+                pointer=self.pointer,
+                address=address,
+                hint="write the value literally, or take it from a parameter",
+            )
+        return evaluated, done.unresolved + [where for where, _ in found]
+
+
+def _unmanaged(arm_type: str, name: str, shown: str, pointer: JsonPath, loading: Loading) -> None:
+    """A type aibplan does not manage: a near miss of a managed type is a typo (AIB2001), else a warning."""
+    lowered = arm_type.lower()
+    managed = [t.arm_type for t in RESOURCE_TYPES]
+    is_child = any(lowered.startswith(t.lower() + "/") for t in managed)
+    close = (
+        [] if is_child else difflib.get_close_matches(lowered, [t.lower() for t in managed], n=1, cutoff=0.9)
+    )
+    if close:
+        meant = next(t for t in managed if t.lower() == close[0])
+        loading.add(
+            "AIB2001",
+            Severity.ERROR,
+            f"type '{arm_type}' is not a resource type; '{name}' would be left out",
+            file=shown,
+            path=(*pointer, "type"),
+            hint=f"did you mean '{meant}'?",
+        )
+        return
+    loading.add(
+        "AIB0006",
+        Severity.WARNING,
+        f"aibplan does not manage {arm_type} yet; '{name}' is left out of the plan",
+        file=shown,
+        path=(*pointer, "type"),
+    )
+    loading.unmanaged.append(UnmanagedResource(arm_type, name, SourceRef(shown, pointer)))
+
+
+def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:
+    """The secret texts (secure parameters and what was computed from them) the body holds."""
+    if not evaluator.secret_values:
+        return ()
+    texts = set(string_leaves(body, keys=True))
+    return tuple(sorted(v for v in evaluator.secret_values if v in texts or any(v in t for t in texts)))
+
+
+def _canonical_key(key: str) -> str:
+    """ARM reads the template's own keys without case ("Name" is name)."""
+    return _CANONICAL_KEYS.get(key.lower(), key)

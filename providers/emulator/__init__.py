@@ -1,0 +1,1 @@
+"""The ARM emulator: the simulated service served over HTTPS as Azure Resource Manager."""

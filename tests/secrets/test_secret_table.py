@@ -1,0 +1,175 @@
+"""One secret table: what the validator flags (AIB3410) is what the redactor keeps out, and the other way
+round; docs/state.md lists the table as it is; what only names a secret is left alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.rules.validate import validate_paths
+from state.redact import fingerprint, forget_secrets, redact, redact_known, redact_text
+from state.redact import remember_secrets as remember
+from state.secrets import FORMS, describe, find_secrets
+from tests.helpers import ROOT
+from tests.helpers.secrets import load_corpus
+
+PATTERN_FORMS = [f for f in load_corpus()["forms"] if f["place"] == "inline" and "[" not in f["text"][:1]]
+# Texts a template holds every day: neither flagged nor changed.
+ORDINARY = [
+    "sudo apt-get update && sudo apt-get install -y nginx",
+    "https://stgoldenimages.blob.core.windows.net/scripts/install-tools.sh",
+    "echo $PASSWORD | docker login --password-stdin myregistry.azurecr.io",
+    "az login --identity",
+    "az storage blob download --account-key $STORAGE_KEY -c c -n a -f /tmp/a",
+    "export DB_PASSWORD=$(az keyvault secret show --vault-name kv --name db --query value -o tsv)",
+    "docker run -u 1000:1000 --rm alpine true",
+    "git clone https://deploy@dev.azure.com/org/project/_git/tools",
+    "net user packer /delete",
+    "net user packer *",
+    "$pw = ConvertTo-SecureString $plain -AsPlainText -Force",
+    "Set-Location eastasia",
+    "keyboard layout: de",
+    "curl -fsSL https://get.example.com | sh",
+]
+
+
+def _template(texts: list[str]) -> dict[str, object]:
+    return {
+        "type": "Microsoft.VirtualMachineImages/imageTemplates",
+        "apiVersion": "2024-02-01",
+        "name": "t",
+        "location": "westus2",
+        "identity": {
+            "type": "UserAssigned",
+            "userAssignedIdentities": {
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+                "Microsoft.ManagedIdentity/userAssignedIdentities/aib": {}
+            },
+        },
+        "properties": {
+            "vmProfile": {"vmSize": "Standard_D2ds_v4"},
+            "source": {
+                "type": "PlatformImage",
+                "publisher": "Canonical",
+                "offer": "0001-com-ubuntu-server-jammy",
+                "sku": "22_04-lts-gen2",
+                "version": "latest",
+            },
+            "customize": [{"type": "Shell", "name": f"s{i}", "inline": [t]} for i, t in enumerate(texts)],
+            "distribute": [{"type": "VHD", "runOutputName": "vhd"}],
+        },
+    }
+
+
+def _flagged(tmp_path: Path, texts: list[str]) -> dict[int, str]:
+    """Step index -> AIB3410's message, from `aibplan validate` on a file holding `texts`."""
+    (tmp_path / "t.json").write_text(json.dumps(_template(texts)))
+    result = validate_paths([tmp_path / "t.json"])
+    return {int(d.path[2]): d.message for d in result.diagnostics if d.code == "AIB3410"}
+
+
+def test_the_validator_flags_exactly_what_the_redactor_replaces(tmp_path: Path) -> None:
+    texts = [f["text"] for f in PATTERN_FORMS] + ORDINARY
+    flagged = _flagged(tmp_path, texts)
+    for index, text in enumerate(texts):
+        redacted = redact_text(text)
+        assert (index in flagged) == (redacted != text), (text, flagged.get(index), redacted)
+    assert set(flagged) == set(range(len(PATTERN_FORMS)))
+
+
+@pytest.mark.parametrize("form", PATTERN_FORMS, ids=[f["id"] for f in PATTERN_FORMS])
+def test_each_form_keeps_its_text_and_replaces_only_the_secret(form: dict[str, object]) -> None:
+    text = str(form["text"])
+    redacted = redact_text(text)
+    for secret in form["secrets"]:  # type: ignore[attr-defined]
+        assert secret not in redacted
+        assert fingerprint(secret) in redacted
+    assert redact_text(redacted) == redacted  # a fingerprint is never taken for a secret
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_what_only_names_a_secret_is_left_alone(text: str) -> None:
+    assert redact_text(text) is text
+    assert list(find_secrets(text)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("account_key=c2VjcmV0a2V5MTIz", "c2VjcmV0a2V5MTIz"),
+        ("export REGISTRY_PASSWORD=abc&def", "abc&def"),
+        ("curl -H 'Authorization: Bearer lettersonlytokenvalue' https://x", "lettersonlytokenvalue"),
+        ("mysql --password\nS3cretOnNextLine", "S3cretOnNextLine"),
+        ("az login --password (abc123) -u x", "(abc123)"),
+        ("--password <MyP4ss>", "<MyP4ss>"),
+        ("API_TOKEN\n= tok_0123456789abcdef", "tok_0123456789abcdef"),
+    ],
+)
+def test_never_weaker_than_the_redactor_before_the_one_table(text: str, secret: str) -> None:
+    """Texts the redactor caught before the validator's forms joined it: still caught."""
+    assert secret not in redact_text(text)
+
+
+def test_the_validator_says_what_it_found(tmp_path: Path) -> None:
+    flagged = _flagged(tmp_path, ["net user packer N3tUs3rPassw0rd! /add", "echo ghp_" + "a1" * 15])
+    assert flagged[0].startswith("this looks like a password (net user)")
+    assert flagged[1].startswith("this looks like a GitHub token")
+
+
+def test_docs_list_the_table_as_it_is() -> None:
+    text = (ROOT / "docs" / "state.md").read_text(encoding="utf-8")
+    block = text.split("<!-- secret-table:start -->\n", 1)[1].split("<!-- secret-table:end -->", 1)[0]
+    assert block == describe(), "docs/state.md is stale: paste state.secrets.describe() between the markers"
+    for form in FORMS:
+        assert f"({form.name})" in block
+
+
+def test_known_values_are_replaced_wherever_they_appear() -> None:
+    try:
+        remember(["Xk9vPlainAdm1nPw", "echo Xk9vPlainAdm1nPw | chpasswd", "q7Z"])
+        # The longest known value first: the text computed from a secret is one fingerprint.
+        assert redact_text("echo Xk9vPlainAdm1nPw | chpasswd") == fingerprint(
+            "echo Xk9vPlainAdm1nPw | chpasswd"
+        )
+        assert redact_known("Error: 'Xk9vPlainAdm1nPw' is not valid") == (
+            f"Error: '{fingerprint('Xk9vPlainAdm1nPw')}' is not valid"
+        )
+        # A short value only where it stands alone.
+        assert redact_known("pin q7Z set; q7Zebra stays") == f"pin {fingerprint('q7Z')} set; q7Zebra stays"
+        body = {"tags": {"pin": "q7Z", "note": "x"}, "list": ["a Xk9vPlainAdm1nPw b"]}
+        redacted = redact(body)
+        assert redacted["tags"] == {"pin": fingerprint("q7Z"), "note": "x"}
+        assert "Xk9vPlainAdm1nPw" not in json.dumps(redacted)
+        # A fingerprint holding a known value's characters is never taken apart.
+        remember([fingerprint("x")[15:19]])
+        assert redact_known(fingerprint("x")) == fingerprint("x")
+    finally:
+        forget_secrets()
+    assert redact_text("echo Xk9vPlainAdm1nPw | chpasswd") == "echo Xk9vPlainAdm1nPw | chpasswd"
+
+
+def test_a_known_value_with_quotes_is_found_inside_a_body() -> None:
+    """Bodies are searched as JSON text first; a value JSON would escape is still found."""
+    try:
+        remember(['pa"ss\\word'])
+        body = {"properties": {"customize": [{"inline": ['echo pa"ss\\word']}]}}
+        line = redact(body)["properties"]["customize"][0]["inline"][0]
+        assert line == "echo " + fingerprint('pa"ss\\word')
+    finally:
+        forget_secrets()
+
+
+def test_a_body_read_back_keeps_secret_what_the_state_held_secret() -> None:
+    """A command that does not know the value (it did not load the stack's parameters) still fingerprints
+    a text where the state's earlier body held a fingerprint."""
+    state_body = {"tags": {"note": fingerprint("old-S3cret"), "env": "dev"}, "list": [fingerprint("a"), "b"]}
+    live = {"tags": {"note": "new-S3cret", "env": "prod"}, "list": ["a-value", "b"], "extra": "x"}
+    redacted = redact(live, like=(state_body,))
+    assert redacted == {
+        "tags": {"note": fingerprint("new-S3cret"), "env": "prod"},
+        "list": [fingerprint("a-value"), "b"],
+        "extra": "x",
+    }
+    assert redact(live, like=()) == live
