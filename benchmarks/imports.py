@@ -4,10 +4,15 @@
 The target (issue 14): a command imports only what it uses; a local plan imports nothing of the
 emulator, TLS, the Azure SDK or deepdiff unless bodies differ. `GROUPS` names those parts (and the
 apply engine, which a plan does not run) so that a report can say which of them a command loaded.
+
+Run: `python -m benchmarks.imports [--runs 10] [--templates 100]`: the wall and CPU time of `aibplan
+--version` and `aibplan --help` (fastest of the runs; target under 0.15 s), then what `--version` and a
+local no-op plan (with refresh) of a generated stack import, and what those imports cost.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -15,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.measure import CLI, ROOT, cli_env, run_once, tail
+from benchmarks.generate import generate_stack
+from benchmarks.measure import CLI, ROOT, aibplan_command, best_of, cli_env, run_once, tail
 
 FIRST_PARTY = ("planner", "providers", "state")
 
@@ -148,3 +154,32 @@ def describe(imports: Imports) -> list[str]:
         + ", ".join(f"{name} {seconds:.3f}" for name, seconds in third.items() if seconds >= 0.001)
     )
     return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--runs", type=int, default=10, help="runs of --version and --help; the fastest is kept"
+    )
+    parser.add_argument("--templates", type=int, default=100, help="templates in the planned stack")
+    args = parser.parse_args()
+    print("Start-up (fastest of the runs; target under 0.15 s)")
+    for flag in ("--version", "--help"):
+        run = best_of(aibplan_command(flag), args.runs)
+        if run.exit_code != 0:
+            raise SystemExit(f"aibplan {flag} exited {run.exit_code}:\n{tail(run.stderr)}")
+        print(f"  aibplan {flag:<10} {run.wall:6.3f} s wall, {run.cpu:6.3f} s CPU, {run.rss_mb:4.0f} MB")
+    print("")
+    print("\n".join(describe(probe(["--version"], "--version"))))
+    with tempfile.TemporaryDirectory(prefix="aibplan-imports-") as tmp:
+        stack = generate_stack(Path(tmp) / "stack", args.templates)
+        applied = run_once(aibplan_command("apply", "--auto-approve", str(stack)), cli_env())
+        if applied.exit_code != 0:
+            raise SystemExit(f"aibplan apply exited {applied.exit_code}:\n{tail(applied.stderr)}")
+        print("\n".join(describe(probe(["plan", "--detailed-exitcode", str(stack)], "plan (local, no-op)"))))
+
+
+if __name__ == "__main__":
+    main()

@@ -103,3 +103,11 @@ def test_terraform_peer_runs_both_tools(tmp_path: Path) -> None:
         "| resources | aibplan apply | Terraform apply | aibplan no-op plan | Terraform no-op plan |"
         in done.stdout
     )
+
+
+def test_imports_script_prints_start_up_and_what_a_plan_loads() -> None:
+    done = _script("benchmarks.imports", "--runs", "1", "--templates", "2")
+    assert done.returncode == 0, done.stderr
+    assert "aibplan --version" in done.stdout and "aibplan --help" in done.stdout
+    assert "`aibplan plan (local, no-op)`:" in done.stdout
+    assert "  emulator      none" in done.stdout

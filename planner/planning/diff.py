@@ -29,13 +29,37 @@ def planned_after(after: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[JsonP
     return replace_unknowns(dict(after), lambda _unknown: None), paths
 
 
+def _only_computed_left_out(
+    before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str, at: JsonPath
+) -> bool:
+    """Whether the two bodies differ only in fields `after` leaves out and the service fills in (what the
+    diff below drops): a cloud's answer with its defaults filled in compares as unchanged without the cost
+    of deepdiff (a no-op plan never imports it). False means "maybe different": the full diff decides."""
+    if any(key not in before for key in after):
+        return False
+    for key, old in before.items():
+        path = (*at, key)
+        if key not in after:
+            if rtype.computed_when_omitted(path, api_version) is None:
+                return False
+            continue
+        new = after[key]
+        if old == new:
+            continue
+        if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
+            return False
+        if not _only_computed_left_out(old, new, rtype, api_version, path):
+            return False
+    return True
+
+
 def diff_bodies(
     before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str
 ) -> tuple[AttributeDiff, ...]:
     """Every changed path, ordered by path; empty when the two bodies are equal. A value of `after` known
     only after apply (an `Unknown`) differs from whatever was there: its diff has `after_unknown`, and it
     forces replacement where a known new value would (Terraform does the same: it cannot be proven equal)."""
-    if before == after:
+    if before == after or _only_computed_left_out(before, after, rtype, api_version, ()):
         return ()
     if has_unknown(after):
         compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)
