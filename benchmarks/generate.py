@@ -1,9 +1,17 @@
 """Generate a stack of N image templates, as the benchmarks and the reliability tests use it.
 
-The stack: 1 user-assigned identity with a role assignment (Contributor on the resource group, so its
+The graph: 1 user-assigned identity with a role assignment (Contributor on the resource group, so its
 builds may write image versions), max(1, N/50) galleries with 5 image definitions each, and N image
-templates (one resource file each), every template using the identity and one image
-definition (round robin). Run as a script: `python -m benchmarks.generate N FOLDER [--latency-ms MS]`.
+templates, every template using the identity and one image definition (round robin). The same graph can
+be written in four layouts (`LAYOUTS`), which evaluate to the same resources with the same bodies:
+
+- files: one resource per file (templates/t00000.json, ...), the galleries and definitions as a list;
+- list:  one file (resources.json) holding a list of every resource;
+- arm:   one ARM deployment template (deployment.json) with every resource, ids written as
+         resourceId() expressions and dependsOn, as an ARM template would;
+- copy:  one ARM deployment template whose galleries, definitions and templates are copy loops.
+
+Run as a script: `python -m benchmarks.generate N FOLDER [--layout L] [--latency-ms MS]`.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 RESOURCE_GROUP = "rg-bench"
 LOCATION = "westus2"
 DEFINITIONS_PER_GALLERY = 5
+LAYOUTS = ("files", "list", "arm", "copy")
+DEPLOYMENT_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 
 
 def gallery_count(templates: int) -> int:
@@ -89,7 +99,16 @@ def _galleries(count: int) -> list[dict[str, Any]]:
     return out
 
 
-def _template(index: int, galleries: int) -> dict[str, Any]:
+# A step whose script is not checked (warning AIB3408): with `warnings`, every template has one, so that
+# validate locates N diagnostics (file, line and column) in the stack's files.
+UNCHECKED_STEP = {
+    "type": "Shell",
+    "name": "tools",
+    "scriptUri": "https://stcontosoimages.blob.core.windows.net/scripts/install-tools.sh",
+}
+
+
+def _template(index: int, galleries: int, warnings: bool = False) -> dict[str, Any]:
     definition = index % (galleries * DEFINITIONS_PER_GALLERY)
     gallery, number = divmod(definition, DEFINITIONS_PER_GALLERY)
     gallery_id = (
@@ -128,6 +147,7 @@ def _template(index: int, galleries: int) -> dict[str, Any]:
                     "name": "stamp",
                     "inline": [f"echo 'built by template {index}' | sudo tee /etc/motd"],
                 },
+                *([dict(UNCHECKED_STEP)] if warnings else []),
             ],
             "distribute": [
                 {
@@ -143,8 +163,30 @@ def _template(index: int, galleries: int) -> dict[str, Any]:
     }
 
 
-def generate_stack(root: Path, templates: int, *, config: dict[str, Any] | None = None) -> Path:
-    """Write the stack into `root` (created); returns `root`."""
+def resources(templates: int, warnings: bool = False) -> list[dict[str, Any]]:
+    """Every resource of the graph, as written in the files and list layouts: the identity and its role
+    assignment, each gallery followed by its image definitions, then the templates."""
+    galleries = gallery_count(templates)
+    return [
+        _identity(),
+        _role_assignment(),
+        *_galleries(galleries),
+        *(_template(i, galleries, warnings) for i in range(templates)),
+    ]
+
+
+def generate_stack(
+    root: Path,
+    templates: int,
+    *,
+    config: dict[str, Any] | None = None,
+    layout: str = "files",
+    warnings: bool = False,
+) -> Path:
+    """Write the stack into `root` (created) in `layout` (one of `LAYOUTS`); returns `root`. With
+    `warnings`, every template carries one warning (AIB3408)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
     root.mkdir(parents=True, exist_ok=True)
     settings: dict[str, Any] = {
         "subscriptionId": SUBSCRIPTION,
@@ -153,27 +195,147 @@ def generate_stack(root: Path, templates: int, *, config: dict[str, Any] | None 
         "provider": "local",
     }
     settings.update(config or {})
-    (root / "aibplan.json").write_text(json.dumps(settings, indent=2) + "\n")
-    (root / "identity.json").write_text(json.dumps(_identity(), indent=2) + "\n")
-    (root / "permissions.json").write_text(json.dumps(_role_assignment(), indent=2) + "\n")
+    _write(root / "aibplan.json", settings)
     galleries = gallery_count(templates)
-    (root / "galleries.json").write_text(json.dumps(_galleries(galleries), indent=2) + "\n")
-    folder = root / "templates"
-    folder.mkdir(exist_ok=True)
-    for index in range(templates):
-        (folder / f"t{index:05d}.json").write_text(json.dumps(_template(index, galleries), indent=2) + "\n")
+    if layout == "files":
+        _write(root / "identity.json", _identity())
+        _write(root / "permissions.json", _role_assignment())
+        _write(root / "galleries.json", _galleries(galleries))
+        folder = root / "templates"
+        folder.mkdir(exist_ok=True)
+        for index in range(templates):
+            _write(folder / f"t{index:05d}.json", _template(index, galleries, warnings))
+    elif layout == "list":
+        _write(root / "resources.json", resources(templates, warnings))
+    elif layout == "arm":
+        _write(root / "deployment.json", arm_deployment(templates, warnings))
+    else:
+        _write(root / "deployment.json", copy_deployment(templates, warnings))
     return root
+
+
+def resource_files(root: Path) -> list[Path]:
+    """The stack's resource files: every JSON file but the settings, the state and `.aibplan/`."""
+    return sorted(
+        f
+        for f in root.rglob("*.json")
+        if f.name not in ("aibplan.json", "aibplan.state.json")
+        and ".aibplan" not in f.relative_to(root).parts
+    )
+
+
+def _write(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _deployment(resources: list[dict[str, Any]], variables: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": DEPLOYMENT_SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "parameters": {"location": {"type": "string", "defaultValue": LOCATION}},
+        "variables": variables,
+        "resources": resources,
+    }
+
+
+_IDENTITY_ID = "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'aibBuilder')]"
+
+
+def _in_arm(resource: dict[str, Any], depends_on: list[str]) -> dict[str, Any]:
+    """A resource as an ARM template writes it: location from the parameter (where it has one),
+    dependsOn listed."""
+    out = dict(resource)
+    if "location" in out:
+        out["location"] = "[parameters('location')]"
+    if depends_on:
+        out["dependsOn"] = depends_on
+    return out
+
+
+def arm_deployment(templates: int, warnings: bool = False) -> dict[str, Any]:
+    """One deployment template holding every resource, with ids as resourceId() expressions."""
+    galleries = gallery_count(templates)
+    resources = [_in_arm(_identity(), []), _in_arm(_role_assignment(), [_IDENTITY_ID])]
+    for resource in _galleries(galleries):
+        depends_on = []
+        if resource["type"] == "Microsoft.Compute/galleries/images":
+            gallery = resource["name"].split("/")[0]
+            depends_on = [f"[resourceId('Microsoft.Compute/galleries', '{gallery}')]"]
+        resources.append(_in_arm(resource, depends_on))
+    for index in range(templates):
+        template = _template(index, galleries, warnings)
+        gallery, definition = template["properties"]["distribute"][0]["galleryImageId"].split("/")[-3::2]
+        image_id = f"[resourceId('Microsoft.Compute/galleries/images', '{gallery}', '{definition}')]"
+        template["identity"] = {
+            "type": "UserAssigned",
+            "userAssignedIdentities": {"[variables('identityId')]": {}},
+        }
+        template["properties"]["distribute"][0]["galleryImageId"] = image_id
+        resources.append(_in_arm(template, ["[variables('identityId')]", image_id]))
+    return _deployment(resources, {"identityId": _IDENTITY_ID})
+
+
+def copy_deployment(templates: int, warnings: bool = False) -> dict[str, Any]:
+    """One deployment template whose galleries, image definitions and templates are copy loops."""
+    galleries = gallery_count(templates)
+    definitions = galleries * DEFINITIONS_PER_GALLERY
+    gallery = _galleries(1)[0]
+    gallery["name"] = "[format('gal{0}', padLeft(copyIndex(), 4, '0'))]"
+    gallery["properties"]["description"] = "[format('Golden images, batch {0}', copyIndex())]"
+    gallery["copy"] = {"name": "galleries", "count": galleries}
+    definition = _galleries(1)[1]
+    of_gallery = "format('gal{0}', padLeft(div(copyIndex(), 5), 4, '0'))"
+    definition["name"] = f"[format('{{0}}/def{{1}}', {of_gallery}, mod(copyIndex(), 5))]"
+    definition["properties"]["identifier"]["offer"] = (
+        f"[format('{{0}}-def{{1}}', {of_gallery}, mod(copyIndex(), 5))]"
+    )
+    definition["copy"] = {"name": "definitions", "count": definitions}
+    definition_dependency = f"[resourceId('Microsoft.Compute/galleries', {of_gallery})]"
+    template = _template(0, galleries, warnings)
+    name = "format('t{0}', padLeft(copyIndex(), 5, '0'))"
+    image_id = (
+        "[resourceId('Microsoft.Compute/galleries/images', format('gal{0}', padLeft(div(mod(copyIndex(), "
+        "variables('definitions')), 5), 4, '0')), format('def{0}', mod(copyIndex(), 5)))]"
+    )
+    template["name"] = f"[{name}]"
+    template["tags"] = {"imagebuilderTemplate": f"[{name}]", "owner": "platform-team"}
+    template["identity"] = {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {"[variables('identityId')]": {}},
+    }
+    properties = template["properties"]
+    properties["customize"][1]["inline"] = [
+        "[format('echo ''built by template {0}'' | sudo tee /etc/motd', copyIndex())]"
+    ]
+    target = properties["distribute"][0]
+    target["galleryImageId"] = image_id
+    target["runOutputName"] = f"[format('{{0}}-sig', {name})]"
+    target["artifactTags"] = {"template": f"[{name}]"}
+    template["copy"] = {"name": "templates", "count": templates}
+    resources = [
+        _in_arm(_identity(), []),
+        _in_arm(_role_assignment(), [_IDENTITY_ID]),
+        _in_arm(gallery, []),
+        _in_arm(definition, [definition_dependency]),
+        _in_arm(template, ["[variables('identityId')]", image_id]),
+    ]
+    return _deployment(resources, {"identityId": _IDENTITY_ID, "definitions": definitions})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("templates", type=int)
     parser.add_argument("folder", type=Path)
+    parser.add_argument("--layout", choices=LAYOUTS, default="files")
+    parser.add_argument("--warnings", action="store_true", help="one warning (AIB3408) in every template")
     parser.add_argument("--latency-ms", type=float, default=None)
     args = parser.parse_args()
     config = {"local": {"latencyMs": args.latency_ms}} if args.latency_ms is not None else None
-    generate_stack(args.folder, args.templates, config=config)
-    print(f"{args.folder}: {resource_count(args.templates)} resources ({args.templates} templates)")
+    generate_stack(args.folder, args.templates, config=config, layout=args.layout, warnings=args.warnings)
+    print(
+        f"{args.folder}: {resource_count(args.templates)} resources ({args.templates} templates, "
+        f"layout {args.layout})"
+    )
 
 
 if __name__ == "__main__":

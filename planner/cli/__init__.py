@@ -10,6 +10,7 @@ exits 130, SIGTERM 143 and SIGHUP 129 with a message, any lock released.
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import signal
 import sys
@@ -17,18 +18,102 @@ from typing import Any
 
 import click
 
-from ..diagnostics import EngineError
-from .builds import cancel, output, run
+from .. import __version__
 from .common import EXIT_ERROR, err, no_color_option
-from .drift import drift
-from .emulator import emulator
-from .env import env
-from .graph import graph
-from .plan_apply import apply, destroy, plan, show
 from .signals import Terminated, exit_code, guarded
-from .sim import sim
-from .state import force_unlock_, generate, import_, state
-from .validate import validate
+
+# Every command: the module (in this package) and the name that define it, and the first paragraph of its
+# help, which `aibplan --help` lists. A command's module is imported only when the command runs (or is
+# completed), so that `aibplan --version`, `--help` and each command import only what they use
+# (docs/performance.md, "Start-up"); tests/cli/test_startup.py checks the summaries against the commands.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": (
+        "validate",
+        "validate",
+        "Check a stack, or template files, against the rules of the AIB reference and API, offline.",
+    ),
+    "plan": (
+        "plan_apply",
+        "plan",
+        'Show what apply would change: drift first ("Objects have changed outside of aibplan"), then '
+        "actions.",
+    ),
+    "apply": (
+        "plan_apply",
+        "apply",
+        "Make the cloud match the stack: show the plan, ask, then apply it in graph order.",
+    ),
+    "destroy": ("plan_apply", "destroy", "Delete every resource in the state, dependents first."),
+    "show": (
+        "plan_apply",
+        "show",
+        "Show a plan saved with `aibplan plan --out FILE`: what `aibplan apply FILE` would do.",
+    ),
+    "drift": ("drift", "drift", "Compare what the cloud holds with the state file, read-only."),
+    "graph": ("graph", "graph", "Print the dependency graph with the reason on each edge."),
+    "emulator": (
+        "emulator",
+        "emulator",
+        "Serve the simulated Azure cloud as an HTTPS ARM endpoint on 127.0.0.1 for the Azure provider.",
+    ),
+    "run": (
+        "builds",
+        "run",
+        "Build image templates (all of the stack's when none is named) with the Run action.",
+    ),
+    "cancel": (
+        "builds",
+        "cancel",
+        "Cancel running builds of the named image templates (the Cancel action).",
+    ),
+    "output": (
+        "builds",
+        "output",
+        "Show the run outputs of image templates by runOutputName: the image version or managed image id "
+        "(artifactId), the VHD's URI (artifactUri) and their provisioning state, as the state recorded "
+        "them.",
+    ),
+    "sim": (
+        "sim",
+        "sim",
+        "Change the local simulated cloud as a person in the portal would (local provider only).",
+    ),
+    "state": (
+        "state",
+        "state",
+        "Read and edit the state: list, show, rm, mv; pull, push and migrate it (the stack folder last, or "
+        "as -C DIR).",
+    ),
+    "import": (
+        "state",
+        "import_",
+        "Track an existing cloud resource as ADDRESS, which the stack must declare.",
+    ),
+    "generate": (
+        "state",
+        "generate",
+        "Write resource files from what the cloud holds: every identity, gallery, image definition and "
+        "image template in a resource group, or the resources given by id (with their children).",
+    ),
+    "force-unlock": (
+        "state",
+        "force_unlock_",
+        "Clear a lock left by a run that is gone (the error that reported it gives LOCK_ID).",
+    ),
+    "env": (
+        "env",
+        "env",
+        'A stack\'s environments: one folder, several deployments (docs/state.md, "Environments").',
+    ),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The command `name` (one of `COMMANDS`), importing the module that defines it."""
+    module, attribute, _ = COMMANDS[name]
+    command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+    assert isinstance(command, click.Command)
+    return command
 
 
 class _Commands(click.Group):
@@ -65,13 +150,34 @@ class _Commands(click.Group):
             where = f": {exc.filename}" if exc.filename else ""
             err(f"Error: {exc.strerror or exc}{where}\n")
             sys.exit(EXIT_ERROR)
-        except EngineError as exc:  # what a command did not catch itself: still one line (err redacts)
+        except Exception as exc:
+            from ..diagnostics import EngineError  # loaded by every command that can raise it
+
+            if not isinstance(exc, EngineError):
+                raise
+            # What a command did not catch itself: still one line (err redacts).
             err(f"Error: {exc}\n")
             sys.exit(EXIT_ERROR)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `aibplan --help`, from the summaries: no command module is imported."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit)) for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="aibplan", prog_name="aibplan")
+@click.version_option(version=__version__, prog_name="aibplan")
 @no_color_option
 def main() -> None:
     """Plan and apply Azure VM Image Builder pipelines (identities, galleries, image definitions, image
@@ -86,25 +192,4 @@ def main() -> None:
     gc.set_threshold(50_000, 1000, 1000)
 
 
-for command in (
-    validate,
-    plan,
-    apply,
-    destroy,
-    show,
-    drift,
-    graph,
-    emulator,
-    run,
-    cancel,
-    output,
-    sim,
-    state,
-    import_,
-    generate,
-    force_unlock_,
-    env,
-):
-    main.add_command(command)
-
-__all__ = ["main"]
+__all__ = ["COMMANDS", "load_command", "main"]

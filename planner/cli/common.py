@@ -9,19 +9,20 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from state.redact import redact_output
-
-from ..diagnostics import EngineError
-from ..operations import OperationError, StackRejected, StackRequest
-from ..stack.loader import load_config, parse_var
-from ..views import Shown
-from ..views.base import Rejecting
 from .completion import complete_stack_dir
 from .verbose import verbose_option
+
+if TYPE_CHECKING:
+    from ..operations import StackRequest
+    from ..views import Shown
+    from ..views.base import Rejecting
+
+# What the engine, the operations and the views need is imported where it is used: `aibplan --version`
+# and `--help` load this module and should cost little more than click (docs/performance.md, "Start-up").
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -68,10 +69,14 @@ def no_color_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def out(text: str) -> None:
     # Every line the command line prints passes here: a secret the loader found is never shown.
+    from state.redact import redact_output
+
     click.echo(redact_output(text), nl=False)
 
 
 def err(text: str) -> None:
+    from state.redact import redact_output
+
     click.echo(redact_output(text), nl=False, err=True)
 
 
@@ -91,6 +96,9 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 
 def call(operation: Callable[[], R], view: Rejecting) -> R:
     """Run an operation; what stops it is shown (the stack's diagnostics through the view) and exits 1."""
+    from ..diagnostics import EngineError
+    from ..operations import OperationError, StackRejected
+
     try:
         return operation()
     except StackRejected as exc:
@@ -132,6 +140,8 @@ def chosen_environment() -> str | None:
 def announce_environment(root: Path) -> None:
     """Say on stderr which environment a command acts on, for a stack that has environments (plan, apply
     and drift say it in their own output)."""
+    from ..stack.loader import load_config
+
     config, _ = load_config(root, chosen_environment())
     if config is not None and config.environment is not None:
         err(f"Environment: {config.environment}\n")
@@ -167,6 +177,9 @@ class StackLoading:
         return self.request_at(one_stack(positional, self.stack_dir))
 
     def request_at(self, stack: str) -> StackRequest:
+        from ..operations import StackRequest
+        from ..stack.loader import parse_var
+
         parsed = []
         for text in self.variables:
             try:

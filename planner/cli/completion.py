@@ -9,10 +9,8 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from providers.catalog import BUILDABLE
-
-from ..execution.state_access import StackState
-from ..stack.loader import load_stack
+# The stack, the state and the catalog are imported when a completion asks for them, not when a command
+# that offers completion is loaded.
 
 
 def _stack_root(ctx: click.Context) -> Path:
@@ -27,6 +25,9 @@ def _stack_root(ctx: click.Context) -> Path:
 
 def addresses(root: Path, *, kind: str | None = None) -> list[str]:
     """Addresses the stack declares and the state holds (of one kind, when given)."""
+    from ..execution.state_access import StackState
+    from ..stack.loader import load_stack
+
     found: set[str] = set()
     with contextlib.suppress(Exception):
         stack, _ = load_stack(root)
@@ -45,6 +46,8 @@ def complete_addresses(ctx: click.Context, param: click.Parameter, incomplete: s
 
 
 def complete_templates(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from providers.catalog import BUILDABLE
+
     return [
         CompletionItem(a)
         for a in addresses(_stack_root(ctx), kind=BUILDABLE.kind)

@@ -20,10 +20,12 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..operations import Stop
 from .common import err
+
+if TYPE_CHECKING:
+    from ..operations import Stop
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _NAMES: dict[int, str] = {signal.SIGINT: "Interrupt", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}

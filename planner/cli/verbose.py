@@ -12,8 +12,6 @@ from typing import Any
 
 import click
 
-from state.redact import redact_output
-
 LOGGER = "aibplan"
 
 
@@ -22,6 +20,8 @@ class _ClickErrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            from state.redact import redact_output
+
             click.echo(redact_output(self.format(record)), err=True)
         except Exception:
             self.handleError(record)

@@ -8,11 +8,12 @@ What stops an operation is raised: `OperationError` (a line, maybe with details)
 stack's diagnostics), `EngineError` (from the layers below: a lock held, a state that cannot be read).
 """
 
-from .apply import apply, apply_saved, destroy, refresh
-from .builds import artifact, cancel, outputs, run
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .control import Confirm, OperationError, StackRejected, Stop, always
-from .generate import generate
-from .plan import drift, graph, plan, show_saved_plan
 from .requests import (
     ApplyOptions,
     ApplyRequest,
@@ -42,7 +43,41 @@ from .results import (
     StateListing,
     Unlocked,
 )
-from .state_edits import edit_state, force_unlock, import_all, import_resource, list_state, show_entry
+
+if TYPE_CHECKING:
+    from .applying import apply, apply_saved, destroy, refresh
+    from .builds import artifact, cancel, outputs, run
+    from .generating import generate
+    from .planning import drift, graph, plan, show_saved_plan
+    from .state_edits import edit_state, force_unlock, import_all, import_resource, list_state, show_entry
+
+# The operations, each imported from its module when first asked for: a plan does not load the apply
+# engine, nor a build the planner's drift (docs/performance.md, "Start-up").
+_OPERATIONS = {
+    "applying": ("apply", "apply_saved", "destroy", "refresh"),
+    "builds": ("artifact", "cancel", "outputs", "run"),
+    "generating": ("generate",),
+    "planning": ("drift", "graph", "plan", "show_saved_plan"),
+    "state_edits": (
+        "edit_state",
+        "force_unlock",
+        "import_all",
+        "import_resource",
+        "list_state",
+        "show_entry",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _OPERATIONS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApplyOptions",

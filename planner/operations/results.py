@@ -5,17 +5,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from state import ResourceState, State
 from state.lock import LockInfo
 
-from ..builds import BuildReport
-from ..builds.record import TemplateOutputs
-from ..execution.apply import ApplyResult
 from ..execution.refresh import Refreshed
 from ..plans.drift import DriftReport
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan
+
+if TYPE_CHECKING:  # what only the annotations name: a plan's result does not load builds or apply
+    from ..builds import BuildReport
+    from ..builds.record import TemplateOutputs
+    from ..execution.apply import ApplyResult
 
 
 @dataclass(frozen=True)

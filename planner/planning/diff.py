@@ -35,6 +35,42 @@ def planned_after(after: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[JsonP
     return replace_unknowns(dict(after), lambda _unknown: None), paths
 
 
+def _only_computed_left_out(
+    before: Mapping[str, Any], after: Mapping[str, Any], rtype: ResourceType, api_version: str, at: JsonPath
+) -> bool:
+    """Whether the two bodies differ only in fields `after` leaves out and the service fills in (what the
+    diff below drops): a cloud's answer with its defaults filled in compares as unchanged without the cost
+    of deepdiff (a no-op plan never imports it). False means "maybe different": the full diff decides."""
+    if any(key not in before for key in after):
+        return False
+    for key, old in before.items():
+        path = (*at, key)
+        if key not in after:
+            fact = rtype.computed_when_omitted(path, api_version)
+            # As below: a default the service fills in is no change, unless the cloud holds another value.
+            if fact is None or (fact.made is Made.CONSTANT and not _same(old, fact.value)):
+                return False
+            continue
+        if not _same_but_computed(old, after[key], rtype, api_version, path):
+            return False
+    return True
+
+
+def _same_but_computed(old: Any, new: Any, rtype: ResourceType, api_version: str, path: JsonPath) -> bool:
+    """`_only_computed_left_out` for any two values: objects compared key by key, lists item by item (a
+    distribute target's `versioning: null`), anything else equal or not."""
+    if old == new:
+        return True
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        return _only_computed_left_out(old, new, rtype, api_version, path)
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return all(
+            _same_but_computed(a, b, rtype, api_version, (*path, index))
+            for index, (a, b) in enumerate(zip(old, new, strict=True))
+        )
+    return False
+
+
 def diff_bodies(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
@@ -47,7 +83,7 @@ def diff_bodies(
     is what the configuration says. A value of `after` known only after apply (an `Unknown`) differs from
     whatever was there: its diff has `after_unknown`, and it forces replacement where a known new value
     would (Terraform does the same: it cannot be proven equal)."""
-    if before == after:
+    if before == after or (sent is None and _only_computed_left_out(before, after, rtype, api_version, ())):
         return ()
     if has_unknown(after):
         compared = replace_unknowns(dict(after), lambda _unknown: _UNKNOWN)

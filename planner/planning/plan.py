@@ -213,7 +213,8 @@ def _change_for(
     rtype = BY_KIND[resource.kind]
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
     # A value known only after apply is an Unknown in `desired`, null in `after` (its path in after_unknown).
-    desired = redact(normalize_body(rtype, body, resource.api_version))
+    normalized = normalize_body(rtype, body, resource.api_version)
+    desired = redact(normalized)
     after, after_unknown = planned_after(desired) if resource.known_after_apply else (desired, ())
     base = Change(
         address=resource.address,
@@ -240,7 +241,10 @@ def _change_for(
                 action_reason=REASON_GONE,
                 reasons=("the resource was deleted outside aibplan; it will be created again",),
             )
-        before = redact(normalize_body(rtype, observed, entry.api_version))
+        seen = normalize_body(rtype, observed, entry.api_version)
+        # Redaction is a function of the value: a cloud body equal to the stack's (every resource of a
+        # no-op plan) is redacted once, not twice (0.2 s of a 5,600-resource plan).
+        before = desired if seen == normalized else redact(seen)
     else:
         observed = entry.observed
         before = dict(entry.applied)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,7 @@ _COMMENT_OR_STRING = re.compile(
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[{}\[\]]|[^\s{}\[\]:,"]+')
 
 _JSON_WHITESPACE = " \t\r\n"
+_NEWLINE = re.compile("\n")
 _NON_JSON_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|-?(?:NaN|Infinity)')
 
 
@@ -109,6 +111,11 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset at which each line of `text` starts (the first line at 0)."""
+    return [0, *(newline.end() for newline in _NEWLINE.finditer(text))]
 
 
 def _reject_constant(name: str) -> Any:
@@ -283,7 +290,9 @@ class SourceMap:
     position is that of the value after the colon. The map is built on first use by
     a small scanner, because positions are only needed for diagnostics, and only as
     far as needed: the scan stops at the path asked for and resumes from there for
-    the next one (a path that does not exist scans to the end).
+    the next one (a path that does not exist scans to the end). Offsets become lines and columns
+    through an index of where each line starts, built on the first position asked for, so that each
+    position costs O(log lines) however many diagnostics a large file has.
     """
 
     def __init__(self, text: str) -> None:
@@ -295,6 +304,7 @@ class SourceMap:
         self._duplicates: list[tuple[str, int]] = []
         self._scanner: Iterator[JsonPath] | None = None
         self._complete = False
+        self._line_starts: list[int] | None = None
 
     def _scan(self) -> Iterator[JsonPath]:
         """Scan the comment-stripped text once, recording where every value starts; yields each path as
@@ -377,8 +387,12 @@ class SourceMap:
                 pass
 
     def _position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column (in characters) of an offset in the scanned text."""
         assert self._text is not None
-        return _line_col(self._text, offset)
+        if self._line_starts is None:
+            self._line_starts = _line_starts(self._text)
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
 
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         """Position of the value at path, or None when the path does not exist."""

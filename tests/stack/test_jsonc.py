@@ -245,3 +245,11 @@ def test_source_map_large_document() -> None:
     text = json.dumps(doc, indent=1)
     line, column = SourceMap(text).locate(("items", 1999, "tags", "k", 1)) or (0, 0)
     assert text.splitlines()[line - 1][column - 1 :].startswith('"a//b"')
+
+
+def test_source_map_positions_asked_in_any_order_with_crlf_lines() -> None:
+    source_map = SourceMap('{\r\n  "a": 1,\r\n  "b": [\r\n    2,\r\n    3\r\n  ]\r\n}\r\n')
+    assert source_map.locate(("b", 1)) == (5, 5)
+    assert source_map.locate(("a",)) == (2, 8)
+    assert source_map.locate(()) == (1, 1)
+    assert source_map.locate(("b",)) == (3, 8)
