@@ -9,7 +9,8 @@ be written in four layouts (`LAYOUTS`), which evaluate to the same resources wit
 - list:  one file (resources.json) holding a list of every resource;
 - arm:   one ARM deployment template (deployment.json) with every resource, ids written as
          resourceId() expressions and dependsOn, as an ARM template would;
-- copy:  one ARM deployment template whose galleries, definitions and templates are copy loops.
+- copy:  one ARM deployment template whose galleries, definitions and templates are copy loops (of at
+         most 800 instances each, as ARM allows).
 
 Run as a script: `python -m benchmarks.generate N FOLDER [--layout L] [--latency-ms MS]`.
 """
@@ -315,11 +316,33 @@ def copy_deployment(templates: int, warnings: bool = False) -> dict[str, Any]:
     resources = [
         _in_arm(_identity(), []),
         _in_arm(_role_assignment(), [_IDENTITY_ID]),
-        _in_arm(gallery, []),
-        _in_arm(definition, [definition_dependency]),
-        _in_arm(template, ["[variables('identityId')]", image_id]),
+        *_in_chunks(_in_arm(gallery, [])),
+        *_in_chunks(_in_arm(definition, [definition_dependency])),
+        *_in_chunks(_in_arm(template, ["[variables('identityId')]", image_id])),
     ]
     return _deployment(resources, {"identityId": _IDENTITY_ID, "definitions": definitions})
+
+
+# ARM's largest copy count (AIB0031): a longer loop is written as several, each starting where the last ended.
+MAX_COPY = 800
+
+
+def _in_chunks(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """`resource`'s copy loop as loops of at most MAX_COPY, `copyIndex(START)` giving each its own indexes
+    (the loops `NAME`, `NAME1`, `NAME2`, ...)."""
+    loop = resource["copy"]
+    if loop["count"] <= MAX_COPY:
+        return [resource]
+    chunks = []
+    for number, start in enumerate(range(0, loop["count"], MAX_COPY)):
+        text = json.dumps(resource).replace("copyIndex()", f"copyIndex({start})")
+        chunk = json.loads(text)
+        chunk["copy"] = {
+            "name": loop["name"] if number == 0 else f"{loop['name']}{number}",
+            "count": min(MAX_COPY, loop["count"] - start),
+        }
+        chunks.append(chunk)
+    return chunks
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.generate import LAYOUTS, generate_stack, resource_count
+from benchmarks.generate import LAYOUTS, copy_deployment, generate_stack, resource_count
 from benchmarks.scaling import COMMANDS
 from benchmarks.terraform_peer import VENV
 
@@ -47,13 +47,21 @@ def test_every_layout_is_the_same_stack(tmp_path: Path) -> None:
         assert plan.returncode == 0, f"{layout}: {plan.stdout}{plan.stderr}"
 
 
-def test_copy_layout_is_reported_as_not_supported_until_copy_loops_exist(tmp_path: Path) -> None:
+def test_copy_layout_is_the_same_graph_in_copy_loops(tmp_path: Path) -> None:
+    """The copy layout (loops of at most 800, as ARM allows) applies the same resources and plans clean."""
     stack = generate_stack(tmp_path / "copy", 7, layout="copy")
     done = _aibplan("validate", str(stack))
-    if done.returncode == 0:  # copy loops are supported now: the stack is the same as the others
-        assert f"{resource_count(7)} resource(s) checked" in done.stdout
-    else:
-        assert "copy loops are not supported yet" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert f"{resource_count(7)} resource(s) checked" in done.stdout
+    assert _aibplan("apply", "--auto-approve", str(stack)).returncode == 0
+    assert _aibplan("plan", "--detailed-exitcode", str(stack)).returncode == 0
+
+
+def test_a_loop_longer_than_arm_allows_is_written_as_several() -> None:
+    resources = copy_deployment(1000)["resources"]
+    loops = {r["copy"]["name"]: r["copy"]["count"] for r in resources if "copy" in r}
+    assert loops["templates"] == 800 and loops["templates1"] == 200
+    assert all(count <= 800 for count in loops.values())
 
 
 def test_scaling_script_measures_every_layout(tmp_path: Path) -> None:
@@ -62,7 +70,7 @@ def test_scaling_script_measures_every_layout(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(figures.read_text())
     measured = {(f["layout"], f["n"], f["command"]) for f in data["figures"]}
-    assert set(LAYOUTS) - set(data["unsupported"]) >= {"files", "list", "arm"}
+    assert set(LAYOUTS) - set(data["unsupported"]) == set(LAYOUTS)
     for layout in LAYOUTS:
         if layout in data["unsupported"]:
             assert "not supported yet" in data["unsupported"][layout]
