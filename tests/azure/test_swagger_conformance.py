@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.helpers import SUBSCRIPTION, Emulator
-from tests.helpers.arm import Clock
+from tests.helpers.arm import Clock, minimal_template
 from tests.helpers.roles import grant_build_roles
 from tests.helpers.swagger import api_version_of, load_swagger, swagger_files
 
@@ -68,30 +68,10 @@ class World:
         return str(self.emulator.ca_file)
 
     def template_body(self) -> dict[str, Any]:
-        return {
-            "location": "westus2",
-            "identity": {"type": "UserAssigned", "userAssignedIdentities": {self.identity: {}}},
-            "properties": {
-                "source": {
-                    "type": "PlatformImage",
-                    "publisher": "Canonical",
-                    "offer": "0001-com-ubuntu-server-jammy",
-                    "sku": "22_04-lts-gen2",
-                    "version": "latest",
-                },
-                "customize": [{"type": "Shell", "name": "tools", "inline": ["echo hi"]}],
-                "distribute": [
-                    {
-                        "type": "SharedImage",
-                        "galleryImageId": self.definition,
-                        "runOutputName": RUN_OUTPUT,
-                        "replicationRegions": ["westus2"],
-                        # A map, as the service answers; the 2024-02-01 file says string (tolerated).
-                        "artifactTags": {"source": "aibplan"},
-                    }
-                ],
-            },
-        }
+        body = minimal_template(self.identity, self.definition, RUN_OUTPUT)
+        # A map, as the service answers; the 2024-02-01 file says string (tolerated).
+        body["properties"]["distribute"][0]["artifactTags"] = {"source": "aibplan"}
+        return body
 
 
 @pytest.fixture(scope="module")

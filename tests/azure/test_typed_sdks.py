@@ -25,6 +25,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from providers.catalog import BY_ARM_TYPE
 from providers.simulated.service import TENANT_ID
 from tests.helpers import POLLING_INTERVAL, SUBSCRIPTION, Emulator
+from tests.helpers.arm import minimal_template
 from tests.helpers.roles import BUILD_ROLES
 
 # What each SDK sends when the caller names no api version (recorded-notes: read from the packages).
@@ -112,28 +113,7 @@ def gallery_pipeline(clients: Clients) -> tuple[str, str]:
 
 
 def template_body(identity_id: str, definition_id: str) -> dict[str, Any]:
-    return {
-        "location": "westus2",
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},
-        "properties": {
-            "source": {
-                "type": "PlatformImage",
-                "publisher": "Canonical",
-                "offer": "0001-com-ubuntu-server-jammy",
-                "sku": "22_04-lts-gen2",
-                "version": "latest",
-            },
-            "customize": [{"type": "Shell", "name": "tools", "inline": ["echo hi"]}],
-            "distribute": [
-                {
-                    "type": "SharedImage",
-                    "galleryImageId": definition_id,
-                    "runOutputName": "ubuntu-sig",
-                    "replicationRegions": ["westus2"],
-                }
-            ],
-        },
-    }
+    return minimal_template(identity_id, definition_id, "ubuntu-sig")
 
 
 def until(read: Callable[[], Any], done: Callable[[Any], bool]) -> Any:

@@ -84,3 +84,30 @@ DEFINITION_BODY = {
         "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
     },
 }
+
+
+def minimal_template(identity_id: str, definition_id: str, run_output: str = "sig") -> dict[str, Any]:
+    """The smallest image template body the service takes: a platform source, one Shell step, one
+    gallery target (what the contract tests send through SDKs, the swagger and the service itself)."""
+    return {
+        "location": "westus2",
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},
+        "properties": {
+            "source": {
+                "type": "PlatformImage",
+                "publisher": "Canonical",
+                "offer": "0001-com-ubuntu-server-jammy",
+                "sku": "22_04-lts-gen2",
+                "version": "latest",
+            },
+            "customize": [{"type": "Shell", "name": "tools", "inline": ["echo hi"]}],
+            "distribute": [
+                {
+                    "type": "SharedImage",
+                    "galleryImageId": definition_id,
+                    "runOutputName": run_output,
+                    "replicationRegions": ["westus2"],
+                }
+            ],
+        },
+    }

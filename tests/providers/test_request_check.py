@@ -12,12 +12,8 @@ from typing import Any
 import pytest
 
 from providers.simulated.service import ServiceError, SimulatedAzure
+from tests.helpers.arm import DEFINITION, GALLERY, GROUP, IDENTITY, TEMPLATE, minimal_template
 
-GROUP = "/subscriptions/s1/resourceGroups/rg/providers"
-IDENTITY = f"{GROUP}/Microsoft.ManagedIdentity/userAssignedIdentities/builder"
-GALLERY = f"{GROUP}/Microsoft.Compute/galleries/gal"
-DEFINITION = f"{GALLERY}/images/def"
-TEMPLATE = f"{GROUP}/Microsoft.VirtualMachineImages/imageTemplates/t1"
 REVIEW = "Please review http://aka.ms/azvmimagebuildertmplref for details on fields required"
 
 
@@ -43,28 +39,7 @@ def service(tmp_path: Path) -> Iterator[SimulatedAzure]:
 
 
 def template() -> dict[str, Any]:
-    return {
-        "location": "westus2",
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {IDENTITY: {}}},
-        "properties": {
-            "source": {
-                "type": "PlatformImage",
-                "publisher": "Canonical",
-                "offer": "0001-com-ubuntu-server-jammy",
-                "sku": "22_04-lts-gen2",
-                "version": "latest",
-            },
-            "customize": [{"type": "Shell", "name": "tools", "inline": ["echo hi"]}],
-            "distribute": [
-                {
-                    "type": "SharedImage",
-                    "galleryImageId": DEFINITION,
-                    "runOutputName": "sig",
-                    "replicationRegions": ["westus2"],
-                }
-            ],
-        },
-    }
+    return minimal_template(IDENTITY, DEFINITION)
 
 
 def refused(service: SimulatedAzure, arm_id: str, api_version: str, body: dict[str, Any]) -> ServiceError:
@@ -175,7 +150,7 @@ def test_a_template_patch_checks_each_distribution_target_whole(service: Simulat
 
 def test_a_template_patch_refuses_an_identity_that_does_not_exist(service: SimulatedAzure) -> None:
     service.put(TEMPLATE, "2024-02-01", template())
-    missing = f"{GROUP}/Microsoft.ManagedIdentity/userAssignedIdentities/nobody"
+    missing = f"{GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nobody"
     with pytest.raises(ServiceError) as caught:
         service.patch(
             TEMPLATE,
