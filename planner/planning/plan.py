@@ -16,7 +16,7 @@ from providers.base import Provider
 from providers.catalog import BY_KIND, for_arm_type, is_buildable
 from providers.catalog.arm_ids import parse_resource_id
 from state import ResourceState, State
-from state.redact import redact
+from state.redact import redact, redact_beside
 
 from ..builds.checks import build_warnings
 from ..diagnostics import Diagnostic, format_path
@@ -199,7 +199,9 @@ def _with_build_warnings(changes: list[Change], state: State, provider: Provider
     templates = {c.address: c.after for c in changes if is_buildable(c.kind) and c.after is not None}
     written = {c.address: c.body for c in changes if is_buildable(c.kind) and c.body is not None}
     found = build_warnings(templates, written, state, provider)
-    return [replace(c, warnings=(*c.warnings, *found.get(c.address, ()))) for c in changes]
+    return [
+        replace(c, warnings=(*c.warnings, *found[c.address])) if c.address in found else c for c in changes
+    ]
 
 
 def _change_for(
@@ -216,50 +218,49 @@ def _change_for(
     normalized = normalize_body(rtype, body, resource.api_version)
     desired = redact(normalized)
     after, after_unknown = planned_after(desired) if resource.known_after_apply else (desired, ())
-    base = Change(
-        address=resource.address,
-        kind=resource.kind,
-        name=resource.name,
-        arm_type=resource.arm_type,
-        arm_id=resource.arm_id,
-        api_version=resource.api_version,
-        action=Action.CREATE,
-        before=None,
-        after=after,
-        after_unknown=after_unknown,
-        body=request_body(resource, body),
-        depends_on=depends_on,
-        action_reason=REASON_NEW,
-    )
+    common: dict[str, Any] = {
+        "address": resource.address,
+        "kind": resource.kind,
+        "name": resource.name,
+        "arm_type": resource.arm_type,
+        "arm_id": resource.arm_id,
+        "api_version": resource.api_version,
+        "after": after,
+        "after_unknown": after_unknown,
+        "body": request_body(resource, body),
+        "depends_on": depends_on,
+    }
     if entry is None:
-        return base
+        return Change(action=Action.CREATE, before=None, action_reason=REASON_NEW, **common)
     if refresh:
         observed = live.get(entry.arm_id)
         if observed is None:
-            return replace(
-                base,
+            return Change(
+                action=Action.CREATE,
+                before=None,
                 action_reason=REASON_GONE,
                 reasons=("the resource was deleted outside aibplan; it will be created again",),
+                **common,
             )
         seen = normalize_body(rtype, observed, entry.api_version)
-        # Redaction is a function of the value: a cloud body equal to the stack's (every resource of a
-        # no-op plan) is redacted once, not twice (0.2 s of a 5,600-resource plan).
-        before = desired if seen == normalized else redact(seen)
+        # Redaction is a function of the value: what the cloud's body shares with the stack's (all of it but
+        # the fields the service fills in, in a no-op plan) takes the stack's redaction.
+        before = redact_beside(seen, normalized, desired)
     else:
         observed = entry.observed
         before = dict(entry.applied)
     diffs = diff_bodies(before, desired, rtype, resource.api_version)
-    existing = replace(
-        base,
-        before=before,
-        attribute_diffs=diffs,
-        old_depends_on=entry.dependencies,
-        old_api_version=entry.api_version,
-        old_arm_id=entry.arm_id,
-    )
+    existing: dict[str, Any] = {
+        **common,
+        "before": before,
+        "attribute_diffs": diffs,
+        "old_depends_on": entry.dependencies,
+        "old_api_version": entry.api_version,
+        "old_arm_id": entry.arm_id,
+    }
 
     def replacement(reason_code: str, reason: str) -> Change:
-        return replace(existing, action=Action.REPLACE, action_reason=reason_code, reasons=(reason,))
+        return Change(action=Action.REPLACE, action_reason=reason_code, reasons=(reason,), **existing)
 
     if entry.arm_id.lower() != resource.arm_id.lower():
         return replacement(REASON_MOVED, f"its id changed from {entry.arm_id}")
@@ -271,14 +272,14 @@ def _change_for(
             "the service reports it as Failed; a failed template must be deleted and submitted again",
         )
     if not diffs:
-        return replace(existing, action=Action.NOOP, action_reason=None)
+        return Change(action=Action.NOOP, action_reason=None, **existing)
     forcing = [d for d in diffs if d.forces_replacement]
     if forcing:
         shown = ", ".join(format_path(d.path) for d in forcing)
         return replacement(
             REASON_CANNOT_UPDATE, f"{shown} cannot be updated in place (api-version {resource.api_version})"
         )
-    return replace(existing, action=Action.UPDATE, action_reason=REASON_UPDATE)
+    return Change(action=Action.UPDATE, action_reason=REASON_UPDATE, **existing)
 
 
 def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool, destroy: bool) -> Change:

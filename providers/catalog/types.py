@@ -32,6 +32,9 @@ __all__ = [
 ARM_ENVELOPE: tuple[PathPattern, ...] = (("id",), ("type",), ("name",), ("systemData",))
 
 
+_COMPUTED_WHEN_OMITTED: dict[tuple[str, Path, str | None], Computed | None] = {}
+
+
 @dataclass(frozen=True, kw_only=True)
 class ResourceType:
     """One kind: its names, where it lives, its versions and fields, its edges, how it diffs and updates,
@@ -139,6 +142,13 @@ class ResourceType:
 
     def computed_when_omitted(self, path: Path, api_version: str | None) -> Computed | None:
         """The fact that the service fills `path` in when a request leaves it out, if there is one."""
+        key = (self.arm_type, path, api_version)
+        if key not in _COMPUTED_WHEN_OMITTED:
+            # Asked for the same few paths of every resource of a plan: remembered (a catalog never changes).
+            _COMPUTED_WHEN_OMITTED[key] = self._computed_when_omitted(path, api_version)
+        return _COMPUTED_WHEN_OMITTED[key]
+
+    def _computed_when_omitted(self, path: Path, api_version: str | None) -> Computed | None:
         for fact in self.service.computed:
             if (
                 fact.only_when_omitted

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.rules.validate import validate_paths
-from state.redact import fingerprint, forget_secrets, redact, redact_known, redact_text
+from state.redact import fingerprint, forget_secrets, redact, redact_beside, redact_known, redact_text
 from state.redact import remember_secrets as remember
 from state.secrets import FORMS, describe, find_secrets
 from tests.helpers import ROOT
@@ -173,3 +175,25 @@ def test_a_body_read_back_keeps_secret_what_the_state_held_secret() -> None:
         "extra": "x",
     }
     assert redact(live, like=()) == live
+
+
+_TEXTS = [f["text"] for f in PATTERN_FORMS] + ORDINARY + ["", "plain", "/subscriptions/s/x"]
+_KEYS = ["inline", "password", "adminPassword", "name", "sasToken", "url"]
+_LEAVES = st.sampled_from(_TEXTS) | st.integers(-2, 2) | st.none()
+_BODIES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stack=_BODIES, cloud=_BODIES, shared=st.booleans())
+def test_a_cloud_body_redacted_beside_the_stacks_is_redacted_exactly_as_alone(
+    stack: object, cloud: object, shared: bool
+) -> None:
+    """A plan redacts the cloud's body reusing the stack's redaction where they agree: the same result as
+    redacting the cloud's body on its own, secrets under their keys and inside texts included."""
+    if shared and isinstance(stack, dict) and isinstance(cloud, dict):
+        cloud = {**stack, **cloud}  # mostly the stack's body, as a cloud's answer is
+    assert redact_beside(cloud, stack, redact(stack)) == redact(cloud)
