@@ -144,16 +144,7 @@ def _normalize(value: Any, node: _Node, api_version: str | None) -> Any:
             value = fold_location(value)
     elif isinstance(value, dict):
         if node.children:
-            new: dict[str, Any] = {}
-            for key, item in value.items():
-                child = node.child(key)
-                if child is None:
-                    new[key] = item
-                    continue
-                normalized = _normalize(item, child, api_version)
-                if normalized is not _DROP:
-                    new[key] = normalized
-            value = new
+            value = _normalize_object(value, node, api_version)
         if _ID_KEYS in actions:
             value = {fold_id(k): v for k, v in value.items()}
     elif isinstance(value, list):
@@ -167,6 +158,37 @@ def _normalize(value: Any, node: _Node, api_version: str | None) -> Any:
     if _EMPTY in actions and value in ({}, [], None):
         return _DROP
     return value
+
+
+def _normalize_object(value: dict[str, Any], node: _Node, api_version: str | None) -> dict[str, Any]:
+    """An object's fields normalised where the trie has a rule for them; the others are kept as they are.
+    Without a wildcard only the keys the trie names are visited (most of a body's keys have no rule)."""
+    if "*" in node.children:
+        new: dict[str, Any] = {}
+        for key, item in value.items():
+            child = node.child(key)
+            if child is None:
+                new[key] = item
+                continue
+            normalized = _normalize(item, child, api_version)
+            if normalized is not _DROP:
+                new[key] = normalized
+        return new
+    out = value
+    for key, child in node.children.items():
+        if key not in value:
+            continue
+        item = value[key]
+        normalized = _normalize(item, child, api_version)
+        if normalized is item:
+            continue
+        if out is value:
+            out = dict(value)
+        if normalized is _DROP:
+            del out[key]
+        else:
+            out[key] = normalized
+    return out
 
 
 def _is_default(value: Any, defaults: tuple[object, ...]) -> bool:

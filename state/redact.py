@@ -192,27 +192,31 @@ def redact_beside(value: Any, base: Any, base_redacted: Any) -> Any:
     5,600-resource no-op plan redacted every cloud body whole: 0.2 s)."""
     if value == base:
         return base_redacted
-    if isinstance(value, Mapping) and isinstance(base, Mapping) and isinstance(base_redacted, Mapping):
-        return _beside_mapping(value, base, base_redacted)
+    if isinstance(value, (Mapping, list)):
+        return _beside(value, base, base_redacted, None)
     return redact(value)
 
 
-def _beside_mapping(
-    value: Mapping[str, Any], base: Mapping[str, Any], base_redacted: Mapping[str, Any]
-) -> dict[str, Any]:
-    """As `_redact` walks a mapping (each child under its own key), sharing what equals `base`."""
-    out: dict[str, Any] = {}
-    for k, v in value.items():
-        if k in base and k in base_redacted:
-            old, old_redacted = base[k], base_redacted[k]
-            if v == old:
-                out[k] = old_redacted
-                continue
-            if isinstance(v, Mapping) and isinstance(old, Mapping) and isinstance(old_redacted, Mapping):
-                out[k] = _beside_mapping(v, old, old_redacted)
-                continue
-        out[k] = _redact(v, str(k))
-    return out
+def _beside(value: Any, base: Any, base_redacted: Any, key: str | None) -> Any:
+    """`_redact(value, key)`, taking the parts equal to `base` from `base_redacted` (objects walked key by
+    key, lists of the same length item by item, as `_redact` walks them)."""
+    if value == base:
+        return base_redacted
+    if isinstance(value, Mapping) and isinstance(base, Mapping) and isinstance(base_redacted, Mapping):
+        return {
+            k: _beside(v, base[k], base_redacted[k], str(k))
+            if k in base and k in base_redacted
+            else _redact(v, str(k))
+            for k, v in value.items()
+        }
+    if (
+        isinstance(value, list)
+        and isinstance(base, list)
+        and isinstance(base_redacted, list)
+        and len(value) == len(base) == len(base_redacted)
+    ):
+        return [_beside(v, b, r, key) for v, b, r in zip(value, base, base_redacted, strict=True)]
+    return _redact(value, key)
 
 
 _LIKE_DEPTH = 100
