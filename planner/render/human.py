@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -246,25 +247,27 @@ def _render_assignment(path: str, value: Any, sign: str, s: Style, colour: str, 
 def _render_value_block(value: Any, sign: str, s: Style, colour: str, indent: int) -> list[str]:
     """A dict or list, one assignment per line, nested blocks indented."""
     pad = " " * indent
+    lead = pad[:-2] + s(sign, colour) + " "
     lines: list[str] = []
-    items: Iterable[tuple[str | None, Any]]
+    items: Iterable[tuple[str, Any]]
     if isinstance(value, dict):
-        width = max((len(_key(k)) for k in value), default=0)
-        items = ((_key(k).ljust(width), v) for k, v in value.items())
+        keys = [_key(k) for k in value]
+        width = max(map(len, keys), default=0)
+        items = ((f"{key.ljust(width)} = ", v) for key, v in zip(keys, value.values(), strict=True))
     else:
-        items = ((None, v) for v in value)
-    for key, item in items:
-        prefix = f"{key} = " if key is not None else ""
+        items = (("", v) for v in value)
+    for prefix, item in items:
         if isinstance(item, (dict, list)) and item:
             opener, closer = ("{", "}") if isinstance(item, dict) else ("[", "]")
-            lines.append(pad[:-2] + s(sign, colour) + f" {prefix}{opener}")
+            lines.append(f"{lead}{prefix}{opener}")
             lines.extend(_render_value_block(item, sign, s, colour, indent + 4))
             lines.append(f"{pad}{closer}")
         else:
-            lines.append(pad[:-2] + s(sign, colour) + f" {prefix}{_scalar(item)}")
+            lines.append(f"{lead}{prefix}{_scalar(item)}")
     return lines
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(key: str) -> str:
     return key if key.replace("_", "").isalnum() else json.dumps(key)
 
@@ -274,8 +277,16 @@ def _scalar(value: Any) -> str:
         return KNOWN_AFTER_APPLY
     if value is None:
         return "null"
+    if isinstance(value, str):
+        return _string(value)
     if isinstance(value, (dict, list)):
         return _inline(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=65536)
+def _string(value: str) -> str:
+    """A text as JSON writes it (most texts of a plan's bodies repeat from resource to resource)."""
     return json.dumps(value, ensure_ascii=False)
 
 

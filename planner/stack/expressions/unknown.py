@@ -81,12 +81,24 @@ class References(Protocol):
 
 def has_unknown(value: Any) -> bool:
     """Whether an unknown is anywhere inside `value`."""
+    if isinstance(value, (dict, list)):
+        # JSON can write a value without unknowns (an Unknown it cannot): one pass at C speed decides for
+        # most bodies; a value json refuses for another reason is walked.
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError, RecursionError):
+            return _has_unknown(value)
+        return False
+    return isinstance(value, Unknown)
+
+
+def _has_unknown(value: Any) -> bool:
     if isinstance(value, Unknown):
         return True
     if isinstance(value, dict):
-        return any(has_unknown(item) for item in value.values())
+        return any(_has_unknown(item) for item in value.values())
     if isinstance(value, list):
-        return any(has_unknown(item) for item in value)
+        return any(_has_unknown(item) for item in value)
     return False
 
 
