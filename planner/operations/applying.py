@@ -36,6 +36,7 @@ from ..planning.saved_plan import (
 )
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
+from ..rules.validate import collector_paused
 from .builds import PermissionsMissing, build_after_apply
 from .control import Confirm, OperationError, Stop, always
 from .provider_errors import one_line
@@ -65,8 +66,9 @@ def apply(
         locked(store, operation, request.options.lock_timeout, hooks, stop),
         provider_for(prepared.stack, hooks) as provider,
     ):
-        state, existing = recovered(store, provider, hooks)
-        the_plan = checked_plan(prepared, provider, state, request.plan, store.elsewhere)
+        with collector_paused():  # as while loading: long-lived objects without cycles
+            state, existing = recovered(store, provider, hooks)
+            the_plan = checked_plan(prepared, provider, state, request.plan, store.elsewhere)
         return _carry_out(
             the_plan,
             _Context(prepared, store, provider, state, existing, request.options, hooks, stop),

@@ -15,6 +15,7 @@ from ..planning.drift import stack_drift
 from ..planning.elsewhere import unseen_in_report
 from ..planning.saved_plan import out_path_problem
 from ..plans.saved import PlanOptions, SavedPlanError, load_saved_plan, save_plan
+from ..rules.validate import collector_paused
 from ..stack.loader import load_stack
 from .control import OperationError, StackRejected
 from .provider_errors import one_line
@@ -33,7 +34,11 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
         problem = out_path_problem(request.out, prepared.stack)
         if problem is not None:
             raise OperationError(problem)
-    with provider_for(prepared.stack, hooks) as provider, StackState(prepared.stack) as store:
+    with (
+        provider_for(prepared.stack, hooks) as provider,
+        StackState(prepared.stack) as store,
+        collector_paused(),  # as while loading: the state and the plan are long-lived, without cycles
+    ):
         state = read_for_plan(store, provider, hooks)
         the_plan = checked_plan(prepared, provider, state, request, store.elsewhere)
     if request.out is None:
