@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import networkx as nx
+import pytest
+
 from planner.render.graph import to_dot, to_mermaid
 from planner.stack.graph import build_graph, topological_addresses
 from planner.stack.loader import load_stack
 from tests.helpers import write_stack
+from tests.helpers.processes import aibplan
+
+IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
 def quickstart_graph(example: Callable[[str], Path]):  # type: ignore[no-untyped-def]
@@ -109,6 +115,46 @@ def test_cycle_names_every_resource_on_it(tmp_path: Path) -> None:
     (d,) = diagnostics
     assert d.code == "AIB1001" and "identity.a" in d.message and "identity.b" in d.message
     assert "identity.c" not in d.message
+
+
+def test_order_breaks_ties_by_address_and_follows_a_changed_graph(tmp_path: Path) -> None:
+    resources = [
+        {"type": IDENTITY, "name": name, "dependsOn": depends_on}
+        for name, depends_on in (("delta", []), ("alpha", ["delta"]), ("charlie", []), ("bravo", []))
+    ]
+    stack, _ = load_stack(write_stack(tmp_path, {"r.json": resources}))
+    assert stack is not None
+    graph, diagnostics = build_graph(stack)
+    assert diagnostics == []
+    order = ["identity.bravo", "identity.charlie", "identity.delta", "identity.alpha"]
+    assert topological_addresses(graph) == order
+    # The order build_graph found is not kept for a graph changed since.
+    changed = graph.copy()
+    changed.add_edge("identity.charlie", "identity.bravo", reasons=("dependsOn",), path=())
+    assert topological_addresses(changed) == [
+        "identity.charlie",
+        "identity.bravo",
+        "identity.delta",
+        "identity.alpha",
+    ]
+    changed.add_edge("identity.alpha", "identity.delta", reasons=("dependsOn",), path=())
+    with pytest.raises(nx.NetworkXUnfeasible):
+        topological_addresses(changed)
+
+
+def test_a_cycle_is_named_the_same_way_in_every_run(tmp_path: Path) -> None:
+    cycle = [("a", "b"), ("b", "c"), ("c", "a")]
+    others = [(f"other{n:02d}", "a") for n in range(30)]  # many resources beside it, some waiting for it
+    resources = [{"type": IDENTITY, "name": n, "dependsOn": [d]} for n, d in cycle + others]
+    root = write_stack(tmp_path, {"r.json": resources})
+    shown = set()
+    for seed in ("1", "2", "3"):  # Python orders sets of strings differently in each of these runs
+        done = aibplan("validate", ".", cwd=root, env={"PYTHONHASHSEED": seed})
+        shown |= {line for line in done.stderr.splitlines() if "AIB1001" in line}
+    assert shown == {
+        "r.json:2:3: error AIB1001 dependency cycle: identity.a → identity.c → identity.b → identity.a "
+        "(identity.a)"
+    }
 
 
 def test_dot_and_mermaid_show_reasons(example: Callable[[str], Path]) -> None:
