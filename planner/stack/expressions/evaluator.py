@@ -97,6 +97,9 @@ class Evaluator:
         self.references = references
         # Whether an unknown was made: until then no argument needs to be searched for one.
         self._unknowns = False
+        # How many strings evaluated to a value holding an unknown: a value evaluated while this stayed
+        # the same holds none (the loader then does not search it).
+        self.unknown_values = 0
         self.parameters = parameters
         # The names `parameters()` asked for (a resource file outside a template reads the stack's values).
         self.parameters_read: set[str] = set()
@@ -181,6 +184,8 @@ class Evaluator:
             self._marked = outer or marked
         if marked:
             self.secret_values.update(string_leaves(value))
+        if self._unknowns and has_unknown(value):
+            self.unknown_values += 1
         return value
 
     # -- evaluation
