@@ -7,6 +7,7 @@ Nodes are resource addresses (`imageTemplate.ubuntu`), external references no re
 from __future__ import annotations
 
 import difflib
+import functools
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,9 +75,20 @@ class Reference:
     output: bool = False
 
 
-def references(resource: Resource) -> Iterator[Reference]:
+def references(resource: Resource) -> tuple[Reference, ...]:
     """Every ARM id a resource's body points at, with the reason the edge exists (the catalog's
-    references of the resource's kind)."""
+    references of the resource's kind); found once per resource (the graph and the plan's check of what
+    the stack refers to both ask)."""
+    found = resource.derived.get(_REFERENCES)
+    if found is None:
+        found = resource.derived[_REFERENCES] = tuple(_references(resource))
+    return found
+
+
+_REFERENCES = "stack.graph.references"
+
+
+def _references(resource: Resource) -> Iterator[Reference]:
     rtype = BY_KIND.get(resource.kind)
     if rtype is None:
         return
@@ -257,7 +269,7 @@ def _link(
     reason: str,
     path: JsonPath,
 ) -> None:
-    declared = by_id.get(fold_id(str(target)))
+    declared = by_id.get(_folded(target))
     if declared is not None:
         if declared.address != resource.address:
             _add_edge(graph, declared.address, resource.address, reason, path)
@@ -266,6 +278,12 @@ def _link(
     if node not in graph:
         graph.add_node(node, role=EXTERNAL, arm_id=str(target), arm_type=target.arm_type)
     _add_edge(graph, node, resource.address, reason, path)
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded(rid: ResourceId) -> str:
+    """The id in the form ids are compared in (a big stack names the same few ids thousands of times)."""
+    return fold_id(str(rid))
 
 
 def _add_regions(graph: nx.DiGraph, resource: Resource) -> None:

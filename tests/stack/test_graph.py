@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
 from planner.render.graph import to_dot, to_mermaid
-from planner.stack.graph import build_graph, topological_addresses
+from planner.stack.graph import build_graph, references, topological_addresses
 from planner.stack.loader import load_stack
 from tests.helpers import write_stack
 from tests.helpers.processes import aibplan
@@ -43,6 +44,23 @@ def test_order_puts_gallery_and_definition_before_the_template(example: Callable
     assert order.index("gallery.corpImages") < order.index("imageDefinition.corpImages/ubuntu2204")
     assert order.index("imageDefinition.corpImages/ubuntu2204") < order.index("imageTemplate.ubuntu2204")
     assert order.index("identity.aibBuilder") < order.index("imageTemplate.ubuntu2204")
+
+
+def test_a_changed_copy_of_a_resource_has_the_references_of_its_own_body(
+    example: Callable[[str], Path],
+) -> None:
+    stack, _ = load_stack(example("quickstart"))
+    assert stack is not None
+    template = stack.by_address["imageTemplate.ubuntu2204"]
+    before = {(r.reason, r.arm_id.rsplit("/", 1)[-1]) for r in references(template)}
+    assert ("identity", "aibBuilder") in before
+    body = dict(template.body)
+    body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {template.arm_id + "x": {}}}
+    changed = replace(template, body=body)
+    assert {(r.reason, r.arm_id.rsplit("/", 1)[-1]) for r in references(changed)} == (
+        before - {("identity", "aibBuilder")}
+    ) | {("identity", "ubuntu2204x")}
+    assert {(r.reason, r.arm_id.rsplit("/", 1)[-1]) for r in references(template)} == before
 
 
 def test_ids_no_resource_declares_become_external_nodes(tmp_path: Path) -> None:
