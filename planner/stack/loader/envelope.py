@@ -44,6 +44,9 @@ class Envelope:
         """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
         AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
         after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
+        kind = type(value)
+        if kind is not dict and kind is not list and (kind is not str or value[:1] != "["):
+            return value, []  # a plain string, number, boolean or null: nothing to evaluate
         made = self.evaluator.unknown_values
         done = evaluate(
             self.evaluator,

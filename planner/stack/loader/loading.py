@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...diagnostics import Diagnostic, JsonPath, Severity
-from ..expressions import ExpressionError
+from ..expressions import Evaluator, ExpressionError, Scope
 from ..jsonc import JsonSyntaxError, load_jsonc
 from ..locate import Locator
 from ..model import Resource, StackFile, UnmanagedResource
@@ -58,6 +58,10 @@ class Loading:
     copy_loops: list[DeclaredLoop] = field(default_factory=list)
     # Parameter names the templates declare and the resource files read (a value for another is AIB0012).
     declared_parameters: set[str] = field(default_factory=set)
+    # The evaluator of the resource files that are not deployment templates, by scope: one for them all,
+    # as they read the same parameters in the same scope and declare no variables (a template has its own,
+    # and with no secure parameter declared none of them ever holds a secret).
+    evaluators: dict[Scope, Evaluator] = field(default_factory=dict)
 
     def add(
         self,

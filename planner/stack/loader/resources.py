@@ -91,7 +91,9 @@ def load_resource_file(
         # Texts computed from secure parameters are secrets wherever they appear from now on.
         remember_secrets(evaluator.secret_values)
         return
-    evaluator = Evaluator(scope, pool, {})
+    evaluator = loading.evaluators.get(scope)
+    if evaluator is None:
+        evaluator = loading.evaluators[scope] = Evaluator(scope, pool, {})
     if isinstance(data, list):
         for index, raw in enumerate(data):
             _load_resource(raw, (index,), shown, evaluator, config, loading, name_from_file=None)
