@@ -119,3 +119,11 @@ def test_imports_script_prints_start_up_and_what_a_plan_loads() -> None:
     assert "aibplan --version" in done.stdout and "aibplan --help" in done.stdout
     assert "`aibplan plan (local, no-op)`:" in done.stdout
     assert "  emulator      none" in done.stdout
+
+
+def test_open_stack_script_times_each_phase_in_every_layout() -> None:
+    done = _script("benchmarks.open_stack", "--templates", "2", "--repeat", "1")
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()[1:]
+    assert header.split() == ["layout", "load", "graph", "open", "order", "imports", "total"]
+    assert [row.split()[0] for row in rows] == list(LAYOUTS)

@@ -7,6 +7,8 @@ Nodes are resource addresses (`imageTemplate.ubuntu`), external references no re
 from __future__ import annotations
 
 import difflib
+import functools
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -73,9 +75,20 @@ class Reference:
     output: bool = False
 
 
-def references(resource: Resource) -> Iterator[Reference]:
+def references(resource: Resource) -> tuple[Reference, ...]:
     """Every ARM id a resource's body points at, with the reason the edge exists (the catalog's
-    references of the resource's kind)."""
+    references of the resource's kind); found once per resource (the graph and the plan's check of what
+    the stack refers to both ask)."""
+    found = resource.derived.get(_REFERENCES)
+    if found is None:
+        found = resource.derived[_REFERENCES] = tuple(_references(resource))
+    return found
+
+
+_REFERENCES = "stack.graph.references"
+
+
+def _references(resource: Resource) -> Iterator[Reference]:
     rtype = BY_KIND.get(resource.kind)
     if rtype is None:
         return
@@ -175,7 +188,11 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
                     )
                 )
     _add_applied_before(graph, stack)
-    diagnostics.extend(find_cycles(graph))
+    order = _resource_order(graph)
+    if order is None:
+        diagnostics.extend(find_cycles(graph))
+    else:
+        graph.graph[_ORDER] = (_shape(graph), tuple(order))
     return graph, diagnostics
 
 
@@ -201,9 +218,13 @@ def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
         by_kind.setdefault(resource.kind, []).append(resource.address)
     for resource in stack.resources:
         rtype = BY_KIND.get(resource.kind)
-        for kind in rtype.applied_before if rtype is not None else ():
+        if rtype is None or not rtype.applied_before:
+            continue
+        # What comes before it now: the edges added below start at it, so they add nothing to this.
+        before = nx.ancestors(graph, resource.address)
+        for kind in rtype.applied_before:
             for later in by_kind.get(kind, ()):
-                if not nx.has_path(graph, later, resource.address):
+                if later != resource.address and later not in before:
                     _add_edge(graph, resource.address, later, PERMISSION)
 
 
@@ -248,7 +269,7 @@ def _link(
     reason: str,
     path: JsonPath,
 ) -> None:
-    declared = by_id.get(fold_id(str(target)))
+    declared = by_id.get(_folded(target))
     if declared is not None:
         if declared.address != resource.address:
             _add_edge(graph, declared.address, resource.address, reason, path)
@@ -257,6 +278,12 @@ def _link(
     if node not in graph:
         graph.add_node(node, role=EXTERNAL, arm_id=str(target), arm_type=target.arm_type)
     _add_edge(graph, node, resource.address, reason, path)
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded(rid: ResourceId) -> str:
+    """The id in the form ids are compared in (a big stack names the same few ids thousands of times)."""
+    return fold_id(str(rid))
 
 
 def _add_regions(graph: nx.DiGraph, resource: Resource) -> None:
@@ -296,15 +323,19 @@ def resource_subgraph(graph: nx.DiGraph) -> nx.DiGraph:
 
 
 def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
+    """A diagnostic for each group of managed resources that depend on each other in a circle, naming one
+    circle through them: the first found from the smallest address, following the edges in the order
+    they were drawn (the same circle every run)."""
     sub = resource_subgraph(graph)
     out = []
     for component in nx.strongly_connected_components(sub):
         if len(component) < 2:
             continue
-        cycle = nx.find_cycle(sub.subgraph(component))
+        inside = nx.DiGraph((a, b) for a, b in graph.edges(sorted(component)) if b in component)
+        cycle = nx.find_cycle(inside, source=min(component))
         order = [edge[0] for edge in cycle]
         shown = " → ".join([*order, order[0]])
-        reasons = {reason for edge in cycle for reason in sub.edges[edge[0], edge[1]].get("reasons", ())}
+        reasons = {reason for edge in cycle for reason in graph.edges[edge[0], edge[1]].get("reasons", ())}
         hint = "remove one of the dependsOn entries on this cycle"
         if REFERENCE in reasons:
             hint = (
@@ -329,5 +360,46 @@ def dependencies(graph: nx.DiGraph, address: str) -> tuple[str, ...]:
 
 
 def topological_addresses(graph: nx.DiGraph) -> list[str]:
-    """Managed resources in a stable dependency order (ties broken by address)."""
-    return list(nx.lexicographical_topological_sort(resource_subgraph(graph)))
+    """Managed resources in a stable dependency order (ties broken by address): the order build_graph
+    found, unless the graph changed since. Raises networkx.NetworkXUnfeasible on a cycle."""
+    kept = graph.graph.get(_ORDER)
+    if kept is not None and kept[0] == _shape(graph):
+        return list(kept[1])
+    order = _resource_order(graph)
+    if order is None:
+        raise nx.NetworkXUnfeasible("the managed resources' dependencies form a cycle")
+    return order
+
+
+# Where build_graph keeps the order of an acyclic graph, with the graph's shape then (_shape).
+_ORDER = "aibplan.resource_order"
+
+
+def _shape(graph: nx.DiGraph) -> tuple[int, int]:
+    """Node and edge counts: an order kept for a graph is used only while they are the same (nothing
+    changes the stack's graph once built; a copy that someone changes gets its own order)."""
+    return graph.number_of_nodes(), graph.number_of_edges()
+
+
+def _resource_order(graph: nx.DiGraph) -> list[str] | None:
+    """The managed resources, each after those it depends on, the smallest address first among those
+    ready (what networkx's lexicographical_topological_sort gives on resource_subgraph, without a
+    subgraph view); None when some of them form a cycle."""
+    waiting = {node: 0 for node, role in graph.nodes(data="role") if role == RESOURCE}
+    successors = graph.adj
+    for node in waiting:
+        for after in successors[node]:
+            if after in waiting:
+                waiting[after] += 1
+    ready = [node for node, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for after in successors[node]:
+            if after in waiting:
+                waiting[after] -= 1
+                if waiting[after] == 0:
+                    heapq.heappush(ready, after)
+    return order if len(order) == len(waiting) else None

@@ -137,6 +137,12 @@ class Resource:
             return f"{self.kind}.{self.copy.loop}[{self.copy.index}]"
         return f"{self.kind}.{self.name}"
 
+    @cached_property
+    def derived(self) -> dict[str, Any]:
+        """What is computed from this resource alone, kept by what computes it (the graph keeps the ids its
+        body refers to): a resource never changes, and a changed copy (dataclasses.replace) has its own."""
+        return {}
+
     def body_with_unknowns(self) -> dict[str, Any]:
         """The body with each value known only after apply in its place, as an `Unknown`."""
         body = dict(self.body)

@@ -54,10 +54,9 @@ class Reference:
 
 
 def values_at(body: Any, pattern: PathPattern) -> list[tuple[Path, Any]]:
-    """Every (path, value) in `body` that `pattern` matches; shapes that do not fit are skipped.
-
-    Breadth first, one step of the pattern at a time, and stopping at the first step that finds nothing:
-    most bodies lack most paths, and the graph asks this for every reference of every resource."""
+    """Every (path, value) in `body` that `pattern` matches, in document order; shapes that do not fit are
+    skipped. The graph asks this for every reference of every resource, and most bodies lack most paths:
+    a step that finds nothing ends the search there."""
     if _plain(pattern):
         value = body
         for head in pattern:
@@ -65,24 +64,32 @@ def values_at(body: Any, pattern: PathPattern) -> list[tuple[Path, Any]]:
                 return []
             value = value[head]
         return [(pattern, value)]
-    frontier: list[tuple[Path, Any]] = [((), body)]
-    for head in pattern:
-        found: list[tuple[Path, Any]] = []
-        for path, value in frontier:
-            if head == "[]":
-                if type(value) is list:
-                    for index, item in enumerate(value):
-                        found.append(((*path, index), item))
-            elif type(value) is dict:
-                if head == "*":
-                    for key, item in value.items():
-                        found.append(((*path, key), item))
-                elif head in value:
-                    found.append(((*path, head), value[head]))
-        if not found:
-            return found
-        frontier = found
-    return frontier
+    found: list[tuple[Path, Any]] = []
+    _collect(body, pattern, 0, (), found)
+    return found
+
+
+def _collect(value: Any, pattern: PathPattern, step: int, path: Path, found: list[tuple[Path, Any]]) -> None:
+    """Add to `found` what `pattern[step:]` matches in `value` (found at `path`)."""
+    while step < len(pattern):
+        head = pattern[step]
+        step += 1
+        if head == "[]":
+            if type(value) is list:
+                for index, item in enumerate(value):
+                    _collect(item, pattern, step, (*path, index), found)
+            return
+        if type(value) is not dict:
+            return
+        if head == "*":
+            for key, item in value.items():
+                _collect(item, pattern, step, (*path, key), found)
+            return
+        if head not in value:
+            return
+        value = value[head]
+        path = (*path, head)
+    found.append((path, value))
 
 
 _PLAIN: dict[PathPattern, bool] = {}

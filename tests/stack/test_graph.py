@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import networkx as nx
+import pytest
+
 from planner.render.graph import to_dot, to_mermaid
-from planner.stack.graph import build_graph, topological_addresses
+from planner.stack.graph import build_graph, references, topological_addresses
 from planner.stack.loader import load_stack
 from tests.helpers import write_stack
+from tests.helpers.processes import aibplan
+
+IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
 def quickstart_graph(example: Callable[[str], Path]):  # type: ignore[no-untyped-def]
@@ -37,6 +44,23 @@ def test_order_puts_gallery_and_definition_before_the_template(example: Callable
     assert order.index("gallery.corpImages") < order.index("imageDefinition.corpImages/ubuntu2204")
     assert order.index("imageDefinition.corpImages/ubuntu2204") < order.index("imageTemplate.ubuntu2204")
     assert order.index("identity.aibBuilder") < order.index("imageTemplate.ubuntu2204")
+
+
+def test_a_changed_copy_of_a_resource_has_the_references_of_its_own_body(
+    example: Callable[[str], Path],
+) -> None:
+    stack, _ = load_stack(example("quickstart"))
+    assert stack is not None
+    template = stack.by_address["imageTemplate.ubuntu2204"]
+    before = {(r.reason, r.arm_id.rsplit("/", 1)[-1]) for r in references(template)}
+    assert ("identity", "aibBuilder") in before
+    body = dict(template.body)
+    body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {template.arm_id + "x": {}}}
+    changed = replace(template, body=body)
+    assert {(r.reason, r.arm_id.rsplit("/", 1)[-1]) for r in references(changed)} == (
+        before - {("identity", "aibBuilder")}
+    ) | {("identity", "ubuntu2204x")}
+    assert {(r.reason, r.arm_id.rsplit("/", 1)[-1]) for r in references(template)} == before
 
 
 def test_ids_no_resource_declares_become_external_nodes(tmp_path: Path) -> None:
@@ -109,6 +133,46 @@ def test_cycle_names_every_resource_on_it(tmp_path: Path) -> None:
     (d,) = diagnostics
     assert d.code == "AIB1001" and "identity.a" in d.message and "identity.b" in d.message
     assert "identity.c" not in d.message
+
+
+def test_order_breaks_ties_by_address_and_follows_a_changed_graph(tmp_path: Path) -> None:
+    resources = [
+        {"type": IDENTITY, "name": name, "dependsOn": depends_on}
+        for name, depends_on in (("delta", []), ("alpha", ["delta"]), ("charlie", []), ("bravo", []))
+    ]
+    stack, _ = load_stack(write_stack(tmp_path, {"r.json": resources}))
+    assert stack is not None
+    graph, diagnostics = build_graph(stack)
+    assert diagnostics == []
+    order = ["identity.bravo", "identity.charlie", "identity.delta", "identity.alpha"]
+    assert topological_addresses(graph) == order
+    # The order build_graph found is not kept for a graph changed since.
+    changed = graph.copy()
+    changed.add_edge("identity.charlie", "identity.bravo", reasons=("dependsOn",), path=())
+    assert topological_addresses(changed) == [
+        "identity.charlie",
+        "identity.bravo",
+        "identity.delta",
+        "identity.alpha",
+    ]
+    changed.add_edge("identity.alpha", "identity.delta", reasons=("dependsOn",), path=())
+    with pytest.raises(nx.NetworkXUnfeasible):
+        topological_addresses(changed)
+
+
+def test_a_cycle_is_named_the_same_way_in_every_run(tmp_path: Path) -> None:
+    cycle = [("a", "b"), ("b", "c"), ("c", "a")]
+    others = [(f"other{n:02d}", "a") for n in range(30)]  # many resources beside it, some waiting for it
+    resources = [{"type": IDENTITY, "name": n, "dependsOn": [d]} for n, d in cycle + others]
+    root = write_stack(tmp_path, {"r.json": resources})
+    shown = set()
+    for seed in ("1", "2", "3"):  # Python orders sets of strings differently in each of these runs
+        done = aibplan("validate", ".", cwd=root, env={"PYTHONHASHSEED": seed})
+        shown |= {line for line in done.stderr.splitlines() if "AIB1001" in line}
+    assert shown == {
+        "r.json:2:3: error AIB1001 dependency cycle: identity.a → identity.c → identity.b → identity.a "
+        "(identity.a)"
+    }
 
 
 def test_dot_and_mermaid_show_reasons(example: Callable[[str], Path]) -> None:

@@ -96,6 +96,32 @@ def test_the_value_stays_beside_the_body_and_the_graph_has_the_edge_it_implies(t
         assert edge["path"] == ("properties", "principalId")
 
 
+def test_a_variable_holding_a_reference_gives_its_unknown_to_each_resource_using_it(tmp_path: Path) -> None:
+    deployment = template(
+        identity(),
+        identity("plain", tags={"team": "[variables('team')]"}),
+        identity("first", tags={"peer": "[variables('principal')]"}),
+        identity(
+            "second", tags={"team": "[variables('team')]", "peer": "[concat('p-', variables('principal'))]"}
+        ),
+        identity("last", tags={"team": "images"}),
+    )
+    deployment["variables"] = {"principal": f"[reference({IDENTITY_ID}).principalId]", "team": "images"}
+    stack, diagnostics = load_stack(write_stack(tmp_path, {"pipeline.json": deployment}), partial=True)
+    assert diagnostics == []
+    after_apply = {r.name: [path for path, _ in r.known_after_apply] for r in stack.resources}
+    # The variable is evaluated once; the second resource is given the value kept from the first.
+    assert after_apply == {
+        "aibBuilder": [],
+        "plain": [],
+        "first": [("tags", "peer")],
+        "second": [("tags", "peer")],
+        "last": [],
+    }
+    second = stack.by_address["identity.second"]
+    assert second.body["tags"] == {"team": "images", "peer": str(second.known_after_apply[0][1])}
+
+
 def test_a_resource_outside_the_stack_is_an_external_node(tmp_path: Path) -> None:
     stack, diagnostics = load(tmp_path, assignment("a", f"[reference('{SHARED}', '2023-01-31').principalId]"))
     assert diagnostics == []

@@ -97,6 +97,9 @@ class Evaluator:
         self.references = references
         # Whether an unknown was made: until then no argument needs to be searched for one.
         self._unknowns = False
+        # How many strings evaluated to a value holding an unknown: a value evaluated while this stayed
+        # the same holds none (the loader then does not search it).
+        self.unknown_values = 0
         self.parameters = parameters
         # The names `parameters()` asked for (a resource file outside a template reads the stack's values).
         self.parameters_read: set[str] = set()
@@ -118,6 +121,10 @@ class Evaluator:
         # The copy loops enclosing what is evaluated now (copyIndex()).
         self.loops = Loops()
         self._variable_cache: dict[str, Any] = {}
+        # Expressions evaluated already, by text, while the loops around them are as in `_kept_loops`
+        # (see evaluate_string); not with references (their answers change) or nondeterminism allowed.
+        self._kept: dict[str, Any] | None = {} if references is None and not allow_nondeterministic else None
+        self._kept_loops: object = None
         self._in_progress: list[str] = []
         self._allow_nondeterministic = allow_nondeterministic
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
@@ -166,6 +173,14 @@ class Evaluator:
             return text
         if text.startswith("[["):
             return text[1:]
+        kept = self._kept
+        if kept is not None:
+            loops = self.loops.state()
+            if loops != self._kept_loops:
+                kept.clear()
+                self._kept_loops = loops
+            if text in kept:
+                return copy_json(kept[text])
         outer = self._marked
         self._marked = False
         try:
@@ -181,6 +196,14 @@ class Evaluator:
             self._marked = outer or marked
         if marked:
             self.secret_values.update(string_leaves(value))
+        if self._unknowns and has_unknown(value):
+            self.unknown_values += 1
+        elif kept is not None and not marked:
+            # The same text gives the same value while the loops around it are the same (the parameters,
+            # variables and scope do not change): a template repeats a name or an id in several places.
+            # A value computed from a secret is not kept (it must mark what uses it), nor an unknown.
+            kept[text] = value
+            return copy_json(value)
         return value
 
     # -- evaluation

@@ -69,6 +69,10 @@ class Loops:
         finally:
             self.resource, self.named = outer, outer_named
 
+    def state(self) -> tuple[tuple[str, int] | None, tuple[tuple[str, int], ...]]:
+        """Every loop around what is evaluated now with its index: what copyIndex() may read."""
+        return self.resource, tuple(self.named)
+
     def index(self, loop: str | None) -> int:
         """The current index of `loop` (None: the resource's loop)."""
         if loop is None:

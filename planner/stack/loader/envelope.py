@@ -44,6 +44,10 @@ class Envelope:
         """The value evaluated, and the paths left unresolved; a use of a missing value is recorded for
         AIB0010 unless the caller reports it itself (`record=False`, as for apiVersion). A value known only
         after apply is kept aside where `unknown_allowed` (the body), and an error anywhere else."""
+        kind = type(value)
+        if kind is not dict and kind is not list and (kind is not str or value[:1] != "["):
+            return value, []  # a plain string, number, boolean or null: nothing to evaluate
+        made = self.evaluator.unknown_values
         done = evaluate(
             self.evaluator,
             value,
@@ -57,7 +61,7 @@ class Envelope:
             self.last_missing = f"{what}: {self.loading.unknown_why.get((self.shown, what), 'not known')}"
             if record:
                 self.loading.missing.setdefault((self.shown, what), []).append((self.pointer, where, address))
-        if not self.evaluator.made_unknowns:
+        if self.evaluator.unknown_values == made:  # no reference() value in this one
             return done.value, done.unresolved
         evaluated, found = split_unknowns(done.value, path)
         if found and unknown_allowed:

@@ -45,9 +45,10 @@ _NAMED = (
 _JSON_LIKE = (".json", ".jsonc", ".json5")
 
 
-def resource_files(root: Path, config: StackConfig, loading: Loading) -> Iterator[Path]:
-    """The stack's resource files, in order; every other path is recorded in `loading.files` with the
-    reason it is not read, and what cannot be read is reported."""
+def resource_files(root: Path, config: StackConfig, loading: Loading) -> Iterator[tuple[Path, str]]:
+    """The stack's resource files, in order, each with its name relative to the stack folder (as
+    `Path.relative_to` gives it); every other path is recorded in `loading.files` with the reason it is
+    not read, and what cannot be read is reported."""
     special = {CONFIG_FILE: (True, "the stack's settings")}
     state = Path(config.state_file)
     if not state.is_absolute():
@@ -67,7 +68,7 @@ def _walk(
     special: dict[str, tuple[bool, str]],
     seen: dict[tuple[int, int], str],
     above: tuple[str, ...],
-) -> Iterator[Path]:
+) -> Iterator[tuple[Path, str]]:
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
@@ -109,7 +110,7 @@ def _file(
     linked: str,
     loading: Loading,
     special: dict[str, tuple[bool, str]],
-) -> Iterator[Path]:
+) -> Iterator[tuple[Path, str]]:
     if path in special:
         read, why = special[path]
         _record(loading, path, read, why + linked)
@@ -117,7 +118,7 @@ def _file(
     name = path.rsplit("/", 1)[-1]
     if name.lower().endswith(BICEP_SUFFIX) and stat.S_ISREG(info.st_mode):
         _record(loading, path, True, BICEP_FILE + linked)
-        yield file
+        yield file, _shown(path)
         return
     if not name.endswith(".json"):
         if name.lower().endswith(_JSON_LIKE) and stat.S_ISREG(info.st_mode):
@@ -135,7 +136,12 @@ def _file(
             _warn_if_resources(file, path, f"its name ends in {suffix}", loading)
             return
     _record(loading, path, True, RESOURCE_FILE + linked)
-    yield file
+    yield file, _shown(path)
+
+
+def _shown(path: str) -> str:
+    """A path of the walk (`/` between names) as the system writes it."""
+    return path if os.sep == "/" else path.replace("/", os.sep)
 
 
 def _warn_if_resources(file: Path, path: str, why: str, loading: Loading) -> None:

@@ -3,6 +3,7 @@ the end at their file, line and column."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ...diagnostics import Diagnostic, JsonPath, Severity
-from ..expressions import ExpressionError
+from ..expressions import Evaluator, ExpressionError, Scope
 from ..jsonc import JsonSyntaxError, load_jsonc
 from ..locate import Locator
 from ..model import Resource, StackFile, UnmanagedResource
@@ -45,6 +46,9 @@ class Loading:
     files: list[StackFile] = field(default_factory=list)
     # Files with no expression (no string starting with '[') and no '<' at all: nothing to evaluate or scan.
     plain: set[str] = field(default_factory=set)
+    # How many strings starting with '[' each file has (resources.py looks for the plain resources of a
+    # file with few of them).
+    expressions: dict[str, int] = field(default_factory=dict)
     no_angle_brackets: set[str] = field(default_factory=set)
     # Files with a `"copy":` key somewhere: only their properties are searched for property loops.
     with_copy: set[str] = field(default_factory=set)
@@ -58,6 +62,10 @@ class Loading:
     copy_loops: list[DeclaredLoop] = field(default_factory=list)
     # Parameter names the templates declare and the resource files read (a value for another is AIB0012).
     declared_parameters: set[str] = field(default_factory=set)
+    # The evaluator of the resource files that are not deployment templates, by scope: one for them all,
+    # as they read the same parameters in the same scope and declare no variables (a template has its own,
+    # and with no secure parameter declared none of them ever holds a secret).
+    evaluators: dict[Scope, Evaluator] = field(default_factory=dict)
 
     def add(
         self,
@@ -82,6 +90,13 @@ def placed(loading: Loading) -> list[Diagnostic]:
             d = locator.place(d, d.file, pointer)
         out.append(d)
     return out
+
+
+def written_plain(raw: Any) -> bool:
+    """Whether a parsed JSON value holds no expression and no `copy` key: then its evaluation gives it back
+    as it is. Asked of the JSON text the C encoder writes, which is cheaper than walking the value."""
+    text = json.dumps(raw, ensure_ascii=False, check_circular=False)
+    return '"[' not in text and _LOOP.search(text) is None
 
 
 def rel(root: Path, file: Path) -> str:
@@ -162,7 +177,8 @@ def read_json(file: Path, shown: str, loading: Loading) -> Any:
     looped = _LOOP.search(text) is not None
     if looped:
         loading.with_copy.add(shown)
-    if '"[' not in text and not looped:
+    loading.expressions[shown] = text.count('"[')
+    if not loading.expressions[shown] and not looped:
         loading.plain.add(shown)
     if "<" not in text:
         loading.no_angle_brackets.add(shown)

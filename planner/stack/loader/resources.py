@@ -22,7 +22,7 @@ from .copies import child_has_property_loop, read_loop
 from .envelope import Envelope
 from .guardrails import resource_lifecycle
 from .kinds import recognised_kind, unmanaged
-from .loading import Loading, read_json, rel
+from .loading import Loading, read_json, rel, written_plain
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
 
@@ -38,6 +38,8 @@ _ENVELOPE_KEYS = (
     *BODY_KEYS,
 )
 _CANONICAL_KEYS = {key.lower(): key for key in _ENVELOPE_KEYS}
+# Below this many expressions in a file, each of its resources is first checked for having none at all.
+_FEW_EXPRESSIONS = 64
 # Keys an ARM resource may carry besides the body; anything else at the top level is reported (AIB2006).
 _KNOWN_RESOURCE_KEYS = frozenset(
     (*_ENVELOPE_KEYS, "scope", "zones", "managedBy", "extendedLocation", "existing", "metadata", "$schema")
@@ -91,7 +93,9 @@ def load_resource_file(
         # Texts computed from secure parameters are secrets wherever they appear from now on.
         remember_secrets(evaluator.secret_values)
         return
-    evaluator = Evaluator(scope, pool, {})
+    evaluator = loading.evaluators.get(scope)
+    if evaluator is None:
+        evaluator = loading.evaluators[scope] = Evaluator(scope, pool, {})
     if isinstance(data, list):
         for index, raw in enumerate(data):
             _load_resource(raw, (index,), shown, evaluator, config, loading, name_from_file=None)
@@ -237,7 +241,10 @@ def _load_instance(
                     hint="[resourceId('Microsoft.Compute/galleries', 'NAME')] or [resourceGroup().id]",
                 )
                 return
-    plain = shown in loading.plain
+    # A resource of a file with few expressions is looked at on its own: most of them then have none.
+    plain = shown in loading.plain or (
+        loading.expressions.get(shown, 0) < _FEW_EXPRESSIONS and written_plain(raw)
+    )
     for key in BODY_KEYS:
         if key in raw and raw[key] is not None:
             if plain:

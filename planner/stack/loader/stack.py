@@ -50,8 +50,8 @@ def load_stack(
         return None, placed(loading)
     own = [root / config.parameter_file] if config.parameter_file else []
     pool, pool_sources = parameter_pool(config, variables, [*own, *var_files], loading)
-    for file in resource_files(root, config, loading):
-        load_resource_file(file, config, pool, pool_sources, loading)
+    for file, shown in resource_files(root, config, loading):
+        load_resource_file(file, config, pool, pool_sources, loading, shown=shown)
     check_undeclared(pool, pool_sources, loading)
     for entry in loading.files:
         _LOG.info("%s %s: %s", "read   " if entry.read else "ignored", entry.path, entry.reason)
