@@ -59,6 +59,18 @@ class ResourceState:
         """What the file holds of `observed`: what differs from the applied body (state.observed)."""
         return observed_changes(base_body(self.applied, self.arm_id, self.arm_type), self.observed)
 
+    def sharing(self) -> ResourceState:
+        """This entry with its observed body rebuilt from the applied body and `observed_changes`, as
+        `from_json` makes it: what the two bodies have in common is held once, not twice. What it has
+        computed (its changes, its text) carries over: the content is the same."""
+        changes = self.observed_changes
+        observed = apply_changes(base_body(self.applied, self.arm_id, self.arm_type), changes)
+        out = replace(self, observed=observed)
+        for computed in ("observed_changes", "state_text"):
+            if computed in self.__dict__:
+                out.__dict__[computed] = self.__dict__[computed]
+        return out
+
     def to_json(self) -> dict[str, Any]:
         """The entry as the state file holds it."""
         out = self.content_json()
@@ -211,7 +223,12 @@ class State:
 
 def text_digest(data: bytes) -> str:
     """The digest of a state's stored bytes (State.digest)."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return digest_of(hashlib.sha256(data))
+
+
+def digest_of(hashed: hashlib._Hash) -> str:
+    """`text_digest` of the bytes fed to `hashed` (a sha256), for bytes hashed a piece at a time."""
+    return "sha256:" + hashed.hexdigest()
 
 
 def removed_json(address: str, serial: int) -> dict[str, Any]:

@@ -208,7 +208,9 @@ def apply_journaled(
     # over and over, holding up every worker). Unfrozen when the walk ends, below.
     gc.freeze()
     invoke = call or (lambda fn, _address, _action: fn())
-    references = ApplyReferences(plan, cloud)
+    waiting = [c for c in plan.changes if needs_evaluation(c)]
+    to_evaluate = frozenset(c.address for c in waiting)
+    references = ApplyReferences(plan, cloud, waiting)
 
     def visit(node: Operation) -> None:
         action, address = node
@@ -304,7 +306,7 @@ def apply_journaled(
                 raise
             journal.removed(seq, address)
             return
-        if needs_evaluation(change):
+        if address in to_evaluate:
             try:
                 change = evaluated(change, references)
             except BaseException:

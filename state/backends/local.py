@@ -105,14 +105,12 @@ class LocalBackend:
         return StoredState(text, self._known[1], self.where())
 
     def write(self, text: str, expected: str | None, *, keep_previous: bool = True) -> str:
-        data = text.encode("utf-8")
         with self._write_lock():
             version = self._current_version()
             if version != expected:
                 raise StateChanged(_changed_message(self.where(), expected, version))
             try:
-                write_atomic(self.state_path, text, backup=keep_previous)
-                written = version_of(data)
+                written = write_atomic(self.state_path, text, backup=keep_previous)
                 self._known = (_stat_key(os.stat(self.state_path)), written)
             except OSError as exc:
                 raise BackendError(f"cannot write the state file {self.state_path}: {exc}") from None
