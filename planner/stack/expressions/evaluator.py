@@ -21,7 +21,7 @@ from . import (
 from .errors import ExpressionError, JsonPath
 from .functions import NOT_IMPLEMENTED, RUNTIME_ONLY, Function, arity_message
 from .loops import Loops, copy_loop, object_loops, variable_loops
-from .parser import Call, Known, Literal, Member, Node, parse
+from .parser import Call, Index, Known, Literal, Member, Node, parse
 from .unknown import (
     References,
     ReferenceTarget,
@@ -214,12 +214,14 @@ class Evaluator:
         return copy_json(self._eval(unknown.residual))
 
     def _eval(self, node: Node) -> Any:
-        if isinstance(node, (Literal, Known)):
-            return node.value
-        if isinstance(node, Call):
-            return self._call(node)
+        kind = type(node)  # the node classes have no subclasses
+        if kind is Call:
+            return self._call(node)  # type: ignore[arg-type]
+        if kind is Literal or kind is Known:
+            return node.value  # type: ignore[union-attr]
         if isinstance(node, Member):
             return self._access(node.target, node.name, f"property '{node.name}'")
+        assert isinstance(node, Index)
         key = self._eval(node.index)
         return self._access(node.target, key, f"index [{json.dumps(key, default=str)}]")
 
@@ -280,8 +282,8 @@ class Evaluator:
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             raise ExpressionError(arity_message(node.name, spec, count))
         before = self._marked
-        args = [self._eval(arg) for arg in node.args]
-        if self._unknowns and any(has_unknown(arg) for arg in args):
+        args = [arg.value if type(arg) is Literal else self._eval(arg) for arg in node.args]
+        if self._unknowns and _holds_unknown(args):
             result = self._call_with_unknown(node.name, lowered, args)
         else:
             result = spec.impl(self, node.name, args)
@@ -421,6 +423,15 @@ class Evaluator:
         if not found:
             return {key: None for key in builders}  # lets _access report the missing name
         return {wanted: build()}
+
+
+def _holds_unknown(args: list[Any]) -> bool:
+    """Whether an unknown is in any of a call's arguments (most are strings and numbers: not searched)."""
+    for arg in args:
+        kind = type(arg)
+        if kind is not str and kind is not int and kind is not bool and arg is not None and has_unknown(arg):
+            return True
+    return False
 
 
 def string_leaves(value: Any, *, keys: bool = False) -> Iterator[str]:

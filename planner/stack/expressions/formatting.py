@@ -3,6 +3,7 @@ utcNow()."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
@@ -41,46 +42,65 @@ def _format_number(value: int, spec: str) -> str:
 
 def dotnet_format(template: str, args: list[Any]) -> str:
     """.NET composite formatting: ``{index[,alignment][:format]}`` with ``{{``/``}}`` escapes."""
+    pieces, problem = _pieces(template)
     out: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        arg_index, width, spec = piece
+        if arg_index >= len(args):
+            raise ExpressionError(
+                f"format(): format item {{{arg_index}}} refers to a missing argument ({len(args)} given)"
+            )
+        value = args[arg_index]
+        text = _format_number(value, spec) if is_int(value) else to_string(value)
+        if width is not None:
+            text = text.ljust(-width) if width < 0 else text.rjust(width)
+        out.append(text)
+    if problem is not None:
+        raise ExpressionError(problem)
+    return "".join(out)
+
+
+# A format item: (argument index, alignment or None, format specifier).
+_Item = tuple[int, int | None, str]
+
+
+@functools.lru_cache(maxsize=1024)
+def _pieces(template: str) -> tuple[tuple[str | _Item, ...], str | None]:
+    """A composite format string read once (a template formats the same few thousands of times): its
+    text and format items in order, and what is wrong after them (reported once they are formatted)."""
+    pieces: list[str | _Item] = []
     index = 0
     length = len(template)
     while index < length:
         char = template[index]
         if char == "{":
             if template.startswith("{{", index):
-                out.append("{")
+                pieces.append("{")
                 index += 2
                 continue
             match = _FORMAT_ITEM.match(template, index)
             if match is None:
-                raise ExpressionError(f"format(): invalid format item at position {index} in {template!r}")
-            arg_index = int(match.group(1))
-            if arg_index >= len(args):
-                raise ExpressionError(
-                    f"format(): format item {{{arg_index}}} refers to a missing argument ({len(args)} given)"
-                )
-            value = args[arg_index]
-            spec = match.group(3) or ""
-            text = _format_number(value, spec) if is_int(value) else to_string(value)
-            if match.group(2):
-                width = int(match.group(2))
-                text = text.ljust(-width) if width < 0 else text.rjust(width)
-            out.append(text)
+                return tuple(pieces), f"format(): invalid format item at position {index} in {template!r}"
+            width = int(match.group(2)) if match.group(2) else None
+            pieces.append((int(match.group(1)), width, match.group(3) or ""))
             index = match.end()
         elif char == "}":
             if template.startswith("}}", index):
-                out.append("}")
+                pieces.append("}")
                 index += 2
                 continue
-            raise ExpressionError(f"format(): unmatched '}}' at position {index} in {template!r}")
+            return tuple(pieces), f"format(): unmatched '}}' at position {index} in {template!r}"
         else:
             next_brace = min(
                 (pos for pos in (template.find("{", index), template.find("}", index)) if pos >= 0),
                 default=length,
             )
-            out.append(template[index:next_brace])
+            pieces.append(template[index:next_brace])
             index = next_brace
-    return "".join(out)
+    return tuple(pieces), None
 
 
 _DATETIME_TOKEN = re.compile(
