@@ -20,7 +20,7 @@ from state.redact import redact
 
 from ..builds.checks import build_warnings
 from ..diagnostics import Diagnostic, format_path
-from ..normalize import normalize_body
+from ..normalize import applied_body, normalize_body
 from ..plans.plan import (
     REASON_CANNOT_UPDATE,
     REASON_DESTROY,
@@ -247,7 +247,7 @@ def _change_for(
         before = desired if seen == normalized else redact(seen)
     else:
         observed = entry.observed
-        before = dict(entry.applied)
+        before = applied_body(entry)
     diffs = diff_bodies(before, desired, rtype, resource.api_version)
     existing = replace(
         base,
