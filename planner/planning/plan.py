@@ -247,7 +247,10 @@ def _change_for(
         before = desired if seen == normalized else redact(seen)
     else:
         observed = entry.observed
-        before = applied_body(entry)
+        # The body sent last time, to be sent again as it is: its normalised form is `desired` (spares
+        # normalising every entry of a no-op `plan --no-refresh`).
+        resent = entry.api_version == resource.api_version and entry.applied == base.body
+        before = desired if resent else applied_body(entry)
     diffs = diff_bodies(before, desired, rtype, resource.api_version)
     existing = replace(
         base,
