@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.catalog import ResourceType, read_only_paths
+from providers.catalog import ResourceType, for_arm_type, read_only_paths
 from providers.catalog.arm_ids import fold_id, fold_location
 from providers.catalog.behaviour import Rewrite
 from providers.catalog.paths import in_force
+from state import ResourceState
 
 from .stack.model import BODY_KEYS
 
@@ -125,6 +126,17 @@ def normalize_body(
         if value is not _DROP:
             out[key] = value
     return out
+
+
+def applied_body(entry: ResourceState) -> dict[str, Any]:
+    """A state entry's applied body in the form a plan compares: normalised at the api version it was sent
+    with. The state keeps the body as it was sent (ids as the stack spells them), or, written before
+    format 5, normalised already: normalising again changes nothing. A type the catalog does not know
+    comes back as stored."""
+    rtype = for_arm_type(entry.arm_type)
+    if rtype is None:
+        return dict(entry.applied)
+    return normalize_body(rtype, entry.applied, entry.api_version)
 
 
 def _normalize(value: Any, node: _Node, api_version: str | None) -> Any:

@@ -17,11 +17,15 @@ from typing import Any
 
 from .jsontext import dumps_indented
 from .observed import apply_changes, base_body, observed_changes
+from .schema import id_arm_type
 
 # 1: the walking skeleton's format. 2: secrets are fingerprints (state.redact); upgrading redacts.
 # 3: serials per entry and removed entries (no top-level serial); a saved plan's id on each entry it changed.
 # 4: the observed body stored as what differs from the applied body (`observed_changes`, state.observed).
-FORMAT_VERSION = 4
+# 5: `applied` is the body as sent (not normalised: ids as the stack spells them) and `id` as the service
+#    spells it in its answer, so neither is kept again among the observed changes; those are written as
+#    `observed_set` and `observed_removed`; `type` only where the id does not spell it.
+FORMAT_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,13 @@ class ResourceState:
 
     address: str
     arm_type: str
+    # The resource's id; where the observed body's `id` names the same resource spelt in another case (an
+    # image template's or an identity's `/resourcegroups/`), that spelling (see __post_init__).
     arm_id: str
     api_version: str
-    # The normalised body aibplan last sent (what plan --no-refresh diffs against).
+    # The body aibplan last sent, as sent (what plan --no-refresh diffs against, once normalised: ids as the
+    # stack spells them, so the service's echo of them is no change to keep in `observed_changes`). A state
+    # written before format 5, an import and a refresh-only apply hold it normalised, which compares the same.
     applied: Mapping[str, Any]
     # What the provider returned afterwards, read-only fields included (what drift compares against); the
     # file holds it as what differs from `applied` (observed_changes), read back whole.
@@ -47,6 +55,14 @@ class ResourceState:
     serial: int = 0
     # The id of the saved plan (`aibplan plan --out`) that last changed this entry: a saved plan applies once.
     saved_plan: str | None = None
+
+    def __post_init__(self) -> None:
+        # Azure compares ids without case, and the service answers some in its own spelling: keep that one
+        # as the entry's id, so the file holds it once (not again as the observed body's `id`). Nothing
+        # compares ids with case (planner.planning.identities folds them), and an import does the same.
+        answered = self.observed.get("id") if self.observed else None
+        if isinstance(answered, str) and answered != self.arm_id and answered.lower() == self.arm_id.lower():
+            object.__setattr__(self, "arm_id", answered)
 
     @cached_property
     def state_text(self) -> str:
@@ -79,17 +95,22 @@ class ResourceState:
         return out
 
     def content_json(self) -> dict[str, Any]:
-        """The entry without its serial, as the file holds it."""
+        """The entry without its serial, as the file holds it: `type` only where the id does not spell it
+        exactly, the observed body as `observed_set` and `observed_removed` (state.observed)."""
         out: dict[str, Any] = {
             "address": self.address,
-            "type": self.arm_type,
             "id": self.arm_id,
             "api_version": self.api_version,
             "applied": self.applied,
             "dependencies": sorted(self.dependencies),
         }
-        if self.observed_changes:
-            out["observed_changes"] = self.observed_changes
+        if id_arm_type(self.arm_id) != self.arm_type:
+            out["type"] = self.arm_type
+        changes = self.observed_changes
+        if "set" in changes:
+            out["observed_set"] = changes["set"]
+        if "removed" in changes:
+            out["observed_removed"] = changes["removed"]
         if self.tainted:
             out["tainted"] = True
         if self.extra:
@@ -99,8 +120,9 @@ class ResourceState:
         return out
 
     def shown_json(self) -> dict[str, Any]:
-        """The entry as people read it (`state show`): the observed body whole, no serial."""
-        out = {k: v for k, v in self.content_json().items() if k != "observed_changes"}
+        """The entry as people read it (`state show`): its type, the observed body whole, no serial."""
+        out = {k: v for k, v in self.content_json().items() if k not in ("observed_set", "observed_removed")}
+        out["type"] = self.arm_type
         out["observed"] = self.observed
         return out
 
@@ -121,15 +143,21 @@ class ResourceState:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> ResourceState:
-        """An entry as a state file or a journal line holds it: `observed_changes` (format 4) or, as
-        format 3 and its journals wrote it, `observed` whole. ObservedChangesError when the changes do
-        not fit the applied body."""
+        """An entry as a state file or a journal line holds it, in any format's form: `observed_set` and
+        `observed_removed` (format 5; `type` left out where the id spells it), `observed_changes` (format
+        4) or `observed` whole (format 3). ObservedChangesError when the changes do not fit the applied
+        body."""
         applied = dict(data.get("applied") or {})
-        arm_id, arm_type = str(data["id"]), str(data["type"])
+        arm_id = str(data["id"])
+        arm_type = str(data["type"]) if "type" in data else id_arm_type(arm_id) or ""
         if "observed" in data:
             observed = dict(data["observed"] or {})
         else:
-            observed = apply_changes(base_body(applied, arm_id, arm_type), data.get("observed_changes") or {})
+            changes = data.get("observed_changes") or {
+                "set": data.get("observed_set") or {},
+                "removed": data.get("observed_removed") or [],
+            }
+            observed = apply_changes(base_body(applied, arm_id, arm_type), changes)
         return ResourceState(
             address=str(data["address"]),
             arm_type=arm_type,

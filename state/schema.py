@@ -9,9 +9,11 @@ an arbitrary resource. So every field's type is checked here, where every backen
 Each format version is checked as it was written (state.store checks before it upgrades): up to version
 2 a top-level `serial` (and an optional `last_saved_plan`); from version 3 no top-level serial, each entry
 with its own `serial` and optional `saved_plan`, and a removed resource as `{"address", "removed": true,
-"serial"}` in its entry's place; up to version 3 each entry's `observed` body whole, from version 4 an
+"serial"}` in its entry's place; up to version 3 each entry's `observed` body whole, in version 4 an
 optional `observed_changes` in its place (state.observed: `set`, pointers to values, and `removed`, a
-list of pointers; whether they fit the applied body is checked as the entry is read).
+list of pointers; whether they fit the applied body is checked as the entry is read), from version 5
+those two as the entry's optional `observed_set` and `observed_removed`, and `type` optional (left out
+where the id spells it).
 
 Which ARM type each address kind has is the catalog's to say (this package imports nothing of it): plan
 checks that an entry's kind and type agree (planner.planning.identities, AIB8006) before it plans anything.
@@ -35,9 +37,12 @@ TOP_LEVEL = ("format_version", "lineage", "resources")
 OPTIONAL = ("tainted", "extra", "serial", "saved_plan")
 REMOVED = ("address", "removed", "serial")
 REQUIRED_V3 = ("address", "type", "id", "api_version", "applied", "observed", "dependencies")
-# From format 4: the observed body as what differs from the applied body.
-REQUIRED = ("address", "type", "id", "api_version", "applied", "dependencies")
+# Format 4: the observed body as what differs from the applied body.
+REQUIRED_V4 = ("address", "type", "id", "api_version", "applied", "dependencies")
 OPTIONAL_V4 = (*OPTIONAL, "observed_changes")
+# From format 5: those changes as two fields, and the type only where the id does not spell it.
+REQUIRED = ("address", "id", "api_version", "applied", "dependencies")
+OPTIONAL_V5 = (*OPTIONAL, "type", "observed_set", "observed_removed")
 
 _ADDRESS_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\.(?P<name>[^\s.][^\s]*)$")
 # A resource group's, a subscription's, or (after another resource's id) an extension resource's.
@@ -55,7 +60,7 @@ class StateSchemaError(Exception):
         self.address = address
 
 
-def check_document(data: Mapping[str, Any], version: int = 4) -> None:
+def check_document(data: Mapping[str, Any], version: int = 5) -> None:
     """Raise StateSchemaError for the first field that is missing, unknown or of the wrong type, as
     format `version` writes it."""
     per_entry = version >= 3
@@ -84,8 +89,10 @@ def check_document(data: Mapping[str, Any], version: int = 4) -> None:
         if per_entry and isinstance(entry, dict) and "removed" in entry:
             check_removed(entry, index)
             continue  # a removal may stand beside the entry a merge brought back
-        if version >= 4:
-            address = check_entry(entry, index, OPTIONAL_V4, REQUIRED)
+        if version >= 5:
+            address = check_entry(entry, index, OPTIONAL_V5, REQUIRED)
+        elif version == 4:
+            address = check_entry(entry, index, OPTIONAL_V4, REQUIRED_V4)
         else:
             address = check_entry(entry, index, OPTIONAL if per_entry else OPTIONAL_V2, REQUIRED_V3)
         if address in seen:
@@ -123,7 +130,7 @@ def check_removed(entry: Mapping[str, Any], index: int) -> None:
 
 
 def check_entry(
-    entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL_V4, required: tuple[str, ...] = REQUIRED
+    entry: Any, index: int, optional: tuple[str, ...] = OPTIONAL_V5, required: tuple[str, ...] = REQUIRED
 ) -> str:
     """Check one resource entry (with the `required` and `optional` fields of its format); returns its
     address."""
@@ -148,13 +155,15 @@ def check_entry(
         if key not in entry:
             raise refuse(key, "is missing")
     for key in ("type", "id", "api_version"):
-        if not isinstance(entry[key], str) or not entry[key]:
+        if key in entry and (not isinstance(entry[key], str) or not entry[key]):
             raise refuse(key, f"must be a non-empty string; found {_shown(entry[key])}")
     for key in ("applied", "observed", "extra", "observed_changes"):
         if key in entry and not isinstance(entry[key], dict):
             raise refuse(key, f"must be an object; found {_shown(entry[key])}")
     if "observed_changes" in entry:
         _check_changes(entry["observed_changes"], refuse)
+    _check_set(entry.get("observed_set", {}), "observed_set", refuse)
+    _check_removed(entry.get("observed_removed", []), "observed_removed", refuse)
     dependencies = entry["dependencies"]
     if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
         raise refuse("dependencies", f"must be a list of addresses; found {_shown(dependencies)}")
@@ -164,34 +173,43 @@ def check_entry(
         raise refuse("serial", f"must be a whole number, 0 or more; found {_shown(entry['serial'])}")
     if "saved_plan" in entry and not isinstance(entry["saved_plan"], str):
         raise refuse("saved_plan", f"must be a string; found {_shown(entry['saved_plan'])}")
-    _check_identity(where, entry["type"], entry["id"], address)
+    _check_identity(where, entry.get("type"), entry["id"], address)
     return address
 
 
 def _check_changes(changes: Mapping[str, Any], refuse: Callable[[str, str], StateSchemaError]) -> None:
-    """`observed_changes`: `set`, an object of JSON pointers, and `removed`, a list of them."""
+    """Format 4's `observed_changes`: `set`, an object of JSON pointers, and `removed`, a list of them."""
     for key in changes:
         if key not in ("set", "removed"):
             raise refuse("observed_changes", f"has a field aibplan does not know: {key!r} (set, removed)")
-    values = changes.get("set", {})
+    _check_set(changes.get("set", {}), "observed_changes.set", refuse)
+    _check_removed(changes.get("removed", []), "observed_changes.removed", refuse)
+
+
+def _check_set(values: Any, field: str, refuse: Callable[[str, str], StateSchemaError]) -> None:
+    """An object whose keys are JSON pointers (format 5's `observed_set`)."""
     if not isinstance(values, dict):
-        raise refuse("observed_changes.set", f"must be an object; found {_shown(values)}")
+        raise refuse(field, f"must be an object; found {_shown(values)}")
     for pointer in values:
         problem = check_pointer(pointer)
         if problem is not None:
-            raise refuse("observed_changes.set", f"key {_shown(pointer)} {problem}")
-    removed = changes.get("removed", [])
+            raise refuse(field, f"key {_shown(pointer)} {problem}")
+
+
+def _check_removed(removed: Any, field: str, refuse: Callable[[str, str], StateSchemaError]) -> None:
+    """A list of JSON pointers (format 5's `observed_removed`)."""
     if not isinstance(removed, list):
-        raise refuse("observed_changes.removed", f"must be a list of JSON pointers; found {_shown(removed)}")
+        raise refuse(field, f"must be a list of JSON pointers; found {_shown(removed)}")
     for pointer in removed:
         problem = check_pointer(pointer)
         if problem is not None:
-            raise refuse("observed_changes.removed", f"item {_shown(pointer)} {problem}")
+            raise refuse(field, f"item {_shown(pointer)} {problem}")
 
 
-def _check_identity(where: str, arm_type: str, arm_id: str, address: str) -> None:
+def _check_identity(where: str, arm_type: str | None, arm_id: str, address: str) -> None:
     """The type and the type the id encodes must be one ARM type (compared without case, as Azure compares
-    them): a state edit must not aim a gallery's delete at an identity."""
+    them): a state edit must not aim a gallery's delete at an identity. Without a type (format 5 leaves
+    it out where the id spells it), the id must still be one."""
     id_type = id_arm_type(arm_id)
     if id_type is None:
         raise StateSchemaError(
@@ -200,7 +218,7 @@ def _check_identity(where: str, arm_type: str, arm_id: str, address: str) -> Non
             "(/subscriptions/SUB/resourceGroups/GROUP/providers/NAMESPACE/TYPE/NAME)",
             address=address,
         )
-    if id_type.lower() != arm_type.lower():
+    if arm_type is not None and id_type.lower() != arm_type.lower():
         raise StateSchemaError(
             f"{where}.id", f"names a {id_type}, but the entry's type is {arm_type}: {arm_id}", address=address
         )

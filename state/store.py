@@ -193,6 +193,11 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     (their own format is older), and from now on each entry a saved plan changes records its id.
     3 → 4: each entry's `observed` body is kept whole as read (ResourceState.from_json takes either form)
     and written as `observed_changes`, what differs from the applied body, by the next write.
+    4 → 5: nothing to reshape here. Version 4's `applied` bodies are normalised, which compares as the body
+    sent does (plans normalise it); ResourceState.from_json reads `observed_changes`, each entry takes the
+    id the service answered (ResourceState), and the next write stores the changes as `observed_set` and
+    `observed_removed` and each type the id spells no more; the next apply of a resource stores the body
+    it sends.
     """
     version = data.get("format_version")
     if version == 1:
@@ -217,6 +222,8 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
         data = {**data, "resources": resources, "format_version": 3}
     if data.get("format_version") == 3:
         data = {**data, "format_version": 4}
+    if data.get("format_version") == 4:
+        data = {**data, "format_version": 5}
     return data
 
 

@@ -11,7 +11,7 @@ from state import State
 from state.redact import redact
 
 from ..diagnostics import EngineError
-from ..normalize import normalize_body
+from ..normalize import applied_body, normalize_body
 from ..stack.model import Stack, loop_instances
 from .outcome import BuildTarget
 from .record import fingerprint
@@ -63,7 +63,7 @@ def build_targets(
             notes.append(f"{address}: not created yet (run `aibplan apply`); not built")
             continue
         ref = ResourceRef(entry.arm_id, entry.arm_type, entry.api_version)
-        target = BuildTarget(address, ref, dict(entry.applied), dict(entry.observed) or None)
+        target = BuildTarget(address, ref, applied_body(entry), dict(entry.observed) or None)
         resource = stack.by_address.get(address)
         # A template with values known only after apply (reference()) cannot be compared without the cloud.
         if resource is not None and not resource.known_after_apply:

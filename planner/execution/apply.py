@@ -435,7 +435,8 @@ def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str
         arm_type=change.arm_type,
         arm_id=change.arm_id,
         api_version=change.api_version,
-        applied=redact(dict(change.after or {})),
+        # The body as sent, ids as the stack spells them (the service echoes them so): plans normalise it.
+        applied=redact(dict(change.body or {})),
         observed=redact(dict(observed or {})),
         dependencies=change.depends_on,
         extra=extra,

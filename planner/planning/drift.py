@@ -20,7 +20,7 @@ from state import ResourceState, State
 from state.redact import redact
 
 from ..builds.checks import failed_builds
-from ..normalize import normalize_body
+from ..normalize import applied_body, normalize_body
 from ..plans.diff import AttributeDiff
 from ..plans.drift import DriftKind, DriftReport, ResourceDrift
 from ..stack.model import Stack
@@ -62,7 +62,7 @@ def entry_drift(entry: ResourceState, cloud: Mapping[str, Any] | None) -> Resour
     before = _normalised(entry, entry.observed or entry.applied)
     after = _normalised(entry, cloud)
     rtype = for_arm_type(entry.arm_type)
-    sent = entry.applied or None
+    sent = applied_body(entry) or None
     diffs = diff_bodies(before, after, rtype, entry.api_version, sent=sent) if rtype is not None else ()
     if diffs:
         shown = len(diffs)

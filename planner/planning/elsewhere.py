@@ -30,7 +30,7 @@ from state import ResourceState, State
 from state.redact import redact
 
 from ..diagnostics import Diagnostic, Severity
-from ..normalize import normalize_body
+from ..normalize import applied_body, normalize_body
 from ..plans.drift import DriftKind, DriftReport, ResourceDrift
 from ..plans.plan import Action, Change, Plan
 from .diff import diff_bodies
@@ -132,7 +132,7 @@ def _asks_nothing_new(change: Change, entry: ResourceState) -> bool:
     rtype = for_arm_type(entry.arm_type)
     if rtype is None or change.after is None:
         return False
-    return not diff_bodies(dict(entry.applied), dict(change.after), rtype, change.api_version)
+    return not diff_bodies(applied_body(entry), dict(change.after), rtype, change.api_version)
 
 
 def _observed(entry: ResourceState) -> dict[str, Any]:

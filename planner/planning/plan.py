@@ -20,7 +20,7 @@ from state.redact import redact, redact_beside
 
 from ..builds.checks import build_warnings
 from ..diagnostics import Diagnostic, format_path
-from ..normalize import normalize_body
+from ..normalize import applied_body, normalize_body
 from ..plans.plan import (
     REASON_CANNOT_UPDATE,
     REASON_DESTROY,
@@ -248,7 +248,10 @@ def _change_for(
         before = redact_beside(seen, normalized, desired)
     else:
         observed = entry.observed
-        before = dict(entry.applied)
+        # The body sent last time, to be sent again as it is: its normalised form is `desired` (spares
+        # normalising every entry of a no-op `plan --no-refresh`).
+        resent = entry.api_version == resource.api_version and entry.applied == base.body
+        before = desired if resent else applied_body(entry)
     diffs = diff_bodies(before, desired, rtype, resource.api_version)
     existing: dict[str, Any] = {
         **common,

@@ -100,4 +100,5 @@ def test_the_state_written_through_azure_names_real_ids(
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
     identity = state_entries(root / "aibplan.state.json")["identity.aibBuilder"]
     assert identity["observed"]["properties"]["principalId"]
-    assert identity["id"].startswith("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-")
+    # As the service spells it (`/resourcegroups/`).
+    assert identity["id"].startswith("/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-")

@@ -14,7 +14,10 @@ import pytest
 from benchmarks.fuzz import run_kind
 
 
-@pytest.mark.parametrize(("kind", "examples"), [("stacks", 40), ("vars", 40), ("states", 25)])
+# The sequence is fixed for a given code base and set of imported modules only: hypothesis also draws
+# constants from the project's modules loaded at the time. 25 state examples reached no successful command
+# after the state format changed (in some test orders); 40 reach both sides in every order tried.
+@pytest.mark.parametrize(("kind", "examples"), [("stacks", 40), ("vars", 40), ("states", 40)])
 def test_no_mutation_ends_in_a_traceback_or_a_partial_state(kind: str, examples: int) -> None:
     tally = run_kind(kind, examples, None, raise_on_failure=True, derandomize=True)
     assert tally.failures == []

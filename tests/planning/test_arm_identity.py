@@ -90,14 +90,16 @@ def test_a_case_only_rename_moves_the_entry_and_deletes_nothing(root: Path) -> N
     ]
 
     ok(aibplan("apply", "--auto-approve", "--parallelism", "10", ".", cwd=root))
-    assert identity_in_cloud(root) is not None
+    cloud = identity_in_cloud(root)
+    assert cloud is not None
     assert "identity.AibBuilder" in addresses(root) and "identity.aibBuilder" not in addresses(root)
     entry = next(
         r
         for r in state_of(root)["resources"]
         if r["address"] == "identity.AibBuilder" and not r.get("removed")
     )
-    assert entry["id"] == IDENTITY_ID
+    # The same resource, its id as the service spells it (`/resourcegroups/`).
+    assert entry["id"] == cloud["id"] and entry["id"].lower() == IDENTITY_ID.lower()
     template = next(
         r
         for r in state_of(root)["resources"]

@@ -39,7 +39,10 @@ def test_list_and_show(applied: Path, cli: Callable[..., Run]) -> None:
     document = json.loads(cli("state", "list", "--json", str(applied)).stdout)
     assert document["format_version"] == "1" and len(document["resources"]) == 7
     shown = json.loads(cli("state", "show", "imageTemplate.ubuntu2204", str(applied)).stdout)
-    assert shown["id"] == TEMPLATE_ID and shown["observed"]["properties"]["provisioningState"] == "Succeeded"
+    assert shown["observed"]["properties"]["provisioningState"] == "Succeeded"
+    # The id as the service answered it (AIB spells `/resourcegroups/`): the same resource.
+    assert shown["id"] == shown["observed"]["id"] and shown["id"].lower() == TEMPLATE_ID.lower()
+    assert shown["type"] == "Microsoft.VirtualMachineImages/imageTemplates"
 
 
 def test_rm_then_import_brings_it_back(applied: Path, cli: Callable[..., Run]) -> None:
