@@ -250,7 +250,7 @@ def _change_for(
         observed = entry.observed
         # The body sent last time, to be sent again as it is: its normalised form is `desired` (spares
         # normalising every entry of a no-op `plan --no-refresh`).
-        resent = entry.api_version == resource.api_version and entry.applied == base.body
+        resent = entry.api_version == resource.api_version and entry.applied == common["body"]
         before = desired if resent else applied_body(entry)
     diffs = diff_bodies(before, desired, rtype, resource.api_version)
     existing: dict[str, Any] = {
