@@ -20,7 +20,7 @@ evaluates an unknown's residual again against it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -95,10 +95,20 @@ def has_unknown(value: Any) -> bool:
 def _has_unknown(value: Any) -> bool:
     if isinstance(value, Unknown):
         return True
+    items: Iterable[Any]
     if isinstance(value, dict):
-        return any(_has_unknown(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_unknown(item) for item in value)
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
+    for item in items:
+        # Plain leaves are most of a body: passed over without a call (an apply asks this of every body).
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or kind is float or item is None:
+            continue
+        if _has_unknown(item):
+            return True
     return False
 
 
