@@ -1,25 +1,65 @@
 """Views: how each operation's result is shown, behind one interface per result (`View.show` gives the
 text for stdout and stderr apart, `View.rejected` what to show when the stack's diagnostics stopped the
 operation). A command chooses its view once, from its format option (`plan_view("json", color=...)`);
-the views build on the renderers of plain data in planner.render and import neither click nor rich."""
+the views build on the renderers of plain data in planner.render and import neither click nor rich.
 
-from .adoption import GeneratedText
-from .apply import ApplyText
+Each view is imported from its module when first asked for: a plan does not load the state commands'
+views (nor what they show), as planner.operations does not load their operations."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .base import Shown, View
-from .builds import BuildsText, outputs_view
-from .plans import PlanText, drift_view, plan_view, saved_plan_view
-from .state import (
-    Imported,
-    ImportedAllText,
-    Moved,
-    MovedStateText,
-    PulledText,
-    Removed,
-    StateEntryJson,
-    UnlockedText,
-    state_list_view,
-)
-from .validation import validation_view
+
+if TYPE_CHECKING:
+    from .adoption import GeneratedText
+    from .apply import ApplyText
+    from .builds import BuildsText, outputs_view
+    from .plans import PlanText, drift_view, plan_view, saved_plan_view
+    from .state import (
+        Imported,
+        ImportedAllText,
+        Moved,
+        MovedStateText,
+        PulledText,
+        Removed,
+        StateEntryJson,
+        UnlockedText,
+        state_list_view,
+    )
+    from .validation import validation_view
+
+_VIEWS = {
+    "adoption": ("GeneratedText",),
+    "apply": ("ApplyText",),
+    "builds": ("BuildsText", "outputs_view"),
+    "plans": ("PlanText", "drift_view", "plan_view", "saved_plan_view"),
+    "state": (
+        "Imported",
+        "ImportedAllText",
+        "Moved",
+        "MovedStateText",
+        "PulledText",
+        "Removed",
+        "StateEntryJson",
+        "UnlockedText",
+        "state_list_view",
+    ),
+    "validation": ("validation_view",),
+}
+_MODULE_OF = {name: module for module, names in _VIEWS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApplyText",
