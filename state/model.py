@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from .jsontext import dumps_indented
-from .observed import apply_changes, base_body, observed_changes
+from .observed import ObservedChangesError, apply_changes, base_body, observed_changes
 from .schema import id_arm_type
 
 # 1: the walking skeleton's format. 2: secrets are fingerprints (state.redact); upgrading redacts.
@@ -78,9 +78,13 @@ class ResourceState:
     def sharing(self) -> ResourceState:
         """This entry with its observed body rebuilt from the applied body and `observed_changes`, as
         `from_json` makes it: what the two bodies have in common is held once, not twice. What it has
-        computed (its changes, its text) carries over: the content is the same."""
+        computed (its changes, its text) carries over: the content is the same. (Changes that did not fit
+        their own base would be a bug; the entry is then kept as it is.)"""
         changes = self.observed_changes
-        observed = apply_changes(base_body(self.applied, self.arm_id, self.arm_type), changes)
+        try:
+            observed = apply_changes(base_body(self.applied, self.arm_id, self.arm_type), changes)
+        except ObservedChangesError:
+            return self
         out = replace(self, observed=observed)
         for computed in ("observed_changes", "state_text"):
             if computed in self.__dict__:
