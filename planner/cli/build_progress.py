@@ -1,4 +1,5 @@
-"""Live build progress on stderr: a rich table redrawn in place on a terminal, plain lines elsewhere."""
+"""Live build progress on stderr: a rich table redrawn in place on a terminal, plain lines elsewhere
+(rich imported when the table is first drawn, as in cli.progress)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,16 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
-
-from rich.console import Console
-from rich.live import Live
-from rich.spinner import Spinner
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from state.redact import redact_output
 
 from ..hooks import Hooks
 from .common import err
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 _DONE_STYLE = {"Succeeded": "green", "Started": "green", "Canceled": "yellow", "NotRunning": "dim"}
 
@@ -98,6 +97,8 @@ class LiveBuildProgress(Hooks):
     """A table of builds redrawn in place: spinner, runState, runSubState and elapsed time per template."""
 
     def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
         self._lock = threading.Lock()
         self._rows: dict[str, _Row] = {}
         self._notes: dict[str, str] = {}
@@ -109,6 +110,10 @@ class LiveBuildProgress(Hooks):
         self._live.stop()
 
     def __rich__(self) -> Table:
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         for column in ("", "TEMPLATE", "STATE", "STEP", "ELAPSED"):
             table.add_column(column)
@@ -150,5 +155,7 @@ class LiveBuildProgress(Hooks):
 def build_progress(*, color: bool = True) -> PlainBuildProgress | LiveBuildProgress:
     """Live on a terminal (stderr), plain lines otherwise."""
     if sys.stderr.isatty():
+        from rich.console import Console
+
         return LiveBuildProgress(Console(stderr=True, no_color=not color or None))
     return PlainBuildProgress()

@@ -4,6 +4,9 @@ On a terminal, rich keeps one line per change in flight at the bottom of the scr
 time ("imageTemplate.web: Still creating... [20s elapsed]"), and prints each start, end, retry and skip
 above it. Without a terminal (CI logs, pipes) every event is one plain line, and a ticker repeats the
 "Still creating..." lines every 10 seconds, as Terraform does.
+
+rich is imported when a live display starts: a command that shows none (a no-op plan, or any command
+writing to a pipe) does not load it.
 """
 
 from __future__ import annotations
@@ -13,11 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from state.redact import redact_output
 
@@ -25,6 +24,9 @@ from ..hooks import Hooks
 from ..plans.plan import Plan
 from .build_progress import LiveBuildProgress, PlainBuildProgress, Ticking, build_progress
 from .common import err, out
+
+if TYPE_CHECKING:
+    from rich.console import Console, Group
 
 
 class ConsoleHooks(Ticking, Hooks):
@@ -82,6 +84,9 @@ class LiveHooks(Hooks):
     _VERBS: ClassVar[dict[str, tuple[str, str]]] = ConsoleHooks._VERBS
 
     def __init__(self, console: Console | None = None, refresh_per_second: float = 4) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
         self._console = console or Console(stderr=True, highlight=False)
         self._lock = threading.Lock()
         self._running: dict[str, tuple[str, float]] = {}
@@ -97,6 +102,9 @@ class LiveHooks(Hooks):
         self._closed = False
 
     def _render(self) -> Group:
+        from rich.console import Group
+        from rich.text import Text
+
         now = time.monotonic()
         with self._lock:
             running = sorted(self._running.items(), key=lambda item: item[1][1])
@@ -109,6 +117,8 @@ class LiveHooks(Hooks):
         return Group(*lines)
 
     def _print(self, text: str, style: str | None = None) -> None:
+        from rich.text import Text
+
         self._console.print(Text(redact_output(text), style=style or ""), soft_wrap=True)
 
     def close(self) -> None:
@@ -144,6 +154,8 @@ def progress_hooks(stream: Any = None, *, color: bool = True) -> ConsoleHooks | 
     """Live progress on a terminal, plain lines otherwise. Call `close()` on the result when done."""
     stream = stream if stream is not None else sys.stderr
     if hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb":
+        from rich.console import Console
+
         return LiveHooks(Console(stderr=True, highlight=False, no_color=not color or None))
     return ConsoleHooks()
 

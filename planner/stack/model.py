@@ -17,6 +17,9 @@ RUNTIME_DIR = ".aibplan"
 
 # Keys of an ARM resource that are part of the REST body (everything else is template syntax).
 BODY_KEYS = ("location", "tags", "identity", "sku", "kind", "plan", "properties")
+# Resource.derived: the body as `json.dumps(body, sort_keys=True, default=str)` writes it, where the loader
+# wrote it already (a body taken as written: loader.resources), for the stack's inputs hash.
+BODY_JSON = "body as JSON"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """What a command loads: `aibplan --version` and `--help` load no command, and a local plan loads nothing of
-the emulator, TLS, the Azure SDK, deepdiff or the apply engine (issue 14; docs/performance.md, "Start-up").
+the emulator, TLS, the Azure SDK, deepdiff, the apply engine or rich (issue 14; docs/performance.md,
+"Start-up").
 
 Behaviour, not timing: each command runs in a fresh interpreter that prints, when it exits, the names of
 the modules it had imported."""
@@ -61,6 +62,8 @@ def _heavy(modules: set[str]) -> dict[str, list[str]]:
         "apply engine": [
             m for m in modules if m in ("planner.execution.apply", "planner.operations.applying")
         ],
+        # What draws live progress on a terminal (none is shown for a plan, nor with output to a pipe).
+        "rich": [m for m in modules if m.split(".")[0] == "rich"],
     }
     return {name: found for name, found in parts.items() if found}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -293,3 +294,36 @@ def test_examples_load_cleanly(example: object) -> None:
         stack, diagnostics = load_stack(EXAMPLES / name)
         assert stack is not None, diagnostics
         assert [d for d in diagnostics if d.is_error] == []
+
+
+def test_resources_taken_as_written_are_evaluated_alike_and_hashed_alike(tmp_path: Path) -> None:
+    """In a file with few expressions, a resource without one is taken as written (its body not walked)
+    and its body's JSON text, written then, is reused by the inputs hash: the bodies and the hash must be
+    what evaluating every body and hashing it would give."""
+    resources = [
+        {"type": IDENTITY_TYPE, "name": "plain", "tags": {"b": "2", "a": "x [y]"}, "dependsOn": ["placed"]},
+        {
+            "type": IDENTITY_TYPE,
+            "name": "placed",
+            "location": "eastus",
+            "tags": {"z": 1, "y": [True, None, 1.5]},
+        },
+        {"type": IDENTITY_TYPE, "name": "escaped", "tags": {"a": "[[literal]"}},
+        {"type": IDENTITY_TYPE, "name": "computed", "tags": {"at": "[resourceGroup().location]"}},
+    ]
+    stack = load_ok(write_stack(tmp_path, {"r.json": resources}))
+    bodies = {r.name: r.body for r in stack.resources}
+    assert bodies == {
+        "plain": {"tags": {"b": "2", "a": "x [y]"}, "location": CONFIG["location"]},
+        "placed": {"location": "eastus", "tags": {"z": 1, "y": [True, None, 1.5]}},
+        "escaped": {"tags": {"a": "[literal]"}, "location": CONFIG["location"]},
+        "computed": {"tags": {"at": CONFIG["location"]}, "location": CONFIG["location"]},
+    }
+    config = stack.config
+    digest = hashlib.sha256()
+    settings = [config.subscription_id, config.resource_group, config.location, config.provider]
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    for r in sorted(stack.resources, key=lambda r: r.address):
+        shown = [r.address, r.api_version, r.body, r.depends_on]
+        digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
+    assert stack.inputs_hash == digest.hexdigest()

@@ -3,7 +3,6 @@ the end at their file, line and column."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -92,11 +91,9 @@ def placed(loading: Loading) -> list[Diagnostic]:
     return out
 
 
-def written_plain(raw: Any) -> bool:
-    """Whether a parsed JSON value holds no expression and no `copy` key: then its evaluation gives it back
-    as it is. Asked of the JSON text the C encoder writes, which is cheaper than walking the value."""
-    text = json.dumps(raw, ensure_ascii=False, check_circular=False)
-    return '"[' not in text and _LOOP.search(text) is None
+def has_loop(text: str) -> bool:
+    """Whether JSON text has a `copy` key (any case): a property loop there is evaluated."""
+    return _LOOP.search(text) is not None
 
 
 def rel(root: Path, file: Path) -> str:

@@ -3,6 +3,7 @@ resource's envelope evaluated, nested child resources flattened, types aibplan d
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from ...diagnostics import JsonPath, Severity
 from ..expressions import Evaluator, Scope
 from ..expressions.evaluator import string_leaves
 from ..expressions.loops import COPY_ON_CHILD
-from ..model import BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig
+from ..model import BODY_JSON, BODY_KEYS, CopyInstance, Resource, SourceRef, StackConfig
 from .alone import UNKNOWN_RESOURCE_GROUP, UNKNOWN_SUBSCRIPTION
 from .bicep import SUFFIX as BICEP_SUFFIX
 from .bicep import compile_bicep
@@ -22,7 +23,7 @@ from .copies import child_has_property_loop, read_loop
 from .envelope import Envelope
 from .guardrails import resource_lifecycle
 from .kinds import recognised_kind, unmanaged
-from .loading import Loading, read_json, rel, written_plain
+from .loading import Loading, has_loop, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
 
@@ -241,20 +242,26 @@ def _load_instance(
                     hint="[resourceId('Microsoft.Compute/galleries', 'NAME')] or [resourceGroup().id]",
                 )
                 return
+    location = config.location if rtype.located else ""
     # A resource of a file with few expressions is looked at on its own: most of them then have none.
-    plain = shown in loading.plain or (
-        loading.expressions.get(shown, 0) < _FEW_EXPRESSIONS and written_plain(raw)
+    plain = shown in loading.plain
+    as_written = (
+        _as_written(raw, location)
+        if not plain and loading.expressions.get(shown, 0) < _FEW_EXPRESSIONS
+        else None
     )
-    for key in BODY_KEYS:
-        if key in raw and raw[key] is not None:
-            if plain:
-                body[key] = raw[key]
-            else:
+    depends_on: Any
+    if plain:
+        body = {key: raw[key] for key in BODY_KEYS if key in raw and raw[key] is not None}
+        depends_on = raw.get("dependsOn") or []
+    elif as_written is not None:
+        body, depends_on, body_text = as_written
+    else:
+        for key in BODY_KEYS:
+            if key in raw and raw[key] is not None:
                 body[key], paths = envelope.evaluate(raw[key], (key,), address, unknown_allowed=True)
                 unresolved += paths
-    depends_on: Any = raw.get("dependsOn") or []
-    if not plain:
-        depends_on, dropped = envelope.evaluate(depends_on, ("dependsOn",), address)
+        depends_on, dropped = envelope.evaluate(raw.get("dependsOn") or [], ("dependsOn",), address)
         if dropped and isinstance(depends_on, list):
             depends_on = [d for i, d in enumerate(depends_on) if ("dependsOn", i) not in dropped]
     if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
@@ -268,8 +275,8 @@ def _load_instance(
             address=address,
         )
         depends_on = []
-    if "location" not in body and config.location and rtype.located:
-        body["location"] = config.location
+    if "location" not in body and location:
+        body["location"] = location
     api_version_given = isinstance(api_version, str) and bool(api_version) and not api_version_unresolved
     if not api_version_given:
         if api_version_unresolved:
@@ -322,6 +329,8 @@ def _load_instance(
         secret_values=_secrets_in(body, evaluator),
         copy=copy,
     )
+    if as_written is not None:
+        resource.derived[BODY_JSON] = body_text
     loading.resources.append(resource)
     children = raw.get("resources")
     if isinstance(children, list):
@@ -336,6 +345,27 @@ def _load_instance(
                 name_from_file=None,
                 parent=resource,
             )
+
+
+def _as_written(raw: dict[str, Any], location: str) -> tuple[dict[str, Any], Any, str] | None:
+    """The body (with the stack's `location` where it has none) and dependsOn as written, and the body as
+    the JSON text the stack's inputs hash writes (BODY_JSON), when neither holds an expression (a string
+    starting with '[') or a property loop: evaluating them would give them back as they are. The C
+    encoder writes the text sooner than a walk of the body would find that it has no expression."""
+    body = {key: raw[key] for key in BODY_KEYS if key in raw and raw[key] is not None}
+    if "location" not in body and location:
+        body["location"] = location
+    depends_on = raw.get("dependsOn") or []
+    if type(depends_on) is not list or any(type(d) is not str or d[:1] == "[" for d in depends_on):
+        return None  # evaluated, as anything else there is (and what is wrong said)
+    text = _BODY_ENCODER.encode(body)
+    if '"[' in text or has_loop(text):
+        return None
+    return body, depends_on, text
+
+
+# Writes a body as `json.dumps(body, sort_keys=True, default=str)` does (BODY_JSON).
+_BODY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:

@@ -8,12 +8,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii as encode_string
 from pathlib import Path
 from typing import Any
 
 from ...diagnostics import Diagnostic, JsonPath, Severity, has_errors
 from ..locate import Locator
-from ..model import CONFIG_FILE, Resource, Stack, StackConfig, address_order
+from ..model import BODY_JSON, CONFIG_FILE, Resource, Stack, StackConfig, address_order
 from .alone import report_missing, report_stand_ins
 from .config import read_config
 from .copies import check_loop_names
@@ -220,11 +221,19 @@ def _inputs_hash(config: StackConfig, resources: Sequence[Resource]) -> str:
     if config.lifecycle:
         guarded = {a: [lc.prevent_destroy, lc.ignore_changes] for a, lc in config.lifecycle.items()}
         digest.update(json.dumps(guarded, sort_keys=True).encode())
+    # What json.dumps(value, sort_keys=True, default=str) writes, without making an encoder for each call.
+    encode = json.JSONEncoder(sort_keys=True, default=str).encode
     for resource in sorted(resources, key=lambda r: r.address):
         shown: list[Any] = [resource.address, resource.api_version, resource.body, resource.depends_on]
         if resource.lifecycle is not None:
             shown.append([resource.lifecycle.prevent_destroy, resource.lifecycle.ignore_changes])
-        digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
+        body_text = resource.derived.get(BODY_JSON)
+        if body_text is None:
+            digest.update(encode(shown).encode())
+        else:  # the same text, with the body as the loader wrote it already
+            head = f"[{encode_string(resource.address)}, {encode_string(resource.api_version)}, "
+            rest = ", ".join(encode(item) for item in shown[3:])
+            digest.update(f"{head}{body_text}, {rest}]".encode())
     return digest.hexdigest()
 
 
