@@ -10,9 +10,9 @@ stack's diagnostics), `EngineError` (from the layers below: a lock held, a state
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_exports
 from .control import Confirm, OperationError, StackRejected, Stop, always
 from .requests import (
     ApplyOptions,
@@ -67,16 +67,7 @@ _OPERATIONS = {
         "show_entry",
     ),
 }
-_MODULE_OF = {name: module for module, names in _OPERATIONS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _OPERATIONS)
 
 
 __all__ = [

@@ -8,9 +8,9 @@ views (nor what they show), as planner.operations does not load their operations
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_exports
 from .base import Shown, View
 
 if TYPE_CHECKING:
@@ -49,16 +49,7 @@ _VIEWS = {
     ),
     "validation": ("validation_view",),
 }
-_MODULE_OF = {name: module for module, names in _VIEWS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _VIEWS)
 
 
 __all__ = [
