@@ -9,41 +9,14 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from state import ResourceState, State, StateError, dumps_state
+from state import State, StateError, dumps_state
 from state.observed import same_value
 from state.store import parse_state
 from tests.helpers import FIXTURES, Run
+from tests.helpers.bodies import GALLERY_ID, bodies, gallery
 
 ROUNDTRIP = FIXTURES / "state-roundtrip"
-GALLERY_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/corpImages"
-
-keys = st.text(alphabet="ab/~0c", min_size=0, max_size=4)
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.sampled_from([0.0, 1.0, 2.5])
-    | st.text("ab", max_size=2)
-)
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
-    max_leaves=12,
-)
-bodies = st.dictionaries(keys, values, max_size=4)
-
-
-def gallery(applied: dict[str, Any], observed: dict[str, Any]) -> ResourceState:
-    return ResourceState(
-        address="gallery.corpImages",
-        arm_type="Microsoft.Compute/galleries",
-        arm_id=GALLERY_ID,
-        api_version="2024-03-03",
-        applied=applied,
-        observed=observed,
-    )
 
 
 @settings(max_examples=300, deadline=None)
