@@ -11,6 +11,7 @@ recursive writer (strings still escaped by the C encoder) is worth its few lines
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -93,7 +94,15 @@ MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
 _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _STRING_OR_LONG_NUMBER = re.compile(rf'"(?:[^"\\]|\\.)*"|-?\d{{{MAX_DIGITS + 1},}}')
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@functools.cache
+def _surrogate() -> re.Pattern[str]:
+    """A lone surrogate: compiled when first asked for (the class of every surrogate takes milliseconds to
+    compile, at the start of every command otherwise)."""
+    return re.compile("[\ud800-\udfff]")
+
+
 _FLOAT_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|NaN|Infinity)')
 
 
@@ -261,7 +270,7 @@ def _any_leaf(value: Any, test: Callable[[Any], bool]) -> bool:
 
 
 def _has_surrogate(item: Any) -> bool:
-    return isinstance(item, str) and _SURROGATE.search(item) is not None
+    return isinstance(item, str) and _surrogate().search(item) is not None
 
 
 def lone_surrogate_path(value: Any) -> tuple[str | int, ...] | None:
@@ -271,11 +280,11 @@ def lone_surrogate_path(value: Any) -> tuple[str | int, ...] | None:
     while stack:
         item, path = stack.pop()
         if isinstance(item, str):
-            if _SURROGATE.search(item):
+            if _surrogate().search(item):
                 return path
         elif isinstance(item, dict):
             for key, child in item.items():
-                if isinstance(key, str) and _SURROGATE.search(key):
+                if isinstance(key, str) and _surrogate().search(key):
                     return (*path, key)
                 stack.append((child, (*path, key)))
         elif isinstance(item, list):
@@ -285,4 +294,4 @@ def lone_surrogate_path(value: Any) -> tuple[str | int, ...] | None:
 
 def unicode_text(text: str) -> str:
     """`text` with each lone surrogate (not Unicode, cannot be written as UTF-8) shown as U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    return _surrogate().sub("\ufffd", text) if _surrogate().search(text) else text

@@ -94,8 +94,13 @@ def cache_key(
     )
     add([str(file) for file in var_files])
     add(stack.inputs_hash)
-    for name in sorted(stack.texts):
-        add([name, hashlib.sha256(stack.texts[name].encode("utf-8", "surrogatepass")).hexdigest()])
+    texts = stack.texts
+    add(
+        [
+            [name, hashlib.sha256(texts[name].encode("utf-8", "surrogatepass")).hexdigest()]
+            for name in sorted(texts)
+        ]
+    )
     return digest.hexdigest()
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import difflib
 import functools
-import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -33,8 +33,8 @@ from providers.catalog.references import (
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
 from .model import Resource, Stack
+from .order import RESOURCE, dependencies, find_cycles, keep_order, resource_subgraph, topological_addresses
 
-RESOURCE = "resource"
 EXTERNAL = "external"
 REGION = "region"
 
@@ -55,10 +55,15 @@ __all__ = [
     "PERMISSION",
     "REFERENCE",
     "REPLICATION",
+    "RESOURCE",
     "ROLE_DEFINITION",
     "SCOPE",
     "SOURCE",
     "SUBNET",
+    "dependencies",
+    "find_cycles",
+    "resource_subgraph",
+    "topological_addresses",
 ]
 
 
@@ -117,61 +122,59 @@ def region_node(location: str) -> str:
 
 def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
     """The stack's graph and the problems found while building it (dangling dependsOn, cycles)."""
-    graph = nx.DiGraph()
+    drawing = _Drawing(stack)
     diagnostics: list[Diagnostic] = []
-    by_id: dict[str, Resource] = {}
-    for resource in stack.resources:
-        graph.add_node(resource.address, role=RESOURCE, kind=resource.kind, arm_id=resource.arm_id)
-        by_id[fold_id(resource.arm_id)] = resource
+    by_id = drawing.by_id
     loops: dict[str, list[Resource]] = {name.lower(): [] for name in stack.copy_loops}
     for resource in stack.resources:
         if resource.copy is not None:
             loops.setdefault(resource.copy.loop.lower(), []).append(resource)
-    _add_serial_batches(graph, loops)
+    _add_serial_batches(drawing, loops)
     unmanaged_ids = set()
     for other in stack.unmanaged:
         unmanaged_ids.add(other.name.lower())
         unmanaged_ids.add(f"{other.arm_type}/{other.name}".lower())
 
     for resource in stack.resources:
+        address = resource.address
         own = parse_resource_id(resource.arm_id)
         parent = own.parent() if own else None
         if parent is not None:
-            _link(graph, by_id, parent, resource, PARENT, ("name",))
+            drawing.link(parent, resource, PARENT, ("name",))
         if own is not None and own.scope is not None:
-            _link(graph, by_id, own.scope, resource, SCOPE, ("scope",))
+            drawing.link(own.scope, resource, SCOPE, ("scope",))
         for ref in references(resource):
             rid = parse_resource_id(ref.arm_id)
             if rid is None:
                 continue
-            _link(graph, by_id, target_of(rid, ref), resource, ref.reason, ref.path)
+            drawing.link(target_of(rid, ref), resource, ref.reason, ref.path)
         for path, unknown in resource.known_after_apply:
             for target in sorted(unknown.targets, key=lambda t: t.resource):
                 rid = parse_resource_id(target.resource)
                 if rid is not None:  # a name that names nothing is reported by the loader (AIB1003)
-                    _link(graph, by_id, rid, resource, REFERENCE, path)
-        _add_regions(graph, resource)
+                    drawing.link(rid, resource, REFERENCE, path)
+        _add_regions(drawing, resource)
         for index, entry in enumerate(resource.depends_on):
             target_resource = _resolve_depends_on(entry, resource, stack, by_id)
             if target_resource is None and entry.lower() in loops:
                 # A copy loop's name: every instance of it (none when its count is 0).
                 for instance in loops[entry.lower()]:
                     if instance is not resource:
-                        _add_edge(graph, instance.address, resource.address, DEPENDS_ON)
+                        drawing.edge(instance.address, address, DEPENDS_ON)
                 continue
             if target_resource is resource:
                 diagnostics.append(
                     Diagnostic(
                         "AIB1001",
                         Severity.ERROR,
-                        f"dependency cycle: dependsOn '{entry}' names {resource.address} itself",
-                        address=resource.address,
+                        f"dependency cycle: dependsOn '{entry}' names {address} itself",
+                        address=address,
                         path=("dependsOn", index),
                         hint="remove it: a resource cannot wait for itself",
                     )
                 )
             elif target_resource is not None:
-                _add_edge(graph, target_resource.address, resource.address, DEPENDS_ON)
+                drawing.edge(target_resource.address, address, DEPENDS_ON)
             elif entry.lower() not in unmanaged_ids and not _is_unmanaged_id(entry, stack):
                 names = [r.name for r in stack.resources] + [r.address for r in stack.resources]
                 close = difflib.get_close_matches(entry.rsplit("/", 1)[-1], names, n=1)
@@ -180,23 +183,74 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
                         "AIB1002",
                         Severity.ERROR,
                         f"dependsOn '{entry}' matches no resource in the stack",
-                        address=resource.address,
+                        address=address,
                         path=("dependsOn", index),
                         hint=f"did you mean '{close[0]}'?"
                         if close
                         else "name a resource declared in this stack",
                     )
                 )
+    graph = drawing.done()
     _add_applied_before(graph, stack)
-    order = _resource_order(graph)
-    if order is None:
+    if not keep_order(graph):
         diagnostics.extend(find_cycles(graph))
-    else:
-        graph.graph[_ORDER] = (_shape(graph), tuple(order))
     return graph, diagnostics
 
 
-def _add_serial_batches(graph: nx.DiGraph, loops: dict[str, list[Resource]]) -> None:
+class _Drawing:
+    """A graph being drawn. Nodes are added as they are met (so they keep that order); edges are gathered
+    in the order they are found, each with its reasons (sorted) and the path of its first one, and added
+    at once by `done` (networkx's add_edge, one at a time, costs more than finding them)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.graph = nx.DiGraph()
+        self.graph.add_nodes_from(
+            (r.address, {"role": RESOURCE, "kind": r.kind, "arm_id": r.arm_id}) for r in stack.resources
+        )
+        self.by_id = {fold_id(resource.arm_id): resource for resource in stack.resources}
+        self.edges: dict[tuple[str, str], dict[str, Any]] = {}
+        self.regions: dict[str, str] = {}  # a location as written -> its node
+
+    def edge(self, before: str, after: str, reason: str, path: JsonPath = ()) -> None:
+        data = self.edges.get((before, after))
+        if data is None:
+            self.edges[before, after] = {"reasons": (reason,), "path": path}
+        elif reason not in data["reasons"]:
+            data["reasons"] = tuple(sorted((*data["reasons"], reason)))
+
+    def link(self, target: ResourceId, resource: Resource, reason: str, path: JsonPath) -> None:
+        """An edge to `resource` from what `target` names: a resource of the stack, else an external node."""
+        declared = self.by_id.get(_folded(target))
+        if declared is not None:
+            if declared.address != resource.address:
+                self.edge(declared.address, resource.address, reason, path)
+            return
+        node = external_address(target)
+        if node not in self.graph:
+            self.graph.add_node(node, role=EXTERNAL, arm_id=str(target), arm_type=target.arm_type)
+        self.edge(node, resource.address, reason, path)
+
+    def region(self, address: str, location: str, reason: str) -> None:
+        """An edge from `address` to the region `location` names."""
+        node = self.regions.get(location)
+        if node is None:
+            node = self.regions[location] = region_node(location)
+            if node not in self.graph:
+                self.graph.add_node(node, role=REGION, location=fold_location(location))
+        self.edge(address, node, reason)
+
+    def done(self) -> nx.DiGraph:
+        self.graph.add_edges_from((before, after, data) for (before, after), data in self.edges.items())
+        return self.graph
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded(rid: ResourceId) -> str:
+    """The id in the form ids are compared in (a big stack names the same few ids thousands of times)."""
+    return fold_id(str(rid))
+
+
+def _add_serial_batches(drawing: _Drawing, loops: dict[str, list[Resource]]) -> None:
     """A serial copy loop deploys its instances batch by batch: each instance of a batch after every one of
     the batch before it (so a destroy removes them in the reverse order)."""
     for instances in loops.values():
@@ -207,7 +261,7 @@ def _add_serial_batches(graph: nx.DiGraph, loops: dict[str, list[Resource]]) -> 
         for batch, addresses in batches.items():
             for before in batches.get(batch - 1, ()):
                 for after in addresses:
-                    _add_edge(graph, before, after, COPY_SERIAL)
+                    drawing.edge(before, after, COPY_SERIAL)
 
 
 def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
@@ -225,7 +279,12 @@ def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
         for kind in rtype.applied_before:
             for later in by_kind.get(kind, ()):
                 if later != resource.address and later not in before:
-                    _add_edge(graph, resource.address, later, PERMISSION)
+                    if graph.has_edge(resource.address, later):
+                        data = graph.edges[resource.address, later]
+                        if PERMISSION not in data["reasons"]:
+                            data["reasons"] = tuple(sorted((*data["reasons"], PERMISSION)))
+                    else:
+                        graph.add_edge(resource.address, later, reasons=(PERMISSION,), path=())
 
 
 def _is_unmanaged_id(entry: str, stack: Stack) -> bool:
@@ -261,145 +320,15 @@ def _resolve_depends_on(
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _link(
-    graph: nx.DiGraph,
-    by_id: dict[str, Resource],
-    target: ResourceId,
-    resource: Resource,
-    reason: str,
-    path: JsonPath,
-) -> None:
-    declared = by_id.get(_folded(target))
-    if declared is not None:
-        if declared.address != resource.address:
-            _add_edge(graph, declared.address, resource.address, reason, path)
-        return
-    node = external_address(target)
-    if node not in graph:
-        graph.add_node(node, role=EXTERNAL, arm_id=str(target), arm_type=target.arm_type)
-    _add_edge(graph, node, resource.address, reason, path)
-
-
-@functools.lru_cache(maxsize=65536)
-def _folded(rid: ResourceId) -> str:
-    """The id in the form ids are compared in (a big stack names the same few ids thousands of times)."""
-    return fold_id(str(rid))
-
-
-def _add_regions(graph: nx.DiGraph, resource: Resource) -> None:
+def _add_regions(drawing: _Drawing, resource: Resource) -> None:
     """The region a resource lives in, and the regions it sends things to (the catalog's other region
     paths: a template's replication and target regions, a managed image's location)."""
     if resource.location:
-        _add_region_edge(graph, resource.address, resource.location, LOCATION)
+        drawing.region(resource.address, resource.location, LOCATION)
     rtype = BY_KIND.get(resource.kind)
     for pattern in rtype.location_paths if rtype is not None else ():
         if pattern == ("location",):
             continue
         for _path, region in values_at(resource.body, pattern):
             if isinstance(region, str) and region:
-                _add_region_edge(graph, resource.address, region, REPLICATION)
-
-
-def _add_region_edge(graph: nx.DiGraph, address: str, location: str, reason: str) -> None:
-    node = region_node(location)
-    if node not in graph:
-        graph.add_node(node, role=REGION, location=fold_location(location))
-    _add_edge(graph, address, node, reason)
-
-
-def _add_edge(graph: nx.DiGraph, before: str, after: str, reason: str, path: JsonPath = ()) -> None:
-    if graph.has_edge(before, after):
-        data = graph.edges[before, after]
-        if reason not in data["reasons"]:
-            data["reasons"] = tuple(sorted((*data["reasons"], reason)))
-        return
-    graph.add_edge(before, after, reasons=(reason,), path=path)
-
-
-def resource_subgraph(graph: nx.DiGraph) -> nx.DiGraph:
-    """Only the managed resources and the edges between them: the order apply walks."""
-    nodes = [n for n, role in graph.nodes(data="role") if role == RESOURCE]
-    return graph.subgraph(nodes)
-
-
-def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
-    """A diagnostic for each group of managed resources that depend on each other in a circle, naming one
-    circle through them: the first found from the smallest address, following the edges in the order
-    they were drawn (the same circle every run)."""
-    sub = resource_subgraph(graph)
-    out = []
-    for component in nx.strongly_connected_components(sub):
-        if len(component) < 2:
-            continue
-        inside = nx.DiGraph((a, b) for a, b in graph.edges(sorted(component)) if b in component)
-        cycle = nx.find_cycle(inside, source=min(component))
-        order = [edge[0] for edge in cycle]
-        shown = " → ".join([*order, order[0]])
-        reasons = {reason for edge in cycle for reason in graph.edges[edge[0], edge[1]].get("reasons", ())}
-        hint = "remove one of the dependsOn entries on this cycle"
-        if REFERENCE in reasons:
-            hint = (
-                "a reference() value exists only once the resource it names is made: remove one of the "
-                "reference() calls or dependsOn entries on this cycle"
-            )
-        out.append(
-            Diagnostic(
-                "AIB1001",
-                Severity.ERROR,
-                f"dependency cycle: {shown}",
-                address=sorted(component)[0],
-                hint=hint,
-            )
-        )
-    return out
-
-
-def dependencies(graph: nx.DiGraph, address: str) -> tuple[str, ...]:
-    """The managed resources `address` is applied after (direct predecessors)."""
-    return tuple(sorted(p for p in graph.predecessors(address) if graph.nodes[p].get("role") == RESOURCE))
-
-
-def topological_addresses(graph: nx.DiGraph) -> list[str]:
-    """Managed resources in a stable dependency order (ties broken by address): the order build_graph
-    found, unless the graph changed since. Raises networkx.NetworkXUnfeasible on a cycle."""
-    kept = graph.graph.get(_ORDER)
-    if kept is not None and kept[0] == _shape(graph):
-        return list(kept[1])
-    order = _resource_order(graph)
-    if order is None:
-        raise nx.NetworkXUnfeasible("the managed resources' dependencies form a cycle")
-    return order
-
-
-# Where build_graph keeps the order of an acyclic graph, with the graph's shape then (_shape).
-_ORDER = "aibplan.resource_order"
-
-
-def _shape(graph: nx.DiGraph) -> tuple[int, int]:
-    """Node and edge counts: an order kept for a graph is used only while they are the same (nothing
-    changes the stack's graph once built; a copy that someone changes gets its own order)."""
-    return graph.number_of_nodes(), graph.number_of_edges()
-
-
-def _resource_order(graph: nx.DiGraph) -> list[str] | None:
-    """The managed resources, each after those it depends on, the smallest address first among those
-    ready (what networkx's lexicographical_topological_sort gives on resource_subgraph, without a
-    subgraph view); None when some of them form a cycle."""
-    waiting = {node: 0 for node, role in graph.nodes(data="role") if role == RESOURCE}
-    successors = graph.adj
-    for node in waiting:
-        for after in successors[node]:
-            if after in waiting:
-                waiting[after] += 1
-    ready = [node for node, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        node = heapq.heappop(ready)
-        order.append(node)
-        for after in successors[node]:
-            if after in waiting:
-                waiting[after] -= 1
-                if waiting[after] == 0:
-                    heapq.heappush(ready, after)
-    return order if len(order) == len(waiting) else None
+                drawing.region(resource.address, region, REPLICATION)

@@ -26,6 +26,7 @@ from .unknown import (
     References,
     ReferenceTarget,
     Unknown,
+    any_unknown,
     fill_not_yet,
     has_unknown,
     unknown_access,
@@ -283,7 +284,7 @@ class Evaluator:
             raise ExpressionError(arity_message(node.name, spec, count))
         before = self._marked
         args = [arg.value if type(arg) is Literal else self._eval(arg) for arg in node.args]
-        if self._unknowns and _holds_unknown(args):
+        if self._unknowns and any_unknown(args):
             result = self._call_with_unknown(node.name, lowered, args)
         else:
             result = spec.impl(self, node.name, args)
@@ -423,15 +424,6 @@ class Evaluator:
         if not found:
             return {key: None for key in builders}  # lets _access report the missing name
         return {wanted: build()}
-
-
-def _holds_unknown(args: list[Any]) -> bool:
-    """Whether an unknown is in any of a call's arguments (most are strings and numbers: not searched)."""
-    for arg in args:
-        kind = type(arg)
-        if kind is not str and kind is not int and kind is not bool and arg is not None and has_unknown(arg):
-            return True
-    return False
 
 
 def string_leaves(value: Any, *, keys: bool = False) -> Iterator[str]:

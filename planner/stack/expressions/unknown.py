@@ -112,6 +112,22 @@ def _has_unknown(value: Any) -> bool:
     return False
 
 
+def any_unknown(values: list[Any]) -> bool:
+    """Whether an unknown is in any of `values` (a call's arguments: most are strings and numbers, which
+    are not searched)."""
+    for value in values:
+        kind = type(value)
+        if (
+            kind is not str
+            and kind is not int
+            and kind is not bool
+            and value is not None
+            and has_unknown(value)
+        ):
+            return True
+    return False
+
+
 def targets_in(value: Any) -> frozenset[ReferenceTarget]:
     """Every reference the unknowns inside `value` wait for."""
     found: set[ReferenceTarget] = set()
