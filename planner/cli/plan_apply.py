@@ -13,8 +13,9 @@ from typing import Any, NoReturn
 import click
 
 from .. import operations as ops
-from ..execution.cancel import DEFAULT_CANCEL_TIMEOUT
-from ..views import ApplyText, PlanText, plan_view, saved_plan_view
+from .. import views
+from ..execution.timeouts import DEFAULT_CANCEL_TIMEOUT
+from ..views import PlanText, plan_view
 from .common import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -182,7 +183,7 @@ def _carry_out(operation: Callable[[CliHooks, ops.Stop], ops.ApplyOutcome]) -> N
             outcome = call(lambda: operation(hooks, stop), PlanText(color))
     finally:
         hooks.close()
-    emit(ApplyText(color).show(outcome))
+    emit(views.ApplyText(color).show(outcome))  # imported here: a plan never needs the apply views
     if outcome.interrupted:
         sys.exit(signals.exit_code)
     sys.exit(EXIT_OK if outcome.ok else EXIT_ERROR)
@@ -279,7 +280,7 @@ def show(plan_file: Path, json_flag: bool) -> None:
 
     Reads only the file (not the stack, the state or the cloud).
     """
-    view = saved_plan_view("json" if json_flag else "text", color=use_color(sys.stdout))
+    view = views.saved_plan_view("json" if json_flag else "text", color=use_color(sys.stdout))
     emit(view.show(call(lambda: ops.show_saved_plan(plan_file), view)))
     sys.exit(EXIT_OK)
 

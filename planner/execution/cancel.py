@@ -14,8 +14,9 @@ from collections.abc import Callable
 from providers.base import Provider, ProviderError, ResourceRef
 
 from ..planning.consequences import ACTIVE_RUN_STATES, run_state
+from .timeouts import DEFAULT_CANCEL_TIMEOUT
 
-DEFAULT_CANCEL_TIMEOUT = 1800.0
+__all__ = ["DEFAULT_CANCEL_TIMEOUT", "BuildCancelTimeout", "cancel_running_build"]
 CODE_CANCEL_TIMEOUT = "AIB6010"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..execution.cancel import DEFAULT_CANCEL_TIMEOUT
+from ..execution.timeouts import DEFAULT_CANCEL_TIMEOUT
 from .control import OperationError
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from state import ResourceState, State
 from state.lock import LockInfo
 
-from ..execution.refresh import Refreshed
 from ..plans.drift import DriftReport
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan
@@ -19,6 +18,7 @@ if TYPE_CHECKING:  # what only the annotations name: a plan's result does not lo
     from ..builds import BuildReport
     from ..builds.record import TemplateOutputs
     from ..execution.apply import ApplyResult
+    from ..execution.refresh import Refreshed
 
 
 @dataclass(frozen=True)

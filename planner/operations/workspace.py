@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from providers.base import Provider, ProviderError
 from state import State, StateError
@@ -23,11 +22,13 @@ from ..planning.plan import make_plan
 from ..planning.targeting import address_errors
 from ..plans.drift import DriftKind
 from ..plans.plan import Plan
-from ..stack.loader import load_config
 from ..stack.model import Stack
 from .control import OperationError, StackRejected, Stop
 from .provider_errors import one_line
 from .requests import PlanRequest, StackRequest
+from .stack_settings import settings_only
+
+__all__ = ["settings_only"]
 
 
 def open_stack(request: StackRequest) -> Prepared:
@@ -42,15 +43,6 @@ def open_stack(request: StackRequest) -> Prepared:
     if prepared is None:
         raise StackRejected(diagnostics)
     return prepared
-
-
-def settings_only(root: Path, environment: str | None = None) -> Stack:
-    """A stack with only its aibplan.json read (for `environment`): where its state lives (the state
-    commands need no more)."""
-    config, diagnostics = load_config(root, environment)
-    if config is None:
-        raise StackRejected(diagnostics)
-    return Stack(root=root, config=config, resources=())
 
 
 @contextlib.contextmanager

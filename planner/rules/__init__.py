@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
 from ..stack.model import Resource, Stack
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 T = TypeVar("T")
 

@@ -8,7 +8,6 @@ from ..plans.plan import Plan
 from ..render.drift import drift_report_to_json, render_drift_report
 from ..render.human import render_plan
 from ..render.json_plan import plan_to_json
-from ..render.markdown import drift_to_markdown, plan_to_markdown
 from .base import JsonRejection, Shown, TextRejection, View, document
 
 
@@ -37,6 +36,8 @@ class PlanJson(JsonRejection):
 
 class PlanMarkdown(TextRejection):
     def show(self, result: PlanResult) -> Shown:
+        from ..render.markdown import plan_to_markdown  # with the graph module it needs: Markdown only
+
         return Shown(out=plan_to_markdown(result.plan), err=_saved_note(result))
 
 
@@ -105,6 +106,8 @@ class DriftJson(JsonRejection):
 
 class DriftMarkdown(TextRejection):
     def show(self, result: DriftResult) -> Shown:
+        from ..render.markdown import drift_to_markdown
+
         return Shown(out=drift_to_markdown(result.report))
 
 
