@@ -2,45 +2,67 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
+from state import StateError
 
-from providers.base import ProviderError
-
-from ..execution.engine import open_provider
+from ..diagnostics import EngineError
+from ..execution.providers import open_provider
 from ..execution.state_access import StackState
 from ..hooks import Hooks
-from ..planning.drift import stack_drift
-from ..planning.elsewhere import unseen_in_report
-from ..planning.saved_plan import out_path_problem
-from ..plans.saved import PlanOptions, SavedPlanError, load_saved_plan, save_plan
-from ..rules.validate import collector_paused
-from ..stack.loader import load_stack
+from ..plans.plan import Plan
+from . import plan_cache
 from .control import OperationError, StackRejected
-from .provider_errors import one_line
 from .requests import DriftRequest, PlanRequest, StackRequest
 from .results import DriftResult, PlanResult, SavedPlanShown
-from .workspace import checked_plan, open_stack, provider_for, read_for_plan
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# The rest of what a plan needs (the loader, the rules, the graph, networkx) is imported when a plan is
+# made: a plan the cache answers (operations.plan_cache) needs none of it.
 
 
 def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     """Make a plan without changing anything (no lock: a leftover journal is reconciled in memory);
-    with `request.out`, save it where `aibplan apply FILE` applies it once."""
+    with `request.out`, save it where `aibplan apply FILE` applies it once. A plan that proposes nothing is
+    kept, and the same plan asked again is answered from it once the cloud answers as it did
+    (operations.plan_cache)."""
     hooks = hooks or Hooks()
     request.check()
+    if request.out is None:
+        kept = _kept_plan(request, hooks)
+        if kept is not None:
+            return PlanResult(kept)
+    from ..planning.saved_plan import out_path_problem
+    from ..plans.saved import PlanOptions, save_plan
+    from ..rules.validate import collector_paused
+    from .workspace import checked_plan, open_stack, provider_for, read_for_plan
+
     prepared = open_stack(request.stack)
     if request.out is not None:
         problem = out_path_problem(request.out, prepared.stack)
         if problem is not None:
             raise OperationError(problem)
+    watched = plan_cache.WatchedHooks(hooks)
     with (
-        provider_for(prepared.stack, hooks) as provider,
+        provider_for(prepared.stack, watched) as provider,
         StackState(prepared.stack) as store,
         collector_paused(),  # as while loading: the state and the plan are long-lived, without cycles
     ):
-        state = read_for_plan(store, provider, hooks)
-        the_plan = checked_plan(prepared, provider, state, request, store.elsewhere)
+        state = read_for_plan(store, provider, watched)
+        recorder = plan_cache.RecordingProvider(provider)
+        asked: list[bool] = []
+
+        def elsewhere() -> tuple[tuple[str, object], ...]:
+            asked.append(True)
+            return store.elsewhere()
+
+        the_plan = checked_plan(prepared, recorder, state, request, elsewhere)  # type: ignore[arg-type]
+        if request.out is None and not watched.spoke and not asked:
+            plan_cache.keep(prepared.stack, request, the_plan, store.session.text, recorder)
     if request.out is None:
         return PlanResult(the_plan)
     options = PlanOptions(
@@ -61,8 +83,32 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     return PlanResult(the_plan, saved)
 
 
+def _kept_plan(request: PlanRequest, hooks: Hooks) -> Plan | None:
+    """The plan the cache keeps for this request, when nothing it read has changed (else None)."""
+    from .stack_settings import settings_only
+
+    try:
+        settings = settings_only(request.stack.root, request.stack.environment)
+    except (StackRejected, EngineError):
+        return None
+    if request.stack.provider is not None:
+        settings = replace(settings, config=replace(settings.config, provider=request.stack.provider))
+    if not plan_cache.cache_path(settings).is_file():
+        return None
+    try:
+        with StackState(settings) as store:
+            if store.session.holder() is not None or store.has_journal():
+                return None
+            text = store.session.read_text()
+    except (EngineError, StateError, OSError):
+        return None
+    return plan_cache.answered(settings, request, text, lambda: open_provider(settings, hooks))
+
+
 def show_saved_plan(path: Path) -> SavedPlanShown:
     """A plan file read back, as it would be applied (the stack, the state and the cloud are not read)."""
+    from ..plans.saved import SavedPlanError, load_saved_plan
+
     try:
         return SavedPlanShown(load_saved_plan(path), path)
     except SavedPlanError as exc:
@@ -71,12 +117,22 @@ def show_saved_plan(path: Path) -> SavedPlanShown:
 
 def graph(request: StackRequest) -> nx.DiGraph:
     """The stack's dependency graph (resources, external references, regions), each edge with its reason."""
+    from .workspace import open_stack
+
     return open_stack(request).graph
 
 
 def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     """The cloud against the state, read-only (the stack is loaded but not validated: drift is about the
     state and the cloud)."""
+    from providers.base import ProviderError
+
+    from ..planning.drift import stack_drift
+    from ..planning.elsewhere import unseen_in_report
+    from ..stack.loader import load_stack
+    from .provider_errors import one_line
+    from .workspace import read_for_plan
+
     hooks = hooks or Hooks()
     loaded, diagnostics = load_stack(
         request.stack.root,

@@ -30,6 +30,8 @@ class Session:
         self.backend = backend
         self.held: HeldLock | None = None
         self._version: str | None = None
+        # The text of the state last read (the plan cache hashes it; parse_state does not keep it).
+        self.text: str | None = None
         self._guard = threading.RLock()
 
     def where(self) -> str:
@@ -45,7 +47,16 @@ class Session:
         state = parse_state(stored.text, stored.where, digest=digest) if stored.text is not None else None
         with self._guard:
             self._version = stored.version
+            self.text = stored.text
         return state
+
+    def read_text(self) -> str | None:
+        """The state's text as stored now, not parsed (None: there is none yet)."""
+        stored = self.backend.read()
+        with self._guard:
+            self._version = stored.version
+            self.text = stored.text
+        return stored.text
 
     @property
     def name(self) -> str:

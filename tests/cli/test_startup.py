@@ -96,7 +96,23 @@ def test_a_local_no_op_plan_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No changes." in done.stdout
     assert _heavy(modules) == {}
-    assert {"planner.operations.planning", "planner.planning.plan", "planner.execution.refresh"} <= modules
+    assert {"planner.operations.planning", "planner.planning.plan", "planner.rules.validate"} <= modules
+
+
+def test_the_same_no_op_plan_answered_by_the_plan_cache_loads_neither_the_rules_nor_the_graph(
+    tmp_path: Path,
+) -> None:
+    stack = tmp_path / "quickstart"
+    shutil.copytree(EXAMPLES / "quickstart", stack)
+    assert aibplan("apply", "--auto-approve", cwd=stack).returncode == 0
+    made, _ = _loaded(tmp_path, "plan", cwd=stack)
+    answered, modules = _loaded(tmp_path, "plan", "--verbose", cwd=stack)
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "plan cache: the stack, the state and the cloud are as the last plan found them" in answered.stderr
+    assert answered.stdout == made.stdout
+    assert _heavy(modules) == {}
+    made_in_full = {"networkx", "planner.planning.plan", "planner.rules.validate", "planner.stack.graph"}
+    assert not made_in_full & modules
 
 
 def test_a_plan_with_changes_loads_deepdiff_and_still_no_apply_engine(tmp_path: Path) -> None:
