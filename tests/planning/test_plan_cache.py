@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from planner.execution.state_access import StackState
 from planner.operations import plan_cache
 from planner.operations.requests import PlanRequest, StackRequest
 from planner.operations.stack_settings import settings_only
+from providers.base import ResourceRef
 from tests.helpers import EXAMPLES
 from tests.helpers.processes import aibplan, applied_example
 
@@ -312,3 +314,60 @@ def test_the_source_fingerprint_changes_with_any_source_file(tmp_path: Path) -> 
     third = plan_cache.source_fingerprint(tmp_path)
     (tmp_path / "planner" / "notes.txt").write_text("still not source")
     assert plan_cache.source_fingerprint(tmp_path) == third
+
+
+class _Cloud:
+    """A provider answering reads from a dict (with `fingerprints`, it says what it would answer too)."""
+
+    name = "fake"
+
+    def __init__(self, bodies: dict[str, Any], *, fingerprints: bool) -> None:
+        self.bodies = bodies
+        self.changes_while_read = False
+        if fingerprints:
+            self.read_many_fingerprint = self._fingerprint
+
+    def describe(self) -> str:
+        return "fake"
+
+    def read_many(self, refs: Any) -> dict[str, Any]:
+        answer = {ref.arm_id: self.bodies.get(ref.arm_id) for ref in refs}
+        if self.changes_while_read:
+            self.bodies["/a"] = {"tags": {"changed": "meanwhile"}}
+        return answer
+
+    def _fingerprint(self, refs: Any) -> str:
+        return json.dumps([self.bodies.get(ref.arm_id) for ref in refs])
+
+
+_REFS = [ResourceRef("/a", "T", "1"), ResourceRef("/b", "T", "1")]
+
+
+@pytest.mark.parametrize("fingerprints", [True, False], ids=["hashed by the cloud", "hashed here"])
+def test_each_answer_of_the_cloud_is_compared_again(fingerprints: bool) -> None:
+    cloud = _Cloud({"/a": {"tags": {}}, "/b": None}, fingerprints=fingerprints)
+    recorder = plan_cache.RecordingProvider(cloud)  # type: ignore[arg-type]
+    assert recorder.read_many(_REFS) == {"/a": {"tags": {}}, "/b": None}
+    assert recorder.keepable
+    assert plan_cache.same_answers(cloud, recorder.calls)  # type: ignore[arg-type]
+    cloud.bodies["/b"] = {"tags": {"new": "1"}}
+    assert not plan_cache.same_answers(cloud, recorder.calls)  # type: ignore[arg-type]
+
+
+def test_a_change_while_the_cloud_is_read_is_not_kept() -> None:
+    cloud = _Cloud({"/a": {"tags": {}}}, fingerprints=True)
+    cloud.changes_while_read = True
+    recorder = plan_cache.RecordingProvider(cloud)  # type: ignore[arg-type]
+    recorder.read_many(_REFS)
+    assert not recorder.keepable
+
+
+def test_a_write_through_the_recorder_is_not_kept() -> None:
+    class Writable(_Cloud):
+        def delete(self, ref: ResourceRef) -> None:
+            self.bodies.pop(ref.arm_id, None)
+
+    cloud = Writable({"/a": {}}, fingerprints=False)
+    recorder = plan_cache.RecordingProvider(cloud)  # type: ignore[arg-type]
+    recorder.delete(_REFS[0])
+    assert not recorder.keepable
