@@ -393,13 +393,17 @@ class WatchedHooks(Hooks):
 def _plain(value: Any) -> Any:
     """json.dumps' fallback for plan data: a dataclass as its fields (a change without its request body,
     which only a create shows, and a kept plan has none), an enum as its value."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: getattr(value, f.name)
-            for f in fields(value)
-            if not (type(value) is Change and f.name == "body")
-        }
-    raise TypeError(f"cannot keep a {type(value).__name__}")
+    names = _FIELDS.get(type(value))
+    if names is None:
+        if not is_dataclass(value) or isinstance(value, type):
+            raise TypeError(f"cannot keep a {type(value).__name__}")
+        names = _FIELDS[type(value)] = tuple(
+            f.name for f in fields(value) if not (type(value) is Change and f.name == "body")
+        )
+    return {name: getattr(value, name) for name in names}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Inputs:
