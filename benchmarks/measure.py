@@ -110,3 +110,33 @@ def exponent(n1: int, t1: float, n2: int, t2: float) -> float:
 def tail(text: str, lines: int = 8) -> str:
     """The last lines of a command's output, to quote when it failed."""
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+# What `aibplan plan --verbose` says when the plan cache answered (operations.plan_cache).
+ANSWERED = "plan cache: the stack, the state and the cloud are as the last plan found them"
+
+
+def no_op_plans(stack: Path, repeat: int, *args: str) -> tuple[Run, Run]:
+    """aibplan's no-op plan of `stack` (fastest of `repeat` each): made in full (the plan cache file removed
+    before each run: the first plan after an apply), and asked again (answered by the plan cache after it
+    reads the cloud again). Each run is checked to be what it says it is; a plan that fails is returned at
+    once, for the caller to report."""
+    command = aibplan_command("plan", "--detailed-exitcode", "--verbose", *args, str(stack))
+    kept = stack / ".aibplan" / "plan-cache.json"
+    found: list[Run] = []
+    for again in (False, True):
+        best: Run | None = None
+        for _ in range(max(1, repeat)):
+            if not again:
+                kept.unlink(missing_ok=True)
+            run = run_once(command)
+            if run.exit_code != 0:
+                return run, run
+            if (ANSWERED in run.stderr) != again:
+                raise SystemExit(
+                    f"aibplan plan {'was not' if again else 'was'} answered by its cache:\n{tail(run.stderr)}"
+                )
+            best = run if best is None or run.wall < best.wall else best
+        assert best is not None
+        found.append(best)
+    return found[0], found[1]

@@ -9,7 +9,8 @@ processes on the local cloud:
 - `aibplan validate` of the stack, and of the same stack with one warning in every template (so that
   N diagnostics are located: file, line and column);
 - `aibplan apply --auto-approve` on an empty cloud;
-- a no-op `aibplan plan` (with refresh) after it;
+- a no-op `aibplan plan` (with refresh) after it, made in full (no plan cache), then asked again (answered
+  by the plan cache after reading the cloud again);
 
 wall and CPU seconds and the command's peak RSS, then per layout and command the scaling exponent
 log(t2 / t1) / log(n2 / n1) between the smallest and the largest N (1.0 is linear), and the state file's
@@ -32,9 +33,15 @@ from pathlib import Path
 
 from benchmarks.generate import LAYOUTS, generate_stack, resource_count, resource_files
 from benchmarks.imports import Imports, describe, probe
-from benchmarks.measure import Run, aibplan_command, best_of, exponent, tail
+from benchmarks.measure import Run, aibplan_command, best_of, exponent, no_op_plans, tail
 
-COMMANDS = ("validate", "validate (N warnings)", "apply", "no-op plan (refreshed)")
+COMMANDS = (
+    "validate",
+    "validate (N warnings)",
+    "apply",
+    "no-op plan (refreshed)",
+    "no-op plan asked again (plan cache)",
+)
 # What `aibplan validate` says about a stack that uses copy loops while they are not supported.
 NOT_SUPPORTED = "not supported yet"
 
@@ -109,10 +116,11 @@ def measure_layout(folder: Path, layout: str, sizes: list[int], repeat: int) -> 
             applied = run if applied is None or run.wall < applied.wall else applied
         assert applied is not None
         result.figures.append(_figure(layout, n, "apply", applied))
-        plan = best_of(aibplan_command("plan", "--detailed-exitcode", str(stack)), repeat)
+        plan, again = no_op_plans(stack, repeat)
         result.figures.append(
             _figure(layout, n, COMMANDS[3], _checked(plan, f"no-op plan ({layout}, N={n})"))
         )
+        result.figures.append(_figure(layout, n, COMMANDS[4], again))
         result.sizes.append(
             Sizes(
                 layout,

