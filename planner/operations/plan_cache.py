@@ -40,7 +40,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -253,12 +253,19 @@ class RecordingProvider:
             return self._call("read_many", arguments, lambda: self._inner.read_many(refs))  # type: ignore[no-any-return]
         # A provider that can say what it would answer without reading the bodies (the local cloud) is
         # asked before and after: a change in between would leave a hash the answer was not made from.
-        before = fingerprint(refs)
-        answer = self._inner.read_many(refs)
-        after = fingerprint(refs)
-        if after != before:
+        try:
+            before = fingerprint(refs)
+        except Exception:  # the plan does not depend on it: only this plan is not kept
             self.keepable = False
-        self.calls.append(["read_many", arguments, _FINGERPRINT + after])
+            return self._inner.read_many(refs)
+        answer = self._inner.read_many(refs)
+        try:
+            after = fingerprint(refs)
+        except Exception:
+            after = None
+        if after is None or after != before:
+            self.keepable = False
+        self.calls.append(["read_many", arguments, _FINGERPRINT + str(after)])
         return answer
 
     def list_run_outputs(self, ref: ResourceRef) -> list[Any]:
@@ -406,23 +413,19 @@ def _plain(value: Any) -> Any:
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-class Inputs:
-    """What a plan read, in the form the cache compares."""
-
-    def __init__(self, key: str, files: str, state: str) -> None:
-        self.key = key
-        self.files = files
-        self.state = state
-
-
-def inputs(stack: Stack, request: PlanRequest, state_text: str | None, *, scan: bool) -> tuple[Inputs, bool]:
+def inputs_key(stack: Stack, request: PlanRequest, *, scan: bool) -> tuple[str, str, bool]:
+    """(the request's key, the hash of the stack's files, whether they may be kept)."""
     files, keepable = _files_key(stack, request, scan=scan)
-    root = stack.root.resolve()
-    return Inputs(request_key(request, root, environment()), files, _state_key(state_text)), keepable
+    return request_key(request, stack.root.resolve(), environment()), files, keepable
 
 
 def cache_path(stack: Stack) -> Path:
     return stack.runtime_dir / CACHE_FILE
+
+
+# The file is three lines of JSON, each read only when the one before it matched: what the plan was asked
+# and read (the key, the files' and the state's hashes), the calls it made to the cloud with their answers'
+# hashes, and the plan.
 
 
 def keep(
@@ -435,19 +438,16 @@ def keep(
     """Keep `plan` for the next time (best effort), when it proposes nothing and may be kept."""
     if request.out is not None or plan.has_changes or not recorder.keepable or known_secrets():
         return
-    found, keepable = inputs(stack, request, state_text, scan=True)
+    key, files, keepable = inputs_key(stack, request, scan=True)
     if not keepable:
         return
-    document = {
-        "format": FORMAT,
-        "key": found.key,
-        "files": found.files,
-        "state": found.state,
-        "calls": recorder.calls,
-        "plan": plan,
-    }
+    header = {"format": FORMAT, "key": key, "files": files, "state": _state_key(state_text)}
     try:
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_plain)
+        lines = [
+            json.dumps(header),
+            json.dumps(recorder.calls, ensure_ascii=False, separators=(",", ":")),
+            json.dumps(plan, ensure_ascii=False, separators=(",", ":"), default=_plain),
+        ]
     except (TypeError, ValueError):
         return
     path = cache_path(stack)
@@ -457,7 +457,7 @@ def keep(
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+                handle.write("\n".join(lines) + "\n")
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -467,62 +467,51 @@ def keep(
         return
 
 
-def forget(stack: Stack) -> None:
-    """Remove the kept plan (a plan that could not be kept must not leave an older one answering)."""
-    with contextlib.suppress(OSError):
-        cache_path(stack).unlink()
-
-
 def answered(
     settings: Stack,
     request: PlanRequest,
-    state_text: str | None,
+    state_text: Callable[[], str | None],
     open_provider: Callable[[], Provider],
 ) -> Plan | None:
-    """The kept plan when every input is as it was and the cloud answers every call as it did; else None."""
+    """The kept plan when every input is as it was and the cloud answers every call as it did; else None.
+    `state_text` reads the state's text (asked only when the request is the same)."""
     try:
-        document = json.loads(cache_path(settings).read_bytes())
-    except (OSError, ValueError, RecursionError):
+        with cache_path(settings).open("rb") as handle:
+            header = json.loads(handle.readline())
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                return None
+            if header.get("key") != request_key(request, settings.root.resolve(), environment()):
+                _LOG.info("plan cache: the options, the environment or aibplan changed")
+                return None
+            if header.get("state") != _state_key(state_text()):
+                _LOG.info("plan cache: the state changed")
+                return None
+            if header.get("files") != _files_key(settings, request, scan=False)[0]:
+                _LOG.info("plan cache: the stack's files changed")
+                return None
+            calls = json.loads(handle.readline())
+            if not isinstance(calls, list) or not all(_call_shape(call) for call in calls):
+                return None
+            if not _same_answers_from(open_provider, calls):
+                return None
+            plan: Plan = decode(Plan, json.loads(handle.readline()))
+    except (OSError, ValueError, RecursionError, CodecError):
         return None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        return None
-    root = settings.root.resolve()
-    if document.get("key") != request_key(request, root, environment()):
-        _LOG.info("plan cache: the options, the environment or aibplan changed")
-        return None
-    if document.get("state") != _state_key(state_text):
-        _LOG.info("plan cache: the state changed")
-        return None
-    files, _ = _files_key(settings, request, scan=False)
-    if document.get("files") != files:
-        _LOG.info("plan cache: the stack's files changed")
-        return None
-    calls = document.get("calls")
-    if not isinstance(calls, list) or not all(_call_shape(call) for call in calls):
-        return None
-    try:
-        plan = decode(Plan, document.get("plan"))
-    except CodecError:
-        return None
+    _LOG.info("plan cache: the stack, the state and the cloud are as the last plan found them")
+    return plan if plan.stack_root == str(settings.root) else replace(plan, stack_root=str(settings.root))
+
+
+def _same_answers_from(open_provider: Callable[[], Provider], calls: Sequence[Any]) -> bool:
     try:
         provider = open_provider()
     except EngineError:
-        return None
+        return False
     try:
-        if not same_answers(provider, calls):
-            return None
+        return same_answers(provider, calls)
     except Exception:  # any failure here is answered by making the plan in full
-        return None
+        return False
     finally:
         provider.close()
-    _LOG.info("plan cache: the stack, the state and the cloud are as the last plan found them")
-    return plan if plan.stack_root == str(settings.root) else _with_root(plan, settings.root)
-
-
-def _with_root(plan: Plan, root: Path) -> Plan:
-    from dataclasses import replace
-
-    return replace(plan, stack_root=str(root))
 
 
 def _call_shape(call: Any) -> bool:

@@ -99,10 +99,11 @@ def _kept_plan(request: PlanRequest, hooks: Hooks) -> Plan | None:
         with StackState(settings) as store:
             if store.session.holder() is not None or store.has_journal():
                 return None
-            text = store.session.read_text()
+            return plan_cache.answered(
+                settings, request, store.session.read_text, lambda: open_provider(settings, hooks)
+            )
     except (EngineError, StateError, OSError):
         return None
-    return plan_cache.answered(settings, request, text, lambda: open_provider(settings, hooks))
 
 
 def show_saved_plan(path: Path) -> SavedPlanShown:

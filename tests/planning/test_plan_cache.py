@@ -194,9 +194,10 @@ def test_a_corrupt_cache_file_is_ignored_and_written_anew(stack: Path) -> None:
 
 
 def test_a_cache_file_holding_something_else_is_ignored(stack: Path) -> None:
-    document = json.loads((stack / CACHE).read_text())
-    document["plan"]["changes"][0]["action"] = "delete-everything"
-    (stack / CACHE).write_text(json.dumps(document))
+    header, calls, kept = (stack / CACHE).read_text().splitlines()
+    document = json.loads(kept)
+    document["changes"][0]["action"] = "delete-everything"
+    (stack / CACHE).write_text("\n".join([header, calls, json.dumps(document)]) + "\n")
     done = plan(stack, "--detailed-exitcode")
     assert done.returncode == 0 and ANSWERED not in done.stderr and "No changes." in done.stdout
 
