@@ -29,6 +29,37 @@ def dumps_indented(value: Any, level: int = 0) -> str:
 
 
 def _dump(value: Any, level: int, out: list[str]) -> None:
+    kind = type(value)
+    if kind is str:  # the common kinds first, by their exact type; subclasses take the checks below
+        out.append(encode_basestring(value))
+        return
+    if kind is dict and value:
+        inner = "\n" + "  " * (level + 1)
+        separator = "{" + inner
+        for key in sorted(value):
+            out.append(separator)
+            separator = "," + inner
+            out.append(encode_basestring(key if type(key) is str else _key(key)))
+            out.append(": ")
+            item = value[key]
+            if type(item) is str:
+                out.append(encode_basestring(item))
+            else:
+                _dump(item, level + 1, out)
+        out.append("\n" + "  " * level + "}")
+        return
+    if kind is list and value:
+        inner = "\n" + "  " * (level + 1)
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            separator = "," + inner
+            if type(item) is str:
+                out.append(encode_basestring(item))
+            else:
+                _dump(item, level + 1, out)
+        out.append("\n" + "  " * level + "]")
+        return
     if isinstance(value, str):
         out.append(encode_basestring(value))
     elif value is None:

@@ -63,6 +63,8 @@ def observed_changes(base: Mapping[str, Any], observed: Mapping[str, Any]) -> di
 
 
 def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: list[str]) -> None:
+    if old is new or (type(old) is type(new) and type(old) in (dict, list) and _same_json(old, new)):
+        return  # most of an answered body is the applied body: compared at C speed, not walked
     if isinstance(old, dict) and isinstance(new, dict):
         inner: dict[str, Any] = {}
         gone = [f"{pointer}/{escape(key)}" for key in old if key not in new]
@@ -94,6 +96,18 @@ def _size(values: dict[str, Any], removed: list[str]) -> int:
 
 def _text_size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _same_json(one: Any, other: Any) -> bool:
+    """`same_value` of two objects or two lists, the common case at C speed: Python's == first (it
+    rejects most differences), then their JSON text with sorted keys, which tells `1`, `1.0` and `true`
+    apart where == does not."""
+    if one != other:
+        return False
+    try:
+        return json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
+    except (TypeError, ValueError):
+        return same_value(one, other)
 
 
 def same_value(one: Any, other: Any) -> bool:
