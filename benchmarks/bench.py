@@ -15,6 +15,7 @@ floor and < 500 MB at 10,000; b) <= 1.15; c) <= 1.15.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,10 +62,20 @@ class Measured:
     exit_code: int
 
 
-def measure(what: str, n: int, args: list[str], env: dict[str, str], repeat: int) -> Measured:
-    """Run `args` `repeat` times in fresh processes; the fastest run's wall and CPU time, the peak RSS."""
+def measure(
+    what: str,
+    n: int,
+    args: list[str],
+    env: dict[str, str],
+    repeat: int,
+    before: Callable[[], None] | None = None,
+) -> Measured:
+    """Run `args` `repeat` times in fresh processes (`before` each one, when given); the fastest run's wall
+    and CPU time, the peak RSS."""
     best: Measured | None = None
     for _ in range(repeat):
+        if before is not None:
+            before()
         with tempfile.NamedTemporaryFile(suffix=".stderr") as errors:
             done = subprocess.run(
                 [sys.executable, "-c", LAUNCHER, errors.name, *args],
@@ -128,6 +140,10 @@ def plan_figures(folder: Path, sizes: list[int], repeat: int) -> tuple[list[Meas
         results.append(
             measure("validate", n, [sys.executable, "-c", CLI, "validate", str(root)], env, repeat)
         )
+        made_in_full = functools.partial(
+            (root / ".aibplan" / "plan-cache.json").unlink, missing_ok=True
+        )  # the plan cache answers only a plan asked again
+
         results.append(
             measure(
                 "plan --no-refresh (no-op)",
@@ -135,6 +151,7 @@ def plan_figures(folder: Path, sizes: list[int], repeat: int) -> tuple[list[Meas
                 [sys.executable, "-c", CLI, "plan", "--detailed-exitcode", "--no-refresh", str(root)],
                 env,
                 repeat,
+                made_in_full,
             )
         )
         results.append(
@@ -144,9 +161,20 @@ def plan_figures(folder: Path, sizes: list[int], repeat: int) -> tuple[list[Meas
                 [sys.executable, "-c", CLI, "plan", "--detailed-exitcode", str(root)],
                 env,
                 repeat,
+                made_in_full,
             )
         )
-        for m in results[-3:]:
+        # The last run kept its plan: the same plan asked again is answered after reading the cloud.
+        results.append(
+            measure(
+                "plan, refreshed, asked again (plan cache)",
+                n,
+                [sys.executable, "-c", CLI, "plan", "--detailed-exitcode", str(root)],
+                env,
+                repeat,
+            )
+        )
+        for m in results[-4:]:
             if m.exit_code != 0:
                 raise SystemExit(f"{m.what} at N={n} was not a no-op")
     return results, initial
@@ -248,14 +276,19 @@ def report(
         floor = next(m for m in results if m.n == n and m.what.startswith("floor"))
         for m in (r for r in results if r.n == n):
             ratio = "" if m is floor else f"{m.wall / floor.wall:8.1f} / {m.cpu / floor.cpu:.1f}"
-            lines.append(f"{n:>6}  {m.what:<38} {m.wall:8.2f} {m.cpu:8.2f} {m.rss_mb:8.0f} {ratio:>19}")
+            lines.append(f"{n:>6}  {m.what:<42} {m.wall:8.2f} {m.cpu:8.2f} {m.rss_mb:8.0f} {ratio:>19}")
         lines.append(f"{n:>6}  (the initial apply with no latency took {initial[n]:.1f} s)")
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
         lines += ["", f"c) scaling exponent of the no-op plan between N={small} and N={large}"]
-        for what in ("plan --no-refresh (no-op)", "plan, refreshed (no-op)", "validate"):
+        for what in (
+            "plan --no-refresh (no-op)",
+            "plan, refreshed (no-op)",
+            "plan, refreshed, asked again (plan cache)",
+            "validate",
+        ):
             lines.append(
-                f"   {what:<28} wall {exponent(results, what, small, large, 'wall'):.2f}, "
+                f"   {what:<42} wall {exponent(results, what, small, large, 'wall'):.2f}, "
                 f"CPU {exponent(results, what, small, large, 'cpu'):.2f}"
             )
     if applied is not None:
