@@ -30,8 +30,13 @@ if TYPE_CHECKING:
 
 
 class ConsoleHooks(Ticking, Hooks):
-    """Plain progress lines on stderr, Terraform's words; a ticker says what is still running."""
+    """Plain progress lines on stderr, Terraform's words; a ticker says what is still running.
 
+    Lines are written together at most every FLUSH_SECONDS (and at once when the display closes): an apply
+    of thousands of resources says two lines for each, and a write and a flush per line, from ten worker
+    threads, cost a tenth of the whole apply."""
+
+    FLUSH_SECONDS: ClassVar[float] = 0.1
     _VERBS: ClassVar[dict[str, tuple[str, str]]] = {
         "create": ("Creating...", "Creation complete"),
         "update": ("Modifying...", "Modifications complete"),
@@ -42,37 +47,68 @@ class ConsoleHooks(Ticking, Hooks):
 
     def __init__(self, tick: float = 10.0) -> None:
         self._running: dict[str, tuple[str, float]] = {}
+        self._pending: list[str] = []
+        self._written = time.monotonic()
         super().__init__(tick, "aibplan-progress")
+
+    def _say(self, line: str) -> None:
+        """Queue a line (under the lock); the queue is written when it has waited long enough."""
+        self._pending.append(line)
+        now = time.monotonic()
+        if now - self._written >= self.FLUSH_SECONDS or self._stop.is_set():
+            self._flush(now)
+
+    def _flush(self, now: float) -> None:
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            err(text)
+        self._written = now
+
+    def _ticker(self) -> None:
+        next_tick = time.monotonic() + self._tick
+        while not self._stop.wait(self.FLUSH_SECONDS):
+            with self._lock:
+                now = time.monotonic()
+                if now >= next_tick:
+                    self.still_going(now)
+                    next_tick = now + self._tick
+                self._flush(now)
+
+    def close(self) -> None:
+        with self._lock:
+            self._flush(time.monotonic())
+        super().close()
 
     def still_going(self, now: float) -> None:
         for address, (action, started) in sorted(self._running.items()):
             word = {"create": "creating", "update": "modifying"}.get(action, "destroying")
-            err(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
+            self._say(f"{address}: Still {word}... [{int(now - started)}s elapsed]\n")
 
     def pre_apply(self, address: str, action: str) -> None:
         with self._lock:
             self._running[address] = (action, time.monotonic())
-            err(f"{address}: {self._VERBS.get(action, (action, ''))[0]}\n")
+            self._say(f"{address}: {self._VERBS.get(action, (action, ''))[0]}\n")
 
     def post_apply(self, address: str, action: str, elapsed: float, error: BaseException | None) -> None:
         with self._lock:
             self._running.pop(address, None)
             if error is None:
-                err(f"{address}: {self._VERBS.get(action, ('', 'Done'))[1]} after {int(elapsed)}s\n")
+                self._say(f"{address}: {self._VERBS.get(action, ('', 'Done'))[1]} after {int(elapsed)}s\n")
             else:
-                err(f"{address}: {action} failed after {int(elapsed)}s\n")
+                self._say(f"{address}: {action} failed after {int(elapsed)}s\n")
 
     def skipped(self, address: str, action: str, reason: str) -> None:
         with self._lock:
-            err(f"{address}: skipped ({reason})\n")
+            self._say(f"{address}: skipped ({reason})\n")
 
     def retrying(self, address: str, action: str, attempt: int, delay: float, error: BaseException) -> None:
         with self._lock:
-            err(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
+            self._say(f"{address}: retrying {action} in {delay:.1f}s (attempt {attempt}): {error}\n")
 
     def message(self, text: str) -> None:
         with self._lock:
-            err(text + "\n")
+            self._say(text + "\n")
+            self._flush(time.monotonic())  # a note is said at once
 
 
 _STILL = {"create": "creating", "update": "modifying", "replace (create)": "creating"}
