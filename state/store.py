@@ -266,6 +266,28 @@ def next_state(state: State, previous: State | None) -> State:
     )
 
 
+def write_cache(path: Path, text: str, *, create: bool = False) -> None:
+    """Replace a cache file (the rules' findings, a kept plan) whole or not at all, without syncing: a write
+    that is lost only makes the next command slower. Best effort: a folder aibplan cannot write only means
+    no cache. The folder is made when `create`, else the file is written only where the folder exists."""
+    try:
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.parent.is_dir():
+            return
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return
+
+
 def write_atomic(path: Path, text: str, *, backup: bool = False) -> str:
     """Write `text` (UTF-8) to `path` whole or not at all: a synced temporary file renamed over it; with
     `backup`, the file it replaces is copied to PATH.backup first. Returns the digest of the bytes written

@@ -29,7 +29,6 @@ that cannot be read, or that holds anything else, is ignored; writing is best ef
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import hmac
@@ -38,7 +37,6 @@ import logging
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
@@ -46,6 +44,7 @@ from typing import Any
 
 from providers.base import Provider, ProviderError, ResourceRef
 from state.redact import known_secrets
+from state.store import write_cache
 
 from ..diagnostics import EngineError
 from ..hooks import Hooks
@@ -450,21 +449,7 @@ def keep(
         ]
     except (TypeError, ValueError):
         return
-    path = cache_path(stack)
-    try:
-        if not path.parent.is_dir():
-            return
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("\n".join(lines) + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        return
+    write_cache(cache_path(stack), "\n".join(lines) + "\n")
 
 
 def answered(

@@ -24,18 +24,16 @@ again on every load (they are cheap, and the plan needs the loaded stack and its
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import hmac
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from state.redact import redact_text
+from state.store import write_cache
 
 from ..diagnostics import Diagnostic, Severity
 from ..stack.model import Stack
@@ -129,23 +127,7 @@ def write_cached(path: Path, key: str, diagnostics: Sequence[Diagnostic], *, cre
     """Keep `diagnostics` under `key` (best effort: a folder aibplan cannot write only means no cache);
     the runtime folder is made when `create`, else the cache is kept only where it exists already."""
     document = {"format": FORMAT, "key": key, "diagnostics": [_stored(d) for d in diagnostics]}
-    text = json.dumps(document, ensure_ascii=False, sort_keys=True)
-    try:
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        elif not path.parent.is_dir():
-            return
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        return
+    write_cache(path, json.dumps(document, ensure_ascii=False, sort_keys=True), create=create)
 
 
 def _stored(d: Diagnostic) -> dict[str, Any]:
