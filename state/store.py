@@ -10,6 +10,7 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import replace
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -266,10 +267,11 @@ def next_state(state: State, previous: State | None) -> State:
     )
 
 
-def write_cache(path: Path, text: str, *, create: bool = False) -> None:
+def write_cache(path: Path, text: str | Iterable[str], *, create: bool = False) -> None:
     """Replace a cache file (the rules' findings, a kept plan) whole or not at all, without syncing: a write
     that is lost only makes the next command slower. Best effort: a folder aibplan cannot write only means
-    no cache. The folder is made when `create`, else the file is written only where the folder exists."""
+    no cache. The folder is made when `create`, else the file is written only where the folder exists.
+    `text` may come in pieces, so that a big file is never held whole."""
     try:
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -278,7 +280,8 @@ def write_cache(path: Path, text: str, *, create: bool = False) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+                for piece in [text] if isinstance(text, str) else text:
+                    handle.write(piece)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

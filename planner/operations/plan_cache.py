@@ -29,15 +29,17 @@ that cannot be read, or that holds anything else, is ignored; writing is best ef
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -442,14 +444,32 @@ def keep(
         return
     header = {"format": FORMAT, "key": key, "files": files, "state": _state_key(state_text)}
     try:
-        lines = [
-            json.dumps(header),
-            json.dumps(recorder.calls, ensure_ascii=False, separators=(",", ":")),
-            json.dumps(plan, ensure_ascii=False, separators=(",", ":"), default=_plain),
-        ]
+        calls = json.dumps(recorder.calls, ensure_ascii=False, separators=_COMPACT)
+        rest = json.dumps(
+            {name: value for name, value in _plain(plan).items() if name != "changes"},
+            ensure_ascii=False,
+            separators=_COMPACT,
+            default=_plain,
+        )
     except (TypeError, ValueError):
         return
-    write_cache(cache_path(stack), "\n".join(lines) + "\n")
+    lines = itertools.chain([json.dumps(header), "\n", calls, "\n"], _plan_line(plan.changes, rest), ["\n"])
+    with contextlib.suppress(TypeError, ValueError):  # a value that is not JSON: nothing is kept
+        write_cache(cache_path(stack), lines)
+
+
+_COMPACT = (",", ":")
+
+
+def _plan_line(changes: Sequence[Change], rest: str) -> Iterator[str]:
+    """The plan as one JSON object, its changes written one at a time (a plan of 10,000 templates is
+    tens of megabytes: never held as one string)."""
+    yield '{"changes":['
+    for index, change in enumerate(changes):
+        yield ("," if index else "") + json.dumps(
+            change, ensure_ascii=False, separators=_COMPACT, default=_plain
+        )
+    yield "]" + ("," + rest[1:] if rest != "{}" else "}")
 
 
 def answered(
