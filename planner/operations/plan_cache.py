@@ -155,11 +155,11 @@ class _Folder:
             if entry.name.startswith("."):
                 self.digest.update(f"{path}: hidden\n".encode())
                 continue
-            link = os.readlink(entry.path) if entry.is_symlink() else ""
-            try:
+            try:  # a link removed or changed while the folder is walked is an answer too, never a traceback
+                link = os.readlink(entry.path) if entry.is_symlink() else ""
                 info = os.stat(entry.path)
             except OSError as exc:
-                self.digest.update(f"{path} -> {link}: unreadable {exc.errno}\n".encode())
+                self.digest.update(f"{path}: unreadable {exc.errno}\n".encode())
                 continue
             kind = stat.S_IFMT(info.st_mode)
             self.digest.update(f"{path} -> {link}: {kind}\n".encode())

@@ -372,3 +372,12 @@ def test_a_write_through_the_recorder_is_not_kept() -> None:
     recorder = plan_cache.RecordingProvider(cloud)  # type: ignore[arg-type]
     recorder.delete(_REFS[0])
     assert not recorder.keepable
+
+
+def test_a_link_to_nothing_in_the_stack_folder_is_an_input_not_a_traceback(stack: Path) -> None:
+    (stack / "gone.json").symlink_to(stack / "does-not-exist.json")
+    after = plan(stack)
+    assert "Traceback" not in after.stderr
+    assert ANSWERED not in after.stderr
+    made = fresh(stack)
+    assert (after.returncode, after.stdout) == (made.returncode, made.stdout)
