@@ -62,40 +62,72 @@ def observed_changes(base: Mapping[str, Any], observed: Mapping[str, Any]) -> di
     return out
 
 
-def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: list[str]) -> None:
+def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: list[str]) -> int:
+    """Add the changes from `old` to `new` under `pointer`; the room they take in the file (compact
+    JSON, the indentation being alike for both): each level weighs its changes against its whole value
+    from the sizes its children found, not by writing each change out again at every level above it."""
     if old is new or (type(old) is type(new) and type(old) in (dict, list) and _same_json(old, new)):
-        return  # most of an answered body is the applied body: compared at C speed, not walked
+        return 0  # most of an answered body is the applied body: compared at C speed, not walked
     if isinstance(old, dict) and isinstance(new, dict):
         inner: dict[str, Any] = {}
         gone = [f"{pointer}/{escape(key)}" for key in old if key not in new]
+        size = sum(len(p) for p in gone)
         for key, value in new.items():
-            where = f"{pointer}/{escape(key)}"
             if key in old:
-                _diff(old[key], value, where, inner, gone)
+                before = old[key]
+                if not _alike(before, value):
+                    size += _diff(before, value, f"{pointer}/{escape(key)}", inner, gone)
             else:
+                where = f"{pointer}/{escape(key)}"
                 inner[where] = value
+                size += len(where) + _text_size(value)
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        inner, gone = {}, []
+        inner, gone, size = {}, [], 0
         for index, (before, after) in enumerate(zip(old, new, strict=True)):
-            _diff(before, after, f"{pointer}/{index}", inner, gone)
+            if not _alike(before, after):
+                size += _diff(before, after, f"{pointer}/{index}", inner, gone)
     else:
-        if not same_value(old, new):
-            values[pointer] = new
-        return
-    if pointer and (inner or gone) and _size(inner, gone) > len(pointer) + _text_size(new):
-        values[pointer] = new  # the whole value is shorter than what changed inside it (a key's case)
-    else:
-        values.update(inner)
-        removed.extend(gone)
+        if same_value(old, new):
+            return 0
+        values[pointer] = new
+        return len(pointer) + _text_size(new)
+    if pointer and (inner or gone):
+        whole = _size_below(new, size - len(pointer))
+        if whole is not None:
+            values[pointer] = new  # the whole value is shorter than what changed inside it (a key's case)
+            return len(pointer) + whole
+    values.update(inner)
+    removed.extend(gone)
+    return size
 
 
-def _size(values: dict[str, Any], removed: list[str]) -> int:
-    """About the room the changes take in the file (compact JSON; the indentation is alike for both)."""
-    return sum(len(p) + _text_size(v) for p, v in values.items()) + sum(len(p) for p in removed)
+def _alike(old: Any, new: Any) -> bool:
+    """`same_value`, told without a call for the values a body mostly holds (texts, numbers, equal
+    objects); False only where `_diff` has something to walk or to set."""
+    if old is new:
+        return True
+    kind = type(new)
+    if kind is not type(old) or old != new:
+        return False
+    return kind not in (dict, list) or _same_json(old, new)
 
 
 def _text_size(value: Any) -> int:
+    if type(value) is str and '"' not in value and "\\" not in value and value.isprintable():
+        return len(value) + 2  # nothing in it is escaped
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _size_below(value: dict[str, Any] | list[Any], room: int) -> int | None:
+    """`_text_size(value)` when it is less than `room`, else None; told without writing `value` out when
+    its least possible size (each key quoted with its colon, each value at least one character, commas and
+    brackets) already reaches `room`: the changes inside a body's `properties` are a few short fields, the
+    object is long."""
+    least = 1 + sum(len(key) + 4 for key in value) if isinstance(value, dict) else 1 + 2 * len(value)
+    if least >= room:
+        return None
+    size = _text_size(value)
+    return size if size < room else None
 
 
 def _same_json(one: Any, other: Any) -> bool:
@@ -104,6 +136,10 @@ def _same_json(one: Any, other: Any) -> bool:
     apart where == does not."""
     if one != other:
         return False
+    if repr(one) == repr(other):
+        # Equal, and written alike in the same order: the same types everywhere (1, 1.0 and True are
+        # written apart). Half the cost of writing both as sorted JSON, which other orders still take.
+        return True
     try:
         return json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
     except (TypeError, ValueError):
