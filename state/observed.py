@@ -119,13 +119,25 @@ def _text_size(value: Any) -> int:
 
 
 def _size_below(value: dict[str, Any] | list[Any], room: int) -> int | None:
-    """`_text_size(value)` when it is less than `room`, else None; told without writing `value` out when
-    its least possible size (each key quoted with its colon, each value at least one character, commas and
-    brackets) already reaches `room`: the changes inside a body's `properties` are a few short fields, the
-    object is long."""
-    least = 1 + sum(len(key) + 4 for key in value) if isinstance(value, dict) else 1 + 2 * len(value)
-    if least >= room:
-        return None
+    """`_text_size(value)` when it is less than `room`, else None. Written out only when a lower bound of
+    its size stays below `room`: each text, key and bracket counted, walked until the count reaches
+    `room` (the changes inside a body's `properties` are a few short fields; the object is long)."""
+    least, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str:
+            least += len(item) + 2
+        elif kind is dict:
+            least += 1 + len(item) + sum(len(key) + 3 for key in item)  # {"key":v,...}, v counted below
+            pending.extend(item.values())
+        elif kind is list:
+            least += 1 + len(item)
+            pending.extend(item)
+        else:
+            least += 1
+        if least >= room:
+            return None
     size = _text_size(value)
     return size if size < room else None
 
