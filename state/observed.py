@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 
 class ObservedChangesError(ValueError):
@@ -122,7 +122,7 @@ def _size_below(value: dict[str, Any] | list[Any], room: int) -> int | None:
     """`_text_size(value)` when it is less than `room`, else None. Written out only when a lower bound of
     its size stays below `room`: each text, key and bracket counted, walked until the count reaches
     `room` (the changes inside a body's `properties` are a few short fields; the object is long)."""
-    least, pending = 0, [value]
+    least, pending = 0, [cast(Any, value)]
     while pending:
         item = pending.pop()
         kind = type(item)
