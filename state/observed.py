@@ -75,7 +75,7 @@ def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: lis
         for key, value in new.items():
             if key in old:
                 before = old[key]
-                if not _alike(before, value):
+                if not same_json(before, value):
                     size += _diff(before, value, f"{pointer}/{escape(key)}", inner, gone)
             else:
                 where = f"{pointer}/{escape(key)}"
@@ -84,7 +84,7 @@ def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: lis
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         inner, gone, size = {}, [], 0
         for index, (before, after) in enumerate(zip(old, new, strict=True)):
-            if not _alike(before, after):
+            if not same_json(before, after):
                 size += _diff(before, after, f"{pointer}/{index}", inner, gone)
     else:
         if same_value(old, new):
@@ -101,9 +101,9 @@ def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: lis
     return size
 
 
-def _alike(old: Any, new: Any) -> bool:
-    """`same_value`, told without a call for the values a body mostly holds (texts, numbers, equal
-    objects); False only where `_diff` has something to walk or to set."""
+def same_json(old: Any, new: Any) -> bool:
+    """`same_value`, told without a walk for the values a body mostly holds (texts, numbers, equal
+    objects): equal, of the same types, and objects and lists written alike."""
     if old is new:
         return True
     kind = type(new)

@@ -20,12 +20,14 @@ import functools
 import hashlib
 import hmac
 import json
+import operator
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .jsontext import unicode_text
+from .observed import same_json
 from .secrets import FINGERPRINT_RE, find_secrets, is_secret_key, might_hold_secret
 
 __all__ = [
@@ -197,14 +199,25 @@ def redact_beside(value: Any, base: Any, base_redacted: Any) -> Any:
     return redact(value)
 
 
-def _beside(value: Any, base: Any, base_redacted: Any, key: str | None) -> Any:
-    """`_redact(value, key)`, taking the parts equal to `base` from `base_redacted` (objects walked key by
-    key, lists of the same length item by item, as `_redact` walks them)."""
-    if value == base:
+def redact_answer(answer: Mapping[str, Any], sent: Mapping[str, Any], sent_redacted: Any) -> Any:
+    """`redact(answer)` for the body the service answered to the body `sent`, whose redaction is
+    `sent_redacted`: the parts it holds exactly as sent (the same JSON: `1`, `1.0` and `true` told apart)
+    are `sent_redacted`'s own, shared rather than copied; only what the service added or rewrote is
+    redacted. What an apply keeps of each answer, without writing out and screening all of it again (and
+    comparing it with the applied body, for the state's observed changes, is then mostly `is`)."""
+    return _beside(answer, sent, sent_redacted, None, same_json)
+
+
+def _beside(
+    value: Any, base: Any, base_redacted: Any, key: str | None, same: Callable[[Any, Any], bool] = operator.eq
+) -> Any:
+    """`_redact(value, key)`, taking the parts equal to `base` (as `same` tells) from `base_redacted`
+    (objects walked key by key, lists of the same length item by item, as `_redact` walks them)."""
+    if same(value, base):
         return base_redacted
     if isinstance(value, Mapping) and isinstance(base, Mapping) and isinstance(base_redacted, Mapping):
         return {
-            k: _beside(v, base[k], base_redacted[k], str(k))
+            k: _beside(v, base[k], base_redacted[k], str(k), same)
             if k in base and k in base_redacted
             else _redact(v, str(k))
             for k, v in value.items()
@@ -215,7 +228,7 @@ def _beside(value: Any, base: Any, base_redacted: Any, key: str | None) -> Any:
         and isinstance(base_redacted, list)
         and len(value) == len(base) == len(base_redacted)
     ):
-        return [_beside(v, b, r, key) for v, b, r in zip(value, base, base_redacted, strict=True)]
+        return [_beside(v, b, r, key, same) for v, b, r in zip(value, base, base_redacted, strict=True)]
     return _redact(value, key)
 
 

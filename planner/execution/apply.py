@@ -28,7 +28,7 @@ from providers.catalog.arm_ids import fold_id
 from providers.catalog.behaviour import PUT
 from state import ResourceState, State
 from state.journaled import JournaledState, file_journal
-from state.redact import redact
+from state.redact import redact, redact_answer
 
 from ..builds.record import extra_after_replace
 from ..diagnostics import EngineError
@@ -430,14 +430,16 @@ def _kept_extra(state: State, change: Change) -> dict[str, Any]:
 
 
 def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str | None) -> ResourceState:
+    sent = dict(change.body or {})
+    # The body as sent, ids as the stack spells them (the service echoes them so): plans normalise it.
+    applied = redact(sent)
     return ResourceState(
         address=change.address,
         arm_type=change.arm_type,
         arm_id=change.arm_id,
         api_version=change.api_version,
-        # The body as sent, ids as the stack spells them (the service echoes them so): plans normalise it.
-        applied=redact(dict(change.body or {})),
-        observed=redact(dict(observed or {})),
+        applied=applied,
+        observed=redact_answer(dict(observed or {}), sent, applied),
         dependencies=change.depends_on,
         extra=extra,
         saved_plan=saved_plan,

@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.rules.validate import validate_paths
-from state.redact import fingerprint, forget_secrets, redact, redact_beside, redact_known, redact_text
+from state.observed import same_value
+from state.redact import (
+    fingerprint,
+    forget_secrets,
+    redact,
+    redact_answer,
+    redact_beside,
+    redact_known,
+    redact_text,
+)
 from state.redact import remember_secrets as remember
 from state.secrets import FORMS, describe, find_secrets
 from tests.helpers import ROOT
@@ -197,3 +206,40 @@ def test_a_cloud_body_redacted_beside_the_stacks_is_redacted_exactly_as_alone(
     if shared and isinstance(stack, dict) and isinstance(cloud, dict):
         cloud = {**stack, **cloud}  # mostly the stack's body, as a cloud's answer is
     assert redact_beside(cloud, stack, redact(stack)) == redact(cloud)
+
+
+_TYPED_LEAVES = _LEAVES | st.sampled_from([1.0, 0.0, -0.0, True, False, 2.5])
+_TYPED_BODIES = st.recursive(
+    _TYPED_LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sent=st.dictionaries(st.sampled_from(_KEYS), _TYPED_BODIES, max_size=4), answer=_TYPED_BODIES)
+def test_a_service_answer_redacted_beside_the_sent_body_is_the_answer_redacted_alone(
+    sent: dict[str, object], answer: object
+) -> None:
+    """What apply keeps of the service's answer: redacted as the answer alone would be, to the type of each
+    value (an answer's `1.0` or `true` where `1` was sent is kept as answered), secrets the service added
+    under their keys and inside texts included."""
+    # Mostly the body sent, as an answer is.
+    whole = {**sent, **answer} if isinstance(answer, dict) else {**sent, "added": answer}
+    kept = redact_answer(whole, sent, redact(sent))
+    assert same_value(kept, redact(whole))
+
+
+def test_what_the_service_answered_as_sent_is_the_applied_bodys_own() -> None:
+    sent = {"properties": {"customize": [{"inline": ["echo hi"]}], "timeout": 1}, "tags": {"a": "b"}}
+    answer = {
+        "properties": {"customize": [{"inline": ["echo hi"]}], "timeout": 1.0, "state": "Succeeded"},
+        "tags": {"a": "b"},
+        "password": "added-by-the-service",
+    }
+    applied = redact(sent)
+    kept = redact_answer(answer, sent, applied)
+    assert kept["properties"]["customize"] is applied["properties"]["customize"]
+    assert kept["tags"] is applied["tags"]
+    assert type(kept["properties"]["timeout"]) is float
+    assert kept["password"] == fingerprint("added-by-the-service")
