@@ -150,7 +150,7 @@ def plan_imports(folder: Path, n: int) -> Imports:
 
 
 def _seconds(figures: list[Figure], layout: str, n: int, command: str, key: str) -> float:
-    return next(getattr(f, key) for f in figures if (f.layout, f.n, f.command) == (layout, n, command))
+    return float(next(getattr(f, key) for f in figures if (f.layout, f.n, f.command) == (layout, n, command)))
 
 
 def report(
