@@ -21,6 +21,7 @@ checks that an entry's kind and type agree (planner.planning.identities, AIB8006
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -224,9 +225,11 @@ def _check_identity(where: str, arm_type: str | None, arm_id: str, address: str)
         )
 
 
+@functools.lru_cache(maxsize=16384)
 def id_arm_type(arm_id: str) -> str | None:
     """The ARM type an id encodes (its last provider's namespace and type segments; `providers` at a type
-    position starts an extension resource); None when it is not an id."""
+    position starts an extension resource); None when it is not an id. (Asked of each entry each time it
+    is checked or written: remembered for the ids of a big state.)"""
     match = _ID_RE.match(arm_id)
     if match is None:
         return None
