@@ -5,6 +5,8 @@ Paths are tuples of keys and list indexes; in patterns, "*" matches any object k
 
 from __future__ import annotations
 
+import functools
+
 PathPattern = tuple[str, ...]
 Path = tuple[str | int, ...]
 
@@ -36,9 +38,11 @@ def api_version_key(api_version: str) -> tuple[str, int]:
     return (api_version[:10], 0 if api_version.endswith("-preview") else 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def in_force(since: str | None, until: str | None, api_version: str | None) -> bool:
     """True when something introduced in `since` and gone from `until` holds at `api_version` (either
-    bound may be open; everything holds when the version is not known)."""
+    bound may be open; everything holds when the version is not known). Remembered: the catalog's facts
+    have a few dozen bounds, and a plan or an apply asks about them for every resource."""
     if api_version is None:
         return True
     key = api_version_key(api_version)
