@@ -28,7 +28,7 @@ from providers.catalog.arm_ids import fold_id
 from providers.catalog.behaviour import PUT
 from state import ResourceState, State
 from state.journaled import JournaledState, file_journal
-from state.redact import redact, redact_answer
+from state.redact import redact_answer
 
 from ..builds.record import extra_after_replace
 from ..diagnostics import EngineError
@@ -432,7 +432,7 @@ def _kept_extra(state: State, change: Change) -> dict[str, Any]:
 def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str | None) -> ResourceState:
     sent = dict(change.body or {})
     # The body as sent, ids as the stack spells them (the service echoes them so): plans normalise it.
-    applied = redact(sent)
+    applied = dict(change.body_redacted or {})
     return ResourceState(
         address=change.address,
         arm_type=change.arm_type,

@@ -26,7 +26,7 @@ from ..planning.diff import diff_bodies
 from ..planning.reference_values import view
 from ..plans.plan import Action, Change, Plan
 from ..stack.expressions import Evaluator, ExpressionError, ReferenceTarget, Scope
-from ..stack.expressions.unknown import has_unknown, replace_unknowns, targets_in
+from ..stack.expressions.unknown import replace_unknowns, targets_in
 from ..stack.model import with_value_at
 
 _NO_SCOPE = Scope(subscription_id=None, resource_group=None, location=None)
@@ -82,7 +82,7 @@ class ApplyReferences:
 
 
 def needs_evaluation(change: Change) -> bool:
-    return change.body is not None and has_unknown(change.body)
+    return change.body_has_unknown
 
 
 def evaluated(change: Change, references: ApplyReferences) -> Change:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from providers.base import ResourceRef
@@ -76,6 +77,22 @@ class Change:
     # The address the state tracked this resource under, when only the case of its name changed: the same
     # Azure resource (ids compare without case), so apply moves the state entry instead of a delete.
     previous_address: str | None = None
+
+    @cached_property
+    def body_has_unknown(self) -> bool:
+        """Whether a value of `body` is known only after apply (asked of every change an apply shows and
+        makes: answered once)."""
+        from ..stack.expressions.unknown import has_unknown
+
+        return self.body is not None and has_unknown(self.body)
+
+    @cached_property
+    def body_redacted(self) -> Mapping[str, Any] | None:
+        """`body` with its secrets fingerprinted (state.redact), as the plan shows it and the state keeps
+        it: made once for both."""
+        from state.redact import redact
+
+        return None if self.body is None else redact(dict(self.body))
 
     @property
     def is_change(self) -> bool:

@@ -8,14 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
-from state.redact import redact
-
 from ..diagnostics import Diagnostic, Severity, format_path
 from ..plans.diff import AttributeDiff
 from ..plans.drift import DriftKind, ResourceDrift
 from ..plans.plan import Action, Change, Plan
 from ..rules.suppress import Suppressed
-from .known_after_apply import AFTER_APPLY, KNOWN_AFTER_APPLY, shown_created
+from .known_after_apply import AFTER_APPLY, KNOWN_AFTER_APPLY, shown_created_redacted
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -197,7 +195,7 @@ def _render_change(change: Change, s: Style) -> list[str]:
     header = f'resource "{change.arm_type}" "{change.name}" {{'
     lines.append(s(f"{symbol:>3} ", colour) + header)
     if change.action is Action.CREATE:
-        lines.extend(_render_value_block(redact(shown_created(change)), "+", s, "green", indent=8))
+        lines.extend(_render_value_block(shown_created_redacted(change), "+", s, "green", indent=8))
     elif change.action is Action.DELETE:
         lines.append(s("      - ", "red") + f'id = "{change.old_arm_id or change.arm_id}"')
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from state.redact import redact
+
 from ..plans.plan import Change
 from ..stack.expressions.unknown import replace_unknowns
 from ..stack.model import with_value_at
@@ -33,3 +35,11 @@ def shown_created(change: Change) -> Any:
             shown = with_value_at(shown, path, AFTER_APPLY)
         return shown
     return replace_unknowns(dict(change.body), lambda _unknown: AFTER_APPLY)
+
+
+def shown_created_redacted(change: Change) -> Any:
+    """`shown_created(change)` with its secrets fingerprinted: the change's own redacted body where nothing
+    in it is known only after apply (the one the state keeps, made once)."""
+    if change.body is not None and not change.body_has_unknown:
+        return change.body_redacted
+    return redact(shown_created(change))
