@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 from providers.catalog import CompiledSchema, schema_for
@@ -45,8 +45,8 @@ def findings_for(code: str) -> Any:
     """A rule check that reports the schema walk's findings under `code`."""
     SERVED.add(code)
 
-    def check(resource: Resource, context: RuleContext) -> Iterator[Finding]:
-        yield from schema_findings(resource, context).get(code, ())
+    def check(resource: Resource, context: RuleContext) -> Sequence[Finding]:
+        return schema_findings(resource, context).get(code, ())
 
     check.__name__ = f"schema_{code}"
     return check
