@@ -53,7 +53,8 @@ def observed_changes(base: Mapping[str, Any], observed: Mapping[str, Any]) -> di
     either part left out when empty ({} when they are the same)."""
     values: dict[str, Any] = {}
     removed: list[str] = []
-    _diff(base, observed, "", values, removed)
+    if not same_json(base, observed):
+        _diff(base, observed, "", values, removed)
     out: dict[str, Any] = {}
     if values:
         out["set"] = dict(sorted(values.items()))
@@ -65,9 +66,9 @@ def observed_changes(base: Mapping[str, Any], observed: Mapping[str, Any]) -> di
 def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: list[str]) -> int:
     """Add the changes from `old` to `new` under `pointer`; the room they take in the file (compact
     JSON, the indentation being alike for both): each level weighs its changes against its whole value
-    from the sizes its children found, not by writing each change out again at every level above it."""
-    if old is new or (type(old) is type(new) and type(old) in (dict, list) and _same_json(old, new)):
-        return 0  # most of an answered body is the applied body: compared at C speed, not walked
+    from the sizes its children found, not by writing each change out again at every level above it.
+    Called only where `same_json` said the two differ (most of an answered body is the applied body:
+    compared at C speed, not walked)."""
     if isinstance(old, dict) and isinstance(new, dict):
         inner: dict[str, Any] = {}
         gone = [f"{pointer}/{escape(key)}" for key in old if key not in new]
@@ -87,8 +88,6 @@ def _diff(old: Any, new: Any, pointer: str, values: dict[str, Any], removed: lis
             if not same_json(before, after):
                 size += _diff(before, after, f"{pointer}/{index}", inner, gone)
     else:
-        if same_value(old, new):
-            return 0
         values[pointer] = new
         return len(pointer) + _text_size(new)
     if pointer and (inner or gone):
