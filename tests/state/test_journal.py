@@ -44,6 +44,28 @@ def test_replay_keeps_finished_calls_and_lists_unfinished_ones(tmp_path: Path) -
     assert replayed.pending[0].applied == doubtful.applied
 
 
+def test_a_done_line_reads_back_as_the_entry_whatever_its_texts_hold(tmp_path: Path) -> None:
+    """A done line is the entry's state text on one line: texts with line breaks, indentation, quotes and
+    separators of their own read back unchanged."""
+    texts = {"script": "echo a\n    b", "quoted": 'say "hi", then: {x}', "wide": "tab\there\u2028end é"}
+    kept = ResourceState(
+        address="gallery.a",
+        arm_type="Microsoft.Compute/galleries",
+        arm_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/a",
+        api_version="2024-03-03",
+        applied={"location": "westus2", "tags": texts},
+        observed={"location": "westus2", "tags": texts, "properties": {"identifier": {"n": 1.0}}},
+    )
+    journal = file_journal(tmp_path / "s.json", tmp_path / ".aibplan", State(lineage="l"), None)
+    journal.done(begin(journal, "create", kept), kept)
+    journal.abandon()
+    _, events = read_journal(journal_path(tmp_path / ".aibplan"))
+    replayed = replay(State(lineage="l"), events)
+    [back] = replayed.state.resources
+    assert back.applied == kept.applied and back.observed == kept.observed
+    assert type(back.observed["properties"]["identifier"]["n"]) is float
+
+
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     runtime = tmp_path / ".aibplan"
     journal = file_journal(tmp_path / "s.json", runtime, State(lineage="l"), None)
