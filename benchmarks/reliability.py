@@ -136,18 +136,38 @@ def wait_for_progress(log: Path, proc: subprocess.Popen[bytes], timeout: float =
     return False
 
 
+def wait_for_created(log: Path, proc: subprocess.Popen[bytes], count: int, timeout: float = 120) -> float:
+    """Seconds until the apply has reported `count` resources created (or ended)."""
+    started = time.monotonic()
+    while time.monotonic() < started + timeout and proc.poll() is None:
+        if log.read_bytes().count(b"Creation complete") >= count:
+            break
+        time.sleep(0.002)
+    return time.monotonic() - started
+
+
 def kill_trial(
-    template: Path, workdir: Path, number: int, rng: random.Random, *, latency_ms: float, templates: int
+    template: Path,
+    workdir: Path,
+    number: int,
+    rng: random.Random,
+    *,
+    latency_ms: float,
+    templates: int,
+    after_created: int | None = None,
 ) -> Trial:
-    """One trial: copy the stack, apply, kill -9 at a random instant, check, recover, check again."""
+    """One trial: copy the stack, apply, kill -9 at a random instant (or once `after_created` resources
+    are reported created), check, recover, check again."""
     started = time.monotonic()
     root = workdir / f"trial-{number:04d}"
     shutil.copytree(template, root)
     env = cli_env(latency_ms)
     log = root.parent / f"trial-{number:04d}.log"
     proc = start_apply(root, env, log)
+    if after_created is not None:
+        delay = wait_for_created(log, proc, after_created)
     # A third of the kills land anywhere from start-up on; the rest inside the apply itself.
-    if rng.random() < 1 / 3:
+    elif rng.random() < 1 / 3:
         delay = rng.uniform(0, 1.5)
         time.sleep(delay)
     else:

@@ -70,6 +70,31 @@ def test_kill_minus_nine_at_random_instants_loses_nothing(
     assert all(t.converged for t in trials)
 
 
+@pytest.mark.parametrize("created", [100, 150])
+def test_kill_minus_nine_while_a_service_process_serves_the_writes_loses_nothing(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, created: int
+) -> None:
+    # No latency: past its first writes, the apply's writes go to the local cloud's own process, which
+    # outlives the kill by at most the write under way and leaves no process behind.
+    templates = 300
+    generated = generate_stack(tmp_path_factory.mktemp("big") / "stack", templates)
+    trial = kill_trial(
+        generated, tmp_path, 0, random.Random(0), latency_ms=0, templates=templates, after_created=created
+    )
+    assert trial.converged and trial.phase == "applying", trial
+    assert created <= trial.cloud_before < resource_count(templates), trial
+    assert not [p for p in Path("/proc").glob("[0-9]*") if _serves(p, tmp_path)]
+
+
+def _serves(process: Path, folder: Path) -> bool:
+    """`process` serves a local cloud below `folder`."""
+    try:
+        command = (process / "cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"service_process" in command and str(folder).encode() in command
+
+
 def test_transient_faults_at_ten_percent_still_complete(stack: Path, cli: Callable[..., Run]) -> None:
     env = {
         "AIBPLAN_LOCAL_FAULTS": json.dumps({"seed": 5, "transientRate": 0.1}),
