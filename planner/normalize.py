@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from providers.catalog import ResourceType, for_arm_type, read_only_paths
@@ -164,7 +165,7 @@ def _normalize(value: Any, node: _Node, api_version: str | None) -> Any:
         if child is not None:
             value = [v for v in (_normalize(item, child, api_version) for item in value) if v is not _DROP]
         if _UNORDERED in actions:
-            value = sorted(value, key=lambda item: json.dumps(item, sort_keys=True, default=str))
+            value = sorted(value, key=_order_key)
     if node.defaults and _is_default(value, node.defaults):
         return _DROP
     if _EMPTY in actions and value in ({}, [], None):
@@ -201,6 +202,14 @@ def _normalize_object(value: dict[str, Any], node: _Node, api_version: str | Non
         else:
             out[key] = normalized
     return out
+
+
+def _order_key(item: Any) -> str:
+    """Where an item of an unordered list goes: by its JSON text (a string's is what json.dumps makes of
+    it, made at once: most such lists hold region names)."""
+    if type(item) is str:
+        return encode_basestring_ascii(item)
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def _is_default(value: Any, defaults: tuple[object, ...]) -> bool:

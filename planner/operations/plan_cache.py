@@ -249,6 +249,12 @@ class RecordingProvider:
     def read_many(self, refs: Iterable[ResourceRef]) -> Mapping[str, Any]:
         refs = list(refs)
         arguments = [[_ref(r) for r in refs]]
+        fingerprinted = getattr(self._inner, "read_many_fingerprinted", None)
+        if fingerprinted is not None:
+            # The answer and its hash made from the same rows (the local cloud): one reading, not three.
+            answer, digest = fingerprinted(refs)
+            self.calls.append(["read_many", arguments, _FINGERPRINT + digest])
+            return answer  # type: ignore[no-any-return]
         fingerprint = getattr(self._inner, "read_many_fingerprint", None)
         if fingerprint is None:
             return self._call("read_many", arguments, lambda: self._inner.read_many(refs))  # type: ignore[no-any-return]

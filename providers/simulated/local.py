@@ -72,6 +72,10 @@ class LocalProvider:
     def read_many(self, refs: Iterable[ResourceRef]) -> Mapping[str, Body | None]:
         return self.service.get_many(ref.arm_id for ref in refs)
 
+    def read_many_fingerprinted(self, refs: Iterable[ResourceRef]) -> tuple[Mapping[str, Body | None], str]:
+        """`read_many` and the `read_many_fingerprint` of that answer, made from one reading of the rows."""
+        return self.service.get_many_fingerprinted(ref.arm_id for ref in refs)
+
     def read_many_fingerprint(self, refs: Iterable[ResourceRef]) -> str:
         """A hash of what `read_many(refs)` answers now, made without reading the bodies (the plan cache)."""
         return self.service.get_many_fingerprint(ref.arm_id for ref in refs)

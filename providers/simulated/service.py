@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ..catalog import BUILDABLE, for_arm_type
@@ -103,25 +103,23 @@ class SimulatedAzure:
 
     def get_many(self, arm_ids: Iterable[str]) -> dict[str, Body | None]:
         """Bulk GET used by the local provider's refresh (one query, no latency per resource)."""
+        return self.get_many_fingerprinted(arm_ids)[0]
+
+    def get_many_fingerprinted(self, arm_ids: Iterable[str]) -> tuple[dict[str, Body | None], str]:
+        """`get_many` and the `get_many_fingerprint` of its answer, both made from the same rows."""
         ids = list(arm_ids)
         self.builds.sync(ids)
-        found = {key: present(row) for key, row in self.store.rows(ids).items()}
-        return {i: found.get(fold_id(i)) or authorization.built_in_definition(i) for i in ids}
+        rows = self.store.rows(ids)
+        found = {key: present(row) for key, row in rows.items()}
+        answer = {i: found.get(fold_id(i)) or authorization.built_in_definition(i) for i in ids}
+        return answer, _fingerprint(ids, rows)
 
     def get_many_fingerprint(self, arm_ids: Iterable[str]) -> str:
         """A hash of what `get_many` answers now for `arm_ids`, from the stored text (nothing parsed): what
         `get_many` makes of a row is a function of the row alone (and of the code)."""
         ids = list(arm_ids)
         self.builds.sync(ids)
-        rows = self.store.rows(ids)
-        digest = hashlib.sha256()
-        for arm_id in ids:
-            row = rows.get(fold_id(arm_id))
-            digest.update(arm_id.encode("utf-8", "surrogatepass") + b"\0")
-            if row is not None:
-                digest.update("\0".join(row).encode("utf-8", "surrogatepass"))
-            digest.update(b"\n")
-        return digest.hexdigest()
+        return _fingerprint(ids, self.store.rows(ids))
 
     def put(self, arm_id: str, api_version: str, body: Body) -> tuple[int, Body]:
         """Create or replace; returns (201 created | 200 updated, the resource as stored)."""
@@ -352,3 +350,15 @@ def _resource_id(arm_id: str) -> ResourceId:
     if rid is None:
         raise ServiceError(400, "InvalidResourceId", f"'{arm_id}' is not a resource id.")
     return rid
+
+
+def _fingerprint(ids: list[str], rows: Mapping[str, tuple[str, str, str]]) -> str:
+    """A hash of the stored rows of `ids` (by folded id), in the order asked."""
+    digest = hashlib.sha256()
+    for arm_id in ids:
+        row = rows.get(fold_id(arm_id))
+        digest.update(arm_id.encode("utf-8", "surrogatepass") + b"\0")
+        if row is not None:
+            digest.update("\0".join(row).encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")
+    return digest.hexdigest()

@@ -125,3 +125,17 @@ def test_image_definition_identity_fields_are_immutable(cloud: LocalProvider) ->
     changed = {**DEFINITION_BODY, "properties": {**DEFINITION_BODY["properties"], "osType": "Windows"}}  # type: ignore[dict-item]
     with pytest.raises(ConflictError, match="Changing property 'osType' is not allowed"):
         cloud.create(DEFINITION, changed)
+
+
+def test_a_bulk_read_and_its_fingerprint_come_from_the_same_rows(cloud: LocalProvider) -> None:
+    cloud.create(GALLERY, {"location": "westus2"})
+    cloud.create(DEFINITION, DEFINITION_BODY)
+    refs = [GALLERY, DEFINITION, TEMPLATE]
+    answer, fingerprint = cloud.read_many_fingerprinted(refs)
+    assert answer == cloud.read_many(refs)
+    assert answer[TEMPLATE.arm_id] is None and answer[GALLERY.arm_id]["name"] == "gal"  # type: ignore[index]
+    # The plan cache compares the fingerprint of the cloud as it is later with the one kept.
+    assert fingerprint == cloud.read_many_fingerprint(refs)
+    cloud.update(GALLERY, {"tags": {"changed": "yes"}})
+    assert cloud.read_many_fingerprint(refs) != fingerprint
+    assert cloud.read_many_fingerprinted(refs)[1] == cloud.read_many_fingerprint(refs)
