@@ -31,6 +31,9 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from .errors import ServiceError
+from .service import SimulatedAzure
+
 # Request or answer number, payload length.
 _HEADER = struct.Struct("<QI")
 # The child's first frame (number 0): the database is open, requests are served from here on.
@@ -74,8 +77,6 @@ class ServiceProcess:
     def call(self, operation: str, arm_id: str, api_version: str, body: Any = None) -> Any:
         """What the service's `operation` returns. Raises ServiceError as the service does, and
         ConnectionResetError when the child died before answering (the write may have been carried out)."""
-        from .errors import ServiceError
-
         payload = json.dumps([operation, arm_id, api_version, body]).encode()
         answer = _Answer()
         with self._send_lock:
@@ -178,8 +179,6 @@ def _write_frame(stream: IO[bytes], number: int, payload: bytes) -> None:
 
 def serve(db_path: str, *, build_minute: float | None, principal_delay: float) -> None:
     """The child: serve the requests on stdin until it closes, one at a time, each answered on stdout."""
-    from .errors import ServiceError
-    from .service import SimulatedAzure
 
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     try:
