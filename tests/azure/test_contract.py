@@ -1,6 +1,7 @@
-"""One suite of provider behaviours, run against the local provider (the simulated service in process)
-and against the Azure provider (the real SDK over TLS to the ARM emulator), with the same assertions.
-Nothing here mocks the SDK or its HTTP layer."""
+"""One suite of provider behaviours, run against the local provider (the simulated service in process; and
+with its writes served by the service's own process, as a big apply's are) and against the Azure provider
+(the real SDK over TLS to the ARM emulator), with the same assertions. Nothing here mocks the SDK or its
+HTTP layer."""
 
 from __future__ import annotations
 
@@ -51,8 +52,21 @@ class Cloud:
         return ResourceRef(arm_id, arm_type, api_version or API[arm_type])
 
 
-@pytest.fixture(params=["local", "azure"])
+@pytest.fixture(params=["local", "local-process", "azure"])
 def cloud(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cloud]:
+    if request.param == "local-process":
+        apart = LocalProvider(tmp_path / ".aibplan", build_minute=BUILD_MINUTE, writes_in_process=0)
+        deadline = time.monotonic() + 30
+        while apart._writer() is None:  # every write of the test goes to the service's process
+            assert time.monotonic() < deadline, "the local cloud's process did not start"
+            time.sleep(0.01)
+
+        def no_faults(fault: Fault) -> None:
+            pytest.skip("faults are injected into the service in process only")
+
+        yield Cloud("local-process", apart, "rg-contract", no_faults, apart.service)
+        apart.close()
+        return
     if request.param == "local":
         pending: list[Fault] = []
 
@@ -352,6 +366,8 @@ def run_state(cloud: Cloud, template: ResourceRef) -> dict[str, Any]:
 def builds_on_a_test_clock(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Builds started from here on run on a clock the test moves: a state read right after a run finds
     it running, and a hang is still hanging when the cancel arrives, however busy the machine."""
+    if cloud.name == "local-process":
+        pytest.skip("a test clock moves this process's builds; the service's process keeps the real one")
     clock = Clock()
     clock.now = time.time()
     monkeypatch.setattr(cloud.service.builds, "clock", clock)
