@@ -224,9 +224,11 @@ def serve(db_path: str, *, build_minute: float | None, principal_delay: float) -
 
 
 def main(argv: list[str]) -> None:
-    # Ctrl-C reaches the whole process group: the apply decides what to do with the calls in flight,
-    # and this process answers them; it leaves when its input closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, a closed terminal or a cancelled job signal the whole process group: the apply decides what
+    # to do with the calls in flight, and this process answers them; it leaves when its input closes.
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     db_path, options = argv[0], dict(zip(argv[1::2], argv[2::2], strict=True))
     minute = options.get("--build-minute")
     serve(
