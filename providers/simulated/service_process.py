@@ -179,7 +179,6 @@ def _write_frame(stream: IO[bytes], number: int, payload: bytes) -> None:
 
 def serve(db_path: str, *, build_minute: float | None, principal_delay: float) -> None:
     """The child: serve the requests on stdin until it closes, one at a time, each answered on stdout."""
-
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     try:
         service = SimulatedAzure(db_path, build_minute=build_minute, principal_delay=principal_delay)
