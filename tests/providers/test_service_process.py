@@ -310,3 +310,30 @@ def test_the_process_ignores_group_signals_and_leaves_when_the_apply_is_killed(t
         parent.wait()
         parent.stdout.close()  # type: ignore[union-attr]
     wait_until(lambda: not alive(child), "the service process to leave after its parent", timeout=15)
+
+
+def test_a_call_in_flight_when_the_process_dies_is_in_doubt(process: ServiceProcess) -> None:
+    import threading
+
+    (child,) = children()
+    os.kill(child, signal.SIGSTOP)  # the request reaches the pipe; nobody serves it yet
+    raised: list[BaseException] = []
+
+    def put() -> None:
+        try:
+            process.call("put", GALLERY.arm_id, GALLERY.api_version, {"location": "westus2"})
+        except BaseException as exc:
+            raised.append(exc)
+
+    caller = threading.Thread(target=put)
+    caller.start()
+    time.sleep(0.2)
+    assert caller.is_alive()  # waiting for its answer
+    os.kill(child, signal.SIGKILL)
+    caller.join(timeout=30)
+    assert not caller.is_alive()
+    (error,) = raised
+    assert isinstance(error, ConnectionResetError)
+    assert "ended before answering the put of 'gal'" in str(error) and "may have been carried out" in str(
+        error
+    )
