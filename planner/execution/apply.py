@@ -430,7 +430,7 @@ def _kept_extra(state: State, change: Change) -> dict[str, Any]:
 
 
 def _entry(change: Change, observed: Any, extra: dict[str, Any], saved_plan: str | None) -> ResourceState:
-    sent = dict(change.body or {})
+    sent = change.body or {}
     # The body as sent, ids as the stack spells them (the service echoes them so): plans normalise it.
     applied = dict(change.body_redacted or {})
     return ResourceState(

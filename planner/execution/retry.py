@@ -230,8 +230,17 @@ class RetryingProvider:
         self.inner.close()
 
     def __getattr__(self, name: str) -> Any:
-        # Provider-specific extras (the local provider's `service`, `db_path`) stay reachable.
-        return getattr(self.inner, name)
+        # Provider-specific extras (the local provider's `service`, `db_path`) stay reachable; its bulk
+        # read with the answer's fingerprint (the plan cache) is a refresh, retried like `read_many`.
+        extra = getattr(self.inner, name)
+        if name == "read_many_fingerprinted":
+
+            def retried(refs: Iterable[ResourceRef]) -> Any:
+                listed = list(refs)
+                return self._run(lambda: extra(listed), "refresh", "read")
+
+            return retried
+        return extra
 
 
 def unwrap(provider: Provider) -> Provider:

@@ -8,11 +8,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..base import Body, ProviderError, ResourceRef, error_for_status
 from .service import FaultHook, ServiceError, SimulatedAzure
-from .service_process import ServiceProcess
+from .service_process import ServiceProcess, carried_out
 
 T = TypeVar("T")
 
@@ -82,11 +82,7 @@ class LocalProvider:
 
     def create(self, ref: ResourceRef, body: Body) -> Body:
         try:
-            process = self._writer()
-            if process is not None:
-                created: Body = process.call("put", ref.arm_id, ref.api_version, body)
-            else:
-                created = self.service.put(ref.arm_id, ref.api_version, body)[1]
+            created: Body = self._write("put", ref, body)
         except ServiceError as exc:
             raise _translate(exc) from None
         self._answered("create", ref.arm_id)
@@ -94,11 +90,7 @@ class LocalProvider:
 
     def update(self, ref: ResourceRef, patch: Body) -> Body:
         try:
-            process = self._writer()
-            if process is not None:
-                updated: Body = process.call("patch", ref.arm_id, ref.api_version, patch)
-            else:
-                updated = self.service.patch(ref.arm_id, ref.api_version, patch)
+            updated: Body = self._write("patch", ref, patch)
         except ServiceError as exc:
             raise _translate(exc) from None
         self._answered("update", ref.arm_id)
@@ -106,14 +98,17 @@ class LocalProvider:
 
     def delete(self, ref: ResourceRef) -> None:
         try:
-            process = self._writer()
-            if process is not None:
-                process.call("delete", ref.arm_id, ref.api_version)
-            else:
-                self.service.delete(ref.arm_id, ref.api_version)
+            self._write("delete", ref)
         except ServiceError as exc:
             raise _translate(exc) from None
         self._answered("delete", ref.arm_id)
+
+    def _write(self, operation: str, ref: ResourceRef, body: Body | None = None) -> Any:
+        """The service's answer to a write: from its own process once that serves, else in process."""
+        process = self._writer()
+        if process is not None:
+            return process.call(operation, ref.arm_id, ref.api_version, body)
+        return carried_out(self.service, operation, ref.arm_id, ref.api_version, body)
 
     def _writer(self) -> ServiceProcess | None:
         """The service process, once this provider has served its share of writes in process and the

@@ -85,8 +85,7 @@ class ServiceProcess:
             number = next(self._numbers)
             self._waiting[number] = answer
             try:
-                self._input.write(_HEADER.pack(number, len(payload)) + payload)
-                self._input.flush()
+                _write_frame(self._input, number, payload)
             except (OSError, ValueError):
                 self._waiting.pop(number, None)
                 self._gone = self._gone or "the local cloud's process is gone"
@@ -177,6 +176,18 @@ def _write_frame(stream: IO[bytes], number: int, payload: bytes) -> None:
     stream.flush()
 
 
+def carried_out(service: SimulatedAzure, operation: str, arm_id: str, api_version: str, body: Any) -> Any:
+    """What the service's write `operation` answers (a PUT's body, a PATCH's, a DELETE's status): the
+    same call in process and in the child."""
+    if operation == "put":
+        return service.put(arm_id, api_version, body)[1]
+    if operation == "patch":
+        return service.patch(arm_id, api_version, body)
+    if operation == "delete":
+        return service.delete(arm_id, api_version)
+    raise ValueError(f"no operation {operation!r}")
+
+
 def serve(db_path: str, *, build_minute: float | None, principal_delay: float) -> None:
     """The child: serve the requests on stdin until it closes, one at a time, each answered on stdout."""
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
@@ -195,15 +206,7 @@ def serve(db_path: str, *, build_minute: float | None, principal_delay: float) -
                 break
             number, payload = frame
             try:
-                operation, arm_id, api_version, body = json.loads(payload)
-                if operation == "put":
-                    result: Any = {"ok": service.put(arm_id, api_version, body)[1]}
-                elif operation == "patch":
-                    result = {"ok": service.patch(arm_id, api_version, body)}
-                elif operation == "delete":
-                    result = {"ok": service.delete(arm_id, api_version)}
-                else:
-                    raise ValueError(f"no operation {operation!r}")
+                result: Any = {"ok": carried_out(service, *json.loads(payload))}
             except ServiceError as exc:
                 result = {
                     "error": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +143,33 @@ def test_retrying_provider_reports_each_retry_by_address(tmp_path: Path) -> None
     finally:
         provider.close()
     assert hooks.events == [("retry", "identity.x", "create", "2"), ("retry", "identity.x", "create", "3")]
+
+
+def test_the_local_clouds_read_with_its_fingerprint_is_retried_like_a_refresh(tmp_path: Path) -> None:
+    inner = LocalProvider(tmp_path)
+    answered = inner.read_many_fingerprinted
+    failures = {"left": 2}
+
+    def flaky(refs: list[ResourceRef]) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionResetError("reset by peer")
+        return answered(refs)
+
+    inner.read_many_fingerprinted = flaky  # type: ignore[method-assign]
+    hooks = RecordingHooks()
+    provider = RetryingProvider(inner, Retrier(RetryPolicy(base_delay=0.001)), hooks)
+    ref = ResourceRef(
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g",
+        "Microsoft.Compute/galleries",
+        "2024-03-03",
+    )
+    try:
+        answer, fingerprint = provider.read_many_fingerprinted(iter([ref]))
+    finally:
+        provider.close()
+    assert answer == {ref.arm_id: None} and fingerprint
+    assert [event[:3] for event in hooks.events] == [
+        ("retry", "refresh", "read"),
+        ("retry", "refresh", "read"),
+    ]

@@ -18,6 +18,7 @@ from providers.base import ResourceRef
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import ServiceError, SimulatedAzure
 from providers.simulated.service_process import ServiceProcess
+from tests.helpers.arm import minimal_template
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 
@@ -55,29 +56,11 @@ def definition_body(location: str = "West US 2") -> dict[str, Any]:
 
 
 def template_body(image: str) -> dict[str, Any]:
-    return {
-        "location": "westus2",
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {IDENTITY.arm_id: {}}},
-        "properties": {
-            "buildTimeoutInMinutes": 90,
-            "source": {
-                "type": "PlatformImage",
-                "publisher": "Canonical",
-                "offer": "o",
-                "sku": "s",
-                "version": "latest",
-            },
-            "customize": [{"type": "Shell", "name": "say", "inline": ["echo 'quoted \"twice\"' \\\\ done"]}],
-            "distribute": [
-                {
-                    "type": "SharedImage",
-                    "galleryImageId": definition(image).arm_id,
-                    "runOutputName": "sig",
-                    "replicationRegions": ["westus2", "eastus"],
-                }
-            ],
-        },
-    }
+    """The contract tests' smallest template, with text JSON must escape and two regions."""
+    body = minimal_template(IDENTITY.arm_id, definition(image).arm_id)
+    body["properties"]["customize"][0]["inline"] = ["echo 'quoted \"twice\"' \\\\ done"]
+    body["properties"]["distribute"][0]["replicationRegions"] = ["westus2", "eastus"]
+    return body
 
 
 # Writes in the order an apply and a destroy would make them, with the refusals the service answers on the
@@ -284,6 +267,7 @@ import sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from providers.simulated.service_process import ServiceProcess
+from tests.helpers.arm import minimal_template
 served = ServiceProcess(Path(sys.argv[2]), build_minute=None, principal_delay=0.0)
 while not served.serving:
     time.sleep(0.01)
