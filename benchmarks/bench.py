@@ -30,7 +30,7 @@ from pathlib import Path
 from benchmarks.generate import generate_stack, resource_count
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "import sys; from planner.cli import main; main()"
+CLI = "import sys; from planner.cli import run; run()"
 FLOOR = """
 import json, pathlib, sys
 root = pathlib.Path(sys.argv[1])

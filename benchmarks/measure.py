@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "from planner.cli import main; main()"
+CLI = "from planner.cli import run; run()"
 
 _LAUNCHER = """
 import json, os, subprocess, sys, time

@@ -22,7 +22,7 @@ from benchmarks.generate import generate_stack, resource_count
 from planner.rules.cache import CACHE_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "import sys; from planner.cli import main; main()"
+CLI = "import sys; from planner.cli import run; run()"
 LAUNCHER = """
 import json, os, subprocess, sys, time
 started = time.perf_counter()

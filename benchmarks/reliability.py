@@ -37,7 +37,7 @@ from state.journal import journal_path, read_journal, replay
 from state.lock import read_holder
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "from planner.cli import main; main()"
+CLI = "from planner.cli import run; run()"
 
 
 @dataclass(frozen=True)

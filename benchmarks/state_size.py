@@ -23,7 +23,7 @@ from state import load_state
 from state.jsontext import dumps_indented
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "import sys; from planner.cli import main; main()"
+CLI = "import sys; from planner.cli import run; run()"
 COMPARABLE = ("files", "list", "arm")
 
 

@@ -26,7 +26,7 @@ def _script(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _aibplan(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from planner.cli import main; main()", *args],
+        [sys.executable, "-c", "from planner.cli import run; run()", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -119,7 +119,7 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
         [
             sys.executable,
             "-c",
-            "from planner.cli import main; main()",
+            "from planner.cli import run; run()",
             "emulator",
             "--port",
             "0",

@@ -95,7 +95,7 @@ def test_an_unreadable_runtime_folder_is_one_line(tmp_path: Path, command: list[
         pytest.skip("running as root without setpriv: no way to make a folder unreadable")
     try:
         done = subprocess.run(
-            [*prefix, sys.executable, "-c", "from planner.cli import main; main()", *command, str(root)],
+            [*prefix, sys.executable, "-c", "from planner.cli import run; run()", *command, str(root)],
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},

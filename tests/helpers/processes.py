@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.helpers import EXAMPLES
 
 # The program's entry point, whether or not the package's `aibplan` script is on PATH.
-_PROGRAM = (sys.executable, "-c", "from planner.cli import main; main(prog_name='aibplan')")
+_PROGRAM = (sys.executable, "-c", "from planner.cli import run; run(prog_name='aibplan')")
 
 
 def aibplan(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "secrets" / "corpus.json"
-CLI = "from planner.cli import main; main()"
+CLI = "from planner.cli import run; run()"
 
 IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities"
 GALLERY = "Microsoft.Compute/galleries"
