@@ -27,6 +27,7 @@ class Prepared:
     stack: Stack
     graph: nx.DiGraph
     diagnostics: tuple[Diagnostic, ...]
+    cache_key: str | None = None  # the rules' cache key (rules.validate.Checked)
 
 
 def prepare(
@@ -51,7 +52,7 @@ def prepare(
     diagnostics = list(checked.diagnostics)
     if checked.stack is None or checked.graph is None or has_errors(diagnostics):
         return None, diagnostics
-    return Prepared(checked.stack, checked.graph, tuple(diagnostics)), diagnostics
+    return Prepared(checked.stack, checked.graph, tuple(diagnostics), checked.cache_key), diagnostics
 
 
 def read_state(stack: Stack) -> tuple[State, State | None]:

@@ -16,6 +16,7 @@ from ..diagnostics import Severity
 from ..execution.engine import Prepared, open_provider, prepare
 from ..execution.state_access import Reconciled, StackState
 from ..hooks import Hooks
+from ..planning import screened
 from ..planning.elsewhere import Elsewhere, unseen_applies
 from ..planning.permissions import is_permission_finding
 from ..planning.plan import make_plan
@@ -131,6 +132,8 @@ def checked_plan(
     problems += address_errors(request.replace, prepared.stack, state, flag="--replace")
     if problems:
         raise OperationError(problems[-1], details=problems[:-1])
+    # What is known of the stack's bodies from the last plan of the same stack (none for a destroy).
+    known = None if request.destroy else screened.read(prepared.stack, prepared.cache_key)
     try:
         plan = make_plan(
             prepared.stack,
@@ -142,9 +145,12 @@ def checked_plan(
             targets=request.targets,
             replace_addresses=request.replace,
             refresh_only=request.refresh_only,
+            screened=known,
         )
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None
+    if known is not None:
+        screened.keep(prepared.stack, known)
     if any(d.drift in (DriftKind.CHANGED, DriftKind.DELETED) for d in plan.drift):
         plan = unseen_applies(plan, state, elsewhere())
     # A refreshed plan checked the identities' permissions again with the cloud's role assignments.

@@ -54,6 +54,7 @@ from .identities import (
 )
 from .permissions import permission_diagnostics
 from .reference_values import PlanReferences, evaluated_body
+from .screened import Screened
 from .targeting import request_replacements, select_targets
 
 
@@ -78,11 +79,14 @@ def make_plan(
     targets: Sequence[str] = (),
     replace_addresses: Sequence[str] = (),
     refresh_only: bool = False,
+    screened: Screened | None = None,
 ) -> Plan:
     """Compare the stack with the state (and the provider, when refreshing); decide each resource's action.
 
     Then the AIB consequences (planning.consequences) and the user's --replace and --target requests
     (planning.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
+    `screened`: the resources whose bodies are known to hold nothing to fingerprint (planning.screened),
+    and where those this plan finds are noted.
     """
     # Identity is the ARM id without case (planning.identities): one resource tracked twice stops the plan;
     # a name whose case alone changed keeps its entry, moved to the new address.
@@ -117,13 +121,15 @@ def make_plan(
         found: list[Diagnostic] = []
         for address in topological_addresses(graph):
             entry = state.get(address)
-            resource = stack.by_address[address]
+            declared = resource = stack.by_address[address]
             if entry is not None:
                 cloud = live.get(entry.arm_id) if refresh else entry.observed
                 resource = with_ignored_changes(resource, cloud, stack.lifecycle(address))
             body, problems = evaluated_body(resource, references)
             found.extend(problems)
-            change = _change_for(resource, body, entry, live, refresh, dependencies(graph, address))
+            # A body that is the stack's own, as written: what planning.screened keeps is about it.
+            own = screened if resource is declared and not resource.known_after_apply else None
+            change = _change_for(resource, body, entry, live, refresh, dependencies(graph, address), own)
             change = cascade_into(
                 request_replacements([change], replace_addresses)[0], references.decided, graph
             )
@@ -211,12 +217,18 @@ def _change_for(
     live: Mapping[str, Any],
     refresh: bool,
     depends_on: tuple[str, ...],
+    screened: Screened | None = None,
 ) -> Change:
     rtype = BY_KIND[resource.kind]
     # Secrets become fingerprints in everything a plan shows or saves (state.redact); `body` keeps them.
     # A value known only after apply is an Unknown in `desired`, null in `after` (its path in after_unknown).
     normalized = normalize_body(rtype, body, resource.api_version)
-    desired = redact(normalized)
+    if screened is not None and screened.holds_nothing_secret(resource.address):
+        desired = normalized
+    else:
+        desired = redact(normalized)
+    if screened is not None and desired is normalized:
+        screened.note_clean(resource.address)
     after, after_unknown = planned_after(desired) if resource.known_after_apply else (desired, ())
     common: dict[str, Any] = {
         "address": resource.address,

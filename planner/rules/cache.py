@@ -10,8 +10,9 @@ code, so their findings are kept in `.aibplan/[ENV/]validation-cache.json` under
 - the --var values (each as an HMAC, as secrets are fingerprinted) and the --var-file names, in order;
 - the environment, the provider, the stack folder, and the hash of the evaluated resources and settings
   the load computes anyway (`Stack.inputs_hash`);
-- aibplan's version and a hash of the source of the rules, the catalog and the loader (the catalog
-  version), so a new or changed rule never sees an old answer.
+- aibplan's version and a hash of the source of the rules, the catalog, the loader, normalisation and
+  redaction (`code_version`), so a new or changed rule never sees an old answer (nor a plan an old
+  answer of planning.screened, which keeps what it finds under the same key).
 
 One key is kept (the last): any change of any input finds everything again, cross-resource rules
 included. The file holds the key and the findings (already redacted: `Diagnostic` fingerprints every
@@ -48,6 +49,9 @@ _SOURCES = (
     "providers/catalog",
     "planner/diagnostics.py",
     "planner/normalize.py",
+    # What planning.screened keeps under the same key: which normalised bodies redaction leaves as they are.
+    "state/redact.py",
+    "state/secrets.py",
 )
 
 

@@ -48,6 +48,9 @@ class Checked:
     graph: nx.DiGraph | None
     diagnostics: tuple[Diagnostic, ...]
     suppressed: tuple[Suppressed, ...] = ()
+    # The rules' cache key of the stack (rules.cache), under which a plan keeps what it derives from the
+    # stack alone (planning.screened); None without the cache.
+    cache_key: str | None = None
 
 
 @contextmanager
@@ -114,7 +117,8 @@ def _checked(stack: Stack, loaded: Sequence[Diagnostic], cached: tuple[str, bool
             write_cached(cache_path(stack), cached[0], found, create=cached[1])
     every = [*loaded, *found, *placed]
     kept, suppressed = apply_suppressions(every, stack, (rule.id for rule in ALL_RULES))
-    return Checked(stack, graph, tuple(sorted(kept, key=sort_key)), tuple(suppressed))
+    key = cached[0] if cached is not None else None
+    return Checked(stack, graph, tuple(sorted(kept, key=sort_key)), tuple(suppressed), key)
 
 
 @dataclass(frozen=True)
