@@ -193,7 +193,9 @@ def _parent(body: dict[str, Any], pointer: str, copied: set[int]) -> tuple[Any, 
     objects are never changed) and that step."""
     if not pointer.startswith("/"):
         raise ObservedChangesError(pointer, "is not a JSON pointer (it starts with /)")
-    steps = [unescape(step, pointer) for step in pointer[1:].split("/")]
+    steps = pointer[1:].split("/")
+    if "~" in pointer:  # most pointers escape nothing
+        steps = [unescape(step, pointer) for step in steps]
     node: Any = body
     for step in steps[:-1]:
         if isinstance(node, dict) and step in node:
@@ -235,6 +237,8 @@ def check_pointer(pointer: Any) -> str | None:
         return "must be a string"
     if not pointer.startswith("/"):
         return "must be a JSON pointer, starting with /"
+    if "~" not in pointer:
+        return None
     try:
         for step in pointer[1:].split("/"):
             unescape(step, pointer)
