@@ -50,6 +50,7 @@ _SOURCES = (
     "planner/diagnostics.py",
     "planner/normalize.py",
     # What planning.screened keeps under the same key: which normalised bodies redaction leaves as they are.
+    "state/jsontext.py",
     "state/redact.py",
     "state/secrets.py",
 )
