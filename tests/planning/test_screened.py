@@ -2,7 +2,8 @@
 those addresses, under the rules' cache key; a body that gains a secret is screened again and its secret
 never shown; a cache file from another key, or that holds anything else, is not taken.
 
-Each command runs in its own process, as a user's does."""
+Each command runs in its own process, as a user's does, but for the test that watches what is screened (in
+this process, with redaction watched)."""
 
 from __future__ import annotations
 
