@@ -103,16 +103,20 @@ class SimulatedAzure:
 
     def get_many(self, arm_ids: Iterable[str]) -> dict[str, Body | None]:
         """Bulk GET used by the local provider's refresh (one query, no latency per resource)."""
-        return self.get_many_fingerprinted(arm_ids)[0]
+        return self._answered(list(arm_ids))[0]
 
     def get_many_fingerprinted(self, arm_ids: Iterable[str]) -> tuple[dict[str, Body | None], str]:
         """`get_many` and the `get_many_fingerprint` of its answer, both made from the same rows."""
         ids = list(arm_ids)
+        answer, rows = self._answered(ids)
+        return answer, _fingerprint(ids, rows)
+
+    def _answered(self, ids: list[str]) -> tuple[dict[str, Body | None], dict[str, tuple[str, str, str]]]:
+        """`get_many`'s answer for `ids`, and the stored rows it was made from (by folded id)."""
         self.builds.sync(ids)
         rows = self.store.rows(ids)
         found = {key: present(row) for key, row in rows.items()}
-        answer = {i: found.get(fold_id(i)) or authorization.built_in_definition(i) for i in ids}
-        return answer, _fingerprint(ids, rows)
+        return {i: found.get(fold_id(i)) or authorization.built_in_definition(i) for i in ids}, rows
 
     def get_many_fingerprint(self, arm_ids: Iterable[str]) -> str:
         """A hash of what `get_many` answers now for `arm_ids`, from the stored text (nothing parsed): what
