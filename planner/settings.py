@@ -13,6 +13,7 @@ checked when a command first needs it, so a bad build poll interval only stops a
     AIBPLAN_RETRY_*                 the engine's retry policy (planner.execution.retry)
     AIBPLAN_AZURE_*                 the Azure provider's settings (providers.azure.settings)
     AIBPLAN_BACKEND_*               where the state lives (state.backends.settings; here)
+    AIBPLAN_READ_AHEAD              0: a plan reads the local state in its own process only (here)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ LATENCY_ENV = "AIBPLAN_LOCAL_LATENCY_MS"
 BUILD_MINUTE_ENV = "AIBPLAN_LOCAL_BUILD_MINUTE_MS"
 POLL_ENV = "AIBPLAN_BUILD_POLL_SECONDS"
 PRINCIPAL_DELAY_ENV = "AIBPLAN_LOCAL_PRINCIPAL_DELAY_MS"
+READ_AHEAD_ENV = "AIBPLAN_READ_AHEAD"
 # How often the status of a build in real Azure is read: builds take tens of minutes.
 AZURE_POLL_SECONDS = 15.0
 
@@ -89,6 +91,13 @@ def principal_delay_seconds(stack: Stack, env: Mapping[str, str] | None = None) 
     if isinstance(delay_ms, bool) or not isinstance(delay_ms, (int, float)) or delay_ms < 0:
         raise EngineError("aibplan.json: local.principalDelayMs must be a number >= 0")
     return float(delay_ms) / 1000.0
+
+
+def read_ahead_allowed(env: Mapping[str, str] | None = None) -> bool:
+    """Whether a plan may read a local state file in a second process (state.backends.read_ahead);
+    $AIBPLAN_READ_AHEAD=0 says no (a debugging aid: the plan is the same)."""
+    env = environment() if env is None else env
+    return env.get(READ_AHEAD_ENV, "").strip() != "0"
 
 
 def poll_interval(stack: Stack, env: Mapping[str, str] | None = None) -> float:

@@ -27,8 +27,9 @@ from typing import Any
 
 from providers.base import Provider, ProviderError, ResourceRef
 from state import ResourceState, State, StateError
-from state.backends import HeldLock, LocalBackend, Session, open_backend
+from state.backends import HeldLock, LocalBackend, LocalSettings, Session, open_backend
 from state.backends.branches import states_elsewhere
+from state.backends.read_ahead import ReadAhead
 from state.journal import PendingCall, replay
 from state.journaled import JournaledState
 from state.lock import LockError, LockInfo
@@ -36,7 +37,7 @@ from state.redact import redact
 from state.store import parse_state
 
 from ..diagnostics import EngineError
-from ..settings import state_backend
+from ..settings import read_ahead_allowed, state_backend
 from ..stack.model import Stack
 
 _DONE_STATES = (None, "Succeeded")
@@ -74,9 +75,11 @@ class Reconciled:
 class StackState:
     """Where one stack's state lives, and everything an operation does with it (see the module's text)."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, ahead: ReadAhead | None = None) -> None:
         self.stack = stack
         self._session: Session | None = None
+        # The state file being read in a child meanwhile (`read_ahead`), for the session's first read.
+        self._ahead = ahead
 
     @property
     def session(self) -> Session:
@@ -87,7 +90,8 @@ class StackState:
                 backend = open_backend(
                     settings, state_path=self.stack.state_path, runtime_dir=self.stack.runtime_dir
                 )
-            self._session = Session(backend)
+            ahead, self._ahead = self._ahead, None
+            self._session = Session(backend, ahead)
         return self._session
 
     def where(self) -> str:
@@ -100,9 +104,27 @@ class StackState:
         return self.session.backend.kind
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
         if self._session is not None:
             self._session.close()
             self._session = None
+
+    @staticmethod
+    def read_ahead(stack: Stack) -> ReadAhead | None:
+        """For a reader with other work to do first: the stack's local state file read and parsed in a
+        child process meanwhile (state.backends.read_ahead), to be given to `StackState(stack, ahead)`.
+        None for a shared backend, when AIBPLAN_READ_AHEAD=0, or where no child is started."""
+        if not read_ahead_allowed():
+            return None
+        try:
+            settings = state_backend(stack)
+        except EngineError:
+            return None
+        if not isinstance(settings, LocalSettings):
+            return None
+        return ReadAhead.start(stack.state_path, stack.runtime_dir)
 
     def __enter__(self) -> StackState:
         return self

@@ -21,6 +21,10 @@ from .results import DriftResult, PlanResult, SavedPlanShown
 if TYPE_CHECKING:
     import networkx as nx
 
+    from state.backends.read_ahead import ReadAhead
+
+    from ..stack.model import Stack
+
 # The rest of what a plan needs (the loader, the rules, the graph, networkx) is imported when a plan is
 # made: a plan the cache answers (operations.plan_cache) needs none of it.
 
@@ -32,10 +36,21 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     (operations.plan_cache)."""
     hooks = hooks or Hooks()
     request.check()
-    if request.out is None:
-        kept = _kept_plan(request, hooks)
+    settings = _settings(request)
+    if request.out is None and settings is not None:
+        kept = _kept_plan(settings, request, hooks)
         if kept is not None:
             return PlanResult(kept)
+    # The state is read and parsed in a child meanwhile (state.backends.read_ahead): a second core's work.
+    ahead = StackState.read_ahead(settings) if settings is not None else None
+    try:
+        return _made_plan(request, hooks, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> PlanResult:
     from ..planning.saved_plan import out_path_problem
     from ..plans.saved import PlanOptions, save_plan
     from ..rules.validate import collector_paused
@@ -49,7 +64,7 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     watched = plan_cache.WatchedHooks(hooks)
     with (
         provider_for(prepared.stack, watched) as provider,
-        StackState(prepared.stack) as store,
+        StackState(prepared.stack, ahead) as store,
         collector_paused(),  # as while loading: the state and the plan are long-lived, without cycles
     ):
         state = read_for_plan(store, provider, watched)
@@ -83,8 +98,9 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     return PlanResult(the_plan, saved)
 
 
-def _kept_plan(request: PlanRequest, hooks: Hooks) -> Plan | None:
-    """The plan the cache keeps for this request, when nothing it read has changed (else None)."""
+def _settings(request: PlanRequest) -> Stack | None:
+    """The stack's settings alone (aibplan.json and its environment, no resource), or None when they
+    cannot be read: the plan made in full then says why."""
     from .stack_settings import settings_only
 
     try:
@@ -93,6 +109,11 @@ def _kept_plan(request: PlanRequest, hooks: Hooks) -> Plan | None:
         return None
     if request.stack.provider is not None:
         settings = replace(settings, config=replace(settings.config, provider=request.stack.provider))
+    return settings
+
+
+def _kept_plan(settings: Stack, request: PlanRequest, hooks: Hooks) -> Plan | None:
+    """The plan the cache keeps for this request, when nothing it read has changed (else None)."""
     if not plan_cache.cache_path(settings).is_file():
         return None
     try:

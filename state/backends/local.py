@@ -116,6 +116,26 @@ class LocalBackend:
                 raise BackendError(f"cannot write the state file {self.state_path}: {exc}") from None
         return written
 
+    @property
+    def known(self) -> tuple[tuple[int, ...], str] | None:
+        """The state file as last read or written here: (its identity: device, inode, size, times; its
+        version), or None."""
+        return self._known
+
+    def adopt(self, known: tuple[tuple[int, ...], str] | None) -> bool:
+        """Take a read made elsewhere (state.backends.read_ahead) as this backend's own, when the file is
+        still the one it read (the same identity), or is still missing as it was; whether it was taken."""
+        try:
+            now: tuple[int, ...] | None = _stat_key(os.stat(self.state_path))
+        except FileNotFoundError:
+            now = None
+        except OSError:
+            return False
+        if now != (known[0] if known is not None else None):
+            return False
+        self._known = known
+        return True
+
     def _current_version(self) -> str | None:
         try:
             key = _stat_key(os.stat(self.state_path))

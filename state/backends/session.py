@@ -21,13 +21,16 @@ from ..model import State
 from ..store import dumps_state, next_state, parse_state
 from .base import HeldLock, OnWait, StateBackend
 from .local import LocalBackend
+from .read_ahead import ReadAhead, read_state
 
 
 class Session:
     """A backend as one command uses it (see the module)."""
 
-    def __init__(self, backend: StateBackend) -> None:
+    def __init__(self, backend: StateBackend, ahead: ReadAhead | None = None) -> None:
         self.backend = backend
+        # A child reading the state file meanwhile (state.backends.read_ahead): the first read takes it.
+        self._ahead = ahead
         self.held: HeldLock | None = None
         self._version: str | None = None
         # The text of the state last read (the plan cache hashes it; parse_state does not keep it).
@@ -41,10 +44,17 @@ class Session:
 
     def read(self) -> State | None:
         """The state as stored now (None: there is none yet); its version is what the next write names."""
-        stored = self.backend.read()
-        # The local backend's version is the digest of the bytes read: not computed twice.
-        digest = stored.version if isinstance(self.backend, LocalBackend) else None
-        state = parse_state(stored.text, stored.where, digest=digest) if stored.text is not None else None
+        ahead, self._ahead = self._ahead, None
+        if isinstance(self.backend, LocalBackend):
+            read = ahead.take(self.backend) if ahead is not None else None
+            if read is None:
+                read = read_state(self.backend)
+            stored, state = read.stored, read.state
+        else:
+            if ahead is not None:
+                ahead.close()
+            stored = self.backend.read()
+            state = parse_state(stored.text, stored.where) if stored.text is not None else None
         with self._guard:
             self._version = stored.version
             self.text = stored.text
@@ -131,4 +141,7 @@ class Session:
         return f"{self.where()}.journal"
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
         self.backend.close()
