@@ -36,7 +36,7 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     (operations.plan_cache)."""
     hooks = hooks or Hooks()
     request.check()
-    settings = _settings(request)
+    settings = _settings(request.stack)
     if request.out is None and settings is not None:
         kept = _kept_plan(settings, request, hooks)
         if kept is not None:
@@ -98,17 +98,17 @@ def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> P
     return PlanResult(the_plan, saved)
 
 
-def _settings(request: PlanRequest) -> Stack | None:
+def _settings(stack: StackRequest) -> Stack | None:
     """The stack's settings alone (aibplan.json and its environment, no resource), or None when they
-    cannot be read: the plan made in full then says why."""
+    cannot be read: loading the stack then says why."""
     from .stack_settings import settings_only
 
     try:
-        settings = settings_only(request.stack.root, request.stack.environment)
+        settings = settings_only(stack.root, stack.environment)
     except (StackRejected, EngineError):
         return None
-    if request.stack.provider is not None:
-        settings = replace(settings, config=replace(settings.config, provider=request.stack.provider))
+    if stack.provider is not None:
+        settings = replace(settings, config=replace(settings.config, provider=stack.provider))
     return settings
 
 
@@ -147,6 +147,18 @@ def graph(request: StackRequest) -> nx.DiGraph:
 def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     """The cloud against the state, read-only (the stack is loaded but not validated: drift is about the
     state and the cloud)."""
+    hooks = hooks or Hooks()
+    # The state is read and parsed in a child while the stack loads (state.backends.read_ahead).
+    settings = _settings(request.stack)
+    ahead = StackState.read_ahead(settings) if settings is not None else None
+    try:
+        return _drift(request, hooks, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _drift(request: DriftRequest, hooks: Hooks, ahead: ReadAhead | None) -> DriftResult:
     from providers.base import ProviderError
 
     from ..planning.drift import stack_drift
@@ -155,7 +167,6 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     from .provider_errors import one_line
     from .workspace import read_for_plan
 
-    hooks = hooks or Hooks()
     loaded, diagnostics = load_stack(
         request.stack.root,
         environment=request.stack.environment,
@@ -167,7 +178,7 @@ def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
         raise StackRejected(diagnostics)
     provider = open_provider(loaded, hooks)
     try:
-        with StackState(loaded) as store:
+        with StackState(loaded, ahead) as store:
             state = read_for_plan(store, provider, hooks)
             report = stack_drift(loaded, state, provider, include_unmanaged=request.include_unmanaged)
             if report.drift:

@@ -124,3 +124,12 @@ def test_a_malformed_state_says_the_same_error_read_ahead_or_not(stack: Path) ->
     assert runs[0].returncode == runs[1].returncode == 1
     assert "aibplan.state.json" in runs[0].stderr
     assert runs[0].stderr == runs[1].stderr
+
+
+def test_drift_reads_the_state_ahead_and_reports_the_same(stack: Path) -> None:
+    runs = {switch: aibplan("drift", "-v", cwd=stack, env={READ_AHEAD_ENV: switch}) for switch in ("1", "0")}
+    assert runs["1"].returncode == runs["0"].returncode == 0, runs["1"].stderr + runs["0"].stderr
+    assert "state: read and parsed ahead, in process" in runs["1"].stderr
+    assert "read and parsed ahead" not in runs["0"].stderr
+    assert runs["1"].stdout == runs["0"].stdout
+    assert "No drift." in runs["1"].stdout
