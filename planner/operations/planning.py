@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,13 +43,8 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
         kept = _kept_plan(settings, request, hooks)
         if kept is not None:
             return PlanResult(kept)
-    # The state is read and parsed in a child meanwhile (state.backends.read_ahead): a second core's work.
-    ahead = StackState.read_ahead(settings) if settings is not None else None
-    try:
+    with _read_ahead(settings) as ahead:
         return _made_plan(request, hooks, ahead)
-    finally:
-        if ahead is not None:
-            ahead.close()
 
 
 def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> PlanResult:
@@ -96,6 +93,18 @@ def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> P
     except OSError as exc:
         raise OperationError(f"cannot write the plan to {request.out}: {exc.strerror or exc}") from None
     return PlanResult(the_plan, saved)
+
+
+@contextlib.contextmanager
+def _read_ahead(settings: Stack | None) -> Iterator[ReadAhead | None]:
+    """The local state read and parsed in a child while this process loads the stack (a second core's
+    work: state.backends.read_ahead), for StackState; the child is stopped at the end, taken or not."""
+    ahead = StackState.read_ahead(settings) if settings is not None else None
+    try:
+        yield ahead
+    finally:
+        if ahead is not None:
+            ahead.close()
 
 
 def _settings(stack: StackRequest) -> Stack | None:
@@ -147,15 +156,8 @@ def graph(request: StackRequest) -> nx.DiGraph:
 def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:
     """The cloud against the state, read-only (the stack is loaded but not validated: drift is about the
     state and the cloud)."""
-    hooks = hooks or Hooks()
-    # The state is read and parsed in a child while the stack loads (state.backends.read_ahead).
-    settings = _settings(request.stack)
-    ahead = StackState.read_ahead(settings) if settings is not None else None
-    try:
-        return _drift(request, hooks, ahead)
-    finally:
-        if ahead is not None:
-            ahead.close()
+    with _read_ahead(_settings(request.stack)) as ahead:
+        return _drift(request, hooks or Hooks(), ahead)
 
 
 def _drift(request: DriftRequest, hooks: Hooks, ahead: ReadAhead | None) -> DriftResult:
