@@ -13,7 +13,7 @@ checked when a command first needs it, so a bad build poll interval only stops a
     AIBPLAN_RETRY_*                 the engine's retry policy (planner.execution.retry)
     AIBPLAN_AZURE_*                 the Azure provider's settings (providers.azure.settings)
     AIBPLAN_BACKEND_*               where the state lives (state.backends.settings; here)
-    AIBPLAN_READ_AHEAD              0: a plan reads the local state in its own process only (here)
+    AIBPLAN_READ_AHEAD              0: plan and drift read the local state in their own process (here)
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def principal_delay_seconds(stack: Stack, env: Mapping[str, str] | None = None) 
 
 
 def read_ahead_allowed(env: Mapping[str, str] | None = None) -> bool:
-    """Whether a plan may read a local state file in a second process (state.backends.read_ahead);
-    $AIBPLAN_READ_AHEAD=0 says no (a debugging aid: the plan is the same)."""
+    """Whether plan and drift may read a local state file in a second process (state.backends.read_ahead);
+    $AIBPLAN_READ_AHEAD=0 says no (a debugging aid: what they say is the same)."""
     env = environment() if env is None else env
     return env.get(READ_AHEAD_ENV, "").strip() != "0"
 
