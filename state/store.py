@@ -267,11 +267,11 @@ def next_state(state: State, previous: State | None) -> State:
     )
 
 
-def write_cache(path: Path, text: str | Iterable[str], *, create: bool = False) -> None:
+def write_cache(path: Path, text: str | Iterable[str | bytes], *, create: bool = False) -> None:
     """Replace a cache file (the rules' findings, a kept plan) whole or not at all, without syncing: a write
     that is lost only makes the next command slower. Best effort: a folder aibplan cannot write only means
     no cache. The folder is made when `create`, else the file is written only where the folder exists.
-    `text` may come in pieces, so that a big file is never held whole."""
+    `text` may come in pieces (text, written as UTF-8, or bytes), so that a big file is never held whole."""
     try:
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,9 +279,9 @@ def write_cache(path: Path, text: str | Iterable[str], *, create: bool = False) 
             return
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            with os.fdopen(fd, "wb") as handle:
                 for piece in [text] if isinstance(text, str) else text:
-                    handle.write(piece)
+                    handle.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

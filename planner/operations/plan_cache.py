@@ -44,6 +44,8 @@ from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from providers.base import Provider, ProviderError, ResourceRef
 from state.redact import known_secrets
 from state.store import write_cache
@@ -57,7 +59,7 @@ from ..stack.model import Stack
 from .requests import PlanRequest
 
 CACHE_FILE = "plan-cache.json"
-FORMAT = 1
+FORMAT = 2
 _LOG = logging.getLogger("aibplan.plan_cache")
 _HMAC_KEY = b"aibplan plan cache v1"
 _SOURCES = ("planner", "providers", "state")
@@ -405,7 +407,7 @@ class WatchedHooks(Hooks):
 
 
 def _plain(value: Any) -> Any:
-    """json.dumps' fallback for plan data: a dataclass as its fields (a change without its request body,
+    """orjson's fallback for plan data: a dataclass as its fields (a change without its request body,
     which only a create shows, and a kept plan has none), an enum as its value."""
     names = _FIELDS.get(type(value))
     if names is None:
@@ -450,32 +452,39 @@ def keep(
         return
     header = {"format": FORMAT, "key": key, "files": files, "state": _state_key(state_text)}
     try:
-        calls = json.dumps(recorder.calls, ensure_ascii=False, separators=_COMPACT)
-        rest = json.dumps(
+        calls = orjson.dumps(recorder.calls)
+        rest = orjson.dumps(
             {name: value for name, value in _plain(plan).items() if name != "changes"},
-            ensure_ascii=False,
-            separators=_COMPACT,
             default=_plain,
+            option=_OPTIONS,
         )
-    except (TypeError, ValueError):
+    except TypeError:  # a value that is not JSON (orjson's errors are TypeErrors): nothing is kept
         return
-    lines = itertools.chain([json.dumps(header), "\n", calls, "\n"], _plan_line(plan.changes, rest), ["\n"])
-    with contextlib.suppress(TypeError, ValueError):  # a value that is not JSON: nothing is kept
+    lines = itertools.chain(
+        [orjson.dumps(header), b"\n", calls, b"\n"], _plan_line(plan.changes, rest), [b"\n"]
+    )
+    with contextlib.suppress(TypeError):  # a value that is not JSON: nothing is kept
         write_cache(cache_path(stack), lines)
 
 
-_COMPACT = (",", ":")
-
-
-def _plan_line(changes: Sequence[Change], rest: str) -> Iterator[str]:
+def _plan_line(changes: Sequence[Change], rest: bytes) -> Iterator[bytes]:
     """The plan as one JSON object, its changes written one at a time (a plan of 10,000 templates is
-    tens of megabytes: never held as one string)."""
-    yield '{"changes":['
+    tens of megabytes: never held whole)."""
+    yield b'{"changes":['
     for index, change in enumerate(changes):
-        yield ("," if index else "") + json.dumps(
-            change, ensure_ascii=False, separators=_COMPACT, default=_plain
-        )
-    yield "]" + ("," + rest[1:] if rest != "{}" else "}")
+        if index:
+            yield b","
+        yield orjson.dumps(change, default=_plain, option=_OPTIONS)
+    yield b"]" + (b"," + rest[1:] if rest != b"{}" else b"}")
+
+
+# The kept plan is written and read with orjson: a plan of 5,600 templates is 16 MB of JSON, which the
+# standard library encodes in about 0.25 s, orjson in about 0.07 s. Dataclasses go through `_plain` (a
+# change is kept without its request body); enums are written as their values, tuples as lists; a key
+# that is not text is written as text, as json.dumps writes it. orjson refuses integers beyond 64 bits
+# (then nothing is kept), and writes NaN and the infinities as null: JSON has no such number (the stack's
+# loader refuses them), so only a cloud that answered with one could put it in a plan.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
 
 def answered(
@@ -488,7 +497,7 @@ def answered(
     `state_text` reads the state's text (asked only when the request is the same)."""
     try:
         with cache_path(settings).open("rb") as handle:
-            header = json.loads(handle.readline())
+            header = orjson.loads(handle.readline())
             if not isinstance(header, dict) or header.get("format") != FORMAT:
                 return None
             if header.get("key") != request_key(request, settings.root.resolve(), environment()):
@@ -500,12 +509,12 @@ def answered(
             if header.get("files") != _files_key(settings, request, scan=False)[0]:
                 _LOG.info("plan cache: the stack's files changed")
                 return None
-            calls = json.loads(handle.readline())
+            calls = orjson.loads(handle.readline())
             if not isinstance(calls, list) or not all(_call_shape(call) for call in calls):
                 return None
             if not _same_answers_from(open_provider, calls):
                 return None
-            plan: Plan = decode(Plan, json.loads(handle.readline()))
+            plan: Plan = decode(Plan, orjson.loads(handle.readline()))
     except (OSError, ValueError, RecursionError, CodecError):
         return None
     _LOG.info("plan cache: the stack, the state and the cloud are as the last plan found them")
