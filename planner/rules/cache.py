@@ -19,8 +19,14 @@ included. The file holds the key and the findings (already redacted: `Diagnostic
 secret a message or hint quotes, and what it keeps of a path is redacted again here), never the stack's
 text. A cache file that cannot be read, is not JSON, or holds anything else than what this writes is
 ignored (and written anew): the rules run as if there were none. Writing is best effort and atomic: a
-read-only folder only means no cache. Loader, graph and suppression findings are not kept: they are made
-again on every load (they are cheap, and the plan needs the loaded stack and its graph anyway).
+read-only folder only means no cache. Loader and suppression findings are not kept: they are made again on
+every load (they are cheap, and the plan needs the loaded stack anyway).
+
+The stack's graph is kept beside them under the same key (`graph-cache.json`, stack.graph.graph_document),
+and made again from its nodes and edges, in the order they were added, while the key is the same. Only
+the graph of a stack without graph findings (a dangling dependsOn, a cycle) is kept, so those are found
+again on every load; and none when the load marked secret values or redaction would change any of its
+text (a node's name is a value of the stack: an id it refers to, a region).
 """
 
 from __future__ import annotations
@@ -29,17 +35,23 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from state.redact import redact_text
+import networkx as nx
+import orjson
+
+from state.redact import known_secrets, redact_text
 from state.store import write_cache
 
 from ..diagnostics import Diagnostic, Severity
+from ..stack.graph import graph_document, graph_from_document
 from ..stack.model import Stack
 
 CACHE_FILE = "validation-cache.json"
+# The stack's graph, kept under the same key (stack.graph.graph_document).
+GRAPH_FILE = "graph-cache.json"
 FORMAT = 1
 _VARIABLE_KEY = b"aibplan validation cache v1"
 # Whose source decides what the rules find: the rules, the catalog they read, the loader and placement.
@@ -109,6 +121,47 @@ def cache_key(
 
 def cache_path(stack: Stack) -> Path:
     return stack.runtime_dir / CACHE_FILE
+
+
+def read_graph(stack: Stack, key: str) -> nx.DiGraph | None:
+    """The graph kept for `stack` under `key`, made again; None when there is none (or not one of it)."""
+    try:
+        data = orjson.loads((stack.runtime_dir / GRAPH_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+        return None
+    return graph_from_document(data.get("graph"), stack)
+
+
+def write_graph(
+    stack: Stack, key: str, graph: nx.DiGraph, edges: list[tuple[str, str]], *, create: bool
+) -> None:
+    """Keep the graph drawn from `stack` (`edges` in the order they were added) under `key`; best effort.
+    A node's name is a value of the stack (an id it refers to, a region): nothing is kept when the load
+    marked secret values, or when redaction would change any text of the graph."""
+    if known_secrets():
+        return
+    try:
+        document = graph_document(graph, edges)
+    except ValueError:
+        return
+    if any(redact_text(text) != text for text in _graph_texts(document)):
+        return
+    write_cache(
+        stack.runtime_dir / GRAPH_FILE,
+        [orjson.dumps({"format": FORMAT, "key": key, "graph": document})],
+        create=create,
+    )
+
+
+def _graph_texts(document: dict[str, Any]) -> Iterator[str]:
+    for name, data in document["nodes"]:
+        yield name
+        yield from data.values()
+    for _before, _after, reasons, path in document["edges"]:
+        yield from reasons
+        yield from (step for step in path if isinstance(step, str))
 
 
 def read_cached(path: Path, key: str) -> list[Diagnostic] | None:

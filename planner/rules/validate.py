@@ -19,12 +19,12 @@ from typing import Literal
 import networkx as nx
 
 from ..diagnostics import Diagnostic, Severity, sort_key
-from ..stack.graph import build_graph
+from ..stack.graph import drawn_graph
 from ..stack.loader import find_stack_root, load_files, load_stack, locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import Stack
 from . import run_rules
-from .cache import cache_key, cache_path, code_version, read_cached, write_cached
+from .cache import cache_key, cache_path, code_version, read_cached, read_graph, write_cached, write_graph
 from .registry import ALL_RULES
 from .suppress import Suppressed, apply_suppressions
 
@@ -108,8 +108,13 @@ def check_stack(
 def _checked(stack: Stack, loaded: Sequence[Diagnostic], cached: tuple[str, bool] | None = None) -> Checked:
     """The stack's findings; with `cached` (key, whether to make the runtime folder), the rules' findings
     are read from the cache under that key, or found and kept there."""
-    graph, graph_diagnostics = build_graph(stack)
-    placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
+    graph = read_graph(stack, cached[0]) if cached is not None else None
+    placed: list[Diagnostic] = []
+    if graph is None:
+        graph, graph_diagnostics, edges = drawn_graph(stack)
+        placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
+        if cached is not None and not graph_diagnostics:
+            write_graph(stack, cached[0], graph, edges, create=cached[1])
     found = read_cached(cache_path(stack), cached[0]) if cached is not None else None
     if found is None:
         found = validate_stack(stack, graph)

@@ -33,7 +33,15 @@ from providers.catalog.references import (
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
 from .model import Resource, Stack
-from .order import RESOURCE, dependencies, find_cycles, keep_order, resource_subgraph, topological_addresses
+from .order import (
+    ORDER_KEY,
+    RESOURCE,
+    dependencies,
+    find_cycles,
+    keep_order,
+    resource_subgraph,
+    topological_addresses,
+)
 
 EXTERNAL = "external"
 REGION = "region"
@@ -122,6 +130,12 @@ def region_node(location: str) -> str:
 
 def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
     """The stack's graph and the problems found while building it (dangling dependsOn, cycles)."""
+    graph, diagnostics, _edges = drawn_graph(stack)
+    return graph, diagnostics
+
+
+def drawn_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic], list[tuple[str, str]]]:
+    """build_graph, with the edges in the order they were added (what graph_document keeps)."""
     drawing = _Drawing(stack)
     diagnostics: list[Diagnostic] = []
     by_id = drawing.by_id
@@ -191,10 +205,73 @@ def build_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic]]:
                     )
                 )
     graph = drawing.done()
-    _add_applied_before(graph, stack)
+    edges = [*drawing.edges, *_add_applied_before(graph, stack)]
     if not keep_order(graph):
         diagnostics.extend(find_cycles(graph))
-    return graph, diagnostics
+    return graph, diagnostics, edges
+
+
+# -- the graph kept with the rules' findings --------------------------------------------------------------
+#
+# The graph is a function of the stack alone, so it is kept beside the rules' findings under their key
+# (rules.cache) and made again from the kept nodes and edges when the stack did not change: at 5,600
+# resources drawing it takes about 0.2 s, making it from what was kept about 0.06 s. The nodes and the
+# edges are added in the order they were first added, so that every order networkx gives (the nodes, each
+# node's successors and predecessors) is the order of the graph drawn from the stack.
+
+GRAPH_FORMAT = 1
+
+
+def graph_document(graph: nx.DiGraph, edges: list[tuple[str, str]]) -> dict[str, Any]:
+    """What is kept of an acyclic graph drawn by drawn_graph (`edges`: its edges in the order they were
+    added): its nodes with their data, its edges with theirs, and the order of its managed resources."""
+    kept = graph.graph.get(ORDER_KEY)
+    if any(type(value) is not str for _node, data in graph.nodes(data=True) for value in data.values()):
+        raise ValueError("a node with data that is not text")
+    return {
+        "format": GRAPH_FORMAT,
+        "nodes": [[node, data] for node, data in graph.nodes(data=True)],
+        "edges": [[before, after, *_edge_data(graph.edges[before, after])] for before, after in edges],
+        "order": list(kept[1]) if kept is not None else None,
+    }
+
+
+def _edge_data(data: dict[str, Any]) -> tuple[list[str], list[str | int]]:
+    if set(data) != {"reasons", "path"}:
+        raise ValueError("an edge with other data than its reasons and path")
+    return list(data["reasons"]), list(data["path"])
+
+
+def graph_from_document(document: Any, stack: Stack) -> nx.DiGraph | None:
+    """The graph graph_document kept, made again; None when `document` is not one, or not one of `stack`
+    (its managed resources are not the stack's)."""
+    try:
+        if not isinstance(document, dict) or document.get("format") != GRAPH_FORMAT:
+            return None
+        nodes, edges, order = document["nodes"], document["edges"], document["order"]
+        if not (isinstance(nodes, list) and isinstance(edges, list) and isinstance(order, list)):
+            return None
+        graph = nx.DiGraph()
+        graph.add_nodes_from(
+            (name, data) for name, data in nodes if isinstance(name, str) and type(data) is dict
+        )
+        if graph.number_of_nodes() != len(nodes):
+            return None
+        resources = [n for n, role in graph.nodes(data="role") if role == RESOURCE]
+        if resources != [r.address for r in stack.resources]:
+            return None
+        graph.add_edges_from(
+            (before, after, {"reasons": tuple(reasons), "path": tuple(path)})
+            for before, after, reasons, path in edges
+        )
+        if graph.number_of_nodes() != len(nodes) or graph.number_of_edges() != len(edges):
+            return None  # an edge to a node that was not kept, or one edge twice
+        if sorted(order) != sorted(resources):
+            return None
+        graph.graph[ORDER_KEY] = ((graph.number_of_nodes(), graph.number_of_edges()), tuple(order))
+    except (TypeError, ValueError, KeyError):
+        return None
+    return graph
 
 
 class _Drawing:
@@ -264,9 +341,11 @@ def _add_serial_batches(drawing: _Drawing, loops: dict[str, list[Resource]]) -> 
                     drawing.edge(before, after, COPY_SERIAL)
 
 
-def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
+def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> list[tuple[str, str]]:
     """The catalog's `applied_before`: each resource of a kind that says so before every resource of the
-    kinds it names, unless that one already comes first (a role assignment on a template's own scope)."""
+    kinds it names, unless that one already comes first (a role assignment on a template's own scope).
+    Returns the edges added, in order."""
+    added: list[tuple[str, str]] = []
     by_kind: dict[str, list[str]] = {}
     for resource in stack.resources:
         by_kind.setdefault(resource.kind, []).append(resource.address)
@@ -285,6 +364,8 @@ def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> None:
                             data["reasons"] = tuple(sorted((*data["reasons"], PERMISSION)))
                     else:
                         graph.add_edge(resource.address, later, reasons=(PERMISSION,), path=())
+                        added.append((resource.address, later))
+    return added
 
 
 def _is_unmanaged_id(entry: str, stack: Stack) -> bool:

@@ -60,7 +60,7 @@ def dependencies(graph: nx.DiGraph, address: str) -> tuple[str, ...]:
 def topological_addresses(graph: nx.DiGraph) -> list[str]:
     """Managed resources in a stable dependency order (ties broken by address): the order build_graph
     found, unless the graph changed since. Raises networkx.NetworkXUnfeasible on a cycle."""
-    kept = graph.graph.get(_ORDER)
+    kept = graph.graph.get(ORDER_KEY)
     if kept is not None and kept[0] == _shape(graph):
         return list(kept[1])
     order = _resource_order(graph)
@@ -70,7 +70,7 @@ def topological_addresses(graph: nx.DiGraph) -> list[str]:
 
 
 # Where build_graph keeps the order of an acyclic graph, with the graph's shape then (_shape).
-_ORDER = "aibplan.resource_order"
+ORDER_KEY = "aibplan.resource_order"
 
 
 def _shape(graph: nx.DiGraph) -> tuple[int, int]:
@@ -109,5 +109,5 @@ def keep_order(graph: nx.DiGraph) -> bool:
     order = _resource_order(graph)
     if order is None:
         return False
-    graph.graph[_ORDER] = (_shape(graph), tuple(order))
+    graph.graph[ORDER_KEY] = (_shape(graph), tuple(order))
     return True
