@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from state.jsontext import read_json
+
 from ..catalog import for_arm_type
 from ..catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
 from ..catalog.artifacts import artifact_type
@@ -175,7 +177,7 @@ def present(row: tuple[str, ...]) -> Body:
     arm_id, arm_type, body_text = row[0], row[1], row[2]
     rid = parse_resource_id(arm_id)
     assert rid is not None
-    body = json.loads(body_text)
+    body = read_json(body_text)
     if isinstance(body.get("location"), str):
         body["location"] = fold_location(body["location"])
     rtype = for_arm_type(arm_type) or artifact_type(arm_type)
