@@ -200,31 +200,31 @@ def read_json(text: str) -> Any:
     against aibplan's limits (what aibplan stored itself). orjson reads the many small bodies of the local
     cloud about a third sooner (0.08-0.12 s against 0.13-0.18 s for 5,602 bodies); on one big document
     (a state) it gains nothing on json.loads."""
-    value = _read_fast(text)
-    return json.loads(text) if value is _UNREAD else value
+    value = read_fast(text)
+    return json.loads(text) if value is UNREAD else value
 
 
-_UNREAD = object()
+UNREAD = object()
 # Each byte to b"1" for a digit and b"0" for anything else: a run of 19 digits is then a plain search.
 _DIGITS = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
 _NINETEEN_DIGITS = b"1" * 19
 
 
-def _read_fast(text: str) -> Any:
-    """orjson's value of `text`, or _UNREAD where json.loads must read it: what orjson refuses (json.loads
+def read_fast(text: str) -> Any:
+    """orjson's value of `text`, or UNREAD where json.loads must read it: what orjson refuses (json.loads
     then takes it, or refuses it in its own words: NaN, `1e999`, a lone surrogate escape, a byte order
     mark), and any text with 19 digits in a row (orjson reads an integer beyond 64 bits as a float; json.loads
     keeps it whole)."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in the text itself
-        return _UNREAD
+        return UNREAD
     if _NINETEEN_DIGITS in data.translate(_DIGITS):
-        return _UNREAD
+        return UNREAD
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return _UNREAD
+        return UNREAD
 
 
 class _NotFinite(ValueError):

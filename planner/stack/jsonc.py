@@ -14,7 +14,9 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 
-from state.jsontext import JsonLimitError, loads
+import orjson
+
+from state.jsontext import MAX_DEPTH, UNREAD, JsonLimitError, loads, read_fast
 
 __all__ = ["JsonSyntaxError", "SourceMap", "line_comments", "load_jsonc", "strip_comments"]
 
@@ -133,6 +135,31 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# A line of orjson's indented output that starts this deep is inside MAX_DEPTH containers or more.
+_DEEP_LINE = b"\n" + b"  " * MAX_DEPTH
+
+
+def _read_plain(text: str) -> Any:
+    """The value of `text` read by orjson (two to three times sooner than the checked reading below), when
+    it is plain JSON that needs none of the checks: else UNREAD, and the checked reading decides.
+
+    - read_fast: JSON orjson reads as json.loads would (no comment, no NaN, no number of 19 digits or more,
+      no lone surrogate);
+    - no key twice in an object. Outside strings a colon follows each key, and orjson writes every colon
+      as it is, so the text and orjson's writing of the value hold as many colons unless a key was
+      dropped (with its value's colons) or a colon was written as the escape \\u003a;
+    - not nested more than MAX_DEPTH deep: orjson indents each line two spaces per container it is in,
+      and no line of the value's indented writing starts MAX_DEPTH containers deep or deeper.
+    """
+    value = read_fast(text)
+    if value is UNREAD or "\\u003a" in text or "\\u003A" in text:
+        return UNREAD
+    written = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    if written.count(b":") != text.count(":") or _DEEP_LINE in written:
+        return UNREAD
+    return value
+
+
 def load_jsonc(text: str, file: str) -> Any:
     """Parse JSON that may contain comments; raise :class:`JsonSyntaxError` on bad input.
 
@@ -142,6 +169,9 @@ def load_jsonc(text: str, file: str) -> Any:
     """
     if text.startswith("\ufeff"):
         text = text[1:]
+    value = _read_plain(text)
+    if value is not UNREAD:
+        return value
     try:  # most files have no comment: then the text parses as it is, and stripping is not needed
         return loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
     except (ValueError, _DuplicateKeyError, _NonJsonConstantError, RecursionError):

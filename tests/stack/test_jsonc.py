@@ -1,4 +1,5 @@
-"""Tests for planner.stack.jsonc: comment stripping, error positions and the source map."""
+"""Tests for planner.stack.jsonc: comment stripping, error positions, the source map, and the plain reading
+by orjson answering as the checked reading."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from planner.stack import jsonc
 from planner.stack.jsonc import JsonSyntaxError, SourceMap, load_jsonc, strip_comments
+from state.jsontext import MAX_DEPTH, UNREAD
 
 # ---------------------------------------------------------------- strip_comments
 
@@ -253,3 +258,86 @@ def test_source_map_positions_asked_in_any_order_with_crlf_lines() -> None:
     assert source_map.locate(("a",)) == (2, 8)
     assert source_map.locate(()) == (1, 1)
     assert source_map.locate(("b",)) == (3, 8)
+
+
+# ---------------------------------------------------------------- the plain reading (orjson)
+#
+# load_jsonc has orjson read a file that needs none of its checks. Whatever the text, the answer must be
+# the checked reading's: the same value (repr: types, key order, every digit) or the same error, at the
+# same place. The checked reading alone is what load_jsonc gives with the plain reading turned off.
+
+DEEP = MAX_DEPTH + 1
+PLAIN_EDGES = [
+    '{"a": 1, "b": {"c": [1, 2.5, -0, -0.0, true, null, "x:y"]}}',
+    '{"a": 1, "a": 2}',
+    '{"a": {"k": "v", "k": "w"}}',
+    '[{"k": 1}, {"k": 2, "k": 3}]',
+    '{"a": "1:2:3", "a": ":"}',  # a key twice, the colons of the value dropped with it
+    '{"a\\u003a": 1, "a\\u003a": 2}',  # a colon written as an escape
+    '{"a": "\\u003a", "b": "\\u003A"}',
+    '{"a": 1, "a:": 2}',
+    '{"n": 123456789012345678901234567890}',
+    '{"n": 1e999}',
+    '{"n": NaN}',
+    '{"s": "\\ud800"}',
+    '{"a": 1} // a comment',
+    '{"a": 1, /* here */ "b": 2}',
+    '{"a": 1,}',
+    '\ufeff{"a": 1}',
+    "[" * MAX_DEPTH + "]" * MAX_DEPTH,
+    "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1),
+    "[" * DEEP + "]" * DEEP,
+    '{"a": ' * DEEP + "1" + "}" * DEEP,
+    "",
+    "{",
+]
+
+
+def _read(text: str) -> tuple[str, object]:
+    try:
+        return "value", repr(load_jsonc(text, "f.json"))
+    except JsonSyntaxError as exc:
+        return "error", str(exc)
+
+
+def _checked_only(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, object]:
+    with monkeypatch.context() as patched:
+        patched.setattr(jsonc, "_read_plain", lambda text: UNREAD)
+        return _read(text)
+
+
+@pytest.mark.parametrize("text", PLAIN_EDGES)
+def test_the_plain_reading_answers_as_the_checked_reading(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _read(text) == _checked_only(text, monkeypatch)
+
+
+def test_the_plain_reading_reads_plain_files() -> None:
+    text = json.dumps({"resources": [{"name": f"r{i}", "tags": {"a": "b:c"}} for i in range(3)]}, indent=2)
+    assert jsonc._read_plain(text) == json.loads(text)
+
+
+_keys = st.sampled_from(["a", "b", "a:", ":", "k"])
+_documents = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.lists(st.tuples(_keys, inner), max_size=4),
+    max_leaves=15,
+)
+
+
+def _written(value: object) -> str:
+    """JSON text of a generated value; a list of (key, value) pairs is an object, its keys as given (so
+    some come twice)."""
+    if isinstance(value, list) and value and all(isinstance(item, tuple) for item in value):
+        members = ", ".join(f"{json.dumps(key)}: {_written(item)}" for key, item in value)
+        return "{" + members + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_written(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_documents)
+def test_any_document_reads_as_the_checked_reading_reads_it(value: object) -> None:
+    text = _written(value)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert _read(text) == _checked_only(text, monkeypatch)
