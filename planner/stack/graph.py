@@ -236,6 +236,18 @@ def graph_document(graph: nx.DiGraph, edges: list[tuple[str, str]]) -> dict[str,
     }
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    if type(value) is not list or not all(type(item) is str for item in value):
+        raise TypeError("not a list of text")
+    return tuple(value)
+
+
+def _path(value: Any) -> tuple[str | int, ...]:
+    if type(value) is not list or not all(type(step) in (str, int) for step in value):
+        raise TypeError("not a JSON path")
+    return tuple(value)
+
+
 def _edge_data(data: dict[str, Any]) -> tuple[list[str], list[str | int]]:
     if set(data) != {"reasons", "path"}:
         raise ValueError("an edge with other data than its reasons and path")
@@ -261,7 +273,7 @@ def graph_from_document(document: Any, stack: Stack) -> nx.DiGraph | None:
         if resources != [r.address for r in stack.resources]:
             return None
         graph.add_edges_from(
-            (before, after, {"reasons": tuple(reasons), "path": tuple(path)})
+            (before, after, {"reasons": _strings(reasons), "path": _path(path)})
             for before, after, reasons, path in edges
         )
         if graph.number_of_nodes() != len(nodes) or graph.number_of_edges() != len(edges):

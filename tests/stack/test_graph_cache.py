@@ -149,6 +149,10 @@ TAMPERED: dict[str, Callable[[Path], object]] = {
     "node data not an object": _tampered(
         lambda graph: graph["nodes"].__setitem__(0, [graph["nodes"][0][0], 1])
     ),
+    "reasons that are not text": _tampered(lambda graph: graph["edges"][0].__setitem__(2, "dependsOn")),
+    "a path step that is not a key or an index": _tampered(
+        lambda graph: graph["edges"][0].__setitem__(3, [1.5])
+    ),
     "an order of other resources": _tampered(lambda graph: graph["order"].pop()),
     "no order": _tampered(lambda graph: graph.update(order=None)),
     "nested too deep": lambda file: file.write_bytes(b"[" * 100_000),
