@@ -156,7 +156,10 @@ def _read_plain(text: str) -> Any:
     value = read_fast(text)
     if value is UNREAD or "\\u003a" in text or "\\u003A" in text:
         return UNREAD
-    written = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    try:
+        written = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    except TypeError:  # nested deeper than orjson writes (254 levels): far past the limit
+        return UNREAD
     if written.count(b":") != text.count(":") or _DEEP_LINE in written:
         return UNREAD
     return value

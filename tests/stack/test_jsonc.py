@@ -288,6 +288,8 @@ PLAIN_EDGES = [
     "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1),
     "[" * DEEP + "]" * DEEP,
     '{"a": ' * DEEP + "1" + "}" * DEEP,
+    "[" * 300 + "]" * 300,  # deeper than orjson writes
+    "[" * 2000 + "]" * 2000,  # deeper than orjson reads
     "",
     "{",
 ]
