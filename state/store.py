@@ -279,7 +279,7 @@ def write_cache(path: Path, text: str | Iterable[str | bytes], *, create: bool =
             return
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with os.fdopen(fd, "wb", buffering=_CACHE_BUFFER) as handle:
                 for piece in [text] if isinstance(text, str) else text:
                     handle.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             os.replace(tmp, path)
@@ -289,6 +289,10 @@ def write_cache(path: Path, text: str | Iterable[str | bytes], *, create: bool =
             raise
     except OSError:
         return
+
+
+# A kept plan comes in thousands of pieces: written through a big buffer, in a few system calls.
+_CACHE_BUFFER = 1 << 20
 
 
 def write_atomic(path: Path, text: str, *, backup: bool = False) -> str:
