@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from state import State
 
@@ -19,13 +18,18 @@ from ..stack.model import Stack
 from .providers import open_provider
 from .state_access import StackState
 
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
+
 __all__ = ["Prepared", "open_provider", "prepare", "read_state"]
 
 
 @dataclass(frozen=True)
 class Prepared:
     stack: Stack
-    graph: nx.DiGraph
+    # The graph just drawn, or read back from the rules' cache (stack.kept_graph: `as_networkx` for
+    # networkx's algorithms).
+    graph: DependencyGraph
     diagnostics: tuple[Diagnostic, ...]
     cache_key: str | None = None  # the rules' cache key (rules.validate.Checked)
 

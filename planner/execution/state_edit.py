@@ -9,8 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from providers.base import Body, Provider, ProviderError, ResourceRef
 from providers.catalog import BY_KIND, for_arm_type
@@ -20,8 +19,11 @@ from state.redact import redact
 
 from ..diagnostics import EngineError
 from ..normalize import normalize_body
-from ..stack.graph import dependencies
 from ..stack.model import Stack
+from ..stack.order import dependencies
+
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
 
 _ADDRESS_RE = re.compile(r"^(?P<kind>[A-Za-z]+)\.(?P<name>[^\s.][^\s]*)$")
 
@@ -82,7 +84,12 @@ def move(state: State, source: str, target: str) -> State:
 
 
 def import_resource(
-    stack: Stack, graph: nx.DiGraph, state: State, provider: Provider, address: str, arm_id: str | None = None
+    stack: Stack,
+    graph: DependencyGraph,
+    state: State,
+    provider: Provider,
+    address: str,
+    arm_id: str | None = None,
 ) -> tuple[State, list[str]]:
     """The state with the existing cloud resource tracked as `address`; also notes for the user. Without
     `arm_id`, the resource is the one the stack gives that address (its id from the stack's settings)."""
@@ -141,7 +148,7 @@ class Adopted:
     tracked: tuple[str, ...]
 
 
-def import_all(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider) -> Adopted:
+def import_all(stack: Stack, graph: DependencyGraph, state: State, provider: Provider) -> Adopted:
     """The state with every resource the stack declares, the state does not track and the cloud holds,
     each read at the id and api version the stack gives it (one read of them all)."""
     known = {fold_id(entry.arm_id): entry.address for entry in state.resources}
@@ -171,7 +178,7 @@ def import_all(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider
     return Adopted(state.with_resources([*state.resources, *entries]), imported, tuple(absent), tracked)
 
 
-def _entry(address: str, api_version: str, arm_id: str, live: Body, graph: nx.DiGraph) -> ResourceState:
+def _entry(address: str, api_version: str, arm_id: str, live: Body, graph: DependencyGraph) -> ResourceState:
     """A state entry for a resource read from the cloud: `applied` is its normalised body (the plan then
     shows where the stack differs), `observed` what the cloud returned (secrets as fingerprints)."""
     rtype = BY_KIND[address.partition(".")[0]]

@@ -148,9 +148,10 @@ def show_saved_plan(path: Path) -> SavedPlanShown:
 
 def graph(request: StackRequest) -> nx.DiGraph:
     """The stack's dependency graph (resources, external references, regions), each edge with its reason."""
+    from ..stack.kept_graph import as_networkx
     from .workspace import open_stack
 
-    return open_stack(request).graph
+    return as_networkx(open_stack(request).graph)
 
 
 def drift(request: DriftRequest, hooks: Hooks | None = None) -> DriftResult:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from providers.base import Provider
 from providers.catalog import BY_KIND, ResourceType, artifact_type, for_arm_type, title_of
@@ -27,7 +25,10 @@ from state import State
 
 from ..diagnostics import Diagnostic, Severity
 from ..plans.plan import Action, Change, Plan
-from ..stack.graph import RESOURCE
+from ..stack.order import RESOURCE
+
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
 
 REASON_CASCADE = "cascade"
 
@@ -39,7 +40,7 @@ CODE_NESTED_DEFINITIONS = "AIB6005"
 ACTIVE_RUN_STATES = ("Running", "Canceling")
 
 
-def cascade_texts(graph: nx.DiGraph, origin: str, dependent: str, kind: str) -> list[str]:
+def cascade_texts(graph: DependencyGraph, origin: str, dependent: str, kind: str) -> list[str]:
     """Why replacing `origin` replaces `dependent` (of `kind`), one text per edge reason its kind
     cascades on; empty when it does not."""
     rtype = BY_KIND.get(kind)
@@ -49,7 +50,7 @@ def cascade_texts(graph: nx.DiGraph, origin: str, dependent: str, kind: str) -> 
     return [text.format(origin=origin) for r in reasons if (text := rtype.cascade(r)) is not None]
 
 
-def cascade(changes: Sequence[Change], graph: nx.DiGraph) -> list[Change]:
+def cascade(changes: Sequence[Change], graph: DependencyGraph) -> list[Change]:
     """Replace every existing dependent of a replaced resource where its kind says it goes along,
     transitively."""
     by_address = {c.address: c for c in changes}
@@ -78,7 +79,7 @@ def cascade(changes: Sequence[Change], graph: nx.DiGraph) -> list[Change]:
     return [by_address[a] for a in order]
 
 
-def cascade_into(change: Change, decided: Mapping[str, Change], graph: nx.DiGraph) -> Change:
+def cascade_into(change: Change, decided: Mapping[str, Change], graph: DependencyGraph) -> Change:
     """`change` replaced where its kind goes along with a replaced resource it depends on (among those
     `decided` already): `cascade` for one change at a time, in dependency order, so that a resource whose
     reference() values name this one sees its final action."""
@@ -179,6 +180,8 @@ def blockers(plan: Plan, *, allow_vhd_loss: bool) -> list[str]:
 def delete_cycle(changes: Sequence[Change]) -> list[str]:
     """Addresses on a cycle of the dependencies the state recorded between resources being deleted (a
     delete waits for its dependents' deletes), or [] when there is none."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     deleting = {c.address for c in changes if c.action in (Action.DELETE, Action.REPLACE)}
     for change in changes:

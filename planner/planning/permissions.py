@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from providers.base import Provider, ProviderError, ResourceRef
 from providers.catalog import BUILDABLE, PRINCIPAL_ID, PRINCIPALS, ROLES
@@ -37,6 +35,9 @@ from ..stack.loader import locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import Stack
 
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
+
 PERMISSION_CODES = frozenset(rule.id for rule in PERMISSION_RULES)
 UNCHECKED = "AIB9100"
 
@@ -48,7 +49,7 @@ def is_permission_finding(diagnostic: Diagnostic) -> bool:
 
 def permission_diagnostics(
     stack: Stack,
-    graph: nx.DiGraph,
+    graph: DependencyGraph,
     state: State,
     provider: Provider,
     addresses: Sequence[str] | None = None,
@@ -75,7 +76,7 @@ def permission_diagnostics(
     return place_all(found, locator_for(stack), resource_sources(stack))
 
 
-def cloud_access(stack: Stack, graph: nx.DiGraph, state: State, provider: Provider) -> Access:
+def cloud_access(stack: Stack, graph: DependencyGraph, state: State, provider: Provider) -> Access:
     """The stack's grants, and those the cloud gives each template identity whose principal is known."""
     offline = stack_access(stack, graph)
     principals = _principals(stack, provider)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from providers.base import Provider
 from providers.catalog import BY_KIND, for_arm_type, is_buildable
@@ -35,10 +33,10 @@ from ..plans.plan import (
     Change,
     Plan,
 )
-from ..stack.graph import dependencies, topological_addresses
 from ..stack.loader import locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import BODY_KEYS, Resource, Stack
+from ..stack.order import dependencies, topological_addresses
 from .consequences import add_consequences, cascade, cascade_into
 from .diff import diff_bodies, planned_after
 from .drift import detect_drift, read_live
@@ -57,6 +55,9 @@ from .reference_values import PlanReferences, evaluated_body
 from .screened import Screened
 from .targeting import request_replacements, select_targets
 
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
+
 
 def request_body(resource: Resource, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What a PUT sends: the REST envelope keys only (no type, name, apiVersion or dependsOn). `body` is
@@ -69,7 +70,7 @@ def request_body(resource: Resource, body: Mapping[str, Any] | None = None) -> d
 
 def make_plan(
     stack: Stack,
-    graph: nx.DiGraph,
+    graph: DependencyGraph,
     state: State,
     provider: Provider,
     *,
@@ -331,6 +332,10 @@ def _delete_change(entry: ResourceState, live: Mapping[str, Any], refresh: bool,
 
 def _reverse_dependency_order(entries: list[ResourceState]) -> list[ResourceState]:
     """Dependents first: a template before the identity and image definition it used."""
+    if len(entries) < 2:
+        return list(entries)
+    import networkx as nx
+
     graph = nx.DiGraph()
     by_address = {e.address: e for e in entries}
     graph.add_nodes_from(by_address)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from state import State
 
 from ..plans.plan import Action, Change
-from ..stack.graph import RESOURCE
+from ..stack.kept_graph import as_networkx
 from ..stack.model import Stack, loop_instances
+from ..stack.order import RESOURCE
 from .consequences import cascade_texts
+
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
 
 REASON_BY_REQUEST = "replace_by_request"
 
@@ -64,7 +67,7 @@ def request_replacements(changes: Sequence[Change], addresses: Iterable[str]) ->
 
 
 def select_targets(
-    changes: Sequence[Change], targets: Sequence[str], graph: nx.DiGraph, *, destroy: bool
+    changes: Sequence[Change], targets: Sequence[str], graph: DependencyGraph, *, destroy: bool
 ) -> list[Change]:
     """Only the targets, what they need, and the replaces their own replaces cascade to."""
     if not targets:
@@ -79,7 +82,10 @@ def select_targets(
         if destroy or (change is not None and change.action is Action.DELETE):
             selected |= _closure(target, dependents_in_state)
         elif target in graph:
-            selected |= {a for a in nx.ancestors(graph, target) if graph.nodes[a].get("role") == RESOURCE}
+            import networkx as nx
+
+            before = nx.ancestors(as_networkx(graph), target)
+            selected |= {a for a in before if graph.nodes[a].get("role") == RESOURCE}
     grew = True
     while grew:
         grew = False

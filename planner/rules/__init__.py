@@ -22,7 +22,7 @@ from ..diagnostics import Diagnostic, JsonPath, Severity
 from ..stack.model import Resource, Stack
 
 if TYPE_CHECKING:
-    import networkx as nx
+    from ..stack.kept_graph import DependencyGraph
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ class RuleContext:
     the checks of one run (so a walk several rules read is made once per resource)."""
 
     stack: Stack
-    graph: nx.DiGraph | None = None
+    graph: DependencyGraph | None = None
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def remember(self, key: Any, compute: Callable[[], T]) -> T:
@@ -74,7 +74,7 @@ class Rule:
 def run_rules(
     rules: Sequence[Rule],
     stack: Stack,
-    graph: nx.DiGraph | None = None,
+    graph: DependencyGraph | None = None,
     known: Mapping[Any, Any] | None = None,
 ) -> list[Diagnostic]:
     """Every rule over every resource of its kinds. A rule that crashes becomes a diagnostic of its own.

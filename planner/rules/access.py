@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from providers.catalog import BY_KIND, PRINCIPALS, ROLE_GRANTS, ROLES
 from providers.catalog.arm_ids import build_resource_id, fold_id, parse_resource_id
@@ -28,6 +26,9 @@ from providers.catalog.rbac import Permission, allows, permissions_from, scope_c
 from ..stack.expressions.errors import ExpressionError
 from ..stack.expressions.parser import Call, Literal, Member, Node, is_expression, parse
 from ..stack.model import Resource, Stack
+
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
 
 # The RuleContext memo key under which a plan puts what it read from the cloud (`Access`).
 ACCESS = "permissions.access"
@@ -105,7 +106,7 @@ class Access:
         )
 
 
-def stack_access(stack: Stack, graph: nx.DiGraph | None) -> Access:
+def stack_access(stack: Stack, graph: DependencyGraph | None) -> Access:
     """The grants the stack declares, with what is known of their roles and principals offline."""
     definitions = _stack_definitions(stack)
     return Access(tuple(g for r in stack.resources if (g := stack_grant(r, stack, graph, definitions))))
@@ -114,7 +115,7 @@ def stack_access(stack: Stack, graph: nx.DiGraph | None) -> Access:
 def stack_grant(
     resource: Resource,
     stack: Stack,
-    graph: nx.DiGraph | None,
+    graph: DependencyGraph | None,
     definitions: Mapping[str, tuple[Permission, ...]],
 ) -> Grant | None:
     """The grant one role assignment of the stack makes; None for other kinds or an unreadable scope."""
@@ -168,7 +169,7 @@ def _guid(arm_id: str) -> str:
 # -- whom an assignment names ----------------------------------------------------------------------------
 
 
-def _principal(resource: Resource, stack: Stack, graph: nx.DiGraph | None) -> Principal:
+def _principal(resource: Resource, stack: Stack, graph: DependencyGraph | None) -> Principal:
     value = resource.properties.get("principalId")
     known = ("properties", "principalId") not in set(resource.unresolved)
     if known and isinstance(value, str) and not is_expression(value):
@@ -214,7 +215,7 @@ def _identity_id(node: Node, stack: Stack) -> str | None:
     return None
 
 
-def _depended_identity(resource: Resource, stack: Stack, graph: nx.DiGraph | None) -> str | None:
+def _depended_identity(resource: Resource, stack: Stack, graph: DependencyGraph | None) -> str | None:
     """The one identity of the stack the assignment comes after, if there is exactly one."""
     if graph is None or resource.address not in graph:
         return None

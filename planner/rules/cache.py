@@ -37,17 +37,19 @@ import hmac
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import orjson
 
 from state.redact import known_secrets, redact_text
 from state.store import write_cache
 
 from ..diagnostics import Diagnostic, Severity
-from ..stack.graph import graph_document, graph_from_document
+from ..stack.kept_graph import KeptGraph, graph_from_document
 from ..stack.model import Stack
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 CACHE_FILE = "validation-cache.json"
 # The stack's graph, kept under the same key (stack.graph.graph_document).
@@ -70,13 +72,11 @@ _SOURCES = (
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """aibplan's version and a hash of the source of the rules, the catalog and the loader."""
-    from importlib.metadata import PackageNotFoundError, version
+    """aibplan's version and a hash of the source of the rules, the catalog and the loader. The version is
+    the package's own (`planner.__version__`, which the installed metadata is made from: reading the
+    metadata instead costs a thousand-template plan a twentieth of its time)."""
+    from .. import __version__ as release
 
-    try:
-        release = version("aibplan")
-    except PackageNotFoundError:
-        release = "unknown"
     top = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256()
     for source in _SOURCES:
@@ -123,7 +123,7 @@ def cache_path(stack: Stack) -> Path:
     return stack.runtime_dir / CACHE_FILE
 
 
-def read_graph(stack: Stack, key: str) -> nx.DiGraph | None:
+def read_graph(stack: Stack, key: str) -> KeptGraph | None:
     """The graph kept for `stack` under `key`, made again; None when there is none (or not one of it)."""
     try:
         data = orjson.loads((stack.runtime_dir / GRAPH_FILE).read_bytes())
@@ -140,6 +140,8 @@ def write_graph(
     """Keep the graph drawn from `stack` (`edges` in the order they were added) under `key`; best effort.
     A node's name is a value of the stack (an id it refers to, a region): nothing is kept when the load
     marked secret values, or when redaction would change any text of the graph."""
+    from ..stack.graph import graph_document
+
     if known_secrets():
         return
     try:

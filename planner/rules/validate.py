@@ -14,12 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
-
-import networkx as nx
+from typing import TYPE_CHECKING, Literal
 
 from ..diagnostics import Diagnostic, Severity, sort_key
-from ..stack.graph import drawn_graph
 from ..stack.loader import find_stack_root, load_files, load_stack, locator_for, resource_sources
 from ..stack.locate import place_all
 from ..stack.model import Stack
@@ -28,12 +25,15 @@ from .cache import cache_key, cache_path, code_version, read_cached, read_graph,
 from .registry import ALL_RULES
 from .suppress import Suppressed, apply_suppressions
 
+if TYPE_CHECKING:
+    from ..stack.kept_graph import DependencyGraph
+
 # Whether check_stack keeps the rules' findings: not at all, only where the runtime folder exists already
 # (`validate`, which makes no folder in a stack it only reads), or making the folder (`plan`, `apply`).
 CacheUse = Literal["off", "existing", "create"]
 
 
-def validate_stack(stack: Stack, graph: nx.DiGraph | None = None) -> list[Diagnostic]:
+def validate_stack(stack: Stack, graph: DependencyGraph | None = None) -> list[Diagnostic]:
     """Diagnostics of the rules for the stack, placed at file, line and column, sorted by place."""
     found = run_rules(ALL_RULES, stack, graph)
     return sorted(place_all(found, locator_for(stack), resource_sources(stack)), key=sort_key)
@@ -45,7 +45,7 @@ class Checked:
     findings the stack turned off (rules.suppress)."""
 
     stack: Stack | None
-    graph: nx.DiGraph | None
+    graph: DependencyGraph | None
     diagnostics: tuple[Diagnostic, ...]
     suppressed: tuple[Suppressed, ...] = ()
     # The rules' cache key of the stack (rules.cache), under which a plan keeps what it derives from the
@@ -108,9 +108,11 @@ def check_stack(
 def _checked(stack: Stack, loaded: Sequence[Diagnostic], cached: tuple[str, bool] | None = None) -> Checked:
     """The stack's findings; with `cached` (key, whether to make the runtime folder), the rules' findings
     are read from the cache under that key, or found and kept there."""
-    graph = read_graph(stack, cached[0]) if cached is not None else None
+    graph: DependencyGraph | None = read_graph(stack, cached[0]) if cached is not None else None
     placed: list[Diagnostic] = []
     if graph is None:
+        from ..stack.graph import drawn_graph
+
         graph, graph_diagnostics, edges = drawn_graph(stack)
         placed = place_all(graph_diagnostics, locator_for(stack), resource_sources(stack))
         if cached is not None and not graph_diagnostics:

@@ -10,9 +10,7 @@ import difflib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from providers.catalog import BY_KIND, EXTERNAL_KINDS
 from providers.catalog.arm_ids import ResourceId, fold_id, fold_location, parse_resource_id
@@ -32,6 +30,7 @@ from providers.catalog.references import (
 )
 
 from ..diagnostics import Diagnostic, JsonPath, Severity
+from .kept_graph import GRAPH_FORMAT, graph_from_document
 from .model import Resource, Stack
 from .order import (
     ORDER_KEY,
@@ -42,6 +41,12 @@ from .order import (
     resource_subgraph,
     topological_addresses,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# networkx is imported where a graph is drawn: what only reads a graph, or this module's names, does not
+# need it (stack.kept_graph).
 
 EXTERNAL = "external"
 REGION = "region"
@@ -70,6 +75,7 @@ __all__ = [
     "SUBNET",
     "dependencies",
     "find_cycles",
+    "graph_from_document",
     "resource_subgraph",
     "topological_addresses",
 ]
@@ -217,9 +223,8 @@ def drawn_graph(stack: Stack) -> tuple[nx.DiGraph, list[Diagnostic], list[tuple[
 # (rules.cache) and made again from the kept nodes and edges when the stack did not change: at 5,600
 # resources drawing it takes about 0.2 s, making it from what was kept about 0.06 s. The nodes and the
 # edges are added in the order they were first added, so that every order networkx gives (the nodes, each
-# node's successors and predecessors) is the order of the graph drawn from the stack.
-
-GRAPH_FORMAT = 1
+# node's successors and predecessors) is the order of the graph drawn from the stack. What is made again
+# is a stack.kept_graph.KeptGraph (graph_from_document): the plan of an unchanged stack needs no networkx.
 
 
 def graph_document(graph: nx.DiGraph, edges: list[tuple[str, str]]) -> dict[str, Any]:
@@ -236,54 +241,10 @@ def graph_document(graph: nx.DiGraph, edges: list[tuple[str, str]]) -> dict[str,
     }
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    if type(value) is not list or not all(type(item) is str for item in value):
-        raise TypeError("not a list of text")
-    return tuple(value)
-
-
-def _path(value: Any) -> tuple[str | int, ...]:
-    if type(value) is not list or not all(type(step) in (str, int) for step in value):
-        raise TypeError("not a JSON path")
-    return tuple(value)
-
-
 def _edge_data(data: dict[str, Any]) -> tuple[list[str], list[str | int]]:
     if set(data) != {"reasons", "path"}:
         raise ValueError("an edge with other data than its reasons and path")
     return list(data["reasons"]), list(data["path"])
-
-
-def graph_from_document(document: Any, stack: Stack) -> nx.DiGraph | None:
-    """The graph graph_document kept, made again; None when `document` is not one, or not one of `stack`
-    (its managed resources are not the stack's)."""
-    try:
-        if not isinstance(document, dict) or document.get("format") != GRAPH_FORMAT:
-            return None
-        nodes, edges, order = document["nodes"], document["edges"], document["order"]
-        if not (isinstance(nodes, list) and isinstance(edges, list) and isinstance(order, list)):
-            return None
-        graph = nx.DiGraph()
-        graph.add_nodes_from(
-            (name, data) for name, data in nodes if isinstance(name, str) and type(data) is dict
-        )
-        if graph.number_of_nodes() != len(nodes):
-            return None
-        resources = [n for n, role in graph.nodes(data="role") if role == RESOURCE]
-        if resources != [r.address for r in stack.resources]:
-            return None
-        graph.add_edges_from(
-            (before, after, {"reasons": _strings(reasons), "path": _path(path)})
-            for before, after, reasons, path in edges
-        )
-        if graph.number_of_nodes() != len(nodes) or graph.number_of_edges() != len(edges):
-            return None  # an edge to a node that was not kept, or one edge twice
-        if sorted(order) != sorted(resources):
-            return None
-        graph.graph[ORDER_KEY] = ((graph.number_of_nodes(), graph.number_of_edges()), tuple(order))
-    except (TypeError, ValueError, KeyError):
-        return None
-    return graph
 
 
 class _Drawing:
@@ -292,6 +253,8 @@ class _Drawing:
     at once by `done` (networkx's add_edge, one at a time, costs more than finding them)."""
 
     def __init__(self, stack: Stack) -> None:
+        import networkx as nx
+
         self.graph = nx.DiGraph()
         self.graph.add_nodes_from(
             (r.address, {"role": RESOURCE, "kind": r.kind, "arm_id": r.arm_id}) for r in stack.resources
@@ -357,6 +320,8 @@ def _add_applied_before(graph: nx.DiGraph, stack: Stack) -> list[tuple[str, str]
     """The catalog's `applied_before`: each resource of a kind that says so before every resource of the
     kinds it names, unless that one already comes first (a role assignment on a template's own scope).
     Returns the edges added, in order."""
+    import networkx as nx
+
     added: list[tuple[str, str]] = []
     by_kind: dict[str, list[str]] = {}
     for resource in stack.resources:

@@ -4,12 +4,16 @@ waits for (stack.graph builds the graph and keeps its order on it)."""
 from __future__ import annotations
 
 import heapq
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from providers.catalog.references import REFERENCE
 
 from ..diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from .kept_graph import DependencyGraph
 
 RESOURCE = "resource"
 
@@ -24,6 +28,8 @@ def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
     """A diagnostic for each group of managed resources that depend on each other in a circle, naming one
     circle through them: the first found from the smallest address, following the edges in the order
     they were drawn (the same circle every run)."""
+    import networkx as nx
+
     sub = resource_subgraph(graph)
     out = []
     for component in nx.strongly_connected_components(sub):
@@ -52,12 +58,12 @@ def find_cycles(graph: nx.DiGraph) -> list[Diagnostic]:
     return out
 
 
-def dependencies(graph: nx.DiGraph, address: str) -> tuple[str, ...]:
+def dependencies(graph: DependencyGraph, address: str) -> tuple[str, ...]:
     """The managed resources `address` is applied after (direct predecessors)."""
     return tuple(sorted(p for p in graph.predecessors(address) if graph.nodes[p].get("role") == RESOURCE))
 
 
-def topological_addresses(graph: nx.DiGraph) -> list[str]:
+def topological_addresses(graph: DependencyGraph) -> list[str]:
     """Managed resources in a stable dependency order (ties broken by address): the order build_graph
     found, unless the graph changed since. Raises networkx.NetworkXUnfeasible on a cycle."""
     kept = graph.graph.get(ORDER_KEY)
@@ -65,6 +71,8 @@ def topological_addresses(graph: nx.DiGraph) -> list[str]:
         return list(kept[1])
     order = _resource_order(graph)
     if order is None:
+        import networkx as nx
+
         raise nx.NetworkXUnfeasible("the managed resources' dependencies form a cycle")
     return order
 
@@ -73,13 +81,13 @@ def topological_addresses(graph: nx.DiGraph) -> list[str]:
 ORDER_KEY = "aibplan.resource_order"
 
 
-def _shape(graph: nx.DiGraph) -> tuple[int, int]:
+def _shape(graph: DependencyGraph) -> tuple[int, int]:
     """Node and edge counts: an order kept for a graph is used only while they are the same (nothing
     changes the stack's graph once built; a copy that someone changes gets its own order)."""
     return graph.number_of_nodes(), graph.number_of_edges()
 
 
-def _resource_order(graph: nx.DiGraph) -> list[str] | None:
+def _resource_order(graph: DependencyGraph) -> list[str] | None:
     """The managed resources, each after those it depends on, the smallest address first among those
     ready (what networkx's lexicographical_topological_sort gives on resource_subgraph, without a
     subgraph view); None when some of them form a cycle."""

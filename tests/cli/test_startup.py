@@ -1,6 +1,6 @@
 """What a command loads: `aibplan --version` and `--help` load no command, and a local plan loads nothing of
-the emulator, TLS, the Azure SDK, deepdiff, the apply engine or rich (issue 14; docs/performance.md,
-"Start-up").
+the emulator, TLS, the Azure SDK, deepdiff, the apply engine or rich, nor networkx and the installed
+packages' metadata while the stack's graph is kept (issue 14; docs/performance.md, "Start-up").
 
 Behaviour, not timing: each command runs in a fresh interpreter that prints, when it exits, the names of
 the modules it had imported."""
@@ -64,6 +64,8 @@ def _heavy(modules: set[str]) -> dict[str, list[str]]:
         ],
         # What draws live progress on a terminal (none is shown for a plan, nor with output to a pipe).
         "rich": [m for m in modules if m.split(".")[0] == "rich"],
+        # What draws the graph (the last command kept it: stack.kept_graph), and what networkx loads.
+        "networkx": [m for m in modules if m.split(".")[0] == "networkx" or m == "importlib.metadata"],
     }
     return {name: found for name, found in parts.items() if found}
 

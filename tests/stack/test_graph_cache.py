@@ -3,7 +3,8 @@
 A graph made again from what was kept is the graph drawn from the stack, in every order networkx gives
 (nodes, edges, each node's successors and predecessors) and with the same data; a kept graph that is not
 one of the stack is drawn again; a graph with findings, or one of a stack with a secret, is never kept.
-A hit is told from a miss by drawing: the test makes drawing fail once the graph is kept.
+A hit is told from a miss by drawing: the test makes drawing fail once the graph is kept. What is made
+again is a KeptGraph (planner.stack.kept_graph: no networkx), and as networkx's graph it is the one drawn.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from planner.rules import validate
-from planner.rules.cache import GRAPH_FILE
+from planner.rules.cache import CACHE_FILE, GRAPH_FILE
 from planner.rules.validate import Checked, check_stack
+from planner.stack import graph as graph_module
 from planner.stack.graph import PERMISSION
-from tests.helpers import EXAMPLES, Run, write_stack
+from planner.stack.kept_graph import KeptGraph, as_networkx
+from tests.helpers import EXAMPLES, FIXTURES, Run, write_stack
 
 EXAMPLE_STACKS = ["quickstart", "base-and-app", "arm-deployment"]
 
@@ -55,10 +57,27 @@ def _no_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(stack: Any) -> Any:
         raise AssertionError("the graph was drawn again")
 
-    monkeypatch.setattr(validate, "drawn_graph", refuse)
+    monkeypatch.setattr(graph_module, "drawn_graph", refuse)
 
 
-def _assert_same(drawn: nx.DiGraph, kept: nx.DiGraph) -> None:
+def _assert_same(drawn: nx.DiGraph, kept: Any) -> None:
+    assert isinstance(drawn, nx.DiGraph)
+    _assert_same_orders(drawn, kept)
+    again = as_networkx(kept)
+    assert isinstance(again, nx.DiGraph)
+    _assert_same_orders(drawn, again)
+    assert [(a, b) for a, b in kept.edges] == list(drawn.edges)
+    assert (kept.number_of_nodes(), kept.number_of_edges()) == (len(drawn), drawn.number_of_edges())
+    assert {node: dict(after) for node, after in kept.adj.items()} == {
+        node: dict(after) for node, after in drawn.adj.items()
+    }
+    for before, after in drawn.edges:
+        assert kept.has_edge(before, after) and (before, after) in kept.edges
+        assert kept.edges[before, after] == drawn.edges[before, after]
+    assert list(kept.nodes(data="role")) == list(drawn.nodes(data="role"))
+
+
+def _assert_same_orders(drawn: nx.DiGraph, kept: Any) -> None:
     assert list(kept.nodes(data=True)) == list(drawn.nodes(data=True))
     assert list(kept.edges(data=True)) == list(drawn.edges(data=True))
     for node in drawn:
@@ -78,7 +97,33 @@ def test_a_kept_graph_is_the_graph_drawn_from_the_stack(
     assert _graph_file(root).is_file()
     _no_drawing(monkeypatch)
     kept = _check(root)
+    assert isinstance(kept.graph, KeptGraph)
     _assert_same(drawn.graph, kept.graph)
+    assert kept.diagnostics == drawn.diagnostics
+
+
+# The rules that read the graph: across resources (AIB5xxx) and the identities' permissions (AIB91xx).
+GRAPH_RULES = sorted(
+    path.parent.parent.name
+    for path in (FIXTURES / "rules").glob("AIB[59]*/fail/aibplan.json")
+    if path.parent.parent.name.startswith(("AIB5", "AIB91"))
+)
+
+
+@pytest.mark.parametrize("code", GRAPH_RULES)
+def test_the_rules_find_over_a_kept_graph_what_they_find_over_the_drawn_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    root = tmp_path / code
+    shutil.copytree(FIXTURES / "rules" / code / "fail", root)
+    drawn = _check(root)
+    assert code in {d.code for d in drawn.diagnostics}
+    found = list((root / ".aibplan").rglob(CACHE_FILE))
+    assert len(found) == 1 and _graph_file(root).is_file()
+    found[0].unlink()  # the rules run again, over the graph read back
+    _no_drawing(monkeypatch)
+    kept = _check(root)
+    assert isinstance(kept.graph, KeptGraph)
     assert kept.diagnostics == drawn.diagnostics
 
 
@@ -118,7 +163,9 @@ def test_a_changed_stack_draws_its_graph_again(tmp_path: Path, monkeypatch: pyte
     after = json.loads(_graph_file(root).read_text())
     assert after["key"] != before["key"] and len(after["graph"]["nodes"]) > len(before["graph"]["nodes"])
     _no_drawing(monkeypatch)
-    _assert_same(drawn, _check(root).graph)
+    again = _check(root).graph
+    assert isinstance(again, KeptGraph)
+    _assert_same(drawn, again)
 
 
 def _tampered(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
