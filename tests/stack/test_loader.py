@@ -5,10 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from planner.diagnostics import Severity
 from planner.stack.loader import load_stack
+from planner.stack.loader.loading import body_json
 from planner.stack.model import Stack
 from tests.helpers import STACK_CONFIG, write_stack
 
@@ -325,5 +330,40 @@ def test_resources_taken_as_written_are_evaluated_alike_and_hashed_alike(tmp_pat
     digest.update(json.dumps(settings, sort_keys=True).encode())
     for r in sorted(stack.resources, key=lambda r: r.address):
         shown = [r.address, r.api_version, r.body, r.depends_on]
-        digest.update(json.dumps(shown, sort_keys=True, default=str).encode())
+        text = json.dumps(shown, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+        assert text == body_json(shown)
+        digest.update(text.encode())
     assert stack.inputs_hash == digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": [1, 2.5, True, None], "a": "é \u2028 [x]"},  # a null: written by json
+        {"z": {"y": 1e16, "x": -0.0}, "a": ["\n\t\u001f", "/"]},
+        {"big": 2**70},  # beyond 64 bits: orjson cannot
+        {"inf": float("inf")},  # orjson would write null
+        {"when": datetime(2026, 12, 3, tzinfo=timezone.utc), "d": date(2026, 1, 2)},
+    ],
+)
+def test_the_body_text_is_what_compact_sorted_json_writes(value: Any) -> None:
+    """The inputs hash's text of a value (loading.body_json) is json.dumps' compact, key-sorted writing, by
+    orjson where it can: one text per value, whichever writes it."""
+    expected = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    assert body_json(value) == expected
+    assert body_json([value, "x"]) == f'[{expected},"x"]'
+
+
+def test_the_inputs_hash_is_of_the_evaluated_stack_and_changes_with_it(tmp_path: Path) -> None:
+    """A value written out or computed by an expression hashes alike; another value does not."""
+
+    def stack_with(location: str, tag: object) -> str:
+        resources = [{"type": IDENTITY_TYPE, "name": "id", "location": location, "tags": {"t": tag}}]
+        return load_ok(
+            write_stack(tmp_path / str(len(list(tmp_path.iterdir()))), {"r.json": resources})
+        ).inputs_hash
+
+    written = stack_with(CONFIG["location"], 2**70)
+    assert stack_with("[resourceGroup().location]", 2**70) == written
+    assert stack_with(CONFIG["location"], 2**70 + 1) != written
+    assert stack_with(CONFIG["location"], "x") != stack_with(CONFIG["location"], "y")

@@ -3,12 +3,15 @@ the end at their file, line and column."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ...diagnostics import Diagnostic, JsonPath, Severity
 from ..expressions import Evaluator, ExpressionError, Scope
@@ -22,6 +25,25 @@ from ..model import Resource, StackFile, UnmanagedResource
 MAX_FILE_BYTES = 64 << 20
 # A `copy` key: a file holding one is evaluated even without an expression (a property loop's literal count).
 _LOOP = re.compile(r'"copy"\s*:', re.IGNORECASE)
+
+
+# What body_json writes: keys sorted; a dataclass, a date or anything else that is not JSON as its str().
+_BODY_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+_BODY_ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def body_json(value: Any) -> str:
+    """`value` as the JSON text the stack's inputs hash is made of (and the loader looks for expressions
+    in): compact, keys sorted, what is not JSON as its str(). orjson writes it; json writes the same text
+    where orjson cannot: an integer beyond 64 bits, nesting deeper than 254, and a float that is not
+    finite (orjson writes it as null, so a text with a null is written by json)."""
+    try:
+        text = orjson.dumps(value, default=str, option=_BODY_OPTIONS)
+    except TypeError:
+        return _BODY_ENCODER.encode(value)
+    if b"null" in text:
+        return _BODY_ENCODER.encode(value)
+    return text.decode()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ resource's envelope evaluated, nested child resources flattened, types aibplan d
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from .copies import child_has_property_loop, read_loop
 from .envelope import Envelope
 from .guardrails import resource_lifecycle
 from .kinds import recognised_kind, unmanaged
-from .loading import Loading, has_loop, read_json, rel
+from .loading import Loading, body_json, has_loop, read_json, rel
 from .parameters import template_evaluator
 from .placeholders import check_placeholders
 
@@ -349,23 +348,19 @@ def _load_instance(
 
 def _as_written(raw: dict[str, Any], location: str) -> tuple[dict[str, Any], Any, str] | None:
     """The body (with the stack's `location` where it has none) and dependsOn as written, and the body as
-    the JSON text the stack's inputs hash writes (BODY_JSON), when neither holds an expression (a string
-    starting with '[') or a property loop: evaluating them would give them back as they are. The C
-    encoder writes the text sooner than a walk of the body would find that it has no expression."""
+    the JSON text the stack's inputs hash writes (BODY_JSON, loading.body_json), when neither holds an
+    expression (a string starting with '[') or a property loop: evaluating them would give them back as
+    they are. The text is written sooner than a walk of the body would find that it has no expression."""
     body = {key: raw[key] for key in BODY_KEYS if key in raw and raw[key] is not None}
     if "location" not in body and location:
         body["location"] = location
     depends_on = raw.get("dependsOn") or []
     if type(depends_on) is not list or any(type(d) is not str or d[:1] == "[" for d in depends_on):
         return None  # evaluated, as anything else there is (and what is wrong said)
-    text = _BODY_ENCODER.encode(body)
+    text = body_json(body)
     if '"[' in text or has_loop(text):
         return None
     return body, depends_on, text
-
-
-# Writes a body as `json.dumps(body, sort_keys=True, default=str)` does (BODY_JSON).
-_BODY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def _secrets_in(body: dict[str, Any], evaluator: Evaluator) -> tuple[str, ...]:

@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from json.encoder import encode_basestring_ascii as encode_string
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from .config import read_config
 from .copies import check_loop_names
 from .environments import DEFAULT_KEY, Selected, environment_names, other_parameter_file
 from .files import resource_files
-from .loading import Loading, placed, read_json, rel
+from .loading import Loading, body_json, placed, read_json, rel
 from .parameters import check_undeclared, parameter_pool
 from .references import bind_names
 from .resources import load_resource_file
@@ -221,19 +220,17 @@ def _inputs_hash(config: StackConfig, resources: Sequence[Resource]) -> str:
     if config.lifecycle:
         guarded = {a: [lc.prevent_destroy, lc.ignore_changes] for a, lc in config.lifecycle.items()}
         digest.update(json.dumps(guarded, sort_keys=True).encode())
-    # What json.dumps(value, sort_keys=True, default=str) writes, without making an encoder for each call.
-    encode = json.JSONEncoder(sort_keys=True, default=str).encode
+    # Each resource as body_json writes [address, api version, body, dependsOn(, lifecycle)], its parts
+    # written one by one (the body's text may be the loader's already): the same text as the whole list's.
     for resource in sorted(resources, key=lambda r: r.address):
         shown: list[Any] = [resource.address, resource.api_version, resource.body, resource.depends_on]
         if resource.lifecycle is not None:
             shown.append([resource.lifecycle.prevent_destroy, resource.lifecycle.ignore_changes])
         body_text = resource.derived.get(BODY_JSON)
-        if body_text is None:
-            digest.update(encode(shown).encode())
-        else:  # the same text, with the body as the loader wrote it already
-            head = f"[{encode_string(resource.address)}, {encode_string(resource.api_version)}, "
-            rest = ", ".join(encode(item) for item in shown[3:])
-            digest.update(f"{head}{body_text}, {rest}]".encode())
+        parts = [body_json(part) for part in shown[:2]]
+        parts.append(body_text if body_text is not None else body_json(resource.body))
+        parts += [body_json(part) for part in shown[3:]]
+        digest.update(f"[{','.join(parts)}]".encode())
     return digest.hexdigest()
 
 
