@@ -48,13 +48,13 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
 
 
 def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> PlanResult:
-    from ..planning.saved_plan import out_path_problem
-    from ..plans.saved import PlanOptions, save_plan
     from ..rules.validate import collector_paused
     from .workspace import checked_plan, open_stack, provider_for, read_for_plan
 
     prepared = open_stack(request.stack)
     if request.out is not None:
+        from ..planning.saved_plan import out_path_problem
+
         problem = out_path_problem(request.out, prepared.stack)
         if problem is not None:
             raise OperationError(problem)
@@ -77,6 +77,8 @@ def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> P
             plan_cache.keep(prepared.stack, request, the_plan, store.session.text, recorder)
     if request.out is None:
         return PlanResult(the_plan)
+    from ..plans.saved import PlanOptions, save_plan
+
     options = PlanOptions(
         variables=request.stack.variables,
         var_files=tuple(str(f) for f in request.stack.var_files),

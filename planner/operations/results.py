@@ -12,13 +12,13 @@ from state.lock import LockInfo
 
 from ..plans.drift import DriftReport
 from ..plans.plan import Plan
-from ..plans.saved import SavedPlan
 
 if TYPE_CHECKING:  # what only the annotations name: a plan's result does not load builds or apply
     from ..builds import BuildReport
     from ..builds.record import TemplateOutputs
     from ..execution.apply import ApplyResult
     from ..execution.refresh import Refreshed
+    from ..plans.saved import SavedPlan
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ would hide a delete. Suppressed findings are kept with what suppressed them, so 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic, Severity
@@ -65,16 +65,19 @@ class Suppressed:
 
 
 def apply_suppressions(
-    diagnostics: Sequence[Diagnostic], stack: Stack, rule_ids: Iterable[str]
+    diagnostics: Sequence[Diagnostic], stack: Stack, rule_ids: Callable[[], Iterable[str]]
 ) -> tuple[list[Diagnostic], list[Suppressed]]:
-    """(the findings kept, with warnings about the suppressions themselves; the findings turned off)."""
-    known = frozenset(rule_ids)
+    """(the findings kept, with warnings about the suppressions themselves; the findings turned off).
+    `rule_ids` gives the ids of every rule, asked for only when the stack turns some finding off."""
+    marked = [(file, text) for file, text in stack.texts.items() if _MARK in text]
+    if not stack.config.rules and not marked:
+        return [*diagnostics], []
+    known = frozenset(rule_ids())
     suppressions, notes = _config(stack, known)
-    for file, text in stack.texts.items():
-        if _MARK in text:
-            found, said = _comments(file, text, known)
-            suppressions += found
-            notes += said
+    for file, text in marked:
+        found, said = _comments(file, text, known)
+        suppressions += found
+        notes += said
     if not suppressions:
         return [*diagnostics, *notes], []
     kept: list[Diagnostic] = []

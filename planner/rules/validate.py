@@ -22,7 +22,6 @@ from ..stack.locate import place_all
 from ..stack.model import Stack
 from . import run_rules
 from .cache import cache_key, cache_path, code_version, read_cached, read_graph, write_cached, write_graph
-from .registry import ALL_RULES
 from .suppress import Suppressed, apply_suppressions
 
 if TYPE_CHECKING:
@@ -35,6 +34,8 @@ CacheUse = Literal["off", "existing", "create"]
 
 def validate_stack(stack: Stack, graph: DependencyGraph | None = None) -> list[Diagnostic]:
     """Diagnostics of the rules for the stack, placed at file, line and column, sorted by place."""
+    from .registry import ALL_RULES
+
     found = run_rules(ALL_RULES, stack, graph)
     return sorted(place_all(found, locator_for(stack), resource_sources(stack)), key=sort_key)
 
@@ -123,9 +124,17 @@ def _checked(stack: Stack, loaded: Sequence[Diagnostic], cached: tuple[str, bool
         if cached is not None:
             write_cached(cache_path(stack), cached[0], found, create=cached[1])
     every = [*loaded, *found, *placed]
-    kept, suppressed = apply_suppressions(every, stack, (rule.id for rule in ALL_RULES))
+    kept, suppressed = apply_suppressions(every, stack, _rule_ids)
     key = cached[0] if cached is not None else None
     return Checked(stack, graph, tuple(sorted(kept, key=sort_key)), tuple(suppressed), key)
+
+
+def _rule_ids() -> list[str]:
+    """Every rule's id. The registry imports every rule: a stack whose findings were kept (rules.cache)
+    and that turns none off does not need them."""
+    from .registry import ALL_RULES
+
+    return [rule.id for rule in ALL_RULES]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from .build_machine import Fault
 from .builds import Builds
 from .computed import Making, answer_body
 from .errors import ServiceError
-from .request_check import check_request, keep_read_only
 from .service_rules import (
     TENANT_ID,
     admit_put,
@@ -131,6 +130,8 @@ class SimulatedAzure:
         refuse_artifact_write(rtype)
         self._enter("create", arm_id, api_version)
         body = request_body(body)
+        from .request_check import check_request, keep_read_only  # what reads never need
+
         check_request(rtype, api_version, body, patch=False)
         body = keep_read_only(rtype, {}, body)  # what the service owns is not taken from a request
         if rtype.located and (not isinstance(body.get("location"), str) or not body["location"]):
@@ -184,6 +185,8 @@ class SimulatedAzure:
                     f"The resource '{rid.name}' cannot be moved to location '{patch['location']}'.",
                 )
             patch = request_body(patch)
+            from .request_check import check_request, keep_read_only
+
             check_request(rtype, api_version, patch, patch=True)
             check_patch_references(self.store, rid, rtype, patch)
             merged = merge_patch(current, patch)

@@ -99,6 +99,16 @@ def test_a_local_no_op_plan_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert "No changes." in done.stdout
     assert _heavy(modules) == {}
     assert {"planner.operations.planning", "planner.planning.plan", "planner.rules.validate"} <= modules
+    # The rules' findings were kept by the apply: no rule but the permission checks (which a plan runs
+    # again with the cloud's role assignments), no saved-plan file, no check of what a PUT sends.
+    assert sorted(m for m in modules if m.startswith("planner.rules.")) == [
+        "planner.rules.access",
+        "planner.rules.cache",
+        "planner.rules.permissions",
+        "planner.rules.suppress",
+        "planner.rules.validate",
+    ]
+    assert not {"planner.plans.saved", "providers.simulated.request_check"} & modules
 
 
 def test_the_same_no_op_plan_answered_by_the_plan_cache_loads_neither_the_rules_nor_the_graph(
