@@ -153,21 +153,11 @@ def as_networkx(graph: DependencyGraph) -> nx.DiGraph:
     return graph.to_networkx() if isinstance(graph, KeptGraph) else graph
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    if type(value) is not list or not all(type(item) is str for item in value):
-        raise TypeError("not a list of text")
-    return tuple(value)
-
-
-def _path(value: Any) -> tuple[str | int, ...]:
-    if type(value) is not list or not all(type(step) in (str, int) for step in value):
-        raise TypeError("not a JSON path")
-    return tuple(value)
-
-
 def graph_from_document(document: Any, stack: Stack) -> KeptGraph | None:
     """The graph stack.graph.graph_document kept, made again; None when `document` is not one, or not one
-    of `stack` (its managed resources are not the stack's)."""
+    of `stack` (its managed resources are not the stack's). Each edge is checked as it is added (its ends
+    kept nodes, not added twice, its reasons text, its path keys and indexes), in one loop: a
+    5,600-resource stack's graph has 21,000 edges."""
     try:
         if not isinstance(document, dict) or document.get("format") != GRAPH_FORMAT:
             return None
@@ -182,13 +172,20 @@ def graph_from_document(document: Any, stack: Stack) -> KeptGraph | None:
         resources = [n for n, role in graph.nodes(data="role") if role == RESOURCE]
         if resources != [r.address for r in stack.resources]:
             return None
+        succ, pred, added = graph._succ, graph._pred, graph._added
         for before, after, reasons, path in edges:
-            if graph.has_edge(before, after):
-                return None  # one edge twice
-            graph.add_edge(before, after, {"reasons": _strings(reasons), "path": _path(path)})
+            nexts, previous = succ[before], pred[after]  # KeyError: an edge to a node that was not kept
+            if after in nexts or type(reasons) is not list or type(path) is not list:
+                return None  # one edge twice, or not an edge's data
+            if not all(type(reason) is str for reason in reasons):
+                return None
+            if not all(type(step) is str or type(step) is int for step in path):
+                return None
+            nexts[after] = previous[before] = {"reasons": tuple(reasons), "path": tuple(path)}
+            added.append((before, after))
         if sorted(order) != sorted(resources):
             return None
         graph.graph[ORDER_KEY] = ((graph.number_of_nodes(), graph.number_of_edges()), tuple(order))
-    except (TypeError, ValueError, KeyError):  # KeyError: an edge to a node that was not kept
+    except (TypeError, ValueError, KeyError):
         return None
     return graph

@@ -151,6 +151,19 @@ def test_the_graph_view_is_the_same_from_a_kept_graph(tmp_path: Path, cli: Calla
     assert cli("graph", "-C", str(root)).stdout == first.stdout
 
 
+def test_a_targeted_plan_is_the_same_from_a_kept_graph(tmp_path: Path, cli: Callable[..., Run]) -> None:
+    """--target asks networkx what the target depends on: the kept graph is handed to it as networkx's."""
+    root = _example(tmp_path, "base-and-app")
+    (root / ".aibplan").mkdir()
+    first = cli("plan", "--target", "imageTemplate.webapp", str(root))
+    assert first.exit_code == 0, first.stderr
+    assert _graph_file(root).is_file()
+    again = cli("plan", "--target", "imageTemplate.webapp", str(root))
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert "identity.aibLayered" in first.stdout and "imageTemplate.base" not in first.stdout
+
+
 def test_a_changed_stack_draws_its_graph_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _example(tmp_path, "quickstart")
     _check(root)
