@@ -13,8 +13,19 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from providers.catalog import CompiledSchema, schema_for
-from providers.catalog.schema import CAny, CArr, CBool, CInt, CMap, CNode, CObj, CStr, CUnion
+from providers.catalog import schema_for
+from providers.catalog.compiled import (
+    CAny,
+    CArr,
+    CBool,
+    CInt,
+    CMap,
+    CNode,
+    CObj,
+    CompiledSchema,
+    CStr,
+    CUnion,
+)
 
 from ..diagnostics import JsonPath, Severity, format_path
 from ..stack.model import Resource

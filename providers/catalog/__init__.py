@@ -7,8 +7,9 @@ the kinds through the lookups here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .artifacts import ARTIFACT_TYPES, IMAGE_VERSION, artifact_type
 from .external import SUBNET_API_VERSION, SUBNET_TYPE
@@ -18,8 +19,11 @@ from .image_template import IMAGE_TEMPLATE
 from .references import ROLE_DEFINITION as ROLE_DEFINITION_REASON
 from .role_assignment import ROLE_ASSIGNMENT
 from .role_definition import ROLE_DEFINITION
-from .schema import CompiledSchema, Schema, SchemaCache, read_only_fields
+from .schema import Schema, read_only_fields
 from .types import PathPattern, ResourceType, api_version_key
+
+if TYPE_CHECKING:
+    from .compiled import CompiledSchema, SchemaCache
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     IDENTITY,
@@ -101,8 +105,6 @@ def title_of(arm_type: str) -> str:
     return _TITLES.get(arm_type.lower(), "subnet" if arm_type.lower() == SUBNET_TYPE else arm_type)
 
 
-# The fields each kind's body may hold, for all api versions, compiled per api version on first use.
-SCHEMAS = SchemaCache({t.kind: t.schema for t in RESOURCE_TYPES if t.schema is not None})
 _READ_ONLY: dict[str, tuple[PathPattern, ...]] = {}
 
 
@@ -118,7 +120,16 @@ def read_only_paths(rtype: ResourceType) -> tuple[PathPattern, ...]:
 
 def schema_for(kind: str, api_version: str) -> CompiledSchema | None:
     """The compiled schema of `kind` at `api_version` (the closest earlier known version if unknown)."""
-    return SCHEMAS.get(kind, api_version)
+    return _schemas().get(kind, api_version)
+
+
+@functools.cache
+def _schemas() -> SchemaCache:
+    """The fields each kind's body may hold, for all api versions, compiled per api version on first use
+    (providers.catalog.compiled: only what checks bodies imports it)."""
+    from .compiled import SchemaCache
+
+    return SchemaCache({t.kind: t.schema for t in RESOURCE_TYPES if t.schema is not None})
 
 
 __all__ = [
@@ -133,7 +144,6 @@ __all__ = [
     "RESOURCE_TYPES",
     "ROLES",
     "ROLE_GRANTS",
-    "CompiledSchema",
     "ResourceType",
     "Schema",
     "api_version_key",

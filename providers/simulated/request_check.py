@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import read_only_paths, schema_for
-from ..catalog.schema import CArr, CMap, CNode, CObj, CUnion
+from ..catalog.compiled import CArr, CMap, CNode, CObj, CUnion
 from ..catalog.types import ResourceType
 from .errors import ServiceError
 

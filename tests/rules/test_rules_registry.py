@@ -13,7 +13,7 @@ from planner.rules.fields import SERVED
 from planner.rules.registry import ALL_RULES
 from planner.rules.sections import ALL_SECTIONS, ANCHORS
 from providers.catalog import BY_KIND, schema_for
-from providers.catalog.schema import CArr, CInt, CMap, CNode, CObj, CompiledSchema, CStr, CUnion
+from providers.catalog.compiled import CArr, CInt, CMap, CNode, CObj, CompiledSchema, CStr, CUnion
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 _RANGE_KINDS = {"2": None, "3": "imageTemplate", "5": "imageTemplate"}
