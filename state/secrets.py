@@ -47,11 +47,18 @@ class SecretForm:
     what: str
     # The line docs/state.md shows for it.
     doc: str
-    pattern: re.Pattern[str]
+    # The pattern's text and flags, compiled when a text is first searched with it: a plan that finds no
+    # sign of any form in its text compiles none (13 patterns, about 10 ms of every command's start).
+    source: str
     # What the lower-cased text holds whenever the pattern can match, tested first (cheaply): one of these
     # signs, each a word and, where the word alone is common (`net` in every `windows.net`), a short
     # pattern as well.
     signs: tuple[Sign, ...]
+    flags: int = 0
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source, self.flags)
 
 
 # A value quoted with " or ' (spaces allowed), else a run of characters up to a space or quote.
@@ -63,46 +70,44 @@ FORMS: tuple[SecretForm, ...] = (
         "private-key",
         "a private key",
         "PEM private key blocks (`-----BEGIN ... PRIVATE KEY-----` to `-----END ... PRIVATE KEY-----`)",
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<v>.+?)-----END [A-Z ]*PRIVATE KEY-----", re.S),
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<v>.+?)-----END [A-Z ]*PRIVATE KEY-----",
         _signs("private key"),
+        flags=re.S,
     ),
     SecretForm(
         "url-query",
         "a SAS token or a secret in a URL query",
         "secret URL query parameters: a SAS signature `sig=`, `signature=`, `code=`, `token=`, "
         "`access_token=`, `api_key=`/`apikey=`, `password=`, `secret=`, `client_secret=`",
-        re.compile(
-            r"[?&](?:sig|signature|code|token|access_token|api[-_]?key|password|secret|client_secret)"
-            r"=(?P<v>[^&#\s'\"]+)",
-            _I,
-        ),
+        r"[?&](?:sig|signature|code|token|access_token|api[-_]?key|password|secret|client_secret)"
+        r"=(?P<v>[^&#\s'\"]+)",
         _signs("sig", then="(?:nature)?=") + _signs("code=", "token=", "key=", "password=", "secret="),
+        flags=_I,
     ),
     SecretForm(
         "url-userinfo",
         "a password in a URL",
         "the password in a URL's user information (`https://user:PASSWORD@host`)",
-        re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]+:(?P<v>[^/\s@'\"]+)@"),
+        r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'\"]+:(?P<v>[^/\s@'\"]+)@",
         (Sign("@", re.compile(r"://[^/\s@]*:[^/\s@]*@")),),
     ),
     SecretForm(
         "authorization",
         "a bearer token or basic credentials",
         "`Bearer` and `Basic` credentials (8 characters or more)",
-        re.compile(r"\b(?:Bearer|Basic)\s+(?P<v>[A-Za-z0-9\-._~+/]{8,}=*)", _I),
+        r"\b(?:Bearer|Basic)\s+(?P<v>[A-Za-z0-9\-._~+/]{8,}=*)",
         _signs("bearer", "basic"),
+        flags=_I,
     ),
     SecretForm(
         "connection-string",
         "a key or password in a connection string",
         "`AccountKey=`, `SharedAccessKey=`, `SharedAccessSignature=`, `Password=`, `Pwd=`, `ClientSecret=` "
         "in connection strings (up to the next `;`)",
-        re.compile(
-            r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret)"
-            r"=(?P<v>[^;\s'\"]+)",
-            _I,
-        ),
+        r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret)"
+        r"=(?P<v>[^;\s'\"]+)",
         _signs("key=", "signature=", "password=", "pwd=", "secret=") + _signs("sig", then="nature="),
+        flags=_I,
     ),
     SecretForm(
         "option",
@@ -110,11 +115,8 @@ FORMS: tuple[SecretForm, ...] = (
         "the value after a command option `--password`, `--passwd`, `--pwd`, `--client-secret`, `--secret`, "
         "`--sas-token`, `--sas`, `--account-key`, `--token`, `--api-key`, `--access-key`, `--pat` (one dash "
         "too, as PowerShell's `-Password`), with `=` or a space, quoted values with spaces included",
-        re.compile(
-            r"(?:^|(?<=\s))--?(?:password|passwd|pwd|client-secret|secret|sas-token|sas|account-key|token|"
-            r"api-key|access-key|pat)(?:=|\s+)" + _QUOTED_OR_WORD,
-            _I,
-        ),
+        r"(?:^|(?<=\s))--?(?:password|passwd|pwd|client-secret|secret|sas-token|sas|account-key|token|"
+        r"api-key|access-key|pat)(?:=|\s+)" + _QUOTED_OR_WORD,
         _signs(
             "-pass",
             "-pwd",
@@ -127,16 +129,15 @@ FORMS: tuple[SecretForm, ...] = (
             "-access-key",
             "-pat",
         ),
+        flags=_I,
     ),
     SecretForm(
         "curl-user",
         "a password given to curl",
         "the password in `curl -u USER:PASSWORD` / `--user USER:PASSWORD`",
-        re.compile(
-            r"\bcurl\b[^|;&\n]*?[ \t](?:-u|--user)(?:=|[ \t]+)['\"]?[^\s:'\"]+:(?P<v>[^\s'\"]+)",
-            _I,
-        ),
+        r"\bcurl\b[^|;&\n]*?[ \t](?:-u|--user)(?:=|[ \t]+)['\"]?[^\s:'\"]+:(?P<v>[^\s'\"]+)",
         (Sign("curl", re.compile(r"curl\b[^|;&\n]*?[ \t]-(?:u|-user)[ \t=]")),),
+        flags=_I,
     ),
     SecretForm(
         "assignment",
@@ -146,49 +147,46 @@ FORMS: tuple[SecretForm, ...] = (
         "`STORAGE_KEY`), with `=` or `:` "
         '(`DB_PASSWORD=...`, `$env:API_TOKEN = "..."`, `password: ...`, `"clientSecret": "..."`), '
         "quoted values with spaces included",
-        re.compile(
-            r"\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCOUNT_KEY|ACCESS_KEY|SAS|(?-i:_KEY))"
-            r"(?:[\"']?[ \t]*:[ \t]*|[\"']?\s*=\s*)" + _QUOTED_OR_WORD.replace(r"[^\s'\"]+", r"[^\s'\";]+"),
-            _I,
-        ),
+        r"\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCOUNT_KEY|ACCESS_KEY|SAS|(?-i:_KEY))"
+        r"(?:[\"']?[ \t]*:[ \t]*|[\"']?\s*=\s*)" + _QUOTED_OR_WORD.replace(r"[^\s'\"]+", r"[^\s'\";]+"),
         _signs("pass", "pwd", "secret", "token", "key", "sas", then=r"\w*[\"']?\s*[=:]"),
+        flags=_I,
     ),
     SecretForm(
         "net-user",
         "a password (net user)",
         "the password in `net user NAME PASSWORD`",
-        re.compile(
-            r"\bnet\s+user\s+(?:\"[^\"]+\"|[^\s\"]+)[ \t]+(?:\"(?P<v1>[^\"\n]+)\"|(?P<v>(?![*/])[^\s\"]+))",
-            _I,
-        ),
+        r"\bnet\s+user\s+(?:\"[^\"]+\"|[^\s\"]+)[ \t]+(?:\"(?P<v1>[^\"\n]+)\"|(?P<v>(?![*/])[^\s\"]+))",
         _signs("net", then=r"\s+user\s"),
+        flags=_I,
     ),
     SecretForm(
         "securestring",
         "a plain-text secret (ConvertTo-SecureString)",
         "the quoted text given to PowerShell's `ConvertTo-SecureString`",
-        re.compile(r"ConvertTo-SecureString\s+(?:-String\s+)?(?:\"(?P<v1>[^\"\n]+)\"|'(?P<v2>[^'\n]+)')", _I),
+        r"ConvertTo-SecureString\s+(?:-String\s+)?(?:\"(?P<v1>[^\"\n]+)\"|'(?P<v2>[^'\n]+)')",
         _signs("convertto-securestring"),
+        flags=_I,
     ),
     SecretForm(
         "jwt",
         "a JSON web token",
         "JSON web tokens (`eyJ...`, three dot-separated parts)",
-        re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"),
+        r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})",
         _signs("eyj"),
     ),
     SecretForm(
         "github-token",
         "a GitHub token",
         "GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`)",
-        re.compile(r"\b(?P<v>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+        r"\b(?P<v>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
         _signs("gh", then=r"(?:[pousr]_|ithub_pat_)"),
     ),
     SecretForm(
         "aws-access-key",
         "an AWS access key",
         "AWS access key ids (`AKIA...`, `ASIA...`)",
-        re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b"),
+        r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b",
         _signs("akia", "asia", then=r"[0-9a-z]{16}"),
     ),
 )

@@ -4,6 +4,8 @@ round; docs/state.md lists the table as it is; what only names a secret is left 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,33 @@ def test_what_the_service_answered_as_sent_is_the_applied_bodys_own() -> None:
     assert kept["tags"] is applied["tags"]
     assert type(kept["properties"]["timeout"]) is float
     assert kept["password"] == fingerprint("added-by-the-service")
+
+
+# In a fresh process: how many of the forms' patterns are compiled after the given code ran.
+_COMPILED = (
+    "import sys\n"
+    "from state.secrets import FORMS, find_secrets, might_hold_secret\n"
+    "exec(sys.argv[1])\n"
+    "print(sorted(f.name for f in FORMS if 'pattern' in vars(f)))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "compiled"),
+    [
+        # What every plan does: a text without any form's sign is screened by words alone.
+        ("assert not might_hold_secret('sudo apt-get install -y nginx')", []),
+        # A text with a form's sign: that form's pattern only is compiled, and finds the secret.
+        (
+            "assert [f.form.name for f in find_secrets('curl -H \"Authorization: Bearer abcdefgh12345\"')]"
+            " == ['authorization']",
+            ["authorization"],
+        ),
+    ],
+)
+def test_a_forms_pattern_is_compiled_when_a_text_first_needs_it(code: str, compiled: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _COMPILED, code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == repr(compiled)
