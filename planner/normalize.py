@@ -35,6 +35,9 @@ _VERSIONED = "versioned"  # a rewrite or a drop that holds for some api versions
 
 @dataclass
 class _Node:
+    """A node of a type's trie of normalisation rules: what holds at its path, and its children by key
+    ("*": any key, "[]": a list's items)."""
+
     children: dict[str, _Node] = field(default_factory=dict)
     actions: set[str] = field(default_factory=set)
     defaults: tuple[object, ...] = ()

@@ -25,6 +25,9 @@ N = TypeVar("N", bound=Hashable)
 
 @dataclass
 class WalkResult(Generic[N]):
+    """How each node of a walk ended: succeeded, failed (with its exception), skipped (with why) or not
+    started at all."""
+
     succeeded: list[N] = field(default_factory=list)
     failed: dict[N, BaseException] = field(default_factory=dict)
     skipped: dict[N, str] = field(default_factory=dict)

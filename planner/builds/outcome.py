@@ -40,6 +40,9 @@ class BuildTarget:
 
 @dataclass(frozen=True)
 class BuildOutcome:
+    """What became of one template's build: its result (one of the words above), its last lastRunStatus,
+    its run outputs, and how long it took."""
+
     address: str
     result: str
     status: RunStatus = field(default_factory=lambda: RunStatus(None))
@@ -61,6 +64,8 @@ class BuildOutcome:
 
 @dataclass(frozen=True)
 class BuildSettings:
+    """How a build run goes: how many builds at once, and whether and how long to wait for them."""
+
     parallelism: int = 10
     wait: bool = True
     # Seconds between two reads of a template's lastRunStatus.
@@ -71,6 +76,8 @@ class BuildSettings:
 
 @dataclass
 class BuildReport:
+    """What a build run gave back: an outcome per template, and whether it was interrupted."""
+
     outcomes: list[BuildOutcome] = field(default_factory=list)
     interrupted: bool = False
 

@@ -23,6 +23,8 @@ _DONE_STYLE = {"Succeeded": "green", "Started": "green", "Canceled": "yellow", "
 
 @dataclass
 class _Row:
+    """One template's build as the progress shows it: its runState and step, when it started, how it ended."""
+
     state: str
     step: str
     started: float

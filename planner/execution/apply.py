@@ -46,6 +46,8 @@ Operation = tuple[str, str]  # (create | update | delete, address)
 
 @dataclass(frozen=True)
 class Failure:
+    """What went wrong in an apply: at which address, doing what, and the error's code and message."""
+
     address: str
     action: str
     code: str

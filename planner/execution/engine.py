@@ -26,6 +26,8 @@ __all__ = ["Prepared", "open_provider", "prepare", "read_state"]
 
 @dataclass(frozen=True)
 class Prepared:
+    """A stack loaded, validated and graphed (`prepare`), and the diagnostics found on the way."""
+
     stack: Stack
     # The graph just drawn, or read back from the rules' cache (stack.kept_graph: `as_networkx` for
     # networkx's algorithms).

@@ -22,6 +22,8 @@ from ..plans.drift import DriftKind, ResourceDrift
 
 @dataclass(frozen=True)
 class Refreshed:
+    """The state with the drift taken in, and the addresses it updated and removed."""
+
     state: State
     updated: tuple[str, ...]
     removed: tuple[str, ...]

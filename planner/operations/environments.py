@@ -17,6 +17,8 @@ from .workspace import settings_only
 
 @dataclass(frozen=True)
 class Environment:
+    """One environment of a stack: where it deploys, with which provider, and where its state lives."""
+
     name: str
     subscription_id: str
     resource_group: str
@@ -31,6 +33,8 @@ class Environment:
 
 @dataclass(frozen=True)
 class Environments:
+    """`aibplan env list`: each environment of the stack."""
+
     environments: tuple[Environment, ...]
 
 

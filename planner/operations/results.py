@@ -83,6 +83,8 @@ class BuildsResult:
 
 @dataclass(frozen=True)
 class OutputsResult:
+    """`aibplan output`: each template's last build and run outputs, and what could not be read or saved."""
+
     templates: tuple[TemplateOutputs, ...]
     refreshed: bool = False
     # Templates whose outputs could not be read from the cloud (`--refresh`), each with why.
@@ -92,6 +94,8 @@ class OutputsResult:
 
 @dataclass(frozen=True)
 class StateListing:
+    """`state list`: the state as stored, whether there is one yet, and its environment."""
+
     state: State
     exists: bool
     environment: str | None = None
@@ -99,6 +103,8 @@ class StateListing:
 
 @dataclass(frozen=True)
 class StateEntry:
+    """`state show`: one entry of the state, as the state holds it."""
+
     entry: ResourceState
 
 
@@ -125,12 +131,16 @@ class ImportedAll:
 
 @dataclass(frozen=True)
 class Unlocked:
+    """`force-unlock`: who held the lock it cleared, and whether their run left a journal."""
+
     holder: LockInfo
     journal_left: bool
 
 
 @dataclass(frozen=True)
 class DriftResult:
+    """`aibplan drift`: what changed in the cloud outside aibplan."""
+
     report: DriftReport
 
 

@@ -52,6 +52,8 @@ class MigrateRequest:
 
 @dataclass(frozen=True)
 class StatePulled:
+    """`state pull`: the state's text as its backend holds it, where it is, and whether a journal is left."""
+
     text: str
     where: str
     journal_left: bool

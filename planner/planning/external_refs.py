@@ -26,6 +26,8 @@ UNCHECKED = "AIB8002"
 
 @dataclass(frozen=True)
 class _Use:
+    """Where a resource refers to something made elsewhere: its address, the path in its body, and why."""
+
     address: str
     path: JsonPath
     reason: str

@@ -110,6 +110,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Summary:
+    """How many resources a plan adds, changes, replaces and destroys."""
+
     add: int = 0
     change: int = 0
     replace: int = 0
@@ -118,6 +120,9 @@ class Summary:
 
 @dataclass(frozen=True)
 class Plan:
+    """What apply would do: a Change per managed resource, in the order apply walks them, and the state and
+    inputs the plan was made against."""
+
     changes: tuple[Change, ...]
     provider: str
     state_lineage: str | None

@@ -59,6 +59,9 @@ ResourceCheck = Callable[[Resource, RuleContext], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class Rule:
+    """A validation rule: its id, severity and summary, the reference section it enforces, the kinds it
+    checks, and its check (None for a rule of `stage` "load" or "graph")."""
+
     id: str
     severity: Severity
     summary: str

@@ -23,6 +23,9 @@ from .expressions.loops import COPY_SHAPE, checked_count, entry_problem, loop_en
 
 @dataclass
 class Evaluated:
+    """A value evaluated as far as it could be, the paths left as written, what was not known there and
+    what failed."""
+
     value: Any
     unresolved: list[JsonPath] = field(default_factory=list)
     missing: list[tuple[str, JsonPath]] = field(default_factory=list)  # (what is not known, where)

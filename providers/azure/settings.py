@@ -71,6 +71,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class AzureSettings:
+    """The Azure provider's settings, checked: where ARM is, how to sign in to it, how to poll and retry."""
+
     subscription_id: str
     base_url: str = CLOUDS["azurecloud"][0]
     credential_scope: str = CLOUDS["azurecloud"][1]

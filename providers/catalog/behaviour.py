@@ -55,6 +55,8 @@ class Made(Enum):
 
 @dataclass(frozen=True)
 class Computed:
+    """A field the service fills in, how it makes the value, and where and in which api versions."""
+
     path: PathPattern
     made: Made
     citation: str
@@ -80,6 +82,8 @@ class Computed:
 
 @dataclass(frozen=True)
 class Rewrite:
+    """A value the service answers in another form than the one sent (`to_sent` undoes it)."""
+
     path: PathPattern
     to_sent: Callable[[Any], Any]
     citation: str
@@ -91,6 +95,8 @@ class Rewrite:
 
 @dataclass(frozen=True)
 class Dropped:
+    """A field the service leaves out of its answer when it was sent empty."""
+
     path: PathPattern
     citation: str
     since: str | None = None
@@ -112,6 +118,9 @@ PUT = "PUT"
 
 @dataclass(frozen=True)
 class ServiceFacts:
+    """What the service does with a kind: the fields it fills in, rewrites and drops, how it answers writes,
+    what it refuses, and which POST actions it takes."""
+
     computed: tuple[Computed, ...] = ()
     rewrites: tuple[Rewrite, ...] = ()
     dropped_when_empty: tuple[Dropped, ...] = ()

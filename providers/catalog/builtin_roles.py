@@ -22,6 +22,8 @@ ROLE_DEFINITIONS_TYPE = "Microsoft.Authorization/roleDefinitions"
 
 @dataclass(frozen=True)
 class BuiltInRole:
+    """A built-in role: its GUID (the same everywhere), name, description, permissions and their source."""
+
     guid: str
     name: str
     description: str

@@ -33,6 +33,8 @@ from .schema import (
 
 @dataclass(frozen=True, slots=True)
 class CStr:
+    """A Str for one api version: the enum values it takes (and those only later ones take), its limits."""
+
     enum: frozenset[str]
     enum_lower: Mapping[str, str]
     enum_later: Mapping[str, str]  # value -> the version that introduced it
@@ -45,6 +47,8 @@ class CStr:
 
 @dataclass(frozen=True, slots=True)
 class CInt:
+    """An Int for one api version."""
+
     minimum: int | None
     maximum: int | None
     code: str | None
@@ -52,26 +56,32 @@ class CInt:
 
 @dataclass(frozen=True, slots=True)
 class CBool:
-    pass
+    """A boolean."""
 
 
 @dataclass(frozen=True, slots=True)
 class CAny:
-    pass
+    """Any value (checked elsewhere, or free-form)."""
 
 
 @dataclass(frozen=True, slots=True)
 class CArr:
+    """A list whose every item is `items`."""
+
     items: CNode
 
 
 @dataclass(frozen=True, slots=True)
 class CMap:
+    """An object with free keys whose every value is `values`."""
+
     values: CNode
 
 
 @dataclass(frozen=True, slots=True)
 class CField:
+    """A field of a CObj: its value's node, and whether it is read-only."""
+
     node: CNode
     read_only: bool
     # What a walk may skip without a call: 1 any value (checked elsewhere); 2 any string (a string without
@@ -81,6 +91,9 @@ class CField:
 
 @dataclass(frozen=True, slots=True)
 class CObj:
+    """An object for one api version: its fields, and what explains a name it does not take (another case,
+    another version, another variant, elsewhere in the body)."""
+
     fields: Mapping[str, CField]
     lower: Mapping[str, str]  # lower-case name -> the name as the api spells it
     absent: Mapping[str, str]  # a known name that this version does not take -> why
@@ -91,6 +104,8 @@ class CObj:
 
 @dataclass(frozen=True, slots=True)
 class CUnion:
+    """A Union for one api version: the variants it takes by discriminator value, and why not the others."""
+
     key: str
     variants: Mapping[str, CObj]
     variants_lower: Mapping[str, str]
@@ -103,6 +118,8 @@ CNode = CStr | CInt | CBool | CAny | CArr | CMap | CObj | CUnion
 
 @dataclass(frozen=True)
 class CompiledSchema:
+    """A resource type's schema as one api version sees it (`compile_schema`)."""
+
     arm_type: str
     api_version: str
     root: CObj
@@ -136,6 +153,8 @@ def compile_schema(schema: Schema, version: str) -> CompiledSchema:
 
 @dataclass
 class _Compiler:
+    """Compiles schema nodes for one api version; `where` says where each field name is in the body."""
+
     version: str
     where: Mapping[str, str]
 

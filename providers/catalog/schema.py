@@ -37,6 +37,8 @@ class Str:
 
 @dataclass(frozen=True)
 class Int:
+    """An integer, optionally between `minimum` and `maximum`."""
+
     minimum: int | None = None
     maximum: int | None = None
     code: str | None = None
@@ -44,7 +46,7 @@ class Int:
 
 @dataclass(frozen=True)
 class Bool:
-    pass
+    """A boolean."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class AnyValue:
 
 @dataclass(frozen=True)
 class Arr:
+    """A list whose every item is `items`."""
+
     items: Node
 
 
@@ -66,6 +70,8 @@ class MapOf:
 
 @dataclass(frozen=True)
 class Field:
+    """A field of an object: its value, the api versions that have it, and whether it is required."""
+
     node: Node
     since: str | None = None
     until: str | None = None
@@ -79,11 +85,15 @@ class Field:
 
 @dataclass(frozen=True)
 class Obj:
+    """An object with named fields."""
+
     fields: Mapping[str, Field]
 
 
 @dataclass(frozen=True)
 class Variant:
+    """One variant of a Union: its own fields, and the api versions that take it."""
+
     fields: Mapping[str, Field]
     since: str | None = None
     until: str | None = None

@@ -79,6 +79,8 @@ def server_error(rate: float, status: int = 500, **match: object) -> Fault:
 
 @dataclass
 class _Armed:
+    """A fault in force, and how many more times it may fire (None: no limit)."""
+
     fault: Fault
     remaining: int | None
 

@@ -23,6 +23,8 @@ NESTED_ERRORS_SINCE = "2021-10-01"
 
 @dataclass(frozen=True)
 class Request:
+    """A request as the emulator received it."""
+
     method: str
     path: str
     query: Mapping[str, str]
@@ -41,6 +43,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
+    """An answer the emulator sends; with `drop`, it resets the connection instead."""
+
     status: int
     body: Any = None  # JSON-serialisable, or None for an empty body
     headers: Mapping[str, str] = field(default_factory=dict)

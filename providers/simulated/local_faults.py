@@ -53,6 +53,8 @@ class FaultConfigError(ValueError):
 
 @dataclass(frozen=True)
 class FaultRule:
+    """A fault aimed at resources: an id substring, an operation (None: any), a kind and a rate."""
+
     match: str
     operation: str | None
     kind: str
@@ -63,6 +65,8 @@ class FaultRule:
 
 @dataclass(frozen=True)
 class FaultSettings:
+    """The local cloud's fault settings (`local.faults` or AIBPLAN_LOCAL_FAULTS), read and checked."""
+
     seed: int = 0
     transient_rate: float = 0.0
     permanent_rate: float = 0.0

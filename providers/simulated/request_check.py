@@ -37,6 +37,8 @@ _TEMPLATE_REFERENCE = "Please review http://aka.ms/azvmimagebuildertmplref for d
 
 @dataclass(frozen=True)
 class Problem:
+    """What is wrong in a request body: a field missing or unknown, or a variant not taken."""
+
     what: str  # missing | unknown | variant
     path: tuple[str | int, ...]  # where: the object holding the field (for a variant: its type field)
     name: str  # the field (or, for a variant, the value of the discriminator)

@@ -32,6 +32,8 @@ MAX_APPENDS = 49_000
 
 @dataclass
 class _Current:
+    """The journal blob appends go to: its generation, and its size, append count and ETag as last seen."""
+
     blob: BlobClient
     generation: int
     size: int

@@ -13,11 +13,15 @@ from .errors import ExpressionError
 
 @dataclass(frozen=True, slots=True)
 class Literal:
+    """A string literal (quotes taken off, '' unescaped) or an integer literal."""
+
     value: str | int
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    """A function call, `name(args...)`; `position` is where its name starts."""
+
     name: str
     args: tuple[Node, ...]
     position: int
@@ -25,6 +29,8 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A property of a value, `target.name`."""
+
     target: Node
     name: str
     position: int
@@ -32,6 +38,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Index:
+    """An element of a value, `target[index]`; `position` is where the `[` is."""
+
     target: Node
     index: Node
     position: int
@@ -60,6 +68,8 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class _Token:
+    """One token of an expression."""
+
     kind: str  # "string", "number", "ident", "punct", "end"
     text: str
     position: int  # 1-based character in the whole string value ('[' is character 1)

@@ -57,6 +57,9 @@ class DeclaredLoop:
 
 @dataclass
 class Loading:
+    """A load in progress: the files it read and what it learned of them, the resources it made and the
+    diagnostics it found."""
+
     root: Path
     # Each diagnostic with the JSON path of the object its `path` is relative to (the resource, or the file).
     diagnostics: list[tuple[Diagnostic, JsonPath]] = field(default_factory=list)
