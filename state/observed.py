@@ -172,12 +172,14 @@ def apply_changes(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[s
     """The observed body: `base` with `changes` applied (ObservedChangesError when they do not fit it)."""
     body = dict(base)
     copied: set[int] = {id(body)}
-    for pointer in sorted(changes.get("removed") or ()):
+    removed = changes.get("removed")
+    for pointer in sorted(removed) if removed else ():
         parent, key = _parent(body, pointer, copied)
         if not isinstance(parent, dict) or key not in parent:
             raise ObservedChangesError(pointer, "is removed, but the applied body has no such field")
         del parent[key]
-    for pointer, value in sorted((changes.get("set") or {}).items()):
+    values = changes.get("set")
+    for pointer, value in sorted(values.items()) if values else ():
         parent, key = _parent(body, pointer, copied)
         if isinstance(parent, dict):
             parent[key] = value
@@ -196,8 +198,9 @@ def _parent(body: dict[str, Any], pointer: str, copied: set[int]) -> tuple[Any, 
     steps = pointer[1:].split("/")
     if "~" in pointer:  # most pointers escape nothing
         steps = [unescape(step, pointer) for step in steps]
+    last = steps.pop()
     node: Any = body
-    for step in steps[:-1]:
+    for step in steps:
         if isinstance(node, dict) and step in node:
             child = node[step]
             slot: Any = step
@@ -206,12 +209,16 @@ def _parent(body: dict[str, Any], pointer: str, copied: set[int]) -> tuple[Any, 
             child = node[slot]
         else:
             raise ObservedChangesError(pointer, f"goes through {step!r}, which the body does not have")
-        if isinstance(child, dict | list) and id(child) not in copied:
+        if isinstance(child, _CONTAINERS) and id(child) not in copied:
             child = dict(child) if isinstance(child, dict) else list(child)
             copied.add(id(child))
             node[slot] = child
         node = child
-    return node, steps[-1]
+    return node, last
+
+
+# A tuple, not `dict | list`: isinstance with a union written in the call makes the union every time.
+_CONTAINERS = (dict, list)
 
 
 def _is_index(step: str, length: int) -> bool:
