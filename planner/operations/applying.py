@@ -40,7 +40,8 @@ from ..rules.validate import collector_paused
 from .builds import PermissionsMissing, build_after_apply
 from .control import Confirm, OperationError, Stop, always
 from .provider_errors import one_line
-from .requests import ApplyOptions, ApplyRequest, PlanRequest, SavedApplyRequest, StackRequest
+from .read_only import PlanRequest, StackRequest
+from .requests import ApplyOptions, ApplyRequest, SavedApplyRequest
 from .results import ApplyOutcome, ApplyStatus
 from .workspace import checked_plan, locked, open_stack, provider_for, recovered
 

@@ -56,7 +56,7 @@ from ..plans.codec import CodecError, decode
 from ..plans.plan import Change, Plan
 from ..settings import environment
 from ..stack.model import Stack
-from .requests import PlanRequest
+from .read_only import PlanRequest
 
 CACHE_FILE = "plan-cache.json"
 FORMAT = 2

@@ -17,8 +17,7 @@ from ..hooks import Hooks
 from ..plans.plan import Plan
 from . import plan_cache
 from .control import OperationError, StackRejected
-from .requests import DriftRequest, PlanRequest, StackRequest
-from .results import DriftResult, PlanResult, SavedPlanShown
+from .read_only import DriftRequest, DriftResult, PlanRequest, PlanResult, SavedPlanShown, StackRequest
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -1,4 +1,6 @@
-"""What each operation is asked to do, as frozen values a front end fills in from its arguments."""
+"""What the operations that change something (apply, builds, imports, state edits, generate) are asked to do,
+as frozen values a front end fills in from its arguments; the read-only operations' requests are in
+read_only.py."""
 
 from __future__ import annotations
 
@@ -6,49 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..execution.timeouts import DEFAULT_CANCEL_TIMEOUT
-from .control import OperationError
-
-
-@dataclass(frozen=True)
-class StackRequest:
-    """Which stack, and how it is loaded: `--var NAME=VALUE` pairs, `--var-file`s, `--provider`."""
-
-    root: Path = Path(".")
-    variables: tuple[tuple[str, str], ...] = ()
-    var_files: tuple[Path, ...] = ()
-    provider: str | None = None
-    # `--env NAME` (or AIBPLAN_ENV): the environment acted on; None: the stack's default.
-    environment: str | None = None
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """A plan: compare the stack with the state (and the cloud, unless `refresh` is off).
-
-    `destroy` plans to delete everything in the state; `refresh_only` only takes what changed outside
-    aibplan; `targets` narrow the plan, `replace` forces replacements; `out` saves the plan there.
-    """
-
-    stack: StackRequest = field(default_factory=StackRequest)
-    refresh: bool = True
-    destroy: bool = False
-    refresh_only: bool = False
-    targets: tuple[str, ...] = ()
-    replace: tuple[str, ...] = ()
-    out: Path | None = None
-
-    def check(self) -> None:
-        """OperationError for options that contradict each other."""
-        if self.refresh_only and self.destroy:
-            raise OperationError("--refresh-only and --destroy cannot be used together")
-        if self.refresh_only and not self.refresh:
-            raise OperationError("--refresh-only reads the cloud; it cannot be used with --no-refresh")
-        if self.refresh_only and self.replace:
-            raise OperationError(
-                "--refresh-only changes nothing in the cloud; it cannot be used with --replace"
-            )
-        if self.destroy and self.replace:
-            raise OperationError("--destroy deletes everything; it cannot be used with --replace")
+from .read_only import PlanRequest, StackRequest
 
 
 @dataclass(frozen=True)
@@ -140,14 +100,6 @@ class StateEditRequest:
     target: str | None = None
     lock_timeout: float = 0.0
     environment: str | None = None
-
-
-@dataclass(frozen=True)
-class DriftRequest:
-    """Compare the cloud with the state, read-only."""
-
-    stack: StackRequest = field(default_factory=StackRequest)
-    include_unmanaged: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What each operation gives back, as frozen values a view shows and a front end turns into an exit code."""
+"""What the operations that change something give back, as frozen values a view shows and a front end turns
+into an exit code; the read-only operations' results are in read_only.py."""
 
 from __future__ import annotations
 
@@ -10,23 +11,13 @@ from typing import TYPE_CHECKING
 from state import ResourceState, State
 from state.lock import LockInfo
 
-from ..plans.drift import DriftReport
 from ..plans.plan import Plan
 
-if TYPE_CHECKING:  # what only the annotations name: a plan's result does not load builds or apply
+if TYPE_CHECKING:  # what only the annotations name: an apply's result does not load builds
     from ..builds import BuildReport
     from ..builds.record import TemplateOutputs
     from ..execution.apply import ApplyResult
     from ..execution.refresh import Refreshed
-    from ..plans.saved import SavedPlan
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """A plan, and the file it was saved to (`--out`)."""
-
-    plan: Plan
-    saved: SavedPlan | None = None
 
 
 class ApplyStatus(str, enum.Enum):
@@ -135,21 +126,6 @@ class Unlocked:
 
     holder: LockInfo
     journal_left: bool
-
-
-@dataclass(frozen=True)
-class DriftResult:
-    """`aibplan drift`: what changed in the cloud outside aibplan."""
-
-    report: DriftReport
-
-
-@dataclass(frozen=True)
-class SavedPlanShown:
-    """A plan file as `aibplan show` reads it (without touching the stack, the state or the cloud)."""
-
-    saved: SavedPlan
-    path: Path
 
 
 @dataclass(frozen=True)

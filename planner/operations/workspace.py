@@ -26,7 +26,7 @@ from ..plans.plan import Plan
 from ..stack.model import Stack
 from .control import OperationError, StackRejected, Stop
 from .provider_errors import one_line
-from .requests import PlanRequest, StackRequest
+from .read_only import PlanRequest, StackRequest
 from .stack_settings import settings_only
 
 __all__ = ["settings_only"]

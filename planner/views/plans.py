@@ -3,7 +3,7 @@ Markdown)."""
 
 from __future__ import annotations
 
-from ..operations.results import DriftResult, PlanResult, SavedPlanShown
+from ..operations.read_only import DriftResult, PlanResult, SavedPlanShown
 from ..plans.plan import Plan
 from ..render.drift import drift_report_to_json, render_drift_report
 from ..render.human import render_plan

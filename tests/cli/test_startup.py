@@ -100,7 +100,8 @@ def test_a_local_no_op_plan_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert _heavy(modules) == {}
     assert {"planner.operations.planning", "planner.planning.plan", "planner.rules.validate"} <= modules
     # The rules' findings were kept by the apply: no rule but the permission checks (which a plan runs
-    # again with the cloud's role assignments), no saved-plan file, no check of what a PUT sends.
+    # again with the cloud's role assignments), no saved-plan file, no check of what a PUT sends, no other
+    # operation's requests and results.
     assert sorted(m for m in modules if m.startswith("planner.rules.")) == [
         "planner.rules.access",
         "planner.rules.cache",
@@ -109,7 +110,13 @@ def test_a_local_no_op_plan_loads_only_what_it_uses(tmp_path: Path) -> None:
         "planner.rules.validate",
     ]
     assert (
-        not {"planner.plans.saved", "providers.simulated.request_check", "providers.catalog.compiled"}
+        not {
+            "planner.plans.saved",
+            "providers.simulated.request_check",
+            "providers.catalog.compiled",
+            "planner.operations.requests",
+            "planner.operations.results",
+        }
         & modules
     )
 

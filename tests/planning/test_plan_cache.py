@@ -18,7 +18,7 @@ import pytest
 
 from planner.execution.state_access import StackState
 from planner.operations import plan_cache
-from planner.operations.requests import PlanRequest, StackRequest
+from planner.operations.read_only import PlanRequest, StackRequest
 from planner.operations.stack_settings import settings_only
 from providers.base import ResourceRef
 from tests.helpers import EXAMPLES
