@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .collector import collector_paused
+
 
 def lazy_exports(package: str, modules: Mapping[str, tuple[str, ...]]) -> Callable[[str], Any]:
     """A module `__getattr__` for `package`: each name of `modules` (module -> names) imported from its
@@ -19,7 +21,8 @@ def lazy_exports(package: str, modules: Mapping[str, tuple[str, ...]]) -> Callab
         module = module_of.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        with collector_paused():  # a module's objects live as long as the process (planner.collector)
+            value = getattr(importlib.import_module(f"{package}.{module}"), name)
         setattr(sys.modules[package], name, value)
         return value
 

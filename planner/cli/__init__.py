@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..collector import collector_paused
 from .common import EXIT_ERROR, err, no_color_option
 from .signals import Terminated, exit_code, guarded
 
@@ -114,7 +115,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 def load_command(name: str) -> click.Command:
     """The command `name` (one of `COMMANDS`), importing the module that defines it."""
     module, attribute, _ = COMMANDS[name]
-    command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+    with collector_paused():  # a module's objects live as long as the process (planner.collector)
+        command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
     assert isinstance(command, click.Command)
     return command
 

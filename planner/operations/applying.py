@@ -18,6 +18,7 @@ from providers.base import Provider, ProviderError, ResourceRef
 from state import State
 from state.journaled import JournalStopped
 
+from ..collector import collector_paused
 from ..execution.apply import apply_journaled
 from ..execution.engine import Prepared
 from ..execution.refresh import refreshed_state
@@ -36,7 +37,6 @@ from ..planning.saved_plan import (
 )
 from ..plans.plan import Plan
 from ..plans.saved import SavedPlan, SavedPlanError, load_saved_plan
-from ..rules.validate import collector_paused
 from .builds import PermissionsMissing, build_after_apply
 from .control import Confirm, OperationError, Stop, always
 from .provider_errors import one_line

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from state import StateError
 
+from ..collector import collector_paused
 from ..diagnostics import EngineError
 from ..execution.providers import open_provider
 from ..execution.state_access import StackState
@@ -37,17 +38,19 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
     (operations.plan_cache)."""
     hooks = hooks or Hooks()
     request.check()
-    settings = _settings(request.stack)
-    if request.out is None and settings is not None:
-        kept = _kept_plan(settings, request, hooks)
-        if kept is not None:
-            return PlanResult(kept)
-    with _read_ahead(settings) as ahead:
-        return _made_plan(request, hooks, ahead)
+    # What a plan makes lives until it ends, without cycles: the modules it imports, the stack, the state,
+    # the cloud's bodies and the plan (planner.collector).
+    with collector_paused():
+        settings = _settings(request.stack)
+        if request.out is None and settings is not None:
+            kept = _kept_plan(settings, request, hooks)
+            if kept is not None:
+                return PlanResult(kept)
+        with _read_ahead(settings) as ahead:
+            return _made_plan(request, hooks, ahead)
 
 
 def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> PlanResult:
-    from ..rules.validate import collector_paused
     from .workspace import checked_plan, open_stack, provider_for, read_for_plan
 
     prepared = open_stack(request.stack)
@@ -58,11 +61,7 @@ def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> P
         if problem is not None:
             raise OperationError(problem)
     watched = plan_cache.WatchedHooks(hooks)
-    with (
-        provider_for(prepared.stack, watched) as provider,
-        StackState(prepared.stack, ahead) as store,
-        collector_paused(),  # as while loading: the state and the plan are long-lived, without cycles
-    ):
+    with provider_for(prepared.stack, watched) as provider, StackState(prepared.stack, ahead) as store:
         state = read_for_plan(store, provider, watched)
         recorder = plan_cache.RecordingProvider(provider)
         asked: list[bool] = []

@@ -8,14 +8,13 @@ while nothing it depends on changed.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..collector import collector_paused
 from ..diagnostics import Diagnostic, Severity, sort_key
 from ..stack.loader import find_stack_root, load_files, load_stack, locator_for, resource_sources
 from ..stack.locate import place_all
@@ -52,28 +51,6 @@ class Checked:
     # The rules' cache key of the stack (rules.cache), under which a plan keeps what it derives from the
     # stack alone (planning.screened); None without the cache.
     cache_key: str | None = None
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a stack is loaded and checked.
-
-    Loading makes many long-lived, acyclic objects (the parsed JSON); the collector would rescan them
-    again and again as they accumulate (a third of the time of a 10,000-template stack). Few cycles are
-    made meanwhile, and the collector runs again as soon as this ends. What was made meanwhile is then
-    counted as old already (frozen, then unfrozen into the oldest generation): else the collector's next
-    run would scan it all at once, a tenth of a second at 5,000 templates, to find it all alive. A cycle
-    among it is still collected, by a full collection.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def check_stack(

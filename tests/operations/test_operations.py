@@ -4,6 +4,7 @@ through `confirm`, progress through Hooks, interrupts through Stop; nothing prin
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import shutil
 from collections.abc import Callable
@@ -320,3 +321,22 @@ def test_state_edits_and_import(example: Callable[[str], Path]) -> None:
     assert imported.state.serial == edited.state.serial + 1
     with pytest.raises(EngineError, match=r"no resource 'identity\.nope' in the state"):
         ops.edit_state(ops.StateEditRequest(root, "identity.nope"))
+
+
+def test_a_plan_leaves_the_garbage_collector_running(example: Callable[[str], Path]) -> None:
+    """A plan pauses Python's cyclic collector while it works (planner.collector); a front end that goes on
+    after it, whether the plan succeeded or failed, finds the collector as it was: running."""
+    root = example("quickstart")
+    assert gc.isenabled()
+    assert ops.plan(ops.PlanRequest(stack_of(root))).plan.has_changes
+    assert gc.isenabled()
+    with pytest.raises(ops.OperationError):
+        ops.plan(ops.PlanRequest(stack_of(root), targets=("imageTemplate.nothing_here",)))
+    assert gc.isenabled()
+    # A plan inside a block that paused the collector itself leaves it paused: the block decides.
+    gc.disable()
+    try:
+        ops.plan(ops.PlanRequest(stack_of(root)))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
