@@ -51,7 +51,7 @@ def plan(request: PlanRequest, hooks: Hooks | None = None) -> PlanResult:
 
 
 def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> PlanResult:
-    from .workspace import checked_plan, open_stack, provider_for, read_for_plan
+    from .workspace import checked_plan, external_references, open_stack, provider_for, read_for_plan
 
     prepared = open_stack(request.stack)
     if request.out is not None:
@@ -62,15 +62,17 @@ def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> P
             raise OperationError(problem)
     watched = plan_cache.WatchedHooks(hooks)
     with provider_for(prepared.stack, watched) as provider, StackState(prepared.stack, ahead) as store:
-        state = read_for_plan(store, provider, watched)
         recorder = plan_cache.RecordingProvider(provider)
+        # What needs no state is asked of the cloud while the other process reads the state.
+        external = external_references(prepared, recorder, request) if ahead is not None else None
+        state = read_for_plan(store, provider, watched)
         asked: list[bool] = []
 
         def elsewhere() -> tuple[tuple[str, object], ...]:
             asked.append(True)
             return store.elsewhere()
 
-        the_plan = checked_plan(prepared, recorder, state, request, elsewhere)  # type: ignore[arg-type]
+        the_plan = checked_plan(prepared, recorder, state, request, elsewhere, external)  # type: ignore[arg-type]
         if request.out is None and not watched.spoke and not asked:
             plan_cache.keep(prepared.stack, request, the_plan, store.session.text, recorder)
     if request.out is None:

@@ -12,12 +12,13 @@ from state import State, StateError
 from state.backends import HeldLock
 from state.lock import LockError, LockInfo
 
-from ..diagnostics import Severity
+from ..diagnostics import Diagnostic, Severity
 from ..execution.engine import Prepared, open_provider, prepare
 from ..execution.state_access import Reconciled, StackState
 from ..hooks import Hooks
 from ..planning import screened
 from ..planning.elsewhere import Elsewhere, unseen_applies
+from ..planning.external_refs import check_external_references
 from ..planning.permissions import is_permission_finding
 from ..planning.plan import make_plan
 from ..planning.targeting import address_errors
@@ -95,6 +96,17 @@ def recovered(store: StackState, provider: Provider, hooks: Hooks) -> tuple[Stat
     return state, existing
 
 
+def external_references(
+    prepared: Prepared, provider: Provider, request: PlanRequest
+) -> list[Diagnostic] | None:
+    """What a refreshed plan finds of the resources the stack refers to and does not make (planning.
+    external_refs), asked before the state is read, as it needs none (a cloud that cannot be read is one
+    of its findings). None when the plan does not ask: no refresh, or a destroy."""
+    if not request.refresh or request.destroy:
+        return None
+    return check_external_references(prepared.stack, provider)
+
+
 def read_for_plan(store: StackState, provider: Provider | None, hooks: Hooks) -> State:
     """For a reader: the state, a leftover journal reconciled in memory only."""
     _state, reconciled, holder = store.read_for_plan(provider)
@@ -121,11 +133,13 @@ def checked_plan(
     state: State,
     request: PlanRequest,
     elsewhere: Callable[[], Sequence[Elsewhere]] = tuple,
+    external: Sequence[Diagnostic] | None = None,
 ) -> Plan:
     """The plan for `request`, the stack's warnings with it; OperationError for an address that names
     nothing, StackRejected when what the cloud said makes the plan impossible. `elsewhere` gives the
     states other branches hold, asked for only when the cloud differs from the state
-    (planning.elsewhere: what another branch applied is neither drift nor changed back)."""
+    (planning.elsewhere: what another branch applied is neither drift nor changed back). `external`: the
+    external references already checked (`external_references`)."""
     problems = address_errors(
         request.targets, prepared.stack, state, flag="--target", in_state_only=request.destroy
     )
@@ -146,6 +160,7 @@ def checked_plan(
             replace_addresses=request.replace,
             refresh_only=request.refresh_only,
             screened=known,
+            external=external,
         )
     except ProviderError as exc:
         raise OperationError(f"reading the cloud failed: {one_line(exc)}") from None

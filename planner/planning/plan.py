@@ -81,13 +81,16 @@ def make_plan(
     replace_addresses: Sequence[str] = (),
     refresh_only: bool = False,
     screened: Screened | None = None,
+    external: Sequence[Diagnostic] | None = None,
 ) -> Plan:
     """Compare the stack with the state (and the provider, when refreshing); decide each resource's action.
 
     Then the AIB consequences (planning.consequences) and the user's --replace and --target requests
     (planning.targeting) are applied. A refresh-only plan reports the drift and proposes no change.
     `screened`: the resources whose bodies are known to hold nothing to fingerprint (planning.screened),
-    and where those this plan finds are noted.
+    and where those this plan finds are noted. `external`: what `check_external_references` found for the
+    stack with this provider, when it was asked already (it needs no state: operations.planning asks it
+    while the state is read); else it is asked here.
     """
     # Identity is the ARM id without case (planning.identities): one resource tracked twice stops the plan;
     # a name whose case alone changed keeps its entry, moved to the new address.
@@ -140,7 +143,7 @@ def make_plan(
             changes.append(change)
         diagnostics.extend(place_all(found, locator_for(stack), resource_sources(stack)))
     if refresh and not destroy:
-        diagnostics.extend(check_external_references(stack, provider))
+        diagnostics.extend(check_external_references(stack, provider) if external is None else external)
         diagnostics.extend(permission_diagnostics(stack, graph, state, provider))
     if not destroy:
         changes = _with_build_warnings(changes, state, provider if refresh else None)

@@ -4,12 +4,14 @@ missing one is a plan error (AIB8001) at the line that names it, on both provide
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from providers.base import PermanentError, ResourceRef
+from providers.simulated.local import LocalProvider
 from providers.simulated.service import SimulatedAzure
 from tests.helpers import Emulator, Run, edit_json
 
@@ -103,3 +105,41 @@ def test_missing_source_image_version_is_a_plan_error(
     exist(version, {"location": "westus2", "properties": {"provisioningState": "Succeeded"}})
     run = cli("apply", "--auto-approve", str(root))
     assert run.exit_code == 0, run.stderr
+
+
+def test_a_plan_after_an_apply_checks_them_while_the_state_is_read(
+    example: Callable[[str], Path], cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a state to read (in a second process: state.backends.read_ahead), the references are checked
+    before it is taken; what the plan says is the same, also when the cloud fails that first read."""
+    root = example("quickstart")
+    assert cli("apply", "--auto-approve", str(root)).exit_code == 0
+    subnet = (
+        f"/subscriptions/{_config(root)['subscriptionId']}/resourceGroups/rg-network/providers/"
+        "Microsoft.Network/virtualNetworks/vnet-build/subnets/snet-aib"
+    )
+    edit_json(
+        root / "ubuntu2204.json",
+        lambda d: d["properties"]["vmProfile"].update(vnetConfig={"subnetId": subnet}),
+    )
+    said = cli("plan", str(root))
+    assert said.exit_code == 1, said.stdout
+    assert said.stderr.count("AIB8001") == 1
+    assert f"error AIB8001 the subnet {subnet} does not exist" in said.stderr
+
+    # The first read of the subnet fails (the local cloud's bulk read takes no injected fault: a failure
+    # made by hand): it is read again alone, and the plan says the same.
+    failed: list[str] = []
+    read_many = LocalProvider.read_many_fingerprinted
+
+    def failing_once(self: LocalProvider, refs: Iterable[ResourceRef]) -> tuple[Mapping[str, Any], str]:
+        refs = list(refs)
+        if not failed and any("subnets/snet-aib" in ref.arm_id for ref in refs):
+            failed.append("subnet")
+            raise PermanentError("the cloud could not be read", code="BadRequest", status=400)
+        return read_many(self, refs)
+
+    monkeypatch.setattr(LocalProvider, "read_many_fingerprinted", failing_once)
+    again = cli("plan", str(root))
+    assert failed == ["subnet"]
+    assert (again.exit_code, again.stdout, again.stderr) == (said.exit_code, said.stdout, said.stderr)
