@@ -27,8 +27,10 @@ def test_nesting_up_to_the_limit_is_read(depth: int) -> None:
     assert loads(json.dumps(value)) == value
 
 
-def test_nesting_past_the_limit_is_refused_where_it_opens() -> None:
-    text = json.dumps({"a": "{{{{", "b": _nested(MAX_DEPTH)})
+@pytest.mark.parametrize("pad", [0, 70_000], ids=["short", "long"])
+def test_nesting_past_the_limit_is_refused_where_it_opens(pad: int) -> None:
+    # A long text is walked without its brackets counted first (a state of thousands of resources).
+    text = json.dumps({"a": "{{{{" + "x" * pad, "b": _nested(MAX_DEPTH)})
     with pytest.raises(JsonLimitError) as refused:
         loads(text)
     assert f"nested more than {MAX_DEPTH} levels deep" in refused.value.message
