@@ -3,7 +3,7 @@
 Loading a stack, reading a state, making a plan and importing modules each make many objects that live
 until the command ends (parsed JSON, functions, classes) and almost no reference cycles; the collector,
 run every few hundred allocations, would scan them again and again as they accumulate (a third of the
-time of loading a 10,000-template stack; 8% of a plan's imports).
+time of loading a 10,000-template stack; a few percent of a command's imports).
 """
 
 from __future__ import annotations

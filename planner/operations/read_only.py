@@ -1,7 +1,7 @@
 """What the read-only operations (plan, drift, graph, show) are asked and give back, as frozen values.
 
-Apart from the other operations' requests (requests.py) and results (results.py), which each use these:
-a plan makes only the classes it uses (docs/performance.md, "Start-up")."""
+Kept apart from the other operations' requests (requests.py) and results (results.py), which build on
+these, so that a plan makes only the classes it uses (docs/performance.md, "Start-up")."""
 
 from __future__ import annotations
 
