@@ -63,8 +63,9 @@ def _made_plan(request: PlanRequest, hooks: Hooks, ahead: ReadAhead | None) -> P
     watched = plan_cache.WatchedHooks(hooks)
     with provider_for(prepared.stack, watched) as provider, StackState(prepared.stack, ahead) as store:
         recorder = plan_cache.RecordingProvider(provider)
-        # What needs no state is asked of the cloud while the other process reads the state.
-        external = external_references(prepared, recorder, request) if ahead is not None else None
+        # What needs no state is asked of the cloud first: meanwhile the other process, when there is one,
+        # reads the state (state.backends.read_ahead).
+        external = external_references(prepared, recorder, request)
         state = read_for_plan(store, provider, watched)
         asked: list[bool] = []
 

@@ -13,6 +13,8 @@ import pytest
 from providers.base import PermanentError, ResourceRef
 from providers.simulated.local import LocalProvider
 from providers.simulated.service import SimulatedAzure
+from state import State
+from state.backends.session import Session
 from tests.helpers import Emulator, Run, edit_json
 
 Exist = Callable[[str, dict[str, Any]], None]
@@ -45,19 +47,24 @@ def _config(root: Path) -> dict[str, str]:
     return data
 
 
-def test_missing_subnet_is_a_plan_error_until_it_exists(
-    stack: tuple[Path, Exist], cli: Callable[..., Run]
-) -> None:
-    root, exist = stack
-    config = _config(root)
+def _use_missing_subnet(root: Path) -> str:
+    """The quickstart's template built in a subnet the stack does not make; its id."""
     subnet = (
-        f"/subscriptions/{config['subscriptionId']}/resourceGroups/rg-network/providers/"
+        f"/subscriptions/{_config(root)['subscriptionId']}/resourceGroups/rg-network/providers/"
         "Microsoft.Network/virtualNetworks/vnet-build/subnets/snet-aib"
     )
     edit_json(
         root / "ubuntu2204.json",
         lambda d: d["properties"]["vmProfile"].update(vnetConfig={"subnetId": subnet}),
     )
+    return subnet
+
+
+def test_missing_subnet_is_a_plan_error_until_it_exists(
+    stack: tuple[Path, Exist], cli: Callable[..., Run]
+) -> None:
+    root, exist = stack
+    subnet = _use_missing_subnet(root)
 
     run = cli("plan", str(root))
     assert run.exit_code == 1, run.stdout
@@ -107,21 +114,15 @@ def test_missing_source_image_version_is_a_plan_error(
     assert run.exit_code == 0, run.stderr
 
 
-def test_a_plan_after_an_apply_checks_them_while_the_state_is_read(
+def test_a_plan_checks_them_before_it_reads_the_state(
     example: Callable[[str], Path], cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a state to read (in a second process: state.backends.read_ahead), the references are checked
-    before it is taken; what the plan says is the same, also when the cloud fails that first read."""
+    """The references are checked before the state is read (a plan made in full reads a local state in a
+    second process meanwhile: state.backends.read_ahead); what the plan says is the same, also when the
+    cloud fails that first read."""
     root = example("quickstart")
     assert cli("apply", "--auto-approve", str(root)).exit_code == 0
-    subnet = (
-        f"/subscriptions/{_config(root)['subscriptionId']}/resourceGroups/rg-network/providers/"
-        "Microsoft.Network/virtualNetworks/vnet-build/subnets/snet-aib"
-    )
-    edit_json(
-        root / "ubuntu2204.json",
-        lambda d: d["properties"]["vmProfile"].update(vnetConfig={"subnetId": subnet}),
-    )
+    subnet = _use_missing_subnet(root)
     said = cli("plan", str(root))
     assert said.exit_code == 1, said.stdout
     assert said.stderr.count("AIB8001") == 1
@@ -129,17 +130,24 @@ def test_a_plan_after_an_apply_checks_them_while_the_state_is_read(
 
     # The first read of the subnet fails (the local cloud's bulk read takes no injected fault: a failure
     # made by hand): it is read again alone, and the plan says the same.
-    failed: list[str] = []
+    happened: list[str] = []
     read_many = LocalProvider.read_many_fingerprinted
+    read = Session.read
 
     def failing_once(self: LocalProvider, refs: Iterable[ResourceRef]) -> tuple[Mapping[str, Any], str]:
         refs = list(refs)
-        if not failed and any("subnets/snet-aib" in ref.arm_id for ref in refs):
-            failed.append("subnet")
+        if "subnet failed" not in happened and any("subnets/snet-aib" in ref.arm_id for ref in refs):
+            happened.append("subnet failed")
             raise PermanentError("the cloud could not be read", code="BadRequest", status=400)
         return read_many(self, refs)
 
+    def state_read(self: Session) -> State | None:
+        happened.append("state read")
+        return read(self)
+
     monkeypatch.setattr(LocalProvider, "read_many_fingerprinted", failing_once)
+    monkeypatch.setattr(Session, "read", state_read)
     again = cli("plan", str(root))
-    assert failed == ["subnet"]
+    # The reference was read before the state (which the other process reads meanwhile, when there is one).
+    assert happened == ["subnet failed", "state read"]
     assert (again.exit_code, again.stdout, again.stderr) == (said.exit_code, said.stdout, said.stderr)
